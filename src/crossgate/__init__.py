@@ -1,0 +1,11 @@
+"""crossgate: correct, fast and explainable CORS and response headers for Flask.
+
+The core (this package's top-level modules) knows the standards and no framework; the
+adapters (``crossgate.flask``, ``crossgate.compat.flask_cors``) know Flask and no standard.
+"""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+__all__ = ["__version__"]
