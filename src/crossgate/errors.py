@@ -1,0 +1,58 @@
+"""The one exception a user must handle at start-up: ``ConfigError``.
+
+Configuration is validated as a whole; every problem found is collected into a ``Problem``
+(the option, the offending value, what is wrong and how to fix it) and all of them are raised
+together, so a user fixes their configuration in one pass instead of one error at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["ConfigError", "Problem", "describe"]
+
+_MAX_SHOWN = 120
+
+
+def describe(value: object) -> str:
+    """Return a short, printable, single-line rendering of *value* for messages and logs.
+
+    Control characters and non-ASCII are escaped (so CR/LF can never break a log line) and long
+    values are truncated with a note of how much was cut.
+    """
+    text = value if isinstance(value, str) else repr(value)
+    shown = ascii(text[:_MAX_SHOWN])[1:-1]
+    if isinstance(value, str):
+        shown = f"'{shown}'"
+    cut = len(text) - _MAX_SHOWN
+    if cut > 0:
+        shown += f" (+{cut} more characters)"
+    return shown
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a configuration: where, what value, why, and the fix."""
+
+    option: str
+    value: object
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.option}={describe(self.value)}: {self.message}. Fix: {self.fix}"
+
+
+class ConfigError(ValueError):
+    """Invalid configuration, found at start-up. ``problems`` lists every problem found."""
+
+    problems: tuple[Problem, ...]
+
+    def __init__(self, problems: Iterable[Problem], *, context: str = "") -> None:
+        self.problems = tuple(problems)
+        head = f"invalid crossgate configuration{f' ({context})' if context else ''}"
+        count = len(self.problems)
+        lines = [f"{head}: {count} problem{'s' if count != 1 else ''}"]
+        lines.extend(f"  - {problem}" for problem in self.problems)
+        super().__init__("\n".join(lines))
