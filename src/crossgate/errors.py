@@ -21,10 +21,12 @@ def describe(value: object) -> str:
     Control characters and non-ASCII are escaped (so CR/LF can never break a log line) and long
     values are truncated with a note of how much was cut.
     """
-    text = value if isinstance(value, str) else repr(value)
-    shown = ascii(text[:_MAX_SHOWN])[1:-1]
     if isinstance(value, str):
-        shown = f"'{shown}'"
+        text = value
+        shown = "'" + ascii(text[:_MAX_SHOWN])[1:-1] + "'"
+    else:
+        text = ascii(value)
+        shown = text[:_MAX_SHOWN]
     cut = len(text) - _MAX_SHOWN
     if cut > 0:
         shown += f" (+{cut} more characters)"
