@@ -1,0 +1,353 @@
+"""CORSPolicy: user options turned, once, into a validated, immutable, precompiled policy.
+
+Everything the per-request path needs is computed here: the origin matcher, frozen sets of
+allowed methods and headers, and the response header tuples, joined and ready to append.
+Every problem in the options is collected and raised together as one ``ConfigError``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from crossgate.errors import ConfigError, Problem
+from crossgate.origins import OriginMatcher, compile_origins, insecure_origins
+
+__all__ = [
+    "DEFAULT_MAX_AGE",
+    "OPTION_NAMES",
+    "CORSPolicy",
+    "ConfigError",
+    "Problem",
+    "build_policy",
+    "check_options",
+    "closest_name",
+]
+
+#: The longest preflight cache lifetime Chromium honours (Firefox allows 86400).
+DEFAULT_MAX_AGE = 7200
+
+#: Every option the native API accepts. ``resources`` is handled by the adapter (it names paths).
+OPTION_NAMES = (
+    "origins",
+    "methods",
+    "allow_headers",
+    "expose_headers",
+    "supports_credentials",
+    "max_age",
+    "resources",
+    "allow_private_network",
+    "allow_null_origin",
+    "allow_insecure_http_origins",
+)
+
+ACAO = "Access-Control-Allow-Origin"
+ACAC = "Access-Control-Allow-Credentials"
+ACAM = "Access-Control-Allow-Methods"
+ACAH = "Access-Control-Allow-Headers"
+ACEH = "Access-Control-Expose-Headers"
+ACMA = "Access-Control-Max-Age"
+ACAPN = "Access-Control-Allow-Private-Network"
+
+Header = tuple[str, str]
+
+_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
+_FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
+# Headers a page can never set (Fetch "forbidden request-header"): listing them allows nothing.
+_FORBIDDEN_REQUEST_HEADERS = frozenset(
+    """accept-charset accept-encoding access-control-request-headers access-control-request-method
+    access-control-request-private-network connection content-length cookie cookie2 date dnt
+    expect host keep-alive origin referer set-cookie te trailer transfer-encoding upgrade via""".split()
+)
+_SAFELISTED_RESPONSE_HEADERS = frozenset(
+    "cache-control content-language content-length content-type expires last-modified pragma".split()
+)
+
+
+def closest_name(name: str, candidates: Iterable[str]) -> str | None:
+    """The valid name a misspelt *name* most likely meant, or ``None``."""
+    found = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    return found[0] if found else None
+
+
+@dataclass(frozen=True, slots=True)
+class CORSPolicy:
+    """A compiled CORS policy. Build it with ``build_policy``; never mutate it.
+
+    The ``*_headers`` tuples are appended as they are to responses, so the hot path neither
+    formats nor joins anything.
+    """
+
+    origins: OriginMatcher
+    allowed_methods: frozenset[str] | None
+    allowed_headers: frozenset[str] | None
+    supports_credentials: bool
+    max_age: int
+    allow_private_network: bool
+    expose_headers: tuple[str, ...]
+    allow_headers_value: str | None
+    source: str = "app"
+    #: Headers sent after ACAO on an allowed actual response.
+    actual_headers: tuple[Header, ...] = field(default=(), compare=False)
+    #: Headers sent after ACAO and ACAM/ACAH on an allowed preflight.
+    preflight_headers: tuple[Header, ...] = field(default=(), compare=False)
+    #: The complete header list for each exact origin, and for ``*``.
+    prebuilt: Mapping[str, tuple[Header, ...]] = field(default_factory=dict, compare=False)
+
+    @property
+    def varies(self) -> bool:
+        """Whether ``Access-Control-Allow-Origin`` depends on the request's Origin."""
+        return self.origins.varies
+
+    def headers_for(self, origin: str) -> tuple[Header, ...]:
+        """The CORS headers for an actual response to an allowed *origin*."""
+        found = self.prebuilt.get(origin)
+        if found is not None:
+            return found
+        return ((ACAO, origin), *self.actual_headers)
+
+    def summary(self) -> dict[str, object]:
+        """The effective policy, for display (``flask crossgate routes``)."""
+        return {
+            "origins": self.origins.describe(),
+            "methods": sorted(self.allowed_methods) if self.allowed_methods is not None else "route's own",
+            "allow_headers": self.allow_headers_value or "* (requested names, validated)",
+            "expose_headers": list(self.expose_headers),
+            "supports_credentials": self.supports_credentials,
+            "max_age": self.max_age,
+            "allow_private_network": self.allow_private_network,
+            "source": self.source,
+        }
+
+
+def _names(value: object) -> list[object]:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, Iterable):
+        return list(value)
+    return [value]
+
+
+def _check_bool(options: Mapping[str, object], name: str, problems: list[Problem]) -> bool:
+    value = options.get(name, False)
+    if not isinstance(value, bool):
+        problems.append(Problem(name, value, "must be True or False", f"write {name}=True or {name}=False"))
+        return False
+    return value
+
+
+def _methods(value: object, problems: list[Problem]) -> frozenset[str] | None:
+    if value is None or value == "*":
+        return None
+    methods: set[str] = set()
+    for item in _names(value):
+        if not isinstance(item, str) or not _TOKEN.match(item):
+            problems.append(Problem("methods", item, "is not an HTTP method", "write names like 'GET', 'PUT'"))
+            continue
+        method = item.upper()
+        if method in _FORBIDDEN_METHODS:
+            problems.append(
+                Problem("methods", item, "is a method browsers forbid pages to use", f"remove {item!r}")
+            )
+            continue
+        methods.add(method)
+    return frozenset(methods)
+
+
+def _header_names(option: str, value: object, problems: list[Problem]) -> list[str]:
+    names = []
+    for item in _names(value):
+        if not isinstance(item, str) or not _TOKEN.match(item):
+            problems.append(Problem(option, item, "is not a header name", "write names like 'Content-Type'"))
+        else:
+            names.append(item)
+    return names
+
+
+def _allow_headers(value: object, problems: list[Problem]) -> tuple[frozenset[str] | None, str | None]:
+    if value is None or value == "*":
+        return None, None
+    names = _header_names("allow_headers", value, problems)
+    for name in names:
+        lowered = name.lower()
+        if lowered in _FORBIDDEN_REQUEST_HEADERS or lowered.startswith(("proxy-", "sec-")):
+            problems.append(
+                Problem("allow_headers", name, "browsers never let a page send this header", f"remove {name!r}")
+            )
+    if "*" in names:
+        problems.append(
+            Problem("allow_headers", value, "'*' mixed with names", "write allow_headers='*' alone, or only names")
+        )
+    return frozenset(name.lower() for name in names), ", ".join(names) or None
+
+
+def _expose_headers(value: object, credentials: bool, problems: list[Problem]) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    names = _header_names("expose_headers", value, problems)
+    if "*" in names and credentials:
+        problems.append(
+            Problem(
+                "expose_headers",
+                "*",
+                "with supports_credentials=True, browsers read '*' as a header literally named '*'",
+                "list the header names to expose",
+            )
+        )
+    for name in names:
+        if name.lower() in ("set-cookie", "set-cookie2"):
+            problems.append(
+                Problem("expose_headers", name, "browsers never expose Set-Cookie to a page", f"remove {name!r}")
+            )
+    return tuple(name for name in names if name.lower() not in _SAFELISTED_RESPONSE_HEADERS)
+
+
+def _max_age(value: object, problems: list[Problem]) -> int:
+    if value is None:
+        return DEFAULT_MAX_AGE
+    if isinstance(value, timedelta):
+        seconds = value.total_seconds()
+        if seconds == int(seconds) and seconds >= 0:
+            return int(seconds)
+    elif isinstance(value, int) and not isinstance(value, bool) and value >= 0:
+        return value
+    problems.append(
+        Problem("max_age", value, "must be a whole, non-negative number of seconds", f"write max_age={DEFAULT_MAX_AGE} (two hours, Chromium's limit)")
+    )
+    return DEFAULT_MAX_AGE
+
+
+def check_unknown(options: Mapping[str, object], valid: Iterable[str] = OPTION_NAMES) -> list[Problem]:
+    """A problem for every option name that is not valid, with the closest valid name."""
+    valid = tuple(valid)
+    problems = []
+    for name in options:
+        if name not in valid:
+            guess = closest_name(name, valid)
+            fix = f"did you mean {guess!r}?" if guess else f"use one of {', '.join(valid)}"
+            problems.append(Problem(name, options[name], "is not a crossgate option", fix))
+    return problems
+
+
+def check_options(options: Mapping[str, object]) -> list[Problem]:
+    """Every problem in *options* that does not need the full, merged configuration.
+
+    Used where options are declared (a decorator, a blueprint) so mistakes surface at import
+    time even though the final policy is compiled once the app's own options are known.
+    """
+    problems = check_unknown(options)
+    _compile(options, problems, require_origins=False)
+    return problems
+
+
+def build_policy(options: Mapping[str, object], *, source: str = "app") -> CORSPolicy:
+    """Compile *options* (already merged across levels) into a policy, or raise ConfigError."""
+    problems = check_unknown(options)
+    policy = _compile(options, problems, require_origins=True, source=source)
+    if problems or policy is None:
+        raise ConfigError(problems, context=source)
+    return policy
+
+
+def _compile(
+    options: Mapping[str, object],
+    problems: list[Problem],
+    *,
+    require_origins: bool,
+    source: str = "app",
+) -> CORSPolicy | None:
+    start = len(problems)
+    credentials = _check_bool(options, "supports_credentials", problems)
+    allow_null = _check_bool(options, "allow_null_origin", problems)
+    allow_pna = _check_bool(options, "allow_private_network", problems)
+    allow_http = _check_bool(options, "allow_insecure_http_origins", problems)
+    methods = _methods(options.get("methods"), problems)
+    allowed_headers, allow_headers_value = _allow_headers(options.get("allow_headers"), problems)
+    exposed = _expose_headers(options.get("expose_headers"), credentials, problems)
+    max_age = _max_age(options.get("max_age"), problems)
+
+    matcher: OriginMatcher | None = None
+    if "origins" not in options or options["origins"] is None:
+        if require_origins:
+            problems.append(
+                Problem(
+                    "origins",
+                    None,
+                    "no origins were given; crossgate has no default because any default is wrong for someone",
+                    "list the sites that may read responses, like origins=['https://app.example.com'] "
+                    "(or origins='*' for a public API read without credentials)",
+                )
+            )
+    else:
+        matcher, origin_problems = compile_origins(options["origins"], allow_null=allow_null)
+        problems.extend(origin_problems)
+    if matcher is not None and credentials:
+        if matcher.any_origin:
+            problems.append(
+                Problem(
+                    "origins",
+                    "*",
+                    "'*' with supports_credentials=True would let every site read responses made with the user's cookies",
+                    "list the trusted origins, or drop supports_credentials for a public API",
+                )
+            )
+        insecure = insecure_origins(matcher)
+        if insecure and not allow_http:
+            problems.append(
+                Problem(
+                    "origins",
+                    insecure,
+                    "plain-http origins with supports_credentials=True can be impersonated by anyone on the network",
+                    "use https, or pass allow_insecure_http_origins=True if you accept that risk",
+                )
+            )
+    if len(problems) > start or matcher is None:
+        return None
+    return _assemble(
+        matcher, methods, allowed_headers, allow_headers_value, exposed, credentials, max_age, allow_pna, source
+    )
+
+
+def _assemble(
+    matcher: OriginMatcher,
+    methods: frozenset[str] | None,
+    allowed_headers: frozenset[str] | None,
+    allow_headers_value: str | None,
+    exposed: tuple[str, ...],
+    credentials: bool,
+    max_age: int,
+    allow_pna: bool,
+    source: str,
+) -> CORSPolicy:
+    actual: list[Header] = []
+    if credentials:
+        actual.append((ACAC, "true"))
+    if exposed:
+        actual.append((ACEH, ", ".join(exposed)))
+    preflight: list[Header] = []
+    if credentials:
+        preflight.append((ACAC, "true"))
+    preflight.append((ACMA, str(max_age)))
+    actual_headers = tuple(actual)
+    prebuilt: dict[str, tuple[Header, ...]] = {}
+    if matcher.any_origin:
+        prebuilt["*"] = ((ACAO, "*"), *actual_headers)
+    for origin in matcher.exact:
+        prebuilt[origin] = ((ACAO, origin), *actual_headers)
+    return CORSPolicy(
+        origins=matcher,
+        allowed_methods=methods,
+        allowed_headers=allowed_headers,
+        supports_credentials=credentials,
+        max_age=max_age,
+        allow_private_network=allow_pna,
+        expose_headers=exposed,
+        allow_headers_value=allow_headers_value,
+        source=source,
+        actual_headers=actual_headers,
+        preflight_headers=tuple(preflight),
+        prebuilt=prebuilt,
+    )
