@@ -27,7 +27,7 @@ unit: $(STAMP)
 test: lint types unit
 
 demo: $(STAMP)
-	$(BIN)/python -m crossgate.demo
+	$(BIN)/python -m examples.demo
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
