@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from crossgate.origins import parse_request_origin
+from crossgate.origins import CheckFailure, parse_request_origin
 from crossgate.policy import ACAH, ACAM, ACAO, ACAPN, CORSPolicy, Header
 from crossgate.reasons import Reason
 
@@ -48,7 +48,9 @@ class RequestFacts:
     @property
     def is_preflight(self) -> bool:
         """OPTIONS with Origin and Access-Control-Request-Method (the Fetch definition)."""
-        return self.method == "OPTIONS" and self.origin is not None and self.request_method is not None
+        return (
+            self.method == "OPTIONS" and self.origin is not None and self.request_method is not None
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,15 +68,24 @@ class Decision:
 
     @property
     def preflight(self) -> bool:
+        """Whether this answers a preflight (crossgate sends ``status`` itself)."""
         return self.status is not None
 
 
 _NO_ORIGIN_VARY = Decision(allowed=False, vary="Origin")
-_NO_ORIGIN_STATIC = Decision(allowed=False)
 
 
-def refusal_reason(policy: CORSPolicy, origin: str, *, preflight: bool = False) -> Reason:
-    """Why *origin* is not allowed by *policy*."""
+def refusal_reason(
+    policy: CORSPolicy,
+    origin: str,
+    *,
+    preflight: bool = False,
+    failure: CheckFailure | None = None,
+) -> Reason:
+    """Why *origin* is not allowed by *policy* (*failure*: an ``origins`` callable raised)."""
+    if failure is not None:
+        facts = (("origin", origin), ("check", failure.check), ("error", failure.error))
+        return Reason("origin-check-failed", facts, preflight)
     if origin == "null":
         return Reason("origin-null", preflight=preflight)
     if parse_request_origin(origin) is None:
@@ -83,15 +94,21 @@ def refusal_reason(policy: CORSPolicy, origin: str, *, preflight: bool = False) 
 
 
 def decide_actual(policy: CORSPolicy, origin: str | None) -> Decision:
-    """The answer to an actual (non-preflight) request with the given Origin header."""
-    vary = "Origin" if policy.origins.varies else None
-    if origin is None:
-        return _NO_ORIGIN_VARY if vary else _NO_ORIGIN_STATIC
+    """The answer to an actual (non-preflight) request with the given Origin header.
+
+    With ``origins='*'`` every response carries ``Access-Control-Allow-Origin: *``, with or
+    without an Origin: the response is then the same for everyone, so a shared cache can
+    hand it to any page and no ``Vary`` is needed.
+    """
     if policy.origins.any_origin:
-        return Decision(True, policy.prebuilt["*"], None)
-    if policy.origins.allows(origin):
-        return Decision(True, policy.headers_for(origin), vary)
-    return Decision(False, (), vary, reason=refusal_reason(policy, origin))
+        return Decision(True, policy.prebuilt["*"])
+    if origin is None:
+        return _NO_ORIGIN_VARY
+    verdict = policy.origins.match(origin)
+    if verdict is True:
+        return Decision(True, policy.headers_for(origin), "Origin")
+    failure = verdict if isinstance(verdict, CheckFailure) else None
+    return Decision(False, (), "Origin", reason=refusal_reason(policy, origin, failure=failure))
 
 
 def _requested_names(value: str) -> list[str] | None:
@@ -106,8 +123,12 @@ def _requested_names(value: str) -> list[str] | None:
     return names
 
 
-def _refuse(reason: Reason) -> Decision:
-    return Decision(False, (), PREFLIGHT_VARY, status=403, reason=reason)
+def _refuse(code: str, *facts: tuple[str, object]) -> Decision:
+    return Decision(False, (), PREFLIGHT_VARY, status=403, reason=Reason(code, facts, True))
+
+
+def _listed(methods: Iterable[str]) -> str:
+    return ", ".join(sorted(methods)) or "none"
 
 
 def decide_preflight(
@@ -123,41 +144,51 @@ def decide_preflight(
 
     Allowed: 204 with every method the route allows for this policy (one preflight then covers
     later requests with other methods), the validated requested headers or the configured list,
-    and Max-Age. Refused: 403 without CORS headers, with the reason.
+    and Max-Age. Refused: 403 without CORS headers, with the reason. Methods and header names
+    are compared exactly, as tokens; ``Access-Control-Request-Headers`` longer than
+    ``MAX_REQUEST_HEADERS_LENGTH`` is refused unread, so the work is bounded whatever is sent.
+
+    ``Access-Control-Allow-Private-Network`` is sent only when the request asked for it and
+    the policy allows it; otherwise the preflight is answered as if it had not been asked.
     """
-    if not policy.origins.allows(origin):
-        return _refuse(refusal_reason(policy, origin, preflight=True))
+    verdict = policy.origins.match(origin)
+    if verdict is not True:
+        failure = verdict if isinstance(verdict, CheckFailure) else None
+        reason = refusal_reason(policy, origin, preflight=True, failure=failure)
+        return Decision(False, (), PREFLIGHT_VARY, status=403, reason=reason)
     if not _TOKEN.match(request_method):
-        return _refuse(Reason("method-invalid", (("method", request_method),), preflight=True))
+        return _refuse("method-invalid", ("method", request_method))
     route = frozenset(route_methods) - {"OPTIONS"}
+    if request_method not in route:
+        return _refuse("method-not-routed", ("method", request_method), ("allowed", _listed(route)))
     allowed = route if policy.allowed_methods is None else route & policy.allowed_methods
     if request_method not in allowed and request_method not in _SAFELISTED_METHODS:
-        listed = ", ".join(sorted(allowed)) or "none"
-        code = "method-not-routed" if request_method not in route else "method-not-allowed"
-        return _refuse(Reason(code, (("method", request_method), ("allowed", listed)), preflight=True))
-    if request_method in _SAFELISTED_METHODS and request_method not in route:
         return _refuse(
-            Reason("method-not-routed", (("method", request_method), ("allowed", ", ".join(sorted(route)))), True)
+            "method-not-allowed", ("method", request_method), ("allowed", _listed(allowed))
         )
-    headers: list[Header] = [
-        (ACAO, "*" if policy.origins.any_origin else origin),
-        (ACAM, ", ".join(sorted(allowed))),
-    ]
+    headers: list[Header] = [(ACAO, "*" if policy.origins.any_origin else origin)]
+    if allowed:
+        headers.append((ACAM, ", ".join(sorted(allowed))))
     if request_headers:
         if len(request_headers) > MAX_REQUEST_HEADERS_LENGTH:
-            size = (("size", len(request_headers)), ("limit", MAX_REQUEST_HEADERS_LENGTH))
-            return _refuse(Reason("headers-too-large", size, preflight=True))
+            size = len(request_headers)
+            return _refuse(
+                "headers-too-large", ("size", size), ("limit", MAX_REQUEST_HEADERS_LENGTH)
+            )
         names = _requested_names(request_headers)
         if names is None:
-            return _refuse(Reason("headers-invalid", (("headers", request_headers),), preflight=True))
-        if policy.allowed_headers is not None:
+            return _refuse("headers-invalid", ("headers", request_headers))
+        if policy.allowed_headers is None:
+            if names:
+                headers.append((ACAH, ", ".join(dict.fromkeys(names))))
+        else:
             for name in names:
                 if name not in policy.allowed_headers:
-                    facts = (("header", name), ("allowed", policy.allow_headers_value or "none"))
-                    return _refuse(Reason("header-not-allowed", facts, preflight=True))
-        elif names:
-            headers.append((ACAH, ", ".join(dict.fromkeys(names))))
-    if policy.allow_headers_value is not None:
+                    allowed_headers = policy.allow_headers_value or "none"
+                    return _refuse(
+                        "header-not-allowed", ("header", name), ("allowed", allowed_headers)
+                    )
+    if policy.allow_headers_value:
         headers.append((ACAH, policy.allow_headers_value))
     headers.extend(policy.preflight_headers)
     if private_network and policy.allow_private_network:
@@ -166,9 +197,14 @@ def decide_preflight(
 
 
 def decide(policy: CORSPolicy, facts: RequestFacts, route_methods: Iterable[str] = ()) -> Decision:
-    """Decide for any request: a preflight (answered by crossgate) or an actual request."""
+    """Decide for any request: a preflight (answered by crossgate) or an actual request.
+
+    *route_methods* are the methods the request's route accepts; only the adapter knows them.
+    A preflight for a route that accepts none of them is refused (``method-not-routed``).
+    """
     if facts.is_preflight:
-        assert facts.origin is not None and facts.request_method is not None
+        assert facts.origin is not None  # is_preflight says so; this tells mypy
+        assert facts.request_method is not None
         return decide_preflight(
             policy,
             facts.origin,

@@ -23,7 +23,7 @@ def describe(value: object) -> str:
     """
     if isinstance(value, str):
         text = value
-        shown = "'" + ascii(text[:_MAX_SHOWN])[1:-1] + "'"
+        shown = ascii(text[:_MAX_SHOWN])
     else:
         text = ascii(value)
         shown = text[:_MAX_SHOWN]
@@ -50,11 +50,21 @@ class ConfigError(ValueError):
     """Invalid configuration, found at start-up. ``problems`` lists every problem found."""
 
     problems: tuple[Problem, ...]
+    context: str
 
     def __init__(self, problems: Iterable[Problem], *, context: str = "") -> None:
         self.problems = tuple(problems)
+        self.context = context
         head = f"invalid crossgate configuration{f' ({context})' if context else ''}"
         count = len(self.problems)
         lines = [f"{head}: {count} problem{'s' if count != 1 else ''}"]
         lines.extend(f"  - {problem}" for problem in self.problems)
         super().__init__("\n".join(lines))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # The default rebuilds from ``args`` (the message), which is not what __init__ takes.
+        return _rebuild, (self.problems, self.context)
+
+
+def _rebuild(problems: tuple[Problem, ...], context: str) -> ConfigError:
+    return ConfigError(problems, context=context)

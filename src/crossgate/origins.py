@@ -19,55 +19,129 @@ Accepted forms, and nothing else (no guessing whether a string is a regular expr
 from __future__ import annotations
 
 import ipaddress
+import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from crossgate.errors import Problem
+from crossgate.errors import Problem, describe
 
 __all__ = [
     "MAX_ORIGIN_LENGTH",
+    "CheckFailure",
     "HostPattern",
     "Origin",
     "OriginError",
     "OriginMatcher",
     "OriginSpec",
     "compile_origins",
+    "insecure_origins",
     "is_loopback_host",
     "parse_origin",
+    "parse_request_origin",
+    "unescaped_dot_risks",
 ]
+
+logger = logging.getLogger("crossgate")
 
 #: Longer Origin headers are refused without further parsing (a host is at most 253 octets).
 MAX_ORIGIN_LENGTH = 512
 
-DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+#: The URL Standard's special schemes with a default port, which serialization omits.
+DEFAULT_PORTS = {"ftp": 21, "http": 80, "https": 443, "ws": 80, "wss": 443}
 
 OriginSpec = str | re.Pattern[str] | Callable[[str], bool]
 
-_SCHEME = r"[A-Za-z][A-Za-z0-9+.-]*"
-_FORM = re.compile(rf"(?P<scheme>{_SCHEME})://(?P<authority>[^/?#]*)(?P<rest>.*)", re.DOTALL)
-_PORT_TAIL = re.compile(r":(?P<port>[^:\]]*)\Z")
-_LABEL = re.compile(r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?\Z")
-# What a browser sends: already lowercase, no default port. Used to vet request headers.
-_SERIALIZED = re.compile(
-    r"(?P<scheme>[a-z][a-z0-9+.-]*)://(?P<host>\[[0-9a-f:.]+\]|[a-z0-9_.-]+)(?::(?P<port>[1-9][0-9]{0,4}))?\Z"
+_FORM = re.compile(
+    r"(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<authority>[^/?#]*)(?P<rest>.*)", re.S
 )
+_PORT_TAIL = re.compile(r":(?P<port>[^:\]]*)\Z")
+_PORT = re.compile(r"[0-9]{1,5}\Z")
+_LABEL_TEXT = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+_LABEL = re.compile(_LABEL_TEXT + r"\Z")
+# What a browser sends: lowercase, no default port, no empty label. Used to vet request headers.
+_SERIALIZED = re.compile(
+    rf"(?P<scheme>[a-z][a-z0-9+.-]*)://"
+    rf"(?:\[(?P<ipv6>[0-9a-f:]+)\]|(?P<host>{_LABEL_TEXT}(?:\.{_LABEL_TEXT})*))"
+    r"(?::(?P<port>[1-9][0-9]{0,4}))?\Z"
+)
+# The URL Standard reads a host whose last label is a number as an IPv4 address.
+_NUMERIC_LABEL = re.compile(r"[0-9]+\Z|0x[0-9a-f]*\Z")
+_ZERO_RUN = re.compile(r"\b0(?::0)+\b")
 
 # Registrable suffixes under which unrelated parties own names: ``https://*.github.io`` would
 # trust every GitHub Pages site. A full public-suffix list would be a runtime dependency; this
 # covers the single-label suffixes (every TLD) and the multi-label ones users actually write.
 _PUBLIC_SUFFIXES = frozenset(
-    """
-    co.uk org.uk ac.uk gov.uk ltd.uk plc.uk me.uk net.uk
-    com.au net.au org.au edu.au gov.au co.nz org.nz net.nz
-    co.jp ne.jp or.jp ac.jp go.jp co.kr or.kr com.cn net.cn org.cn com.tw com.hk
-    co.in net.in org.in com.br net.br org.br com.mx com.ar com.tr com.sg com.my
-    co.za org.za com.ua co.il com.pl com.ru
-    github.io gitlab.io herokuapp.com vercel.app netlify.app pages.dev workers.dev web.app
-    firebaseapp.com appspot.com azurewebsites.net cloudfront.net blogspot.com
-    s3.amazonaws.com amplifyapp.com onrender.com fly.dev glitch.me repl.co ngrok.io
-    ngrok-free.app trycloudflare.com
-    """.split()
+    {
+        "co.uk",
+        "org.uk",
+        "ac.uk",
+        "gov.uk",
+        "ltd.uk",
+        "plc.uk",
+        "me.uk",
+        "net.uk",
+        "com.au",
+        "net.au",
+        "org.au",
+        "edu.au",
+        "gov.au",
+        "co.nz",
+        "org.nz",
+        "net.nz",
+        "co.jp",
+        "ne.jp",
+        "or.jp",
+        "ac.jp",
+        "go.jp",
+        "co.kr",
+        "or.kr",
+        "com.cn",
+        "net.cn",
+        "org.cn",
+        "com.tw",
+        "com.hk",
+        "co.in",
+        "net.in",
+        "org.in",
+        "com.br",
+        "net.br",
+        "org.br",
+        "com.mx",
+        "com.ar",
+        "com.tr",
+        "com.sg",
+        "com.my",
+        "co.za",
+        "org.za",
+        "com.ua",
+        "co.il",
+        "com.pl",
+        "com.ru",
+        "github.io",
+        "gitlab.io",
+        "herokuapp.com",
+        "vercel.app",
+        "netlify.app",
+        "pages.dev",
+        "workers.dev",
+        "web.app",
+        "firebaseapp.com",
+        "appspot.com",
+        "azurewebsites.net",
+        "cloudfront.net",
+        "blogspot.com",
+        "s3.amazonaws.com",
+        "amplifyapp.com",
+        "onrender.com",
+        "fly.dev",
+        "glitch.me",
+        "repl.co",
+        "ngrok.io",
+        "ngrok-free.app",
+        "trycloudflare.com",
+    }
 )
 
 
@@ -114,18 +188,25 @@ class HostPattern:
             return False
         if not self.subdomains:
             return host == self.host
-        # A real label boundary: "evilexample.com" must not match "*.example.com".
-        return host.endswith(self.dotted_suffix) and len(host) > len(self.dotted_suffix)
-
-    @property
-    def dotted_suffix(self) -> str:
-        return "." + self.host
+        # A real label boundary: "evilexample.com" must not match "*.example.com", nor the apex.
+        boundary = len(host) - len(self.host) - 1
+        return boundary > 0 and host[boundary] == "." and host.endswith(self.host)
 
     def __str__(self) -> str:
         host = f"*.{self.host}" if self.subdomains else self.host
         if self.any_port:
             return f"{self.scheme}://{host}:*"
         return Origin(self.scheme, host, self.port).serialize()
+
+
+@dataclass(frozen=True, slots=True)
+class CheckFailure:
+    """An ``origins`` callable raised instead of answering; the origin was refused."""
+
+    #: The callable's qualified name.
+    check: str
+    #: The exception, as ``"KeyError: 'tenant'"``.
+    error: str
 
 
 def is_loopback_host(host: str) -> bool:
@@ -138,75 +219,140 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def _guess_scheme(host: str) -> str:
-    return "http" if is_loopback_host(host.split(":")[0]) else "https"
+def _serialize_ipv6(address: ipaddress.IPv6Address) -> str:
+    """The URL Standard's IPv6 serializer: lowercase hex pieces, the first longest run of two
+    or more zero pieces as ``::``, never dotted IPv4 (which some Python versions print)."""
+    value = int(address)
+    text = ":".join(f"{(value >> shift) & 0xFFFF:x}" for shift in range(112, -16, -16))
+    runs = list(_ZERO_RUN.finditer(text))
+    if not runs:
+        return text
+    longest = max(runs, key=lambda run: len(run[0]))
+    return text[: longest.start()].rstrip(":") + "::" + text[longest.end() :].lstrip(":")
+
+
+def _host_of(authority: str) -> str:
+    if authority.startswith("["):
+        return authority.partition("]")[0] + "]"
+    return authority.partition(":")[0]
+
+
+def _no_scheme(text: str, bare: str) -> OriginError:
+    host = _host_of(bare.removeprefix("*."))
+    if not is_loopback_host(host):
+        return OriginError(
+            f"{text!r} is not an origin: it has no scheme", f"write 'https://{bare}'"
+        )
+    if bare == host:
+        fix = f"write 'http://{bare}:5000', with the port the page is served from"
+    else:
+        fix = f"write 'http://{bare}'"
+    return OriginError(f"{text!r} is not an origin: it has no scheme", fix)
+
+
+def _ipv6_host(raw: str, text: str) -> str:
+    inner = raw[1:-1] if raw.endswith("]") else ""
+    try:
+        if "%" in inner:
+            raise ValueError("browsers never send an IPv6 zone")
+        address = ipaddress.IPv6Address(inner)
+    except ValueError:
+        raise OriginError(
+            f"{text!r} has an invalid IPv6 address", "write it like 'http://[::1]:8000'"
+        ) from None
+    return f"[{_serialize_ipv6(address)}]"
 
 
 def _normalise_host(raw: str, text: str, *, allow_star: bool) -> str:
     if raw.startswith("["):
+        return _ipv6_host(raw, text)
+    if not raw:
+        raise OriginError(
+            f"{text!r} has no host", "write scheme://host[:port], like 'https://app.example.com'"
+        )
+    if not raw.isascii():
         try:
-            address = ipaddress.IPv6Address(raw[1:-1] if raw.endswith("]") else "")
-        except ValueError:
-            raise OriginError(f"{text!r} has an invalid IPv6 address", "write it like 'http://[::1]:8000'") from None
-        return f"[{address.compressed}]"
-    host = raw.lower()
-    if not host:
-        raise OriginError(f"{text!r} has no host", "write scheme://host[:port], like 'https://app.example.com'")
-    if not host.isascii():
-        try:
-            encoded = host.encode("idna").decode("ascii")
+            encoded = raw.lower().encode("idna").decode("ascii")
         except UnicodeError:
             encoded = "xn--..."
         raise OriginError(
             f"{text!r} has a non-ASCII host; browsers send the punycode form",
             f"write {text.replace(raw, encoded)!r}",
         )
+    host = raw.lower()
     labels = host.split(".")
-    for index, label in enumerate(labels):
-        if allow_star and index == 0 and label == "*":
-            continue
+    wildcard = allow_star and len(labels) > 1 and labels[0] == "*"
+    for label in labels[1:] if wildcard else labels:
         if "*" in label:
             raise OriginError(
                 f"{text!r} has '*' where only a whole leftmost label may be a wildcard",
-                "write a subdomain pattern like 'https://*.example.com', or pass re.compile(...)",
+                "write '*' alone for every origin, a subdomain pattern like "
+                "'https://*.example.com', or pass re.compile(...)",
             )
         if not _LABEL.match(label):
-            raise OriginError(f"{text!r} has an invalid host {raw!r}", "use letters, digits, '-' and '.' only")
+            raise OriginError(
+                f"{text!r} has an invalid host {raw!r}",
+                "use letters, digits, '-' and '_' in dot-separated labels, like 'app.example.com'",
+            )
+    if _NUMERIC_LABEL.match(labels[-1]):
+        if wildcard:
+            raise OriginError(
+                f"{text!r}: an IP address has no subdomains", "list the exact origin instead"
+            )
+        try:
+            ipaddress.IPv4Address(host)
+        except ValueError:
+            raise OriginError(
+                f"{text!r} has a host browsers read as an IPv4 address, written unusually",
+                "write the address as four decimal numbers, like 'http://127.0.0.1:8000'",
+            ) from None
     return host
 
 
 def _parse(text: str, *, patterns: bool) -> Origin | HostPattern:
     if len(text) > MAX_ORIGIN_LENGTH:
-        raise OriginError(f"the value is longer than {MAX_ORIGIN_LENGTH} characters", "write one origin")
+        raise OriginError(
+            f"the value is longer than {MAX_ORIGIN_LENGTH} characters", "write one origin"
+        )
     if text != text.strip():
         raise OriginError(f"{text!r} has surrounding whitespace", f"write {text.strip()!r}")
+    if "," in text:
+        parts = [part.strip() for part in text.split(",") if part.strip()]
+        raise OriginError(
+            f"{text!r} holds several values in one string", f"write a list: {parts!r}"
+        )
     form = _FORM.match(text)
     if form is None:
         bare = text.rstrip("/")
         if "://" not in text and bare and "/" not in bare and " " not in bare:
-            return _raise_no_scheme(text, bare)
-        raise OriginError(f"{text!r} is not an origin", "write scheme://host[:port], like 'https://app.example.com'")
-    scheme = form["scheme"].lower()
-    authority = form["authority"]
-    rest = form["rest"]
-    suggestion = f"{scheme}://{authority}"
-    if rest == "/":
-        raise OriginError(f"{text!r} has a trailing slash; the Origin header never does", f"write {suggestion!r}")
-    if rest.startswith("/"):
-        raise OriginError(f"{text!r} has a path; an origin is only scheme://host[:port]", f"write {suggestion!r}")
-    if rest.startswith("?"):
-        raise OriginError(f"{text!r} has a query; an origin is only scheme://host[:port]", f"write {suggestion!r}")
-    if rest.startswith("#"):
-        raise OriginError(f"{text!r} has a fragment; an origin is only scheme://host[:port]", f"write {suggestion!r}")
-    if "@" in authority:
+            raise _no_scheme(text, bare)
         raise OriginError(
-            f"{text!r} has user information; the Origin header never does",
-            f"write {f'{scheme}://' + authority.rsplit('@', 1)[1]!r}",
+            f"{text!r} is not an origin",
+            "write scheme://host[:port], like 'https://app.example.com'",
         )
+    scheme = form["scheme"].lower()
     if scheme == "file":
         raise OriginError(
             f"{text!r}: pages loaded from file: URLs send 'Origin: null'",
-            "serve the page over http://localhost, or allow 'null' knowingly with allow_null_origin=True",
+            "serve the page over http://localhost, "
+            "or allow 'null' knowingly with allow_null_origin=True",
+        )
+    authority = form["authority"]
+    rest = form["rest"]
+    written = f"write {f'{scheme}://{authority}'!r}"
+    only = "an origin is only scheme://host[:port]"
+    if rest == "/":
+        raise OriginError(f"{text!r} has a trailing slash; the Origin header never does", written)
+    if rest.startswith("/"):
+        raise OriginError(f"{text!r} has a path; {only}", written)
+    if rest.startswith("?"):
+        raise OriginError(f"{text!r} has a query; {only}", written)
+    if rest:
+        raise OriginError(f"{text!r} has a fragment; {only}", written)
+    if "@" in authority:
+        raise OriginError(
+            f"{text!r} has user information; the Origin header never does",
+            f"write {f'{scheme}://' + authority.rpartition('@')[2]!r}",
         )
     raw_host, port_text = authority, None
     tail = _PORT_TAIL.search(authority)
@@ -215,8 +361,10 @@ def _parse(text: str, *, patterns: bool) -> Origin | HostPattern:
     any_port = patterns and port_text == "*"
     port: int | None = None
     if port_text is not None and not any_port:
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise OriginError(f"{text!r} has an invalid port {port_text!r}", "use a number from 1 to 65535")
+        if not _PORT.match(port_text) or not 0 < int(port_text) < 65536:
+            raise OriginError(
+                f"{text!r} has an invalid port {port_text!r}", "use a number from 1 to 65535"
+            )
         port = int(port_text)
         if DEFAULT_PORTS.get(scheme) == port:
             port = None  # an explicit default port is the same origin; browsers omit it
@@ -228,25 +376,14 @@ def _parse(text: str, *, patterns: bool) -> Origin | HostPattern:
     return Origin(scheme, host, port)
 
 
-def _raise_no_scheme(text: str, bare: str) -> Origin:
-    scheme = _guess_scheme(bare.removeprefix("*."))
-    raise OriginError(
-        f"{text!r} is not an origin: it has no scheme",
-        f"write {f'{scheme}://{bare}'!r}",
-    )
-
-
-def _subdomain_pattern(text: str, scheme: str, suffix: str, port: int | None, any_port: bool) -> HostPattern:
-    try:
-        ipaddress.ip_address(suffix)
-    except ValueError:
-        pass
-    else:
-        raise OriginError(f"{text!r}: an IP address has no subdomains", "list the exact origin instead")
+def _subdomain_pattern(
+    text: str, scheme: str, suffix: str, port: int | None, any_port: bool
+) -> HostPattern:
     if ("." not in suffix and suffix != "localhost") or suffix in _PUBLIC_SUFFIXES:
         raise OriginError(
             f"{text!r} would trust every site under the public suffix {suffix!r}",
-            f"name your own domain, like '{scheme}://*.example.{suffix}'",
+            f"list your own sites, like '{scheme}://example.{suffix}', or a pattern under "
+            f"your own domain, like '{scheme}://*.example.{suffix}'",
         )
     return HostPattern(scheme, suffix, port, subdomains=True, any_port=any_port)
 
@@ -260,7 +397,7 @@ def parse_origin(text: str) -> Origin:
     Raises ``OriginError`` (with the fix) for anything that is not an origin.
     """
     parsed = _parse(text, patterns=False)
-    assert isinstance(parsed, Origin)
+    assert isinstance(parsed, Origin)  # without patterns=True there is no wildcard to return
     return parsed
 
 
@@ -268,19 +405,39 @@ def parse_request_origin(value: str) -> Origin | None:
     """Parse an ``Origin`` request header strictly: the serialized form or nothing.
 
     Browsers always send the serialized form, so anything else (upper case, a default port,
-    a path, control characters) is not worth normalising: it is refused.
+    a path, control characters, a non-canonical IP address) is not worth normalising: it is
+    refused. Whatever this accepts, ``parse_origin`` parses to the same origin.
+
+    >>> parse_request_origin("https://app.example.com:8443")
+    Origin(scheme='https', host='app.example.com', port=8443)
+    >>> parse_request_origin("https://APP.example.com") is None
+    True
     """
     if len(value) > MAX_ORIGIN_LENGTH:
         return None
     form = _SERIALIZED.match(value)
     if form is None:
         return None
+    scheme = form["scheme"]
     port = form["port"]
     number = int(port) if port is not None else None
-    scheme = form["scheme"]
     if number is not None and (number > 65535 or DEFAULT_PORTS.get(scheme) == number):
         return None
-    return Origin(scheme, form["host"], number)
+    host = form["host"]
+    try:
+        if host is None:
+            host = f"[{_serialize_ipv6(ipaddress.IPv6Address(form['ipv6']))}]"
+            if host[1:-1] != form["ipv6"]:
+                return None
+        elif _NUMERIC_LABEL.match(host.rpartition(".")[2]):
+            ipaddress.IPv4Address(host)
+    except ValueError:
+        return None
+    return Origin(scheme, host, number)
+
+
+def _name(check: Callable[[str], bool]) -> str:
+    return getattr(check, "__qualname__", None) or repr(check)
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,17 +456,28 @@ class OriginMatcher:
         """Whether the answer depends on the request's Origin (so responses need Vary)."""
         return not self.any_origin
 
-    @property
-    def needs_parsing(self) -> bool:
-        return bool(self.host_patterns or self.regexes or self.predicates)
-
     def allows(self, origin: str) -> bool:
-        """Whether *origin*, the raw ``Origin`` header, is allowed. Never raises for bad input."""
+        """Whether *origin*, the raw ``Origin`` header, is allowed. Never raises."""
+        return self.match(origin) is True
+
+    def match(self, origin: str) -> bool | CheckFailure:
+        """``True`` when *origin* (the raw ``Origin`` header) is allowed, else ``False`` or a
+        ``CheckFailure``. Never raises.
+
+        Patterns, regular expressions and callables only ever see an origin in serialized form
+        (``parse_request_origin``), so no user code is handed control characters or 64 KB.
+
+        A callable that raises refuses the origin: an error must never grant access, and one
+        failing look-up (a database down) must not turn every cross-origin request into a
+        500. The other callables still get their say. It is not silent either: the exception
+        is logged with its traceback on the ``crossgate`` logger at ERROR level, and the
+        ``CheckFailure`` returned becomes the refusal's reason (``origin-check-failed``).
+        """
         if self.any_origin or origin in self.exact:
             return True
         if origin == "null":
             return self.allow_null
-        if not self.needs_parsing:
+        if not (self.host_patterns or self.regexes or self.predicates):
             return False
         parsed = parse_request_origin(origin)
         if parsed is None:
@@ -317,9 +485,23 @@ class OriginMatcher:
         for pattern in self.host_patterns:
             if pattern.matches(parsed.scheme, parsed.host, parsed.port):
                 return True
-        if any(regex.fullmatch(origin) for regex in self.regexes):
-            return True
-        return any(predicate(origin) for predicate in self.predicates)
+        for regex in self.regexes:
+            if regex.fullmatch(origin):
+                return True
+        failure: bool | CheckFailure = False
+        for predicate in self.predicates:
+            try:
+                if predicate(origin):
+                    return True
+            except Exception as error:
+                failure = CheckFailure(_name(predicate), f"{type(error).__name__}: {error}")
+                logger.error(
+                    "the origins callable %s raised for Origin %s; the origin is refused",
+                    failure.check,
+                    describe(origin),
+                    exc_info=True,
+                )
+        return failure
 
     def describe(self) -> list[str]:
         """Human-readable list of what is allowed, for ``flask crossgate routes``."""
@@ -328,16 +510,10 @@ class OriginMatcher:
         shown = sorted(self.exact)
         shown += [str(pattern) for pattern in self.host_patterns]
         shown += [f"re.compile({regex.pattern!r})" for regex in self.regexes]
-        shown += [getattr(predicate, "__qualname__", repr(predicate)) + "()" for predicate in self.predicates]
+        shown += [f"{_name(predicate)}()" for predicate in self.predicates]
         if self.allow_null:
             shown.append("null")
         return shown
-
-
-def _as_list(origins: OriginSpec | Iterable[OriginSpec]) -> list[OriginSpec]:
-    if isinstance(origins, (str, re.Pattern)) or callable(origins):
-        return [origins]
-    return list(origins)
 
 
 def compile_origins(
@@ -346,10 +522,29 @@ def compile_origins(
     allow_null: bool = False,
     option: str = "origins",
 ) -> tuple[OriginMatcher | None, list[Problem]]:
-    """Compile the ``origins`` option. Returns the matcher, or ``None`` and every problem found."""
+    """Compile the ``origins`` option into a matcher, and every problem found.
+
+    The matcher holds the valid entries, so callers can check it further and report those
+    problems in the same pass; it is ``None`` only when *origins* is not even a list. Use it
+    only when there are no problems.
+
+    ``allow_null=True`` is the knowing consent to ``Origin: null``: with it, ``null`` is
+    allowed (listing ``"null"`` too is harmless); without it, listing ``"null"`` is a problem.
+    """
     problems: list[Problem] = []
-    if not (isinstance(origins, (str, re.Pattern)) or callable(origins) or isinstance(origins, Iterable)):
-        problems.append(Problem(option, origins, "is not an origin or a list of origins", "pass a list like ['https://app.example.com']"))
+    if isinstance(origins, (str, re.Pattern)) or callable(origins):
+        items: list[object] = [origins]
+    elif isinstance(origins, Iterable) and not isinstance(origins, (bytes, bytearray)):
+        items = list(origins)
+    else:
+        problems.append(
+            Problem(
+                option,
+                origins,
+                "is not an origin or a list of origins",
+                "pass a list like ['https://app.example.com']",
+            )
+        )
         return None, problems
     exact: set[str] = set()
     host_patterns: list[HostPattern] = []
@@ -357,12 +552,14 @@ def compile_origins(
     predicates: list[Callable[[str], bool]] = []
     any_origin = False
     null_listed = False
-    for item in _as_list(origins):  # type: ignore[arg-type]
+    for item in items:
         if isinstance(item, re.Pattern):
-            if not isinstance(item.pattern, str):
-                problems.append(Problem(option, item, "is a bytes pattern", "compile a str pattern"))
-            else:
+            if isinstance(item.pattern, str):
                 regexes.append(item)
+            else:
+                problems.append(
+                    Problem(option, item, "is a bytes pattern", "compile a str pattern")
+                )
         elif isinstance(item, str):
             if item == "*":
                 any_origin = True
@@ -381,22 +578,33 @@ def compile_origins(
         elif callable(item):
             predicates.append(item)
         else:
-            problems.append(Problem(option, item, "is not an origin", "write a string like 'https://app.example.com'"))
+            problems.append(
+                Problem(
+                    option,
+                    item,
+                    "is not an origin",
+                    "write a string like 'https://app.example.com'",
+                )
+            )
     if null_listed and not allow_null:
         problems.append(
             Problem(
                 option,
                 "null",
-                "'null' is the Origin of sandboxed iframes, file: pages and redirected requests; any site can send it",
+                "'null' is the Origin of sandboxed iframes, file: pages and redirected requests; "
+                "any site can send it",
                 "remove 'null', or pass allow_null_origin=True if you accept that risk",
             )
         )
     if any_origin and (exact or host_patterns or regexes or predicates):
         problems.append(
-            Problem(option, origins, "'*' already allows every origin, so the other entries do nothing", "keep only '*', or remove it")
+            Problem(
+                option,
+                items,
+                "'*' already allows every origin, so the other entries do nothing",
+                "keep only '*', or remove it",
+            )
         )
-    if problems:
-        return None, problems
     matcher = OriginMatcher(
         exact=frozenset(exact),
         any_origin=any_origin,
@@ -413,7 +621,8 @@ def insecure_origins(matcher: OriginMatcher) -> list[str]:
     found = []
     for value in sorted(matcher.exact):
         parsed = parse_request_origin(value)
-        if parsed is not None and parsed.scheme in ("http", "ws") and not is_loopback_host(parsed.host):
+        assert parsed is not None  # the matcher holds serialized origins only
+        if parsed.scheme in ("http", "ws") and not is_loopback_host(parsed.host):
             found.append(value)
     found += [
         str(pattern)
@@ -423,10 +632,19 @@ def insecure_origins(matcher: OriginMatcher) -> list[str]:
     return found
 
 
-def unescaped_dot_risks(matcher: OriginMatcher) -> list[str]:
-    """Regexes with a '.' that is not escaped right before a top-level-domain-like ending.
+# An unescaped "." outside a character class, followed by a letter or digit: a wildcard where a
+# literal dot was meant ("app.example" also accepts "appxexample"). ".*", ".+" are deliberate.
+_LOOSE_DOT = re.compile(r"\\.|\[(?:\\.|[^\]])*\]|(?P<dot>\.)(?=[A-Za-z0-9])", re.S)
 
-    ``re.compile(r"https://app.example.com")`` also accepts ``https://appxexample.com``.
+
+def unescaped_dot_risks(matcher: OriginMatcher) -> list[str]:
+    """The regexes in which a ``.`` between name characters is not escaped.
+
+    ``re.compile(r"https://app.example.com")`` also accepts ``https://appxexample.com``, a
+    domain anyone can register; write ``r"https://app\\.example\\.com"``.
     """
-    risky = re.compile(r"(?<!\\)\.[a-z]{2,}\)?\$?\Z")
-    return [regex.pattern for regex in matcher.regexes if risky.search(regex.pattern)]
+    return [
+        regex.pattern
+        for regex in matcher.regexes
+        if any(found["dot"] for found in _LOOSE_DOT.finditer(regex.pattern))
+    ]

@@ -8,9 +8,10 @@ Three forms, chosen explicitly (no guessing whether a string is a regular expres
 - a compiled ``re.Pattern``, matched with ``fullmatch`` against the path.
 
 Paths are compared as the application routes them (WSGI ``PATH_INFO``: percent-decoded once,
-``+`` kept, case-sensitive). The most specific rule wins: an exact path, then the longest
-subtree, then the regular expressions in the order given, then ``"/*"``. A look-up costs a few dictionary
-probes per path segment, whatever the number of exact and subtree rules.
+``+`` kept, case-sensitive, ``..`` not resolved). The most specific rule wins: an exact path,
+then the longest subtree, then the regular expressions in the order given, then ``"/*"``; of
+identical patterns, the first wins. A look-up costs a few dictionary probes per path segment,
+whatever the number of exact and subtree rules.
 """
 
 from __future__ import annotations
@@ -72,15 +73,27 @@ def compile_path_rules(
             regexes.append((pattern, value))
         elif not isinstance(pattern, str):
             problems.append(Problem(option, pattern, "is not a path", "write a path like '/api/*'"))
-        elif not pattern.startswith("/"):
-            problems.append(Problem(option, pattern, "does not start with '/'", f"write {'/' + pattern!r}"))
         elif _REGEX_LOOKING.search(pattern):
             problems.append(
                 Problem(
                     option,
                     pattern,
                     "is neither an exact path nor a '/prefix/*' subtree",
-                    "write '/prefix/*' for a subtree, or pass re.compile(...) for a regular expression",
+                    "write '/prefix/*' for a subtree, or pass re.compile(...) for a "
+                    "regular expression",
+                )
+            )
+        elif not pattern.startswith("/"):
+            problems.append(
+                Problem(option, pattern, "does not start with '/'", f"write {'/' + pattern!r}")
+            )
+        elif "//" in pattern:
+            problems.append(
+                Problem(
+                    option,
+                    pattern,
+                    "has an empty segment, which no routed path has",
+                    f"write {re.sub('/{2,}', '/', pattern)!r}",
                 )
             )
         elif pattern.endswith("/*"):

@@ -24,6 +24,7 @@ __all__ = [
     "Problem",
     "build_policy",
     "check_options",
+    "check_unknown",
     "closest_name",
 ]
 
@@ -58,12 +59,41 @@ _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 _FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
 # Headers a page can never set (Fetch "forbidden request-header"): listing them allows nothing.
 _FORBIDDEN_REQUEST_HEADERS = frozenset(
-    """accept-charset accept-encoding access-control-request-headers access-control-request-method
-    access-control-request-private-network connection content-length cookie cookie2 date dnt
-    expect host keep-alive origin referer set-cookie te trailer transfer-encoding upgrade via""".split()
+    {
+        "accept-charset",
+        "accept-encoding",
+        "access-control-request-headers",
+        "access-control-request-method",
+        "access-control-request-private-network",
+        "connection",
+        "content-length",
+        "cookie",
+        "cookie2",
+        "date",
+        "dnt",
+        "expect",
+        "host",
+        "keep-alive",
+        "origin",
+        "referer",
+        "set-cookie",
+        "te",
+        "trailer",
+        "transfer-encoding",
+        "upgrade",
+        "via",
+    }
 )
 _SAFELISTED_RESPONSE_HEADERS = frozenset(
-    "cache-control content-language content-length content-type expires last-modified pragma".split()
+    {
+        "cache-control",
+        "content-language",
+        "content-length",
+        "content-type",
+        "expires",
+        "last-modified",
+        "pragma",
+    }
 )
 
 
@@ -111,10 +141,11 @@ class CORSPolicy:
 
     def summary(self) -> dict[str, object]:
         """The effective policy, for display (``flask crossgate routes``)."""
+        methods, headers = self.allowed_methods, self.allow_headers_value
         return {
             "origins": self.origins.describe(),
-            "methods": sorted(self.allowed_methods) if self.allowed_methods is not None else "route's own",
-            "allow_headers": self.allow_headers_value or "* (requested names, validated)",
+            "methods": "route's own" if methods is None else sorted(methods),
+            "allow_headers": "* (requested names, validated)" if headers is None else headers,
             "expose_headers": list(self.expose_headers),
             "supports_credentials": self.supports_credentials,
             "max_age": self.max_age,
@@ -126,101 +157,163 @@ class CORSPolicy:
 def _names(value: object) -> list[object]:
     if isinstance(value, str):
         return [part.strip() for part in value.split(",") if part.strip()]
-    if isinstance(value, Iterable):
+    if isinstance(value, Iterable) and not isinstance(value, (bytes, bytearray)):
         return list(value)
     return [value]
 
 
+def _unique(names: list[str]) -> list[str]:
+    """*names* without case-insensitive repeats, first spelling kept."""
+    seen: dict[str, str] = {}
+    for name in names:
+        seen.setdefault(name.lower(), name)
+    return list(seen.values())
+
+
 def _check_bool(options: Mapping[str, object], name: str, problems: list[Problem]) -> bool:
-    value = options.get(name, False)
+    value = options.get(name)
+    if value is None:
+        return False
     if not isinstance(value, bool):
-        problems.append(Problem(name, value, "must be True or False", f"write {name}=True or {name}=False"))
+        problems.append(
+            Problem(name, value, "must be True or False", f"write {name}=True or {name}=False")
+        )
         return False
     return value
 
 
-def _methods(value: object, problems: list[Problem]) -> frozenset[str] | None:
-    if value is None or value == "*":
+def _tokens(
+    option: str, value: object, problems: list[Problem], kind: str, example: str
+) -> list[str] | None:
+    """The names listed in *value* (a comma-separated string or an iterable), ``None`` for '*'."""
+    items = _names(value)
+    if items == ["*"]:
         return None
-    methods: set[str] = set()
-    for item in _names(value):
-        if not isinstance(item, str) or not _TOKEN.match(item):
-            problems.append(Problem("methods", item, "is not an HTTP method", "write names like 'GET', 'PUT'"))
-            continue
-        method = item.upper()
-        if method in _FORBIDDEN_METHODS:
-            problems.append(
-                Problem("methods", item, "is a method browsers forbid pages to use", f"remove {item!r}")
-            )
-            continue
-        methods.add(method)
-    return frozenset(methods)
-
-
-def _header_names(option: str, value: object, problems: list[Problem]) -> list[str]:
     names = []
-    for item in _names(value):
-        if not isinstance(item, str) or not _TOKEN.match(item):
-            problems.append(Problem(option, item, "is not a header name", "write names like 'Content-Type'"))
+    for item in items:
+        if item == "*":
+            problems.append(
+                Problem(
+                    option,
+                    value,
+                    "mixes '*' with names",
+                    f"write {option}='*' alone, or list only names",
+                )
+            )
+        elif not isinstance(item, str) or not _TOKEN.match(item):
+            problems.append(Problem(option, item, f"is not {kind}", f"write names like {example}"))
+        elif "*" in item:
+            problems.append(
+                Problem(
+                    option,
+                    item,
+                    "looks like a pattern, but names are compared exactly",
+                    f"list every {kind.removeprefix('an ').removeprefix('a ')} in full",
+                )
+            )
         else:
             names.append(item)
     return names
 
 
-def _allow_headers(value: object, problems: list[Problem]) -> tuple[frozenset[str] | None, str | None]:
-    if value is None or value == "*":
+def _methods(value: object, problems: list[Problem]) -> frozenset[str] | None:
+    if value is None:
+        return None
+    names = _tokens("methods", value, problems, "an HTTP method", "'GET', 'PUT'")
+    if names is None:
+        return None
+    methods: set[str] = set()
+    for name in names:
+        method = name.upper()
+        if method in _FORBIDDEN_METHODS:
+            problems.append(
+                Problem(
+                    "methods", name, "is a method browsers forbid pages to use", f"remove {name!r}"
+                )
+            )
+        else:
+            methods.add(method)
+    return frozenset(methods)
+
+
+def _allow_headers(
+    value: object, problems: list[Problem]
+) -> tuple[frozenset[str] | None, str | None]:
+    if value is None:
         return None, None
-    names = _header_names("allow_headers", value, problems)
+    names = _tokens("allow_headers", value, problems, "a header name", "'Content-Type'")
+    if names is None:
+        return None, None
     for name in names:
         lowered = name.lower()
         if lowered in _FORBIDDEN_REQUEST_HEADERS or lowered.startswith(("proxy-", "sec-")):
             problems.append(
-                Problem("allow_headers", name, "browsers never let a page send this header", f"remove {name!r}")
+                Problem(
+                    "allow_headers",
+                    name,
+                    "browsers never let a page send this header",
+                    f"remove {name!r}",
+                )
             )
-    if "*" in names:
-        problems.append(
-            Problem("allow_headers", value, "'*' mixed with names", "write allow_headers='*' alone, or only names")
-        )
-    return frozenset(name.lower() for name in names), ", ".join(names) or None
+    names = _unique(names)
+    return frozenset(name.lower() for name in names), ", ".join(names)
 
 
 def _expose_headers(value: object, credentials: bool, problems: list[Problem]) -> tuple[str, ...]:
     if value is None:
         return ()
-    names = _header_names("expose_headers", value, problems)
-    if "*" in names and credentials:
-        problems.append(
-            Problem(
-                "expose_headers",
-                "*",
-                "with supports_credentials=True, browsers read '*' as a header literally named '*'",
-                "list the header names to expose",
+    names = _tokens("expose_headers", value, problems, "a header name", "'X-Request-Id'")
+    if names is None:
+        if credentials:
+            problems.append(
+                Problem(
+                    "expose_headers",
+                    "*",
+                    "with supports_credentials=True, browsers read '*' as a header named '*'",
+                    "list the header names to expose",
+                )
             )
-        )
+        return ("*",)
     for name in names:
         if name.lower() in ("set-cookie", "set-cookie2"):
             problems.append(
-                Problem("expose_headers", name, "browsers never expose Set-Cookie to a page", f"remove {name!r}")
+                Problem(
+                    "expose_headers",
+                    name,
+                    "browsers never expose Set-Cookie to a page",
+                    f"remove {name!r}",
+                )
             )
-    return tuple(name for name in names if name.lower() not in _SAFELISTED_RESPONSE_HEADERS)
+    # Safelisted response headers are always readable: listing them would only cost bytes.
+    return tuple(
+        name for name in _unique(names) if name.lower() not in _SAFELISTED_RESPONSE_HEADERS
+    )
 
 
 def _max_age(value: object, problems: list[Problem]) -> int:
     if value is None:
         return DEFAULT_MAX_AGE
+    seconds: float | None = None
     if isinstance(value, timedelta):
         seconds = value.total_seconds()
-        if seconds == int(seconds) and seconds >= 0:
-            return int(seconds)
-    elif isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return value
+    elif isinstance(value, int) and not isinstance(value, bool):
+        seconds = value
+    if seconds is not None and seconds >= 0 and seconds == int(seconds):
+        return int(seconds)
     problems.append(
-        Problem("max_age", value, "must be a whole, non-negative number of seconds", f"write max_age={DEFAULT_MAX_AGE} (two hours, Chromium's limit)")
+        Problem(
+            "max_age",
+            value,
+            "must be a whole, non-negative number of seconds (an int or a timedelta)",
+            f"write max_age={DEFAULT_MAX_AGE} (two hours, Chromium's limit)",
+        )
     )
     return DEFAULT_MAX_AGE
 
 
-def check_unknown(options: Mapping[str, object], valid: Iterable[str] = OPTION_NAMES) -> list[Problem]:
+def check_unknown(
+    options: Mapping[str, object], valid: Iterable[str] = OPTION_NAMES
+) -> list[Problem]:
     """A problem for every option name that is not valid, with the closest valid name."""
     valid = tuple(valid)
     problems = []
@@ -276,9 +369,11 @@ def _compile(
                 Problem(
                     "origins",
                     None,
-                    "no origins were given; crossgate has no default because any default is wrong for someone",
-                    "list the sites that may read responses, like origins=['https://app.example.com'] "
-                    "(or origins='*' for a public API read without credentials)",
+                    "no origins were given; crossgate has no default because any default is "
+                    "wrong for someone",
+                    "list the sites that may read responses, like "
+                    "origins=['https://app.example.com'], or write origins='*' to allow every site "
+                    "(for a public API read without credentials)",
                 )
             )
     else:
@@ -290,7 +385,8 @@ def _compile(
                 Problem(
                     "origins",
                     "*",
-                    "'*' with supports_credentials=True would let every site read responses made with the user's cookies",
+                    "'*' with supports_credentials=True would let every site read responses "
+                    "made with the user's cookies",
                     "list the trusted origins, or drop supports_credentials for a public API",
                 )
             )
@@ -300,14 +396,23 @@ def _compile(
                 Problem(
                     "origins",
                     insecure,
-                    "plain-http origins with supports_credentials=True can be impersonated by anyone on the network",
+                    "plain-http origins with supports_credentials=True can be impersonated by "
+                    "anyone on the network path",
                     "use https, or pass allow_insecure_http_origins=True if you accept that risk",
                 )
             )
     if len(problems) > start or matcher is None:
         return None
     return _assemble(
-        matcher, methods, allowed_headers, allow_headers_value, exposed, credentials, max_age, allow_pna, source
+        matcher,
+        methods,
+        allowed_headers,
+        allow_headers_value,
+        exposed,
+        credentials,
+        max_age,
+        allow_pna,
+        source,
     )
 
 

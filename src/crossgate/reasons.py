@@ -8,7 +8,9 @@ request are untrusted: they are escaped and truncated before they reach any mess
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
+from types import MappingProxyType
 
 from crossgate.errors import describe
 
@@ -33,56 +35,64 @@ def chromium_console(*, preflight: bool) -> str:
     return (_PREFLIGHT + _NO_ACAO) if preflight else _NO_ACAO
 
 
-CATALOGUE: dict[str, ReasonSpec] = {
-    spec.code: spec
-    for spec in (
-        ReasonSpec(
-            "origin-not-allowed",
-            "origin {origin} is not in the allowed origins",
-            "if that site should read this response, add {origin} to origins",
-        ),
-        ReasonSpec(
-            "origin-null",
-            "origin 'null' (a sandboxed iframe, a file: page or a request after a cross-origin redirect) is refused",
-            "serve the page from a real origin and list it; pass allow_null_origin=True only if any site may read this",
-        ),
-        ReasonSpec(
-            "origin-malformed",
-            "the Origin header {origin} is not a serialized origin (scheme://host[:port])",
-            "nothing to change on the server: browsers never send this, so the client is not a browser",
-        ),
-        ReasonSpec(
-            "method-invalid",
-            "Access-Control-Request-Method {method} is not a single method name",
-            "nothing to change on the server: browsers send exactly one method name",
-        ),
-        ReasonSpec(
-            "method-not-allowed",
-            "method {method} is not allowed by the CORS policy (allowed: {allowed})",
-            "add {method} to methods",
-        ),
-        ReasonSpec(
-            "method-not-routed",
-            "the route does not accept method {method} (it accepts: {allowed})",
-            "add {method} to the route's methods, e.g. @app.route(..., methods=[...])",
-        ),
-        ReasonSpec(
-            "headers-invalid",
-            "Access-Control-Request-Headers {headers} is not a list of header names",
-            "nothing to change on the server: browsers send lowercase names separated by commas",
-        ),
-        ReasonSpec(
-            "headers-too-large",
-            "Access-Control-Request-Headers is {size} bytes, more than the {limit} crossgate reads",
-            "send fewer custom headers",
-        ),
-        ReasonSpec(
-            "header-not-allowed",
-            "request header {header} is not in allow_headers ({allowed})",
-            "add {header} to allow_headers, or leave allow_headers at its default '*'",
-        ),
-    )
-}
+_SPECS = (
+    ReasonSpec(
+        "origin-not-allowed",
+        "origin {origin} is not in the allowed origins",
+        "if that site should read this response, add {origin} to origins",
+    ),
+    ReasonSpec(
+        "origin-null",
+        "origin 'null' (a sandboxed iframe, a file: page or a request after a cross-origin "
+        "redirect) is refused",
+        "serve the page from a real origin and list it; pass allow_null_origin=True only if "
+        "any site may read this",
+    ),
+    ReasonSpec(
+        "origin-malformed",
+        "the Origin header {origin} is not a serialized origin (scheme://host[:port])",
+        "nothing to change on the server: browsers never send this, so the client is not a browser",
+    ),
+    ReasonSpec(
+        "origin-check-failed",
+        "the origins callable {check} raised {error} for origin {origin}, so it was refused",
+        "make {check} return True or False for every origin; the traceback is in the "
+        "'crossgate' log",
+    ),
+    ReasonSpec(
+        "method-invalid",
+        "Access-Control-Request-Method {method} is not a single method name",
+        "nothing to change on the server: browsers send exactly one method name",
+    ),
+    ReasonSpec(
+        "method-not-allowed",
+        "method {method} is not allowed by the CORS policy (allowed: {allowed})",
+        "add {method} to methods",
+    ),
+    ReasonSpec(
+        "method-not-routed",
+        "the route does not accept method {method} (it accepts: {allowed})",
+        "add {method} to the route's methods, e.g. @app.route(..., methods=[...])",
+    ),
+    ReasonSpec(
+        "headers-invalid",
+        "Access-Control-Request-Headers {headers} is not a list of header names",
+        "nothing to change on the server: browsers send lowercase names separated by commas",
+    ),
+    ReasonSpec(
+        "headers-too-large",
+        "Access-Control-Request-Headers is {size} bytes, more than the {limit} crossgate reads",
+        "send fewer custom headers",
+    ),
+    ReasonSpec(
+        "header-not-allowed",
+        "request header {header} is not in allow_headers ({allowed})",
+        "add {header} to allow_headers, or leave allow_headers at its default '*'",
+    ),
+)
+
+#: Every reason crossgate gives, by code. Codes are stable: scripts and log filters use them.
+CATALOGUE: Mapping[str, ReasonSpec] = MappingProxyType({spec.code: spec for spec in _SPECS})
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,4 +126,7 @@ class Reason:
 
     def __str__(self) -> str:
         kind = "preflight" if self.preflight else "request"
-        return f"[{self.code}] CORS {kind} refused: {self.message}. Fix: {self.fix}. Browser console: {self.chromium}"
+        return (
+            f"[{self.code}] CORS {kind} refused: {self.message}. Fix: {self.fix}. "
+            f"Browser console: {self.chromium}"
+        )
