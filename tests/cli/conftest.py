@@ -1,0 +1,43 @@
+"""A live HTTP server on 127.0.0.1 for the command-line tests."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from werkzeug.serving import make_server
+
+WSGIApp = Callable[[dict[str, Any], Any], Any]
+
+
+def cors_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+    """Allows https://app.example.com; sleeps on /slow; answers preflights for PUT."""
+    path = environ["PATH_INFO"]
+    if path == "/slow":
+        time.sleep(2)
+    origin = environ.get("HTTP_ORIGIN")
+    headers = [("Content-Type", "text/plain"), ("X-Secret", "1")]
+    if origin == "https://app.example.com":
+        headers += [("Access-Control-Allow-Origin", origin), ("Vary", "Origin")]
+        if environ["REQUEST_METHOD"] == "OPTIONS":
+            headers += [
+                ("Access-Control-Allow-Methods", "PUT"),
+                ("Access-Control-Allow-Headers", "content-type"),
+            ]
+    start_response("200 OK", headers)
+    return [b"hello\x1b[31m"]
+
+
+@pytest.fixture(scope="module")
+def live_url() -> Iterator[str]:
+    server = make_server("127.0.0.1", 0, cors_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
