@@ -24,7 +24,8 @@ body { font: 15px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 52re
 h1 { font-size: 1.4rem; } code { background: #f1f3f5; padding: 0 .25rem; border-radius: 3px; }
 .case { border: 1px solid #d0d7de; border-radius: 6px; padding: .7rem 1rem; margin: .6rem 0; }
 .case button { font: inherit; padding: .25rem .8rem; cursor: pointer; }
-.out { white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 13px; margin-top: .4rem; }
+.out { white-space: pre-wrap; font-family: ui-monospace, monospace; font-size: 13px;
+       margin-top: .4rem; }
 .ok { color: #116329; } .blocked { color: #a40e26; }
 </style></head><body>
 <h1>crossgate demo</h1>
@@ -55,7 +56,8 @@ const root = document.getElementById("cases");
 for (const [id, title, text, run] of cases) {
   const box = document.createElement("div");
   box.className = "case";
-  box.innerHTML = `<button id="${id}">${title}</button> ${text}<div class="out" id="${id}-out"></div>`;
+  box.innerHTML = `<button id="${id}">${title}</button> ${text}`
+                + `<div class="out" id="${id}-out"></div>`;
   root.appendChild(box);
   box.querySelector("button").addEventListener("click", async () => {
     const out = document.getElementById(id + "-out");
@@ -70,7 +72,8 @@ for (const [id, title, text, run] of cases) {
     } catch (error) {
       out.classList.add("blocked");
       out.dataset.outcome = "blocked";
-      out.textContent = `blocked by the browser: ${error}\\n(the console says why; the API terminal says what to change)`;
+      out.textContent = `blocked by the browser: ${error}\\n`
+                      + "(the console says why; the API terminal says what to change)";
     }
   });
 }
@@ -129,7 +132,9 @@ def serve(host: str, api_port: int, page_port: int) -> tuple[threading.Thread, .
         make_server(host, api_port, create_api(page_origin), threaded=True),
         make_server(host, page_port, create_page(api_origin, page_origin), threaded=True),
     ]
-    threads = tuple(threading.Thread(target=server.serve_forever, daemon=True) for server in servers)
+    threads = tuple(
+        threading.Thread(target=server.serve_forever, daemon=True) for server in servers
+    )
     for thread in threads:
         thread.start()
     return threads

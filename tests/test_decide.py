@@ -296,3 +296,20 @@ def test_decide_answers_other_requests_as_actual_requests(method: str) -> None:
     decision = decide(policy(), RequestFacts(method, APP))
     assert decision == Decision(True, ((ACAO, APP),), "Origin")
     assert not decision.preflight
+
+
+def test_a_method_fetch_keeps_in_lowercase_is_answered_in_the_browsers_spelling():
+    policy = build_policy({"origins": ["https://app.example.com"]})
+    decision = decide_preflight(
+        policy, "https://app.example.com", "patch", None, {"GET", "PATCH", "OPTIONS"}
+    )
+    assert decision.allowed
+    methods = dict(decision.headers)["Access-Control-Allow-Methods"].split(", ")
+    assert "patch" in methods
+    assert "PATCH" in methods
+
+
+def test_a_lowercase_normalised_method_is_not_a_browser_request_and_is_refused():
+    policy = build_policy({"origins": ["https://app.example.com"]})
+    decision = decide_preflight(policy, "https://app.example.com", "delete", None, {"DELETE"})
+    assert not decision.allowed

@@ -414,3 +414,20 @@ def test_closest_name() -> None:
 
 def test_build_policy_returns_a_policy() -> None:
     assert isinstance(build_policy({"origins": APP}), CORSPolicy)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"origins": ["null"]},
+        {"origins": ["http://partner.example.com"], "supports_credentials": True},
+    ],
+)
+def test_a_single_level_leaves_opt_ins_to_the_merged_configuration(options):
+    assert check_options(options) == []
+
+
+def test_a_single_level_that_refuses_its_own_opt_in_is_still_an_error():
+    problems = check_options({"origins": ["null"], "allow_null_origin": False})
+    assert problems
+    assert "allow_null_origin=True" in str(problems[0])

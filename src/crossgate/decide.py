@@ -33,6 +33,7 @@ PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 _SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
+_NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -159,6 +160,12 @@ def decide_preflight(
     if not _TOKEN.match(request_method):
         return _refuse("method-invalid", ("method", request_method))
     route = frozenset(route_methods) - {"OPTIONS"}
+    spelled = request_method
+    if request_method.upper() not in _NORMALIZED_METHODS and request_method.upper() in route:
+        # fetch() sends methods other than the six it normalises as written ("patch"), and
+        # compares Access-Control-Allow-Methods case-sensitively; Werkzeug routes "patch" to
+        # PATCH. So PATCH is allowed, and the answer must also carry the browser's spelling.
+        request_method = request_method.upper()
     if request_method not in route:
         return _refuse("method-not-routed", ("method", request_method), ("allowed", _listed(route)))
     allowed = route if policy.allowed_methods is None else route & policy.allowed_methods
@@ -168,7 +175,8 @@ def decide_preflight(
         )
     headers: list[Header] = [(ACAO, "*" if policy.origins.any_origin else origin)]
     if allowed:
-        headers.append((ACAM, ", ".join(sorted(allowed))))
+        listed = sorted(allowed) if spelled == request_method else [*sorted(allowed), spelled]
+        headers.append((ACAM, ", ".join(listed)))
     if request_headers:
         if len(request_headers) > MAX_REQUEST_HEADERS_LENGTH:
             size = len(request_headers)

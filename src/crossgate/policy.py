@@ -332,7 +332,7 @@ def check_options(options: Mapping[str, object]) -> list[Problem]:
     time even though the final policy is compiled once the app's own options are known.
     """
     problems = check_unknown(options)
-    _compile(options, problems, require_origins=False)
+    _compile(options, problems, require_origins=False, partial=True)
     return problems
 
 
@@ -351,12 +351,18 @@ def _compile(
     *,
     require_origins: bool,
     source: str = "app",
+    partial: bool = False,
 ) -> CORSPolicy | None:
     start = len(problems)
     credentials = _check_bool(options, "supports_credentials", problems)
     allow_null = _check_bool(options, "allow_null_origin", problems)
     allow_pna = _check_bool(options, "allow_private_network", problems)
     allow_http = _check_bool(options, "allow_insecure_http_origins", problems)
+    if partial:
+        # One level of several: its opt-ins may come from another level, so only the merged
+        # options can be judged on them.
+        allow_null = allow_null or "allow_null_origin" not in options
+        allow_http = allow_http or "allow_insecure_http_origins" not in options
     methods = _methods(options.get("methods"), problems)
     allowed_headers, allow_headers_value = _allow_headers(options.get("allow_headers"), problems)
     exposed = _expose_headers(options.get("expose_headers"), credentials, problems)

@@ -11,6 +11,9 @@ import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from crossgate.browser import BrowserRequest, HttpResponse
+from crossgate.cli import finish, parse_header_options, request_options
+from crossgate.cli.check import run_check
 from crossgate.errors import ConfigError
 from crossgate.flask.state import AppState
 
@@ -23,7 +26,8 @@ def _state() -> AppState:
     state = current_app.extensions.get("crossgate")
     if not isinstance(state, AppState):
         raise click.ClickException(
-            "crossgate is not set up on this app: call CORS(app, origins=[...]) or use @cross_origin"
+            "crossgate is not set up on this app: "
+            "call CORS(app, origins=[...]) or use @cross_origin"
         )
     return state
 
@@ -38,7 +42,9 @@ def routes_command(as_json: bool) -> None:
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
     rows = []
-    for rule in sorted(current_app.url_map.iter_rules(), key=lambda rule: (rule.rule, rule.endpoint)):
+    for rule in sorted(
+        current_app.url_map.iter_rules(), key=lambda rule: (rule.rule, rule.endpoint)
+    ):
         policy = resolved.for_endpoint(rule.endpoint, rule.rule)
         methods = sorted((rule.methods or set()) - {"OPTIONS"})
         rows.append(
@@ -61,8 +67,41 @@ def routes_command(as_json: bool) -> None:
         assert isinstance(cors, dict)
         credentials = "yes" if cors["supports_credentials"] else "no"
         click.echo(f"    origins: {', '.join(cors['origins']) or '(none)'}")
-        click.echo(
-            f"    credentials: {credentials}  max-age: {cors['max_age']}s  "
-            f"methods: {cors['methods'] if isinstance(cors['methods'], str) else ', '.join(cors['methods'])}"
-        )
+        methods = cors["methods"]
+        shown = methods if isinstance(methods, str) else ", ".join(methods)
+        click.echo(f"    credentials: {credentials}  max-age: {cors['max_age']}s  methods: {shown}")
         click.echo(f"    from: {cors['source']}")
+
+
+@crossgate_group.command("check")
+@click.argument("path")
+@request_options
+def check_command(
+    path: str,
+    origin: str,
+    method: str,
+    headers: tuple[str, ...],
+    credentials: bool,
+    data: str | None,
+    send_unsafe: bool,
+    as_json: bool,
+) -> None:
+    """Check PATH inside the app (its test client, no server) the way a browser on ORIGIN would."""
+    if not path.startswith("/"):
+        raise click.BadParameter(f"{path!r} is not a path starting with '/'", param_hint="PATH")
+    client = current_app.test_client()
+    base = "http://localhost"
+
+    def send(
+        method: str, url: str, lines: list[tuple[str, str]], body: bytes | None
+    ) -> HttpResponse:
+        response = client.open(
+            url.removeprefix(base), method=method, headers=lines, data=body, base_url=base
+        )
+        return HttpResponse(response.status_code, tuple(response.headers.items()), url)
+
+    request = BrowserRequest(
+        base + path, origin, method, parse_header_options(headers), credentials
+    )
+    body = data.encode() if data is not None else None
+    finish(run_check(request, send, send_unsafe=send_unsafe, body=body), as_json)

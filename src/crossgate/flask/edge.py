@@ -13,34 +13,46 @@ It wraps ``app.wsgi_app``, so it sits outside Flask's response cycle:
 from __future__ import annotations
 
 import logging
-import sys
 import traceback
 from collections.abc import Iterable
-from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote, urlsplit
 
-from flask import has_request_context, request
 from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import RequestRedirect
 
 from crossgate.decide import PREFLIGHT_VARY, Decision, decide_actual, decide_preflight
 from crossgate.errors import describe
-from crossgate.policy import CORSPolicy
 from crossgate.reasons import Reason
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from flask import Flask
+    from werkzeug.routing import MapAdapter
 
     from crossgate.flask.state import AppState, Resolved
 
-__all__ = ["Edge", "install_edge", "merge_vary"]
+__all__ = [
+    "Answer",
+    "Edge",
+    "answer_preflight",
+    "apply_decision",
+    "decide_response",
+    "install_edge",
+    "is_preflight",
+    "merge_vary",
+    "request_path",
+]
 
 logger = logging.getLogger("crossgate")
 
 Headers = list[tuple[str, str]]
-ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None] | tuple[None, None, None] | None
+#: An answer crossgate gives itself: status line, headers, body.
+Answer = tuple[str, Headers, bytes]
+
+# Werkzeug redirects for a missing trailing slash, doubled slashes or a rule alias; a real route
+# is reached within a few hops, and a bound keeps a redirect loop from looping here too.
+_MAX_REDIRECTS = 3
 
 
 def merge_vary(headers: Headers, tokens: str) -> None:
@@ -67,7 +79,8 @@ def merge_vary(headers: Headers, tokens: str) -> None:
         del headers[index]
 
 
-def _apply(headers: Headers, decision: Decision) -> None:
+def apply_decision(headers: Headers, decision: Decision) -> None:
+    """Add a decision's CORS headers and Vary tokens to a response's header list."""
     if decision.headers:
         for name, _ in headers:
             # A view that set ACAO itself keeps it: two values would fail the browser's check.
@@ -77,6 +90,145 @@ def _apply(headers: Headers, decision: Decision) -> None:
             headers.extend(decision.headers)
     if decision.vary:
         merge_vary(headers, decision.vary)
+
+
+def is_preflight(environ: WSGIEnvironment) -> bool:
+    """OPTIONS with Origin and Access-Control-Request-Method (the Fetch definition)."""
+    return (
+        environ.get("REQUEST_METHOD") == "OPTIONS"
+        and "HTTP_ORIGIN" in environ
+        and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
+    )
+
+
+def request_path(environ: WSGIEnvironment) -> str:
+    """The path as Flask routes it: WSGI's latin-1 ``PATH_INFO`` read back as UTF-8."""
+    path: str = environ.get("PATH_INFO", "")
+    return path if path.isascii() else path.encode("latin-1").decode("utf-8", "replace")
+
+
+def log_refusal(app: Flask, environ: WSGIEnvironment, path: str, reason: Reason) -> None:
+    """Explain a refusal in the ``crossgate`` log: DEBUG in production, WARNING in debug mode."""
+    level = logging.WARNING if app.debug else logging.DEBUG
+    if logger.isEnabledFor(level):
+        logger.log(
+            level,
+            "%s %s %s",
+            describe(environ.get("REQUEST_METHOD", "")),
+            describe(path),
+            reason,
+            extra={"crossgate_reason": reason.code},
+        )
+
+
+class _Route(NamedTuple):
+    adapter: MapAdapter
+    endpoint: str
+    #: Every method the path accepts.
+    methods: frozenset[str]
+    #: The path of the route, after any redirect.
+    path: str
+
+
+def _route(app: Flask, environ: WSGIEnvironment, method: str) -> _Route | None:
+    """Where a request with *method* is routed, following Werkzeug's redirects (a browser never
+    follows one for a preflight). None when no route matches."""
+    try:
+        # populate_request=False: Flask's own request object stays the one in the environ.
+        adapter = app.create_url_adapter(app.request_class(environ, populate_request=False))
+    except HTTPException:
+        return None  # a Host outside TRUSTED_HOSTS: the app answers it
+    assert adapter is not None  # always bound when given a request
+    path = adapter.path_info
+    for _hop in range(_MAX_REDIRECTS):
+        try:
+            rule, _ = adapter.match(path, method=method, return_rule=True)
+        except RequestRedirect as redirect:
+            target = unquote(urlsplit(redirect.new_url).path)
+            path = target[len(adapter.script_name.rstrip("/")) :]
+            continue
+        except MethodNotAllowed as refused:
+            methods = frozenset(refused.valid_methods or ())
+            rule, _ = adapter.match(path, method=min(methods), return_rule=True)
+            return _Route(adapter, rule.endpoint, methods, path)
+        except HTTPException:
+            return None
+        return _Route(adapter, rule.endpoint, frozenset(adapter.allowed_methods(path)), path)
+    return None
+
+
+def _routed(app: Flask, environ: WSGIEnvironment, path: str) -> tuple[str | None, str]:
+    """The endpoint Flask dispatched the request to, and the path its policy is looked up by."""
+    rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
+    if rule is not None:
+        return rule.endpoint, path
+    # Not routed (404, 405, a redirect), or Flask's request is not at hand: route it here.
+    found = _route(app, environ, environ.get("REQUEST_METHOD", "GET"))
+    return (found.endpoint, found.path) if found is not None else (None, path)
+
+
+def _endpoint(adapter: MapAdapter, path: str, method: str) -> str:
+    rule, _ = adapter.match(path, method=method, return_rule=True)
+    endpoint: str = rule.endpoint
+    return endpoint
+
+
+def decide_response(
+    app: Flask, resolved: Resolved, environ: WSGIEnvironment, path: str, origin: str | None
+) -> Decision | None:
+    """The CORS headers for the response to an actual request; None when no policy covers it."""
+    if resolved.by_path:
+        policy = resolved.for_endpoint(None, path)
+    else:
+        policy = resolved.for_endpoint(*_routed(app, environ, path))
+    if policy is None:
+        return None
+    decision = decide_actual(policy, origin)
+    if decision.reason is not None:
+        log_refusal(app, environ, path, decision.reason)
+    return decision
+
+
+def answer_preflight(
+    app: Flask, resolved: Resolved, environ: WSGIEnvironment, origin: str
+) -> Answer | None:
+    """crossgate's answer to a preflight; None leaves it to the app (no route at that path, or
+    a route without a CORS policy)."""
+    requested: str = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
+    found = _route(app, environ, requested)
+    if found is None:
+        return None
+    adapter, endpoint, methods, path = found
+    policy = resolved.for_endpoint(endpoint, path)
+    if policy is None:
+        return None
+    if not resolved.by_path:
+        # Several rules on one path may have different policies: list only the methods this
+        # policy governs, as the browser caches the answer per method.
+        methods = frozenset(
+            method
+            for method in methods
+            if policy is resolved.for_endpoint(_endpoint(adapter, path, method), path)
+        )
+    decision = decide_preflight(
+        policy,
+        origin,
+        requested,
+        environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+        methods,
+        private_network=environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true",
+    )
+    if decision.allowed:
+        return "204 No Content", [*decision.headers, ("Vary", PREFLIGHT_VARY)], b""
+    assert decision.reason is not None
+    log_refusal(app, environ, path, decision.reason)
+    body = (f"{decision.reason}\n" if app.debug else "CORS preflight refused.\n").encode()
+    headers = [
+        ("Content-Type", "text/plain; charset=utf-8"),
+        ("Content-Length", str(len(body))),
+        ("Vary", PREFLIGHT_VARY),
+    ]
+    return "403 Forbidden", headers, body
 
 
 class Edge:
@@ -89,169 +241,61 @@ class Edge:
         self.state = state
         self.wsgi_app = wsgi_app
 
-    def _resolved(self) -> Resolved:
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         resolved = self.state.resolved
         if resolved is None:
-            # The first request: Flask forbids adding routes from now on, so this is final.
-            resolved = self.state.resolve(self.app)
-        return resolved
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        resolved = self._resolved()
-        if not resolved.any_policy:
+            # The first request: Flask refuses new routes from now on, so this is final.
+            resolved = self.state.resolved = self.state.resolve(self.app)
+        if not resolved.policies:
             return self.wsgi_app(environ, start_response)
         origin: str | None = environ.get("HTTP_ORIGIN")
-        if (
-            origin is not None
-            and environ.get("REQUEST_METHOD") == "OPTIONS"
-            and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
-        ):
-            answered = self._preflight(environ, start_response, origin, resolved)
-            if answered is not None:
-                return answered
-        decision: Decision | None = None
-        if resolved.is_constant:
-            assert resolved.constant is not None
-            decision = decide_actual(resolved.constant, origin)
-            if decision.reason is not None:
-                self._log(environ, decision.reason)
+        if origin is not None and is_preflight(environ):
+            answer = answer_preflight(self.app, resolved, environ, origin)
+            if answer is not None:
+                status, headers, body = answer
+                start_response(status, headers)
+                return [body]
+        path = request_path(environ)
 
-        def cors_start_response(status: str, headers: Headers, exc_info: ExcInfo = None) -> Any:
-            final = decision if decision is not None else self._decide_in_request(environ, origin)
-            if final is not None:
-                _apply(headers, final)
+        def cors_start_response(status: str, headers: Headers, exc_info: Any = None) -> Any:
+            decision = decide_response(self.app, resolved, environ, path, origin)
+            if decision is not None:
+                apply_decision(headers, decision)
             return start_response(status, headers, exc_info)
 
         try:
             return self.wsgi_app(environ, cors_start_response)
         except Exception:
             # Only reached when Flask propagates (debug, testing, PROPAGATE_EXCEPTIONS).
-            answer = self._debug_error(environ, start_response, origin, resolved)
+            answer = self._debug_error(environ, resolved, path, origin)
             if answer is None:
                 raise
-            return answer
-
-    def _decide_in_request(self, environ: WSGIEnvironment, origin: str | None) -> Decision | None:
-        resolved = self._resolved()
-        endpoint = None
-        if has_request_context():
-            rule = request.url_rule
-            if rule is not None:
-                endpoint = rule.endpoint
-            elif isinstance(request.routing_exception, (RequestRedirect, MethodNotAllowed)):
-                endpoint = self._route(environ, environ.get("REQUEST_METHOD", "GET"))[0]
-        policy = resolved.for_endpoint(endpoint, environ.get("PATH_INFO", ""))
-        if policy is None:
-            return None
-        decision = decide_actual(policy, origin)
-        if decision.reason is not None:
-            self._log(environ, decision.reason)
-        return decision
-
-    def _route(self, environ: WSGIEnvironment, method: str) -> tuple[str | None, frozenset[str]]:
-        """The endpoint a request with *method* reaches, and every method its path accepts.
-
-        Follows Werkzeug's redirects (a missing trailing slash) to the target route, because a
-        browser never follows a redirect for a preflight. ``(None, ∅)`` when nothing matches.
-        """
-        app = self.app
-        adapter = app.create_url_adapter(app.request_class(environ))
-        if adapter is None:
-            return None, frozenset()
-        path: str | None = None
-        for _hop in range(3):
-            try:
-                rule, _ = adapter.match(path, method=method, return_rule=True)
-            except RequestRedirect as redirect:
-                target = unquote(urlsplit(redirect.new_url).path)
-                root = adapter.script_name.rstrip("/")
-                path = target[len(root) :] if target.startswith(root) else target
-                continue
-            except MethodNotAllowed as refused:
-                methods = frozenset(refused.valid_methods or ())
-                if not methods:
-                    break
-                rule, _ = adapter.match(path, method=sorted(methods)[0], return_rule=True)
-                return rule.endpoint, methods
-            except HTTPException:
-                break
-            return rule.endpoint, frozenset(adapter.allowed_methods(path))
-        return None, frozenset()
-
-    def _preflight(
-        self, environ: WSGIEnvironment, start_response: StartResponse, origin: str, resolved: Resolved
-    ) -> Iterable[bytes] | None:
-        requested = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
-        endpoint, route_methods = self._route(environ, requested)
-        if not route_methods:
-            return None  # no route at this path: the app's own 404
-        policy = resolved.for_endpoint(endpoint, environ.get("PATH_INFO", ""))
-        if policy is None:
-            return None  # this route has no CORS policy: leave it to the app
-        decision = decide_preflight(
-            policy,
-            origin,
-            requested,
-            environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-            route_methods,
-            private_network=environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true",
-        )
-        if decision.allowed:
-            headers = [*decision.headers, ("Vary", PREFLIGHT_VARY), ("Content-Length", "0")]
-            start_response("204 No Content", headers)
-            return []
-        assert decision.reason is not None
-        self._log(environ, decision.reason)
-        body = (f"{decision.reason}\n" if self.app.debug else "CORS preflight refused.\n").encode()
-        start_response(
-            "403 Forbidden",
-            [
-                ("Content-Type", "text/plain; charset=utf-8"),
-                ("Content-Length", str(len(body))),
-                ("Vary", PREFLIGHT_VARY),
-            ],
-        )
-        return [body]
+            status, headers, body = answer
+            # No exc_info: Flask never called start_response, and some servers (Werkzeug's
+            # test client) re-raise whenever it is given.
+            start_response(status, headers)
+            return [body]
 
     def _debug_error(
-        self,
-        environ: WSGIEnvironment,
-        start_response: StartResponse,
-        origin: str | None,
-        resolved: Resolved,
-    ) -> Iterable[bytes] | None:
+        self, environ: WSGIEnvironment, resolved: Resolved, path: str, origin: str | None
+    ) -> Answer | None:
         """A readable 500 for the page that made a cross-origin request, in debug mode only."""
         app = self.app
         if origin is None or not app.debug or app.testing:
             return None
-        method = environ.get("REQUEST_METHOD", "GET")
-        endpoint, _ = self._route(environ, method)
-        policy: CORSPolicy | None = resolved.for_endpoint(endpoint, environ.get("PATH_INFO", ""))
-        if policy is None:
+        decision = decide_response(app, resolved, environ, path, origin)
+        if decision is None or not decision.allowed:
             return None
-        decision = decide_actual(policy, origin)
-        if not decision.allowed:
-            return None
-        app.logger.error(
-            "Exception on %s [%s]", describe(environ.get("PATH_INFO", "")), describe(method), exc_info=sys.exc_info()
-        )
+        method = environ.get("REQUEST_METHOD", "")
+        # Flask does not log an exception it propagates: the server would have.
+        app.logger.error("Exception on %s [%s]", describe(path), describe(method), exc_info=True)
         body = traceback.format_exc().encode("utf-8", "backslashreplace")
-        headers: Headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
-        _apply(headers, decision)
-        start_response("500 INTERNAL SERVER ERROR", headers, sys.exc_info())
-        return [body]
-
-    def _log(self, environ: WSGIEnvironment, reason: Reason) -> None:
-        level = logging.WARNING if self.app.debug else logging.DEBUG
-        if logger.isEnabledFor(level):
-            logger.log(
-                level,
-                "%s %s %s",
-                describe(environ.get("REQUEST_METHOD", "")),
-                describe(environ.get("PATH_INFO", "")),
-                reason,
-                extra={"crossgate_reason": reason.code},
-            )
+        headers = [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+        ]
+        apply_decision(headers, decision)
+        return "500 INTERNAL SERVER ERROR", headers, body
 
 
 def install_edge(app: Flask, state: AppState) -> Edge:
@@ -259,4 +303,3 @@ def install_edge(app: Flask, state: AppState) -> Edge:
     edge = Edge(app, state, app.wsgi_app)
     app.wsgi_app = edge  # type: ignore[method-assign]
     return edge
-

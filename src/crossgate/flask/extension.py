@@ -2,8 +2,8 @@
 
 Option names are flask-cors's; the semantics are safer (see the README). Precedence, lowest
 first: ``CORS_*`` config < ``CORS(...)`` arguments < ``init_app(...)`` arguments < a
-``resources`` rule < a blueprint's ``CORS(bp, ...)`` < ``@cross_origin(...)`` on the view.
-Each level overrides the options it names and inherits the rest.
+``resources`` rule < a blueprint's ``CORS(bp, ...)`` (outer, then nested) < ``@cross_origin(...)``
+on the view. Each level overrides the options it names and inherits the rest.
 """
 
 from __future__ import annotations
@@ -11,21 +11,39 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Callable
+from dataclasses import replace
 from types import MappingProxyType
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from flask import Blueprint, Flask, Response, current_app, request
+from flask import Blueprint, Flask, current_app, request
 from flask.sansio.blueprints import BlueprintSetupState
-from werkzeug.datastructures import Headers as ResponseHeaders
+from werkzeug.datastructures import Headers
+from werkzeug.wrappers import Response
 
-from crossgate.decide import PREFLIGHT_VARY, decide_actual, decide_preflight
-from crossgate.flask.edge import _apply
-from crossgate.flask.state import VIEW_OPTIONS_ATTRIBUTE, config_options, state_for, validate_declared
-from crossgate.policy import build_policy
+from crossgate.decide import Decision
+from crossgate.errors import ConfigError
+from crossgate.flask.edge import (
+    answer_preflight,
+    apply_decision,
+    decide_response,
+    install_edge,
+    is_preflight,
+    request_path,
+)
+from crossgate.flask.state import VIEW_OPTIONS_ATTRIBUTE, AppState, read_config, validate_declared
 
 __all__ = ["CORS", "cross_origin"]
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def state_for(app: Flask) -> AppState:
+    """The app's crossgate state, created (with the edge installed) on first use."""
+    state = app.extensions.get("crossgate")
+    if state is None:
+        state = app.extensions["crossgate"] = AppState()
+        install_edge(app, state)
+    return cast(AppState, state)
 
 
 class CORS:
@@ -36,46 +54,54 @@ class CORS:
     >>> cors = CORS(origins=[...]); cors.init_app(app)  # the application factory
 
     ``origins`` is required (no default is right for everyone); ``origins=[]`` declares no
-    app-wide policy, leaving CORS to blueprints and ``@cross_origin`` views. Invalid options raise
-    ``ConfigError`` here, at start-up, listing every problem with its fix.
+    app-wide policy, leaving CORS to ``resources``, blueprints and ``@cross_origin`` views.
+    Invalid options raise ``ConfigError`` here, at start-up, listing every problem with its fix.
     """
 
     def __init__(self, app: Flask | Blueprint | None = None, **options: object) -> None:
-        validate_declared(options, context="CORS()", allow_resources=True)
         self._options = MappingProxyType(dict(options))
-        if app is not None:
+        if app is None:
+            validate_declared(options, context="CORS()", allow_resources=True)
+        else:
             self.init_app(app)
 
     def init_app(self, app: Flask | Blueprint, **options: object) -> None:
-        """Apply the policy to *app* (a Flask app or a blueprint); *options* override the constructor's."""
-        validate_declared(options, context="init_app()", allow_resources=True)
+        """Apply the policy to *app* (a Flask app or a blueprint).
+
+        *options* override the constructor's; for an app, both override its ``CORS_*`` config,
+        read now. Raises ``ConfigError`` with every problem of the app's configuration.
+        """
         merged = {**self._options, **options}
         if isinstance(app, Blueprint):
             _declare_blueprint(app, merged)
             return
         state = state_for(app)
-        if state.app_declared:
-            raise RuntimeError("CORS was already initialised on this app: pass every option in one call")
-        layered = {**config_options(app.config), **merged}
-        state.resources = layered.pop("resources", None)
-        state.base = layered
-        state.app_declared = True
-        state.resolve(app)  # every problem now, at start-up
-        state.resolved = None  # routes may still be added; the edge resolves at the first request
+        if state.app_options is not None:
+            raise RuntimeError("CORS is already set up on this app: pass every option in one call")
+        config, problems = read_config(app.config)
+        app_options = MappingProxyType({**config, **merged})
+        try:
+            replace(state, app_options=app_options).resolve(app)
+        except ConfigError as error:
+            problems.extend(error.problems)
+        if problems:
+            raise ConfigError(problems, context="CORS(app)")
+        state.app_options = app_options
+        state.resolved = None  # routes may still be added: the edge resolves at the first request
 
 
 def _declare_blueprint(blueprint: Blueprint, options: dict[str, object]) -> None:
-    if "resources" in options:
-        validate_declared(options, context=f"CORS(blueprint {blueprint.name!r})", allow_resources=False)
+    validate_declared(options, context=f"CORS(blueprint {blueprint.name!r})", allow_resources=False)
     frozen = MappingProxyType(options)
 
     def on_register(setup: BlueprintSetupState) -> None:
+        app = cast(Flask, setup.app)
+        state = state_for(app)
         name = f"{setup.name_prefix}.{setup.name}".lstrip(".")
-        state = state_for(setup.app)
-        state.blueprints[name] = frozen
-        state.blueprint_prefixes[name] = setup.url_prefix or ""
-        state.resolve(setup.app)
+        state.blueprints[name] = (frozen, setup.url_prefix or "")
         state.resolved = None
+        if state.app_options is not None:
+            state.resolve(app)  # conflicts with the app's options surface now, at start-up
 
     blueprint.record(on_register)
 
@@ -87,32 +113,32 @@ def cross_origin(**options: object) -> Callable[[F], F]:
     ... @cross_origin(origins=["http://localhost:3000"], methods=["PUT"])
     ... def update(id): ...
 
-    Options the decorator does not name are inherited from the app and blueprint levels.
+    Options the decorator does not name are inherited from the app and blueprint levels. Works
+    without ``CORS(app)``: the view answers the app's very first request, the edge the others.
     """
     validate_declared(options, context="cross_origin()", allow_resources=False)
     frozen = MappingProxyType(dict(options))
 
     def decorator(view: F) -> F:
+        wrapper: Any
         if inspect.iscoroutinefunction(view):
 
             @functools.wraps(view)
             async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                app = current_app._get_current_object()  # type: ignore[attr-defined]
-                if "crossgate" in app.extensions:
-                    return _plain_options(app) or await view(*args, **kwargs)
-                early, finish = _first_request(app, frozen)
-                return early if early is not None else finish(await view(*args, **kwargs))
+                entered = _enter()
+                if isinstance(entered, Response):
+                    return entered
+                return _finish(await view(*args, **kwargs), entered)
 
-            wrapper: Any = async_wrapper
+            wrapper = async_wrapper
         else:
 
             @functools.wraps(view)
             def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
-                app = current_app._get_current_object()  # type: ignore[attr-defined]
-                if "crossgate" in app.extensions:
-                    return _plain_options(app) or view(*args, **kwargs)
-                early, finish = _first_request(app, frozen)
-                return early if early is not None else finish(view(*args, **kwargs))
+                entered = _enter()
+                if isinstance(entered, Response):
+                    return entered
+                return _finish(view(*args, **kwargs), entered)
 
             wrapper = sync_wrapper
         setattr(wrapper, VIEW_OPTIONS_ATTRIBUTE, frozen)
@@ -120,44 +146,44 @@ def cross_origin(**options: object) -> Callable[[F], F]:
         # preflight on the one request that can arrive before crossgate's edge exists.
         wrapper.provide_automatic_options = False
         wrapper.required_methods = {"OPTIONS"}
-        return wrapper  # type: ignore[no-any-return]
+        return cast(F, wrapper)
 
     return decorator
 
 
-def _plain_options(app: Flask) -> Response | None:
-    """Flask's usual answer to an OPTIONS that is not a preflight (the edge took preflights)."""
-    return app.make_default_options_response() if request.method == "OPTIONS" else None
+def _enter() -> Response | Decision | None:
+    """Before a decorated view: an answer (Flask's usual one to a non-preflight OPTIONS, or a
+    preflight's), the headers to add to the view's response, or None when the edge adds them.
 
-
-def _first_request(
-    app: Flask, options: MappingProxyType[str, object]
-) -> tuple[Response | None, Callable[[Any], Response]]:
-    """``cross_origin`` without ``CORS(app)``: install the edge for the next requests, and
-    answer this one here (a preflight directly; an actual response through ``finish``)."""
+    Only the app's first request can reach the view without the edge having run: the edge is
+    installed on first use of crossgate, and here that is now.
+    """
+    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+    edge_ran = "crossgate" in app.extensions
     state = state_for(app)
-    policy = build_policy({**config_options(app.config), **state.base, **options}, source="decorator")
-    origin = request.headers.get("Origin")
-    requested = request.headers.get("Access-Control-Request-Method")
-    if request.method == "OPTIONS":
-        if origin is None or requested is None:
-            return app.make_default_options_response(), app.make_response
-        rule = request.url_rule
-        decision = decide_preflight(
-            policy,
-            origin,
-            requested,
-            request.headers.get("Access-Control-Request-Headers"),
-            rule.methods or () if rule is not None else (),
-        )
-        answer = app.response_class(status=decision.status, headers=[*decision.headers, ("Vary", PREFLIGHT_VARY)])
-        return answer, app.make_response
+    if edge_ran:
+        return app.make_default_options_response() if request.method == "OPTIONS" else None
+    resolved = state.resolved = state.resolve(app)
+    environ = request.environ
+    origin: str | None = environ.get("HTTP_ORIGIN")
+    if request.method != "OPTIONS":
+        return decide_response(app, resolved, environ, request_path(environ), origin)
+    answer = (
+        answer_preflight(app, resolved, environ, origin)
+        if origin is not None and is_preflight(environ)
+        else None
+    )
+    if answer is None:
+        return app.make_default_options_response()
+    status, headers, body = answer
+    return app.response_class(body, status, headers)
 
-    def finish(result: Any) -> Response:
-        response = app.make_response(result)
-        headers = list(response.headers.items())
-        _apply(headers, decide_actual(policy, origin))
-        response.headers = ResponseHeaders(headers)
-        return response
 
-    return None, finish
+def _finish(result: Any, decision: Decision | None) -> Any:
+    if decision is None:
+        return result
+    response = current_app.make_response(result)
+    headers = response.headers.to_wsgi_list()
+    apply_decision(headers, decision)
+    response.headers = Headers(headers)
+    return response

@@ -1,32 +1,41 @@
 """Per-application state: the declared CORS options and the table that resolves them.
 
 Each Flask app that uses crossgate gets one ``AppState`` in ``app.extensions["crossgate"]``;
-nothing is shared between apps. Options are declared at several levels (app config, ``CORS()``,
-``init_app``, ``resources``, blueprints, the ``cross_origin`` decorator); ``resolve`` merges
-them, in that order of precedence, into one compiled policy per endpoint and per path rule.
+nothing is shared between apps. Options are declared at several levels, lowest first: app config,
+``CORS()``, ``init_app``, a ``resources`` rule, blueprints (outer to inner), ``cross_origin`` on
+the view. Each level overrides the options it names and inherits the rest. ``resolve`` compiles
+one policy per combination that can occur (resource rule x endpoint scope), so a request only
+looks its policy up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from crossgate.errors import ConfigError, Problem
 from crossgate.paths import PathRules, compile_path_rules
-from crossgate.policy import OPTION_NAMES, CORSPolicy, build_policy, check_options, closest_name
+from crossgate.policy import CORSPolicy, build_policy, check_options, closest_name
 
 if TYPE_CHECKING:
     from flask import Flask
 
-__all__ = ["VIEW_OPTIONS_ATTRIBUTE", "AppState", "Resolved", "config_options", "state_for"]
+__all__ = [
+    "CONFIG_KEYS",
+    "VIEW_OPTIONS_ATTRIBUTE",
+    "AppState",
+    "Resolved",
+    "read_config",
+    "validate_declared",
+]
 
 #: Where ``cross_origin`` keeps a view's options: on the function, read-only, never per-app state.
 VIEW_OPTIONS_ATTRIBUTE = "__crossgate_cors__"
 
 Options = Mapping[str, object]
-_NO_LAYER: Options = MappingProxyType({})
+#: Numbers a combination of levels: (resource rule, scope); 0 means "none at that level".
+Combination = tuple[int, int]
 
 CONFIG_KEYS = {
     "CORS_ORIGINS": "origins",
@@ -40,220 +49,275 @@ CONFIG_KEYS = {
     "CROSSGATE_ALLOW_NULL_ORIGIN": "allow_null_origin",
     "CROSSGATE_ALLOW_INSECURE_HTTP_ORIGINS": "allow_insecure_http_origins",
 }
-# flask-cors keys with no meaning here, and the much-copied CORS_HEADERS that never meant anything.
+# flask-cors settings with no native meaning: silently ignoring them would hide a behaviour change.
 _FLASK_CORS_ONLY = {
     "CORS_SEND_WILDCARD": "crossgate sends a literal '*' whenever origins='*'",
     "CORS_ALWAYS_SEND": "crossgate adds CORS headers only for an Origin it allows",
     "CORS_VARY_HEADER": "crossgate always sends Vary: Origin when the answer depends on it",
     "CORS_AUTOMATIC_OPTIONS": "crossgate answers every preflight itself",
     "CORS_INTERCEPT_EXCEPTIONS": "crossgate covers every error response",
-    "CORS_HEADERS": "it was never a flask-cors option either",
 }
 
 
-def config_options(config: Mapping[str, Any]) -> dict[str, object]:
-    """The ``CORS_*`` / ``CROSSGATE_*`` options in an app's config. Unknown CORS keys are errors."""
+def read_config(config: Mapping[str, Any]) -> tuple[dict[str, object], list[Problem]]:
+    """The ``CORS_*`` / ``CROSSGATE_*`` options in an app's config, and a problem for every
+    ``CORS_*`` key crossgate does not read. A value of ``None`` counts as unset."""
     options: dict[str, object] = {}
     problems: list[Problem] = []
     for key, value in config.items():
-        if not isinstance(key, str) or value is None:
+        if value is None:
             continue
         if key in CONFIG_KEYS:
             options[CONFIG_KEYS[key]] = value
         elif key in _FLASK_CORS_ONLY:
             problems.append(
-                Problem(key, value, f"is a flask-cors setting with no native meaning ({_FLASK_CORS_ONLY[key]})",
-                        "remove it, or keep flask-cors semantics with crossgate.compat.flask_cors")
+                Problem(
+                    key,
+                    value,
+                    f"is a flask-cors setting crossgate does not read ({_FLASK_CORS_ONLY[key]})",
+                    "remove it, or keep flask-cors's behaviour with crossgate.compat.flask_cors",
+                )
+            )
+        elif key == "CORS_HEADERS":
+            problems.append(
+                Problem(
+                    key,
+                    value,
+                    "is not a setting: neither crossgate nor flask-cors ever read it",
+                    "remove it; to limit the headers a page may send, set CORS_ALLOW_HEADERS",
+                )
             )
         elif key.startswith("CORS_"):
             guess = closest_name(key, CONFIG_KEYS)
             fix = f"did you mean {guess!r}?" if guess else f"use one of {', '.join(CONFIG_KEYS)}"
             problems.append(Problem(key, value, "is not a crossgate setting", fix))
-    if problems:
-        raise ConfigError(problems, context="app.config")
-    return options
-
-
-@dataclass(frozen=True, slots=True)
-class Resolved:
-    """Everything the edge looks up per request, built once from the declared options."""
-
-    #: The policy of every request when it does not depend on the endpoint or path, else None.
-    constant: CORSPolicy | None
-    #: False when ``constant`` is not usable and a request must be resolved by endpoint/path.
-    is_constant: bool
-    by_endpoint: dict[str, CORSPolicy]
-    blueprint_paths: PathRules[CORSPolicy]
-    resource_paths: PathRules[CORSPolicy]
-    app_policy: CORSPolicy | None
-    #: Whether some policy exists at all (else the edge only passes requests through).
-    any_policy: bool
-
-    def for_path(self, path: str) -> CORSPolicy | None:
-        """The policy for a request that Flask did not route to an endpoint (404, 405...)."""
-        if self.blueprint_paths:
-            found = self.blueprint_paths.lookup(path)
-            if found is not None:
-                return found
-        if self.resource_paths:
-            return self.resource_paths.lookup(path)
-        return self.app_policy
-
-    def for_endpoint(self, endpoint: str | None, path: str) -> CORSPolicy | None:
-        """The policy for a request routed to *endpoint* (or not routed, when None)."""
-        if endpoint is not None:
-            found = self.by_endpoint.get(endpoint)
-            if found is not None:
-                return found
-        return self.for_path(path)
-
-
-@dataclass(slots=True)
-class AppState:
-    """Declared options of one app. Mutable only during set-up; ``resolved`` caches the result."""
-
-    app_declared: bool = False
-    base: dict[str, object] = field(default_factory=dict)
-    resources: object = None
-    blueprints: dict[str, Options] = field(default_factory=dict)
-    blueprint_prefixes: dict[str, str] = field(default_factory=dict)
-    resolved: Resolved | None = None
-
-    def resolve(self, app: Flask) -> Resolved:
-        """Merge and compile every level into the look-up tables. Raises ConfigError."""
-        problems: list[Problem] = []
-        base = dict(self.base)
-        if not self.app_declared:
-            base = {**config_options(app.config), **base}
-        base.pop("resources", None)
-        origins = base.get("origins")
-        app_wide = self.app_declared and not (isinstance(origins, (list, tuple, set, frozenset)) and not origins)
-        if not app_wide and origins is not None and not origins:
-            base.pop("origins")
-        compiled: dict[tuple[int, ...], CORSPolicy | None] = {}
-
-        def compile_layers(layers: tuple[Options, ...], source: str) -> CORSPolicy | None:
-            key = tuple(id(layer) for layer in layers)
-            if key not in compiled:
-                merged: dict[str, object] = dict(base)
-                for layer in layers:
-                    merged.update(layer)
-                try:
-                    compiled[key] = build_policy(merged, source=source)
-                except ConfigError as error:
-                    compiled[key] = None
-                    problems.extend(_located(problem, source) for problem in error.problems)
-            return compiled[key]
-
-        app_policy: CORSPolicy | None = None
-        resource_paths: PathRules[CORSPolicy] = PathRules()
-        if app_wide:
-            resources = self.resources if self.resources is not None else None
-            if resources is None:
-                app_policy = compile_layers((_NO_LAYER,), "app")
-            else:
-                resource_paths = self._compile_resources(resources, base, problems)
-        by_endpoint: dict[str, CORSPolicy] = {}
-        for endpoint, view in app.view_functions.items():
-            blueprint = self._innermost_blueprint(endpoint)
-            decorated: Options | None = getattr(view, VIEW_OPTIONS_ATTRIBUTE, None)
-            layers: list[Options] = []
-            if blueprint is not None:
-                layers.append(self.blueprints[blueprint])
-            if decorated is not None:
-                layers.append(decorated)
-            if not layers:
-                continue
-            source = f"decorator on {endpoint!r}" if decorated is not None else f"blueprint {blueprint!r}"
-            policy = compile_layers(tuple(layers), source)
-            if policy is not None:
-                by_endpoint[endpoint] = policy
-        prefix_rules: list[tuple[object, CORSPolicy]] = []
-        for name, prefix in self.blueprint_prefixes.items():
-            policy = compile_layers((self.blueprints[name],), f"blueprint {name!r}")
-            if policy is not None and prefix.strip("/"):
-                prefix_rules.append((prefix.rstrip("/") + "/*", policy))
-        blueprint_paths, path_problems = compile_path_rules(prefix_rules, option="url_prefix")
-        problems.extend(path_problems)
-        if problems:
-            raise ConfigError(problems, context="crossgate CORS")
-        is_constant = not (by_endpoint or blueprint_paths or resource_paths)
-        resolved = Resolved(
-            constant=app_policy if is_constant else None,
-            is_constant=is_constant,
-            by_endpoint=by_endpoint,
-            blueprint_paths=blueprint_paths,
-            resource_paths=resource_paths,
-            app_policy=app_policy,
-            any_policy=bool(app_policy or by_endpoint or blueprint_paths or resource_paths),
-        )
-        self.resolved = resolved
-        return resolved
-
-    def _innermost_blueprint(self, endpoint: str) -> str | None:
-        name = endpoint.rpartition(".")[0]
-        while name:
-            if name in self.blueprints:
-                return name
-            name = name.rpartition(".")[0]
-        return None
-
-    @staticmethod
-    def _compile_resources(
-        resources: object, base: dict[str, object], problems: list[Problem]
-    ) -> PathRules[CORSPolicy]:
-        pairs: list[tuple[object, CORSPolicy]] = []
-        if isinstance(resources, Mapping):
-            items = list(resources.items())
-        elif isinstance(resources, (list, tuple)):
-            items = [(pattern, {}) for pattern in resources]
-        else:
-            items = [(resources, {})]
-        for pattern, options in items:
-            if not isinstance(options, Mapping):
-                problems.append(
-                    Problem("resources", options, f"the options of {pattern!r} are not a dict", "write {'/api/*': {'origins': [...]}}")
-                )
-                continue
-            merged = {**base, **options}
-            if "resources" in options:
-                problems.append(Problem("resources", pattern, "a resource cannot nest resources", "remove the inner 'resources'"))
-                continue
-            try:
-                policy = build_policy(merged, source=f"resource {pattern if isinstance(pattern, str) else getattr(pattern, 'pattern', pattern)!r}")
-            except ConfigError as error:
-                problems.extend(error.problems)
-                continue
-            pairs.append((pattern, policy))
-        rules, rule_problems = compile_path_rules(pairs)
-        problems.extend(rule_problems)
-        return rules
-
-
-def _located(problem: Problem, source: str) -> Problem:
-    return Problem(f"{problem.option} (in {source})", problem.value, problem.message, problem.fix)
+    return options, problems
 
 
 def validate_declared(options: Options, *, context: str, allow_resources: bool) -> None:
     """Raise ConfigError now for mistakes visible without the merged configuration."""
     problems = check_options(options)
     if not allow_resources and "resources" in options:
-        problems.append(Problem("resources", options["resources"], f"is an app-level option, not for {context}", "pass resources to CORS(app)"))
+        problems.append(
+            Problem(
+                "resources",
+                options["resources"],
+                f"is an app-level option, not for {context}",
+                "pass resources to CORS(app)",
+            )
+        )
     if problems:
         raise ConfigError(problems, context=context)
 
 
-def state_for(app: Flask) -> AppState:
-    """The app's crossgate state, created (with the edge installed) on first use."""
-    from crossgate.flask.edge import install_edge
+@dataclass(frozen=True, slots=True)
+class Resolved:
+    """Everything a request's policy look-up needs, compiled once from the declared options.
 
-    state = app.extensions.get("crossgate")
-    if state is None:
-        state = AppState()
-        app.extensions["crossgate"] = state
-        install_edge(app, state)
-    assert isinstance(state, AppState)
-    return state
+    A request's policy is ``policies[(resource, scope)]``: ``resource`` numbers the ``resources``
+    rule covering its path, ``scope`` the blueprint and view policies of its endpoint (0: none).
+    """
+
+    policies: Mapping[Combination, CORSPolicy]
+    #: The scope of every endpoint under a blueprint policy or with ``cross_origin``.
+    endpoint_scopes: Mapping[str, int]
+    #: Blueprint URL prefixes, for requests Flask routed to no endpoint (404, 405...).
+    prefix_scopes: PathRules[int]
+    resources: PathRules[int]
+
+    @property
+    def by_path(self) -> bool:
+        """Whether a request's policy depends on its path alone (no blueprint or view policy)."""
+        return not (self.endpoint_scopes or self.prefix_scopes)
+
+    def for_endpoint(self, endpoint: str | None, path: str) -> CORSPolicy | None:
+        """The policy of a request to *path* that Flask routes to *endpoint* (None: no route)."""
+        if endpoint is None:
+            scope = self.prefix_scopes.lookup(path) or 0
+        else:
+            scope = self.endpoint_scopes.get(endpoint, 0)
+        return self.policies.get((self.resources.lookup(path) or 0, scope))
 
 
-__all__ += ["CONFIG_KEYS", "OPTION_NAMES", "validate_declared"]
+@dataclass(slots=True)
+class AppState:
+    """What one app declared. Changed only during set-up; ``resolved`` caches ``resolve()``."""
+
+    #: The app-level options (config, ``CORS()`` and ``init_app`` merged); None until init_app.
+    app_options: Options | None = None
+    #: Blueprint policies by full (dotted) blueprint name: their options and URL prefix.
+    blueprints: dict[str, tuple[Options, str]] = field(default_factory=dict)
+    resolved: Resolved | None = None
+
+    def resolve(self, app: Flask) -> Resolved:
+        """Merge and compile every level into the look-up tables. Raises ConfigError."""
+        declared = self.app_options is not None
+        problems: list[Problem] = []
+        if self.app_options is not None:
+            base = dict(self.app_options)
+        else:
+            base, problems = read_config(app.config)
+        resources = base.pop("resources", None)
+        app_wide = declared
+        origins = base.get("origins")
+        if isinstance(origins, (list, tuple, set, frozenset)) and not origins:
+            del base["origins"]  # origins=[]: no app-wide policy, only the levels above it
+            app_wide = False
+        problems.extend(_located(check_options(base), "app"))
+        # With resources, the app level covers only their paths; without, every path.
+        by_resources = declared and resources is not None
+        resource_rules: PathRules[int] = PathRules()
+        resource_layers: list[tuple[str, Options]] = []
+        if by_resources:
+            resource_rules, resource_layers = _resource_rules(resources, problems)
+        if problems:
+            raise ConfigError(problems, context="crossgate CORS")
+
+        compiler = _Compiler(base, resource_layers)
+        for resource in range(1, len(resource_layers) + 1):
+            compiler.compile(resource, 0)
+        if app_wide and not by_resources:
+            compiler.compile(0, 0)
+        endpoint_scopes: dict[str, int] = {}
+        for rule in app.url_map.iter_rules():
+            layers = self._blueprint_layers(rule.endpoint.rpartition(".")[0])
+            view = app.view_functions.get(rule.endpoint)
+            decorated: Options | None = getattr(view, VIEW_OPTIONS_ATTRIBUTE, None)
+            if decorated is not None:
+                layers.append((f"decorator on {rule.endpoint!r}", decorated))
+            if layers:
+                scope = endpoint_scopes[rule.endpoint] = compiler.scope(layers)
+                static, _, dynamic = rule.rule.partition("<")
+                for resource in _possible_resources(resource_rules, static, not dynamic):
+                    compiler.compile(resource, scope)
+        prefixes: dict[str, int] = {}
+        for name, (_, url_prefix) in self.blueprints.items():
+            # A prefix with variables (/<lang>/api) is covered from its static part on.
+            prefix = url_prefix.partition("<")[0].rstrip("/")
+            if prefix:
+                scope = prefixes.setdefault(prefix, compiler.scope(self._blueprint_layers(name)))
+                for path, exact in ((prefix, True), (prefix + "/", False)):
+                    for resource in _possible_resources(resource_rules, path, exact):
+                        compiler.compile(resource, scope)
+        if compiler.problems:
+            raise ConfigError(compiler.problems, context="crossgate CORS")
+        return Resolved(
+            policies=compiler.policies,
+            endpoint_scopes=endpoint_scopes,
+            prefix_scopes=PathRules(subtrees=prefixes),
+            resources=resource_rules,
+        )
+
+    def _blueprint_layers(self, name: str) -> list[tuple[str, Options]]:
+        """The policies of blueprint *name* and of the blueprints it is nested in, outer first."""
+        layers = []
+        parts = name.split(".")
+        for end in range(1, len(parts) + 1):
+            outer = ".".join(parts[:end])
+            if outer in self.blueprints:
+                layers.append((f"blueprint {outer!r}", self.blueprints[outer][0]))
+        return layers
+
+
+class _Compiler:
+    """Compiles each (resource, scope) combination once, collecting every problem."""
+
+    def __init__(self, base: Options, resource_layers: list[tuple[str, Options]]) -> None:
+        self.base = base
+        self.resource_layers = resource_layers
+        self.scopes: list[list[tuple[str, Options]]] = [[]]
+        self.policies: dict[Combination, CORSPolicy] = {}
+        self.problems: list[Problem] = []
+        self._numbers: dict[tuple[int, ...], int] = {(): 0}
+        self._tried: set[Combination] = set()
+
+    def scope(self, layers: list[tuple[str, Options]]) -> int:
+        """The number of the scope made of *layers* (the same layers, the same number)."""
+        number = self._numbers.setdefault(
+            tuple(id(options) for _, options in layers), len(self.scopes)
+        )
+        if number == len(self.scopes):
+            self.scopes.append(layers)
+        return number
+
+    def compile(self, resource: int, scope: int) -> None:
+        if (resource, scope) in self._tried:
+            return
+        self._tried.add((resource, scope))
+        layers = self.scopes[scope]
+        if resource:
+            layers = [self.resource_layers[resource - 1], *layers]
+        source = " + ".join(name for name, _ in layers) or "app"
+        merged = dict(self.base)
+        for _, options in layers:
+            merged.update(options)
+        try:
+            self.policies[resource, scope] = build_policy(merged, source=source)
+        except ConfigError as error:
+            self.problems.extend(_located(error.problems, source))
+
+
+def _resource_rules(
+    resources: object, problems: list[Problem]
+) -> tuple[PathRules[int], list[tuple[str, Options]]]:
+    """Number the ``resources`` rules from 1 and validate each one's own options."""
+    if isinstance(resources, Mapping):
+        items = list(resources.items())
+    elif isinstance(resources, (list, tuple)):
+        items = [(pattern, {}) for pattern in resources]
+    else:
+        items = [(resources, {})]
+    layers: list[tuple[str, Options]] = []
+    numbered: list[tuple[object, int]] = []
+    for pattern, options in items:
+        name = f"resource {getattr(pattern, 'pattern', pattern)!r}"
+        if not isinstance(options, Mapping):
+            problems.append(
+                Problem(
+                    "resources",
+                    options,
+                    f"the options of {pattern!r} are not a dict",
+                    "write {'/api/*': {'origins': [...]}}",
+                )
+            )
+            continue
+        if "resources" in options:
+            problems.append(
+                Problem("resources", pattern, "a resource cannot nest resources", "remove it")
+            )
+            continue
+        problems.extend(_located(check_options(options), name))
+        layers.append((name, options))
+        numbered.append((pattern, len(layers)))
+    rules, rule_problems = compile_path_rules(numbered)
+    problems.extend(rule_problems)
+    return rules, layers
+
+
+def _possible_resources(rules: PathRules[int], path: str, exact: bool) -> set[int]:
+    """The resource rules (0: none) that can cover *path*, or any path starting with it.
+
+    Only these combinations are compiled: a blueprint under ``/admin`` is never checked against a
+    rule for ``/public/*``, so options that conflict only on paths it cannot serve are accepted.
+    """
+    if exact:
+        return {rules.lookup(path) or 0}
+    found = {number for pattern, number in rules.exact.items() if pattern.startswith(path)}
+    found.update(number for _, number in rules.regexes)
+    covered = False
+    for subtree, number in rules.subtrees.items():
+        if path.startswith(subtree + "/"):
+            found.add(number)
+            covered = True  # every path starting with *path* falls under some rule
+        elif subtree.startswith(path):
+            found.add(number)
+    if not covered:
+        found.add(0)
+    return found
+
+
+def _located(problems: Iterable[Problem], source: str) -> list[Problem]:
+    return [
+        Problem(f"{problem.option} (in {source})", problem.value, problem.message, problem.fix)
+        for problem in problems
+    ]

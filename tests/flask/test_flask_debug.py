@@ -1,0 +1,121 @@
+"""Debug and testing modes: what happens to an exception that Flask lets escape."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+import pytest
+from flask import Blueprint, Flask
+from werkzeug.test import TestResponse
+
+from crossgate.flask import CORS
+from crossgate.reasons import Reason
+
+ORIGIN = "https://app.example.com"
+
+Preflight = Callable[..., TestResponse]
+
+
+class Boom(RuntimeError):
+    pass
+
+
+def _boom() -> str:
+    raise Boom("the view broke")
+
+
+@pytest.fixture
+def debug_app(app: Flask) -> Flask:
+    app.debug = True
+    CORS(app, origins=[ORIGIN], supports_credentials=True)
+    app.add_url_rule("/boom", "boom", _boom, methods=["GET", "PUT"])
+    return app
+
+
+def test_an_allowed_origin_gets_a_readable_500(
+    debug_app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    response = debug_app.test_client().get("/boom", headers={"Origin": ORIGIN})
+    assert response.status_code == 500
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
+    assert response.headers["Vary"] == "Origin"
+    assert response.mimetype == "text/plain"
+    body = response.get_data(as_text=True)
+    assert body.startswith("Traceback (most recent call last):")
+    assert "Boom: the view broke" in body
+    assert int(response.headers["Content-Length"]) == len(response.data)
+    errors = [record for record in caplog.records if record.levelno == logging.ERROR]
+    assert [record.getMessage() for record in errors] == ["Exception on '/boom' ['GET']"]
+    assert errors[0].exc_info is not None
+    assert errors[0].exc_info[0] is Boom
+
+
+def test_without_origin_the_exception_propagates(debug_app: Flask) -> None:
+    with pytest.raises(Boom):
+        debug_app.test_client().get("/boom")
+
+
+def test_from_a_refused_origin_the_exception_propagates(debug_app: Flask) -> None:
+    with pytest.raises(Boom):
+        debug_app.test_client().get("/boom", headers={"Origin": "https://evil.example.net"})
+
+
+def test_a_route_without_policy_lets_the_exception_propagate(app: Flask) -> None:
+    app.debug = True
+    CORS(app, origins=[])
+    api = Blueprint("api", __name__)
+    CORS(api, origins=[ORIGIN])
+    app.register_blueprint(api, url_prefix="/api")
+    app.add_url_rule("/boom", "boom", _boom)
+    with pytest.raises(Boom):
+        app.test_client().get("/boom", headers={"Origin": ORIGIN})
+
+
+def test_a_blueprint_route_gets_its_policy_on_the_debug_500(app: Flask) -> None:
+    app.debug = True
+    api = Blueprint("api", __name__)
+    CORS(api, origins=[ORIGIN])
+    api.add_url_rule("/boom", "boom", _boom)
+    app.register_blueprint(api, url_prefix="/api")
+    response = app.test_client().get("/api/boom", headers={"Origin": ORIGIN})
+    assert response.status_code == 500
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+
+
+def test_with_testing_the_exception_reaches_the_test(debug_app: Flask) -> None:
+    debug_app.testing = True
+    with pytest.raises(Boom):
+        debug_app.test_client().get("/boom", headers={"Origin": ORIGIN})
+
+
+def test_propagate_exceptions_in_production_is_left_to_the_server(app: Flask) -> None:
+    app.config["PROPAGATE_EXCEPTIONS"] = True
+    CORS(app, origins=[ORIGIN])
+    app.add_url_rule("/boom", "boom", _boom)
+    with pytest.raises(Boom):
+        app.test_client().get("/boom", headers={"Origin": ORIGIN})
+
+
+def test_a_refused_preflight_explains_itself_in_debug_mode(
+    debug_app: Flask, preflight: Preflight
+) -> None:
+    response = preflight(debug_app.test_client(), "/boom", "DELETE")
+    assert response.status_code == 403
+    reason = Reason(
+        "method-not-routed", (("method", "DELETE"), ("allowed", "GET, HEAD, PUT")), True
+    )
+    assert response.get_data(as_text=True) == f"{reason}\n"
+    assert "Fix: " in response.get_data(as_text=True)
+    assert int(response.headers["Content-Length"]) == len(response.data)
+
+
+def test_a_refused_preflight_does_not_explain_itself_in_production(
+    app: Flask, preflight: Preflight
+) -> None:
+    CORS(app, origins=[ORIGIN])
+    app.add_url_rule("/boom", "boom", _boom, methods=["GET", "PUT"])
+    response = preflight(app.test_client(), "/boom", "DELETE")
+    assert response.status_code == 403
+    assert response.get_data(as_text=True) == "CORS preflight refused.\n"
