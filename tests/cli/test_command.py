@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import json
 import socket
+import sys
+import time
 
+import click
+import httpx
 import pytest
 from click.testing import CliRunner
 
-from crossgate.cli import main
+from crossgate.cli import _network_error, main, progress
 
 PAGE = "https://app.example.com"
 
@@ -132,3 +137,57 @@ def test_version():
     code, output = run("--version")
     assert code == 0
     assert "crossgate" in output
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_spinner_runs_on_a_terminal_for_slow_steps_and_clears_its_line(monkeypatch):
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress("GET http://slow"):
+        time.sleep(0.6)
+    written = terminal.getvalue()
+    assert "GET http://slow" in written
+    assert written.endswith("\r")
+
+
+def test_no_spinner_for_a_quick_step_or_off_a_terminal(monkeypatch):
+    terminal = FakeTerminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    with progress("quick"):
+        pass
+    assert terminal.getvalue() == ""
+    piped = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", piped)
+    with progress("piped"):
+        time.sleep(0.4)
+    assert piped.getvalue() == ""
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (
+            httpx.ConnectError("[SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed"),
+            "TLS error",
+        ),
+        (httpx.RemoteProtocolError("Server disconnected"), "could not reach api.example.com"),
+        (httpx.ConnectError(""), "could not reach api.example.com: ConnectError"),
+    ],
+)
+def test_network_errors_are_named(error, expected):
+    with pytest.raises(click.ClickException, match=expected):
+        _network_error("https://api.example.com/a", error)
+
+
+def test_aborted_run_exits_two(monkeypatch):
+    def abort(*args: object, **kwargs: object) -> None:
+        raise click.exceptions.Abort()
+
+    monkeypatch.setattr(click.Group, "main", abort)
+    with pytest.raises(SystemExit) as exit_info:
+        main.main(["check"])
+    assert exit_info.value.code == 2
