@@ -13,7 +13,7 @@ import logging
 import threading
 
 from flask import Flask, Response, jsonify, request
-from werkzeug.serving import make_server
+from werkzeug.serving import BaseWSGIServer, make_server
 
 from crossgate.flask import CORS, cross_origin
 
@@ -62,10 +62,13 @@ for (const [id, title, text, run] of cases) {
   box.querySelector("button").addEventListener("click", async () => {
     const out = document.getElementById(id + "-out");
     out.className = "out";
+    delete out.dataset.outcome;
     out.textContent = "…";
     try {
       const response = await run();
-      const body = (await response.text()).split("\\n").slice(0, 6).join("\\n");
+      const lines = (await response.text()).trim().split("\\n");
+      // A traceback's last lines name the error; a short body is shown whole.
+      const body = (lines.length > 6 ? ["…", ...lines.slice(-5)] : lines).join("\\n");
       out.classList.add("ok");
       out.dataset.outcome = "allowed";
       out.textContent = `read by the page: HTTP ${response.status}\\n${body}`;
@@ -124,20 +127,17 @@ def create_page(api_origin: str, page_origin: str) -> Flask:
     return page
 
 
-def serve(host: str, api_port: int, page_port: int) -> tuple[threading.Thread, ...]:
-    """Start both servers in background threads (used by the demo and its browser test)."""
+def serve(host: str, api_port: int, page_port: int) -> list[BaseWSGIServer]:
+    """Start both servers in background threads; ``shutdown()`` each to stop them."""
     api_origin = f"http://{host}:{api_port}"
     page_origin = f"http://{host}:{page_port}"
     servers = [
         make_server(host, api_port, create_api(page_origin), threaded=True),
         make_server(host, page_port, create_page(api_origin, page_origin), threaded=True),
     ]
-    threads = tuple(
-        threading.Thread(target=server.serve_forever, daemon=True) for server in servers
-    )
-    for thread in threads:
-        thread.start()
-    return threads
+    for server in servers:
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+    return servers
 
 
 def main() -> None:
@@ -148,7 +148,7 @@ def main() -> None:
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    threads = serve(args.host, args.api_port, args.page_port)
+    servers = serve(args.host, args.api_port, args.page_port)
     api = f"http://{args.host}:{args.api_port}"
     page = f"http://{args.host}:{args.page_port}"
     print(
@@ -169,9 +169,10 @@ Ctrl-C stops the demo.
         flush=True,
     )
     try:
-        for thread in threads:
-            thread.join()
+        threading.Event().wait()
     except KeyboardInterrupt:
+        for server in servers:
+            server.shutdown()
         print("bye")
 
 
