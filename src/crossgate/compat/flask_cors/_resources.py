@@ -1,0 +1,135 @@
+"""The ``resources`` option: which request paths get which compiled policy, in flask-cors's order.
+
+flask-cors accepts a pattern, a list of patterns, or a dict ``{pattern: options}``. A dict is
+sorted once: literal paths first, then compiled regexes, then regex-looking strings; within each,
+more ``/`` first, then longer first. The first rule that covers the path wins.
+
+A literal covers exactly its path (case-sensitive). flask-cors matched regexes with ``re.match``,
+a prefix match, so ``/api/*`` also covered ``/apiary``. Here a regex covers a path when it matches
+the whole path, or a leading part of it that ends at a ``/`` boundary: ``/api/*`` covers ``/api``,
+``/api/`` and everything below, ``r"/api/v\\d+"`` covers ``/api/v2/users`` but not ``/api/v2x``.
+
+The path is the one the app routes (``request.path``: decoded once, ``+`` kept, case kept).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from crossgate.compat.flask_cors._policy import CompatPolicy, probably_regex
+from crossgate.errors import Problem
+
+__all__ = ["Rules", "compile_rules", "resource_pairs"]
+
+# A regex's match must end at the end of the path, or next to a "/".
+_BOUNDARY = r"(?:\Z|(?<=/)|(?=/))"
+_GLOBAL_FLAGS = re.compile(r"(?:\(\?[aiLmsux]+\))+")
+# Patterns that cover every path: flask-cors's default r"/*" and its spelling of "*".
+_EVERY_PATH = frozenset({"/*", ".*"})
+
+
+def resource_pairs(resources: Any, problems: list[Problem]) -> list[tuple[Any, Any]]:
+    """``(pattern, options)`` pairs in the order flask-cors tries them."""
+    if isinstance(resources, dict):
+        pairs = [(_re_fix(pattern), options) for pattern, options in resources.items()]
+        pairs.sort(key=_specificity)
+        return pairs
+    if isinstance(resources, str):
+        return [(_re_fix(resources), {})]
+    if isinstance(resources, Iterable):
+        return [(_re_fix(pattern), {}) for pattern in resources]
+    if isinstance(resources, re.Pattern):
+        return [(resources, {})]
+    problems.append(
+        Problem(
+            "resources",
+            resources,
+            "is not a path pattern",
+            "pass a string, a list, or a dict {pattern: options}",
+        )
+    )
+    return []
+
+
+def _re_fix(pattern: Any) -> Any:
+    return ".*" if pattern == "*" else pattern
+
+
+def _specificity(pair: tuple[Any, Any]) -> tuple[int, int, int, int]:
+    pattern = pair[0]
+    if isinstance(pattern, re.Pattern):
+        text = str(pattern.pattern)
+        return (1, 0, -text.count("/"), -len(text))
+    text = str(pattern)
+    group = (1, 1) if probably_regex(text) else (0, 0)
+    return (*group, -text.count("/"), -len(text))
+
+
+def _compile_path(pattern: Any, problems: list[Problem]) -> Callable[[str], bool] | None:
+    """The test for one resource pattern; ``None`` (with a problem) if it is invalid."""
+    if isinstance(pattern, re.Pattern) and isinstance(pattern.pattern, str):
+        return _regex_test(pattern.pattern, pattern.flags, problems)
+    if not isinstance(pattern, str):
+        problems.append(
+            Problem("resources", pattern, "is not a path pattern", "write a path like '/api/*'")
+        )
+        return None
+    if pattern in _EVERY_PATH:
+        return _every_path
+    if probably_regex(pattern):
+        return _regex_test(pattern, 0, problems)
+    return pattern.__eq__
+
+
+def _every_path(path: str) -> bool:
+    return True
+
+
+def _regex_test(text: str, flags: int, problems: list[Problem]) -> Callable[[str], bool] | None:
+    leading = _GLOBAL_FLAGS.match(text)
+    head = leading.group() if leading else ""
+    body = text[len(head) :]
+    verbose = flags & re.VERBOSE or "x" in head
+    # In verbose mode a trailing comment would swallow the boundary: end the line first.
+    newline = "\n" if verbose else ""
+    try:
+        regex = re.compile(f"{head}(?:{body}{newline}){_BOUNDARY}", flags)
+    except re.error as error:
+        problems.append(
+            Problem(
+                "resources",
+                text,
+                f"is not a valid regular expression ({error})",
+                "fix or escape it",
+            )
+        )
+        return None
+    match = regex.match
+    return lambda path: match(path) is not None
+
+
+@dataclass(frozen=True, slots=True)
+class Rules:
+    """Compiled resources: ``(test, policy)`` in the order they are tried."""
+
+    entries: tuple[tuple[Callable[[str], bool], CompatPolicy], ...]
+
+    def lookup(self, path: str) -> CompatPolicy | None:
+        """The policy of the first rule that covers *path*."""
+        for test, policy in self.entries:
+            if test(path):
+                return policy
+        return None
+
+
+def compile_rules(pairs: Iterable[tuple[Any, CompatPolicy]], problems: list[Problem]) -> Rules:
+    """Compile ``(pattern, policy)`` pairs, keeping their order."""
+    entries = []
+    for pattern, policy in pairs:
+        test = _compile_path(pattern, problems)
+        if test is not None:
+            entries.append((test, policy))
+    return Rules(tuple(entries))

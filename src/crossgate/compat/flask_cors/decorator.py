@@ -1,0 +1,158 @@
+"""``cross_origin``: flask-cors's view decorator, compiled once instead of on every request.
+
+Like flask-cors, a decorated view's options are the defaults, then the app's ``CORS_*`` config,
+then the decorator's arguments; the config is the current app's, so it is only known during a
+request. flask-cors merges and parses all of it on every request. Here the decorator's own
+arguments are checked when it is applied, and the merged policy is compiled on a view's first
+request in each app, then reused for as long as the app's ``CORS_*`` values stay the same.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping
+from functools import update_wrapper
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from flask import Flask, Response, current_app, make_response, request
+
+from crossgate.compat.flask_cors._app import (
+    VIEW_ATTRIBUTE,
+    add_cors_headers,
+    app_state,
+    current_request,
+)
+from crossgate.compat.flask_cors._policy import (
+    CONFIG_KEYS,
+    CompatPolicy,
+    Notes,
+    check_patterns,
+    compile_policy,
+)
+from crossgate.compat.flask_cors._warnings import emit
+from crossgate.compat.flask_cors.core import ACL_ORIGIN, DEFAULT_OPTIONS, FLASK_CORS_EVALUATED
+from crossgate.errors import ConfigError
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from crossgate.compat.flask_cors.core import CrossOriginOptionsInput
+
+__all__ = ["cross_origin"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+_CONFIG_KEYS = tuple(CONFIG_KEYS)
+_CONFIG_OPTIONS = tuple(CONFIG_KEYS.values())
+
+
+class _Spec:
+    """One ``cross_origin(...)`` application: its options and its per-app compiled policies."""
+
+    __slots__ = ("handles_options", "options")
+
+    def __init__(self, options: Mapping[str, Any]) -> None:
+        self.options = MappingProxyType(dict(options))
+        self.handles_options = bool(options.get("automatic_options", True))
+        notes = Notes()
+        notes.unknown_options(options, "cross_origin()")
+        # Mistakes in the decorator's own patterns are found now, not on the first request.
+        check_patterns(options, notes)
+        if notes.problems:
+            raise ConfigError(notes.problems, context="cross_origin()")
+        emit(notes.warnings)
+
+    def policy_for(self, app: Flask) -> CompatPolicy:
+        """The compiled policy in *app*, recompiled only when its ``CORS_*`` config changed."""
+        snapshot = tuple(map(app.config.get, _CONFIG_KEYS))
+        state = app_state(app)
+        cached = state.decorated.get(self)
+        if cached is not None and cached[0] == snapshot:
+            return cached[1]
+        notes = Notes()
+        notes.unknown_config_keys(app.config)
+        configured = {
+            option: value
+            for option, value in zip(_CONFIG_OPTIONS, snapshot, strict=True)
+            if value is not None
+        }
+        policy = compile_policy({**DEFAULT_OPTIONS, **configured, **self.options}, notes)
+        if policy is None:
+            raise ConfigError(notes.problems, context="cross_origin() with app.config")
+        if policy.preflight_before_request and not state.answers_preflights_early:
+            notes.warnings.append(
+                "preflight_before_request on a cross_origin view needs the app to opt in: "
+                "CORS(app, preflight_before_request=True) (with resources=[] if the app only "
+                "uses decorators), or CORS_PREFLIGHT_BEFORE_REQUEST=True in app.config"
+            )
+        emit(notes.warnings)
+        state.decorated[self] = (snapshot, policy)
+        return policy
+
+    def finish(self, response: Response, policy: CompatPolicy) -> Response:
+        # A response that already carries ACAO keeps it: two values fail the browser's check.
+        if not hasattr(response, FLASK_CORS_EVALUATED) and not response.headers.get(ACL_ORIGIN):
+            add_cors_headers(response, policy, current_request())
+        setattr(response, FLASK_CORS_EVALUATED, True)
+        return response
+
+    def begin(self) -> tuple[CompatPolicy, Response | None]:
+        """The policy for this request, and the answer if the view is not to be called."""
+        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        policy = self.policy_for(app)
+        if policy.automatic_options and request.method == "OPTIONS":
+            return policy, self.finish(app.make_default_options_response(), policy)
+        return policy, None
+
+    def early_answer(self, app: Flask, *, app_wide: bool) -> Response | None:
+        """The answer to a preflight before ``before_request`` hooks run, if opted in: by this
+        view's options (or config), or ``app_wide`` by ``CORS(..., preflight_before_request=True)``.
+        """
+        policy = self.policy_for(app)
+        if not (self.handles_options and policy.automatic_options):
+            return None
+        if policy.preflight_before_request or app_wide:
+            return self.finish(app.make_default_options_response(), policy)
+        return None
+
+
+def cross_origin(*args: Any, **kwargs: Unpack[CrossOriginOptionsInput]) -> Callable[[F], F]:
+    """Give one view its own CORS policy; on its route it wins over ``CORS(app)``.
+
+    >>> @app.route("/items", methods=["GET", "PUT"])
+    ... @cross_origin(origins=["https://app.example.com"], supports_credentials=True)
+    ... def items(): ...
+
+    The options are flask-cors's (see docs/migration.md); positional arguments are ignored, as
+    in flask-cors. With ``automatic_options`` (the default) the view answers ``OPTIONS`` itself.
+    ``async def`` views are supported.
+    """
+    spec = _Spec(kwargs)
+
+    def decorator(view: F) -> F:
+        wrapped: Any
+        if inspect.iscoroutinefunction(view):
+
+            async def wrapped(*args: Any, **kwargs: Any) -> Response:
+                policy, answer = spec.begin()
+                if answer is not None:
+                    return answer
+                return spec.finish(make_response(await view(*args, **kwargs)), policy)
+
+        else:
+
+            def wrapped(*args: Any, **kwargs: Any) -> Response:
+                policy, answer = spec.begin()
+                if answer is not None:
+                    return answer
+                return spec.finish(make_response(view(*args, **kwargs)), policy)
+
+        update_wrapper(wrapped, view)
+        if spec.handles_options:
+            wrapped.required_methods = {*getattr(view, "required_methods", ()), "OPTIONS"}
+            wrapped.provide_automatic_options = False
+        setattr(wrapped, VIEW_ATTRIBUTE, spec)
+        return wrapped  # type: ignore[no-any-return]
+
+    return decorator

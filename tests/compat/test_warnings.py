@@ -1,0 +1,154 @@
+"""Warnings a flask-cors user sees: unknown options and keys, and risky combinations."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+
+import crossgate.compat.flask_cors as compat
+from crossgate.compat.flask_cors import FlaskCorsCompatWarning
+
+from .differential import ORIGIN, assert_same, make_app, with_cors
+
+
+def test_warning_is_a_user_warning() -> None:
+    assert issubclass(FlaskCorsCompatWarning, UserWarning)
+
+
+def test_unknown_option_warns_with_the_closest_name_and_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    with pytest.warns(
+        FlaskCorsCompatWarning, match="'support_credentials'.*did you mean 'supports_credentials'"
+    ) as seen:
+        compat.CORS(make_app(), support_credentials=True)  # type: ignore[call-arg]
+    # The warning points at the line that configured CORS, not into crossgate.
+    assert seen[0].filename == __file__
+    (record,) = [record for record in caplog.records if record.name == "crossgate"]
+    assert record.levelno == logging.WARNING
+    assert "did you mean 'supports_credentials'" in record.getMessage()
+
+
+def test_unknown_option_is_ignored_like_flask_cors() -> None:
+    assert_same(with_cors(origin=ORIGIN), warns="did you mean 'origins'")
+
+
+def _in_init_app() -> None:
+    compat.CORS().init_app(make_app(), exposed_headers="X")  # type: ignore[call-arg]
+
+
+def _in_a_resource() -> None:
+    compat.CORS(make_app(), resources={"/api/*": {"max-age": 5}})
+
+
+def _in_a_decorator() -> None:
+    compat.cross_origin(allow_origins=[ORIGIN])  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize(
+    ("configure", "where"),
+    [
+        (_in_init_app, r"CORS\(\)"),
+        (_in_a_resource, r"resources\['/api/\*'\]"),
+        (_in_a_decorator, r"cross_origin\(\)"),
+    ],
+    ids=["init_app", "resource", "decorator"],
+)
+def test_unknown_option_everywhere_options_are_given(
+    configure: Callable[[], None], where: str
+) -> None:
+    with pytest.warns(FlaskCorsCompatWarning, match=f"{where}: unknown flask-cors option"):
+        configure()
+
+
+def test_unknown_option_without_a_close_name() -> None:
+    with pytest.warns(FlaskCorsCompatWarning, match="'zzz' has no effect; see the options"):
+        compat.CORS(make_app(), zzz=1)  # type: ignore[call-arg]
+
+
+def test_unknown_config_key_warns_with_the_closest_key() -> None:
+    app = make_app()
+    app.config["CORS_HEADERS"] = "Content-Type"
+    with pytest.warns(
+        FlaskCorsCompatWarning,
+        match=r"app.config\['CORS_HEADERS'\].*did you mean 'CORS_ALLOW_HEADERS'",
+    ):
+        compat.CORS(app)
+
+
+def test_unknown_config_key_without_a_close_key() -> None:
+    app = make_app()
+    app.config["CORS_QQQQQQQQQQQQQQQQQQQQQQ"] = 1
+    with pytest.warns(FlaskCorsCompatWarning, match="see the CORS_\\* keys"):
+        compat.CORS(app)
+
+
+def test_unknown_config_key_seen_by_a_decorated_view() -> None:
+    app = make_app()
+
+    @app.route("/decorated")
+    @compat.cross_origin()
+    def decorated() -> str:
+        return "decorated"
+
+    # The much-copied flask-cors README example sets CORS_HEADERS after the routes.
+    app.config["CORS_HEADERS"] = "Content-Type"
+    with pytest.warns(FlaskCorsCompatWarning, match="did you mean 'CORS_ALLOW_HEADERS'"):
+        response = app.test_client().get("/decorated", headers={"Origin": ORIGIN})
+    assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
+    # Once per configuration, not once per request.
+    app.test_client().get("/decorated", headers={"Origin": ORIGIN})
+
+
+def test_any_origin_with_credentials_warns_and_names_the_native_fix() -> None:
+    native = re.escape(
+        "crossgate.flask.CORS(app, origins=['https://app.example.com'], supports_credentials=True)"
+    )
+    with pytest.warns(FlaskCorsCompatWarning, match=f"any site can read responses.*{native}"):
+        compat.CORS(make_app(), supports_credentials=True)
+
+
+def test_any_origin_with_credentials_warns_once_per_call() -> None:
+    with pytest.warns(FlaskCorsCompatWarning) as seen:
+        compat.CORS(make_app(), supports_credentials=True, resources={"/a": {}, "/b": {}, "/c": {}})
+    assert len(seen) == 1
+
+
+def test_any_origin_with_credentials_overridden_by_every_resource_does_not_warn() -> None:
+    compat.CORS(make_app(), supports_credentials=True, resources={"/api/*": {"origins": [ORIGIN]}})
+
+
+def test_any_origin_with_credentials_on_a_decorated_view_warns_on_first_request() -> None:
+    app = make_app()
+
+    @app.route("/decorated")
+    @compat.cross_origin(supports_credentials=True)
+    def decorated() -> str:
+        return "decorated"
+
+    with pytest.warns(FlaskCorsCompatWarning, match="any site can read responses"):
+        app.test_client().get("/decorated", headers={"Origin": ORIGIN})
+
+
+def test_config_origins_make_decorator_credentials_safe() -> None:
+    app = Flask("safe")
+    app.config["CORS_ORIGINS"] = [ORIGIN]
+
+    @app.route("/decorated")
+    @compat.cross_origin(supports_credentials=True)
+    def decorated() -> str:
+        return "decorated"
+
+    response = app.test_client().get("/decorated", headers={"Origin": ORIGIN})
+    assert response.headers["Access-Control-Allow-Credentials"] == "true"
+
+
+def test_glob_subdomain_origin_warns_that_it_is_a_regex() -> None:
+    with pytest.warns(
+        FlaskCorsCompatWarning, match=r"'https://\*\.example\.com' is a regular expression"
+    ):
+        compat.CORS(make_app(), origins=["https://*.example.com"])
