@@ -1,12 +1,15 @@
-"""crossgate for Flask: ``CORS`` and ``cross_origin``, applied to every response an app produces.
+"""crossgate for Flask: CORS and response headers, applied to every response an app produces.
 
->>> from crossgate.flask import CORS
+>>> from crossgate.flask import CORS, Headers
 >>> CORS(app, origins=["https://app.example.com"], supports_credentials=True)
+>>> Headers(app, preset="web", headers={"Cache-Control": "no-store"})
 """
 
 from __future__ import annotations
 
 from crossgate.errors import ConfigError
 from crossgate.flask.extension import CORS, cross_origin
+from crossgate.flask.response_headers import Headers, csp_nonce, headers
+from crossgate.headers import HSTS
 
-__all__ = ["CORS", "ConfigError", "cross_origin"]
+__all__ = ["CORS", "HSTS", "ConfigError", "Headers", "cross_origin", "csp_nonce", "headers"]

@@ -8,6 +8,11 @@ It wraps ``app.wsgi_app``, so it sits outside Flask's response cycle:
   error handler, ``abort``, a routing 404/405, or Flask's own 500;
 - in debug mode, an exception that escapes Flask becomes a 500 with CORS headers and the
   traceback as plain text, so the page shows the real error instead of a CORS error.
+
+The response headers of ``Headers``/``@headers`` take the same path: one look-up finds a
+response's CORS policy and its header policy together. An app without a header policy never
+takes that path, so CORS alone costs what it did; one with ``https_redirect`` answers plain-http
+requests here, before Flask runs.
 """
 
 from __future__ import annotations
@@ -16,10 +21,12 @@ import logging
 import traceback
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RequestRedirect
+from werkzeug.wsgi import get_host
 
 from crossgate.decide import PREFLIGHT_VARY, Decision, decide_actual, decide_preflight
 from crossgate.errors import describe
@@ -31,17 +38,25 @@ if TYPE_CHECKING:
     from werkzeug.routing import MapAdapter
 
     from crossgate.flask.state import AppState, Resolved
+    from crossgate.headers import HeaderPolicy
+    from crossgate.policy import CORSPolicy
 
 __all__ = [
+    "NONCE_ENVIRON_KEY",
     "Answer",
     "Edge",
     "answer_preflight",
     "apply_decision",
+    "apply_headers",
+    "decide_request",
     "decide_response",
+    "https_redirect",
     "install_edge",
     "is_preflight",
     "merge_vary",
+    "proxy_fix_after",
     "request_path",
+    "route_policies",
 ]
 
 logger = logging.getLogger("crossgate")
@@ -50,9 +65,18 @@ Headers = list[tuple[str, str]]
 #: An answer crossgate gives itself: status line, headers, body.
 Answer = tuple[str, Headers, bytes]
 
+#: Where ``csp_nonce()`` keeps the request's nonce, and where the edge reads it back.
+NONCE_ENVIRON_KEY = "crossgate.csp_nonce"
+
 # Werkzeug redirects for a missing trailing slash, doubled slashes or a rule alias; a real route
 # is reached within a few hops, and a bound keeps a redirect loop from looping here too.
 _MAX_REDIRECTS = 3
+# How deep proxy_fix_after looks through middleware for a ProxyFix.
+_MAX_LAYERS = 16
+# Characters RFC 3986 allows as they are in a path. PATH_INFO arrives percent-decoded, so a "%"
+# in it is a literal one; QUERY_STRING arrives as sent, so its escapes must stay.
+_PATH_SAFE = "/!$&'()*+,:;=@~"
+_QUERY_SAFE = _PATH_SAFE + "?%"
 
 
 def merge_vary(headers: Headers, tokens: str) -> None:
@@ -77,6 +101,26 @@ def merge_vary(headers: Headers, tokens: str) -> None:
     headers[lines[0]] = ("Vary", merged)
     for index in reversed(lines[1:]):
         del headers[index]
+
+
+def apply_headers(
+    policy: HeaderPolicy,
+    headers: Headers,
+    environ: WSGIEnvironment,
+    *,
+    cross_origin_allowed: bool,
+) -> None:
+    """Add a header policy's headers to a response's header list.
+
+    The request is secure when the environ's scheme is https as the response leaves: by then any
+    ProxyFix around the app has set it from the proxy's header, however the layers are ordered.
+    """
+    policy.apply(
+        headers,
+        secure=environ.get("wsgi.url_scheme") == "https",
+        cross_origin_allowed=cross_origin_allowed,
+        nonce=environ.get(NONCE_ENVIRON_KEY),
+    )
 
 
 def apply_decision(headers: Headers, decision: Decision) -> None:
@@ -183,10 +227,30 @@ def decide_response(
         policy = resolved.for_endpoint(*_routed(app, environ, path))
     if policy is None:
         return None
+    # decide_request's steps, inlined: this is the per-request path of every CORS app.
     decision = decide_actual(policy, origin)
     if decision.reason is not None:
         log_refusal(app, environ, path, decision.reason)
     return decision
+
+
+def decide_request(
+    app: Flask, policy: CORSPolicy, environ: WSGIEnvironment, path: str, origin: str | None
+) -> Decision:
+    """*policy*'s decision on an actual request, with a refusal explained in the log."""
+    decision = decide_actual(policy, origin)
+    if decision.reason is not None:
+        log_refusal(app, environ, path, decision.reason)
+    return decision
+
+
+def route_policies(
+    app: Flask, resolved: Resolved, environ: WSGIEnvironment, path: str
+) -> tuple[CORSPolicy | None, HeaderPolicy | None]:
+    """The CORS and header policies of the response to a request, found with one look-up."""
+    if resolved.by_path:
+        return resolved.lookup(None, path)
+    return resolved.lookup(*_routed(app, environ, path))
 
 
 def answer_preflight(
@@ -199,7 +263,7 @@ def answer_preflight(
     if found is None:
         return None
     adapter, endpoint, methods, path = found
-    policy = resolved.for_endpoint(endpoint, path)
+    policy, header_policy = resolved.lookup(endpoint, path)
     if policy is None:
         return None
     if not resolved.by_path:
@@ -219,16 +283,64 @@ def answer_preflight(
         private_network=environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true",
     )
     if decision.allowed:
-        return "204 No Content", [*decision.headers, ("Vary", PREFLIGHT_VARY)], b""
-    assert decision.reason is not None
-    log_refusal(app, environ, path, decision.reason)
-    body = (f"{decision.reason}\n" if app.debug else "CORS preflight refused.\n").encode()
-    headers = [
-        ("Content-Type", "text/plain; charset=utf-8"),
-        ("Content-Length", str(len(body))),
-        ("Vary", PREFLIGHT_VARY),
-    ]
-    return "403 Forbidden", headers, body
+        answer: Answer = (
+            "204 No Content",
+            [*decision.headers, ("Vary", PREFLIGHT_VARY)],
+            b"",
+        )
+    else:
+        assert decision.reason is not None
+        log_refusal(app, environ, path, decision.reason)
+        body = (f"{decision.reason}\n" if app.debug else "CORS preflight refused.\n").encode()
+        headers = [
+            ("Content-Type", "text/plain; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            ("Vary", PREFLIGHT_VARY),
+        ]
+        answer = "403 Forbidden", headers, body
+    if header_policy is not None:
+        # No view ran, so nobody asked for a nonce; the route has a CORS policy.
+        apply_headers(header_policy, answer[1], environ, cross_origin_allowed=True)
+    return answer
+
+
+def https_redirect(app: Flask, environ: WSGIEnvironment, policy: HeaderPolicy) -> Answer | None:
+    """The 308 to the https URL of a plain-http request; None leaves the request to the app
+    (debug or testing mode, no usable Host, or a Host outside ``TRUSTED_HOSTS``).
+
+    308 for every method: permanent, like 301, and the method and body are kept.
+    """
+    if app.debug or app.testing:
+        return None
+    try:
+        host = get_host(environ, app.config["TRUSTED_HOSTS"])
+    except SecurityError:
+        return None  # the app answers: Flask refuses an untrusted Host with a 400
+    if not host:
+        return None
+    # WSGI strings carry the request's bytes as latin-1 (PEP 3333): quote those bytes.
+    path = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1")
+    location = f"https://{host}{quote(path, safe=_PATH_SAFE) or '/'}"
+    query = environ.get("QUERY_STRING", "").encode("latin-1")
+    if query:
+        location += "?" + quote(query, safe=_QUERY_SAFE)
+    headers = [("Location", location), ("Content-Length", "0")]
+    apply_headers(policy, headers, environ, cross_origin_allowed=False)
+    return "308 Permanent Redirect", headers, b""
+
+
+def proxy_fix_after(wsgi_app: object) -> bool:
+    """Whether a ProxyFix is among *wsgi_app* and the middleware it wraps (through ``.app``).
+
+    A ProxyFix there runs after the edge has looked at the scheme, so the edge would see the
+    proxy's plain http on every request.
+    """
+    layer = wsgi_app
+    for _ in range(_MAX_LAYERS):
+        if isinstance(layer, ProxyFix):
+            return True
+        layer = getattr(layer, "app", None)
+    return False
 
 
 class Edge:
@@ -246,15 +358,15 @@ class Edge:
         if resolved is None:
             # The first request: Flask refuses new routes from now on, so this is final.
             resolved = self.state.resolved = self.state.resolve(self.app)
+        if resolved.headers_declared:
+            return self._with_headers(resolved, environ, start_response)
         if not resolved.policies:
             return self.wsgi_app(environ, start_response)
         origin: str | None = environ.get("HTTP_ORIGIN")
         if origin is not None and is_preflight(environ):
             answer = answer_preflight(self.app, resolved, environ, origin)
             if answer is not None:
-                status, headers, body = answer
-                start_response(status, headers)
-                return [body]
+                return _send(start_response, answer)
         path = request_path(environ)
 
         def cors_start_response(status: str, headers: Headers, exc_info: Any = None) -> Any:
@@ -270,11 +382,42 @@ class Edge:
             answer = self._debug_error(environ, resolved, path, origin)
             if answer is None:
                 raise
-            status, headers, body = answer
-            # No exc_info: Flask never called start_response, and some servers (Werkzeug's
-            # test client) re-raise whenever it is given.
-            start_response(status, headers)
-            return [body]
+            return _send(start_response, answer)
+
+    def _with_headers(
+        self, resolved: Resolved, environ: WSGIEnvironment, start_response: StartResponse
+    ) -> Iterable[bytes]:
+        """``__call__`` for an app with a header policy: both policies from one look-up."""
+        app = self.app
+        if resolved.https_redirect and environ.get("wsgi.url_scheme") != "https":
+            assert resolved.app_scope.headers is not None  # declared with Headers(app)
+            redirect = https_redirect(app, environ, resolved.app_scope.headers)
+            if redirect is not None:
+                return _send(start_response, redirect)
+        origin: str | None = environ.get("HTTP_ORIGIN")
+        if origin is not None and resolved.policies and is_preflight(environ):
+            answer = answer_preflight(app, resolved, environ, origin)
+            if answer is not None:
+                return _send(start_response, answer)
+        path = request_path(environ)
+
+        def headers_start_response(status: str, headers: Headers, exc_info: Any = None) -> Any:
+            policy, header_policy = route_policies(app, resolved, environ, path)
+            if policy is not None:
+                apply_decision(headers, decide_request(app, policy, environ, path, origin))
+            if header_policy is not None:
+                apply_headers(
+                    header_policy, headers, environ, cross_origin_allowed=policy is not None
+                )
+            return start_response(status, headers, exc_info)
+
+        try:
+            return self.wsgi_app(environ, headers_start_response)
+        except Exception:
+            answer = self._debug_error(environ, resolved, path, origin)
+            if answer is None:
+                raise
+            return _send(start_response, answer)
 
     def _debug_error(
         self, environ: WSGIEnvironment, resolved: Resolved, path: str, origin: str | None
@@ -283,8 +426,11 @@ class Edge:
         app = self.app
         if origin is None or not app.debug or app.testing:
             return None
-        decision = decide_response(app, resolved, environ, path, origin)
-        if decision is None or not decision.allowed:
+        policy, header_policy = route_policies(app, resolved, environ, path)
+        if policy is None:
+            return None
+        decision = decide_request(app, policy, environ, path, origin)
+        if not decision.allowed:
             return None
         method = environ.get("REQUEST_METHOD", "")
         # Flask does not log an exception it propagates: the server would have.
@@ -295,7 +441,17 @@ class Edge:
             ("Content-Length", str(len(body))),
         ]
         apply_decision(headers, decision)
+        if header_policy is not None:
+            apply_headers(header_policy, headers, environ, cross_origin_allowed=True)
         return "500 INTERNAL SERVER ERROR", headers, body
+
+
+def _send(start_response: StartResponse, answer: Answer) -> list[bytes]:
+    status, headers, body = answer
+    # No exc_info: Flask never called start_response, and some servers (Werkzeug's test
+    # client) re-raise whenever it is given.
+    start_response(status, headers)
+    return [body]
 
 
 def install_edge(app: Flask, state: AppState) -> Edge:

@@ -13,7 +13,7 @@ import inspect
 from collections.abc import Callable
 from dataclasses import replace
 from types import MappingProxyType
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from flask import Blueprint, Flask, current_app, request
 from flask.sansio.blueprints import BlueprintSetupState
@@ -25,14 +25,17 @@ from crossgate.errors import ConfigError
 from crossgate.flask.edge import (
     answer_preflight,
     apply_decision,
-    decide_response,
+    apply_headers,
+    decide_request,
     install_edge,
     is_preflight,
     request_path,
+    route_policies,
 )
 from crossgate.flask.state import VIEW_OPTIONS_ATTRIBUTE, AppState, read_config, validate_declared
+from crossgate.headers import HeaderPolicy
 
-__all__ = ["CORS", "cross_origin"]
+__all__ = ["CORS", "cross_origin", "state_for", "wrap_view"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -42,7 +45,7 @@ def state_for(app: Flask) -> AppState:
     state = app.extensions.get("crossgate")
     if state is None:
         state = app.extensions["crossgate"] = AppState()
-        install_edge(app, state)
+        state.edge = install_edge(app, state)
     return cast(AppState, state)
 
 
@@ -120,70 +123,102 @@ def cross_origin(**options: object) -> Callable[[F], F]:
     frozen = MappingProxyType(dict(options))
 
     def decorator(view: F) -> F:
-        wrapper: Any
-        if inspect.iscoroutinefunction(view):
-
-            @functools.wraps(view)
-            async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-                entered = _enter()
-                if isinstance(entered, Response):
-                    return entered
-                return _finish(await view(*args, **kwargs), entered)
-
-            wrapper = async_wrapper
-        else:
-
-            @functools.wraps(view)
-            def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
-                entered = _enter()
-                if isinstance(entered, Response):
-                    return entered
-                return _finish(view(*args, **kwargs), entered)
-
-            wrapper = sync_wrapper
+        wrapper = wrap_view(view, answers_options=True)
         setattr(wrapper, VIEW_OPTIONS_ATTRIBUTE, frozen)
         # The view answers OPTIONS itself: Flask's automatic answer would otherwise reply to a
         # preflight on the one request that can arrive before crossgate's edge exists.
-        wrapper.provide_automatic_options = False
-        wrapper.required_methods = {"OPTIONS"}
-        return cast(F, wrapper)
+        wrapper.provide_automatic_options = False  # type: ignore[attr-defined]
+        wrapper.required_methods = {"OPTIONS"}  # type: ignore[attr-defined]
+        return wrapper
 
     return decorator
 
 
-def _enter() -> Response | Decision | None:
-    """Before a decorated view: an answer (Flask's usual one to a non-preflight OPTIONS, or a
-    preflight's), the headers to add to the view's response, or None when the edge adds them.
+def wrap_view(view: F, *, answers_options: bool) -> F:
+    """Wrap a decorated view so that the app's first request, which can reach it before the
+    edge exists, still gets what the edge would have added. From then on the wrapper only
+    answers OPTIONS (when *answers_options*: the view's own answer, see ``cross_origin``).
+    """
+    wrapper: Any
+    if inspect.iscoroutinefunction(view):
+
+        @functools.wraps(view)
+        async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
+            entered = _enter(answers_options)
+            if isinstance(entered, Response):
+                return entered
+            result = await view(*args, **kwargs)
+            return result if entered is None else _finish(result, entered)
+
+        wrapper = async_wrapper
+    else:
+
+        @functools.wraps(view)
+        def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
+            entered = _enter(answers_options)
+            if isinstance(entered, Response):
+                return entered
+            result = view(*args, **kwargs)
+            return result if entered is None else _finish(result, entered)
+
+        wrapper = sync_wrapper
+    return cast(F, wrapper)
+
+
+class _FirstRequest(NamedTuple):
+    """What the edge would have added to the response of the app's first request."""
+
+    decision: Decision | None
+    header_policy: HeaderPolicy | None
+    cross_origin_allowed: bool
+
+
+def _enter(answers_options: bool) -> Response | _FirstRequest | None:
+    """Before a decorated view: an answer instead of the view's (Flask's usual one to a
+    non-preflight OPTIONS, or a preflight's), what to add to the view's response, or None when
+    the edge adds it.
 
     Only the app's first request can reach the view without the edge having run: the edge is
-    installed on first use of crossgate, and here that is now.
+    installed on first use of crossgate, and here that is now. With several crossgate
+    decorators on one view, the outermost finds no edge and adds everything; the others then
+    find the edge and add nothing.
     """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    edge_ran = "crossgate" in app.extensions
+    options = answers_options and request.method == "OPTIONS"
+    if "crossgate" in app.extensions:
+        return app.make_default_options_response() if options else None
     state = state_for(app)
-    if edge_ran:
-        return app.make_default_options_response() if request.method == "OPTIONS" else None
     resolved = state.resolved = state.resolve(app)
     environ = request.environ
     origin: str | None = environ.get("HTTP_ORIGIN")
-    if request.method != "OPTIONS":
-        return decide_response(app, resolved, environ, request_path(environ), origin)
     answer = (
         answer_preflight(app, resolved, environ, origin)
-        if origin is not None and is_preflight(environ)
+        if options and origin is not None and is_preflight(environ)
         else None
     )
-    if answer is None:
-        return app.make_default_options_response()
-    status, headers, body = answer
-    return app.response_class(body, status, headers)
+    if answer is not None:
+        status, headers, body = answer
+        return app.response_class(body, status, headers)
+    path = request_path(environ)
+    policy, header_policy = route_policies(app, resolved, environ, path)
+    decision = None if policy is None else decide_request(app, policy, environ, path, origin)
+    first = _FirstRequest(decision, header_policy, policy is not None)
+    if options:
+        return cast(Response, _finish(app.make_default_options_response(), first))
+    return first
 
 
-def _finish(result: Any, decision: Decision | None) -> Any:
-    if decision is None:
-        return result
+def _finish(result: Any, first: _FirstRequest) -> Any:
     response = current_app.make_response(result)
     headers = response.headers.to_wsgi_list()
-    apply_decision(headers, decision)
+    if first.decision is not None:
+        apply_decision(headers, first.decision)
+    if first.header_policy is not None:
+        apply_headers(
+            first.header_policy,
+            headers,
+            request.environ,
+            cross_origin_allowed=first.cross_origin_allowed,
+        )
     response.headers = Headers(headers)
     return response

@@ -1,11 +1,13 @@
-"""Per-application state: the declared CORS options and the table that resolves them.
+"""Per-application state: the declared CORS and header policies and the table that resolves them.
 
 Each Flask app that uses crossgate gets one ``AppState`` in ``app.extensions["crossgate"]``;
-nothing is shared between apps. Options are declared at several levels, lowest first: app config,
-``CORS()``, ``init_app``, a ``resources`` rule, blueprints (outer to inner), ``cross_origin`` on
-the view. Each level overrides the options it names and inherits the rest. ``resolve`` compiles
-one policy per combination that can occur (resource rule x endpoint scope), so a request only
-looks its policy up.
+nothing is shared between apps. CORS options are declared at several levels, lowest first: app
+config, ``CORS()``, ``init_app``, a ``resources`` rule, blueprints (outer to inner),
+``cross_origin`` on the view. Each level overrides the options it names and inherits the rest.
+Header policies are declared with ``Headers(app)``, ``Headers(blueprint)`` and ``@headers`` on the
+view, and merged header by header in the same order. ``resolve`` compiles one CORS policy per
+combination that can occur (resource rule x endpoint scope) and one merged header policy per
+scope, so a request finds both with one look-up.
 """
 
 from __future__ import annotations
@@ -15,23 +17,31 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from crossgate.errors import ConfigError, Problem
+from crossgate.headers import HeaderPolicy
 from crossgate.paths import PathRules, compile_path_rules
 from crossgate.policy import CORSPolicy, build_policy, check_options, closest_name
 
 if TYPE_CHECKING:
     from flask import Flask
 
+    from crossgate.flask.edge import Edge
+
 __all__ = [
     "CONFIG_KEYS",
+    "VIEW_HEADERS_ATTRIBUTE",
     "VIEW_OPTIONS_ATTRIBUTE",
     "AppState",
     "Resolved",
+    "Scope",
     "read_config",
     "validate_declared",
 ]
 
 #: Where ``cross_origin`` keeps a view's options: on the function, read-only, never per-app state.
 VIEW_OPTIONS_ATTRIBUTE = "__crossgate_cors__"
+#: Where ``@headers`` keeps a view's compiled HeaderPolicy: on the function, read-only; it is
+#: merged with each app's and blueprint's policies per app, at resolve time.
+VIEW_HEADERS_ATTRIBUTE = "__crossgate_headers__"
 
 Options = Mapping[str, object]
 #: Numbers a combination of levels: (resource rule, scope); 0 means "none at that level".
@@ -111,32 +121,67 @@ def validate_declared(options: Options, *, context: str, allow_resources: bool) 
 
 
 @dataclass(frozen=True, slots=True)
+class Scope:
+    """What a group of endpoints shares: a CORS scope number and a merged header policy.
+
+    ``cors`` numbers the blueprint and view CORS options of the endpoints (0: none, the app's
+    policy applies); ``headers`` is the app's, blueprints' and view's header policies merged
+    (None: no header policy covers them).
+    """
+
+    cors: int
+    headers: HeaderPolicy | None
+
+
+@dataclass(frozen=True, slots=True)
 class Resolved:
     """Everything a request's policy look-up needs, compiled once from the declared options.
 
-    A request's policy is ``policies[(resource, scope)]``: ``resource`` numbers the ``resources``
-    rule covering its path, ``scope`` the blueprint and view policies of its endpoint (0: none).
+    A request's scope is ``endpoint_scopes[endpoint]`` (``prefix_scopes`` by path when Flask
+    routed it nowhere, ``app_scope`` when neither has an entry); its CORS policy is
+    ``policies[(resource, scope.cors)]``, where ``resource`` numbers the ``resources`` rule
+    covering its path (0: none), and its header policy is ``scope.headers``.
     """
 
     policies: Mapping[Combination, CORSPolicy]
-    #: The scope of every endpoint under a blueprint policy or with ``cross_origin``.
-    endpoint_scopes: Mapping[str, int]
+    #: The scope of every endpoint under a blueprint policy or with a view decorator.
+    endpoint_scopes: Mapping[str, Scope]
     #: Blueprint URL prefixes, for requests Flask routed to no endpoint (404, 405...).
-    prefix_scopes: PathRules[int]
+    prefix_scopes: PathRules[Scope]
     resources: PathRules[int]
+    #: The scope of every other request: no blueprint or view policy, the app's headers.
+    app_scope: Scope = Scope(0, None)
+    #: Whether any header policy is declared (``https_redirect`` needs ``Headers(app)``, so it
+    #: implies one): the edge takes its header path only then.
+    headers_declared: bool = False
+    https_redirect: bool = False
 
     @property
     def by_path(self) -> bool:
-        """Whether a request's policy depends on its path alone (no blueprint or view policy)."""
+        """Whether a request's policies depend on its path alone (no blueprint or view policy)."""
         return not (self.endpoint_scopes or self.prefix_scopes)
 
     def for_endpoint(self, endpoint: str | None, path: str) -> CORSPolicy | None:
-        """The policy of a request to *path* that Flask routes to *endpoint* (None: no route)."""
+        """The CORS policy of a request to *path* that Flask routes to *endpoint* (None: no
+        route)."""
         if endpoint is None:
-            scope = self.prefix_scopes.lookup(path) or 0
+            scope = self.prefix_scopes.lookup(path) or self.app_scope
         else:
-            scope = self.endpoint_scopes.get(endpoint, 0)
-        return self.policies.get((self.resources.lookup(path) or 0, scope))
+            scope = self.endpoint_scopes.get(endpoint, self.app_scope)
+        return self.policies.get((self.resources.lookup(path) or 0, scope.cors))
+
+    def lookup(
+        self, endpoint: str | None, path: str
+    ) -> tuple[CORSPolicy | None, HeaderPolicy | None]:
+        """Both policies of a request to *path* routed to *endpoint*, from one scope look-up."""
+        # for_endpoint's look-up, repeated rather than shared: it is the per-request path.
+        if endpoint is None:
+            scope = self.prefix_scopes.lookup(path) or self.app_scope
+        else:
+            scope = self.endpoint_scopes.get(endpoint, self.app_scope)
+        if not self.policies:
+            return None, scope.headers
+        return self.policies.get((self.resources.lookup(path) or 0, scope.cors)), scope.headers
 
 
 @dataclass(slots=True)
@@ -147,10 +192,80 @@ class AppState:
     app_options: Options | None = None
     #: Blueprint policies by full (dotted) blueprint name: their options and URL prefix.
     blueprints: dict[str, tuple[Options, str]] = field(default_factory=dict)
+    #: ``Headers(app)``'s policy; None until it is called.
+    app_headers: HeaderPolicy | None = None
+    #: ``Headers(blueprint)`` policies by full (dotted) blueprint name, with the URL prefix.
+    header_blueprints: dict[str, tuple[HeaderPolicy, str]] = field(default_factory=dict)
+    https_redirect: bool = False
+    #: The WSGI middleware installed around ``app.wsgi_app`` for this app.
+    edge: Edge | None = field(default=None, repr=False)
     resolved: Resolved | None = None
 
     def resolve(self, app: Flask) -> Resolved:
         """Merge and compile every level into the look-up tables. Raises ConfigError."""
+        views = app.view_functions
+        # CORS_* config alone declares nothing: an app using crossgate for headers only is not
+        # held to its CORS settings.
+        uses_cors = (
+            self.app_options is not None
+            or bool(self.blueprints)
+            or any(hasattr(view, VIEW_OPTIONS_ATTRIBUTE) for view in views.values())
+        )
+        compiler, resource_rules = self._cors_compiler(app) if uses_cors else (None, PathRules())
+        headers = _HeaderScopes(self.app_headers)
+        endpoint_scopes: dict[str, Scope] = {}
+        for rule in app.url_map.iter_rules():
+            blueprint = rule.endpoint.rpartition(".")[0]
+            view = views.get(rule.endpoint)
+            cors_scope = 0
+            if compiler is not None:
+                layers = self._blueprint_layers(blueprint)
+                decorated: Options | None = getattr(view, VIEW_OPTIONS_ATTRIBUTE, None)
+                if decorated is not None:
+                    layers.append((f"decorator on {rule.endpoint!r}", decorated))
+                if layers:
+                    cors_scope = compiler.scope(layers)
+                    static, _, dynamic = rule.rule.partition("<")
+                    for resource in _possible_resources(resource_rules, static, not dynamic):
+                        compiler.compile(resource, cors_scope)
+            header_layers = self._header_layers(blueprint)
+            view_headers: HeaderPolicy | None = getattr(view, VIEW_HEADERS_ATTRIBUTE, None)
+            if view_headers is not None:
+                header_layers.append(view_headers)
+            if cors_scope or header_layers:
+                endpoint_scopes[rule.endpoint] = headers.scope(cors_scope, header_layers)
+        registered = {name: prefix for name, (_, prefix) in self.blueprints.items()}
+        for name, (_, prefix) in self.header_blueprints.items():
+            registered.setdefault(name, prefix)
+        prefixes: dict[str, Scope] = {}
+        for name, url_prefix in registered.items():
+            # A prefix with variables (/<lang>/api) is covered from its static part on.
+            prefix = url_prefix.partition("<")[0].rstrip("/")
+            if not prefix or prefix in prefixes:
+                continue
+            cors_scope = 0
+            layers = self._blueprint_layers(name)
+            if compiler is not None and layers:
+                cors_scope = compiler.scope(layers)
+                for path, exact in ((prefix, True), (prefix + "/", False)):
+                    for resource in _possible_resources(resource_rules, path, exact):
+                        compiler.compile(resource, cors_scope)
+            prefixes[prefix] = headers.scope(cors_scope, self._header_layers(name))
+        if compiler is not None and compiler.problems:
+            raise ConfigError(compiler.problems, context="crossgate CORS")
+        return Resolved(
+            policies=compiler.policies if compiler is not None else {},
+            endpoint_scopes=endpoint_scopes,
+            prefix_scopes=PathRules(subtrees=prefixes),
+            resources=resource_rules,
+            app_scope=headers.app_scope,
+            headers_declared=headers.declared,
+            https_redirect=self.https_redirect,
+        )
+
+    def _cors_compiler(self, app: Flask) -> tuple[_Compiler, PathRules[int]]:
+        """Check the app-level CORS options; compile their policies (those of the app and of
+        each ``resources`` rule) into a compiler that the blueprint and view scopes reuse."""
         declared = self.app_options is not None
         problems: list[Problem] = []
         if self.app_options is not None:
@@ -172,51 +287,59 @@ class AppState:
             resource_rules, resource_layers = _resource_rules(resources, problems)
         if problems:
             raise ConfigError(problems, context="crossgate CORS")
-
         compiler = _Compiler(base, resource_layers)
         for resource in range(1, len(resource_layers) + 1):
             compiler.compile(resource, 0)
         if app_wide and not by_resources:
             compiler.compile(0, 0)
-        endpoint_scopes: dict[str, int] = {}
-        for rule in app.url_map.iter_rules():
-            layers = self._blueprint_layers(rule.endpoint.rpartition(".")[0])
-            view = app.view_functions.get(rule.endpoint)
-            decorated: Options | None = getattr(view, VIEW_OPTIONS_ATTRIBUTE, None)
-            if decorated is not None:
-                layers.append((f"decorator on {rule.endpoint!r}", decorated))
-            if layers:
-                scope = endpoint_scopes[rule.endpoint] = compiler.scope(layers)
-                static, _, dynamic = rule.rule.partition("<")
-                for resource in _possible_resources(resource_rules, static, not dynamic):
-                    compiler.compile(resource, scope)
-        prefixes: dict[str, int] = {}
-        for name, (_, url_prefix) in self.blueprints.items():
-            # A prefix with variables (/<lang>/api) is covered from its static part on.
-            prefix = url_prefix.partition("<")[0].rstrip("/")
-            if prefix:
-                scope = prefixes.setdefault(prefix, compiler.scope(self._blueprint_layers(name)))
-                for path, exact in ((prefix, True), (prefix + "/", False)):
-                    for resource in _possible_resources(resource_rules, path, exact):
-                        compiler.compile(resource, scope)
-        if compiler.problems:
-            raise ConfigError(compiler.problems, context="crossgate CORS")
-        return Resolved(
-            policies=compiler.policies,
-            endpoint_scopes=endpoint_scopes,
-            prefix_scopes=PathRules(subtrees=prefixes),
-            resources=resource_rules,
-        )
+        return compiler, resource_rules
 
     def _blueprint_layers(self, name: str) -> list[tuple[str, Options]]:
         """The policies of blueprint *name* and of the blueprints it is nested in, outer first."""
-        layers = []
-        parts = name.split(".")
-        for end in range(1, len(parts) + 1):
-            outer = ".".join(parts[:end])
-            if outer in self.blueprints:
-                layers.append((f"blueprint {outer!r}", self.blueprints[outer][0]))
-        return layers
+        return [
+            (f"blueprint {outer!r}", self.blueprints[outer][0])
+            for outer in _enclosing(name)
+            if outer in self.blueprints
+        ]
+
+    def _header_layers(self, name: str) -> list[HeaderPolicy]:
+        """The header policies of blueprint *name* and the blueprints it is nested in, outer
+        first."""
+        return [
+            self.header_blueprints[outer][0]
+            for outer in _enclosing(name)
+            if outer in self.header_blueprints
+        ]
+
+
+def _enclosing(name: str) -> list[str]:
+    """A dotted blueprint name and the names of the blueprints it is nested in, outer first."""
+    parts = name.split(".") if name else []
+    return [".".join(parts[:end]) for end in range(1, len(parts) + 1)]
+
+
+class _HeaderScopes:
+    """Merges header policies (app < blueprints < view) once per distinct chain and hands out
+    one shared ``Scope`` per distinct (CORS scope, header policy) pair."""
+
+    def __init__(self, app_headers: HeaderPolicy | None) -> None:
+        self.app_headers = app_headers
+        self.app_scope = Scope(0, app_headers)
+        self.declared = app_headers is not None
+        self._merged: dict[tuple[int, ...], HeaderPolicy | None] = {(): app_headers}
+        self._scopes: dict[tuple[int, int], Scope] = {(0, id(app_headers)): self.app_scope}
+
+    def scope(self, cors: int, layers: list[HeaderPolicy]) -> Scope:
+        key = tuple(id(layer) for layer in layers)
+        if key in self._merged:
+            merged = self._merged[key]
+        else:
+            self.declared = True
+            merged = self.app_headers
+            for layer in layers:
+                merged = layer if merged is None else merged.merged_with(layer)
+            self._merged[key] = merged
+        return self._scopes.setdefault((cors, id(merged)), Scope(cors, merged))
 
 
 class _Compiler:

@@ -1,0 +1,215 @@
+"""``Headers``, ``headers`` and ``csp_nonce``: declarative response headers for a Flask app.
+
+One policy, declared at up to three levels, covers every response the app sends: the app
+(``Headers(app)``), a blueprint and the blueprints nested in it (``Headers(blueprint)``), one
+view (``@headers``). The most specific level wins, header by header. The policies are compiled
+and validated where they are declared; each app merges them into one policy per route at its
+first request, and the WSGI edge applies it to whatever response leaves the app.
+
+>>> Headers(app, preset="web", headers={"Cache-Control": "no-store"})
+>>> Headers(admin, headers={"X-Robots-Tag": "noindex"})
+>>> @app.get("/feed")
+... @headers({"Cache-Control": "public, max-age=60", "Content-Security-Policy": None})
+... def feed(): ...
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Iterable, Mapping
+from types import MappingProxyType
+from typing import Any, TypeVar, cast
+
+from flask import Blueprint, Flask, request
+from flask.sansio.blueprints import BlueprintSetupState
+
+from crossgate.errors import ConfigError, Problem
+from crossgate.flask.edge import NONCE_ENVIRON_KEY, proxy_fix_after
+from crossgate.flask.extension import state_for, wrap_view
+from crossgate.flask.state import VIEW_HEADERS_ATTRIBUTE, VIEW_OPTIONS_ATTRIBUTE
+from crossgate.headers import HSTS, HeaderPolicy, compile_headers, make_nonce
+
+__all__ = ["Headers", "csp_nonce", "headers"]
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The options ``Headers`` passes to :func:`crossgate.headers.compile_headers`.
+_POLICY_OPTIONS = (
+    "preset",
+    "headers",
+    "override",
+    "hsts",
+    "csp",
+    "csp_report_only",
+    "csp_report_to",
+    "csp_nonce_directives",
+)
+_OPTIONS = (*_POLICY_OPTIONS, "https_redirect")
+
+
+def csp_nonce() -> str:
+    """The CSP nonce of the current request, created on the first call and the same after.
+
+    Templates call it as ``{{ csp_nonce() }}`` (``Headers`` makes it a Jinja global):
+    ``<script nonce="{{ csp_nonce() }}">``. The edge adds ``'nonce-...'`` to the directives
+    named in ``csp_nonce_directives`` of the response's policy. A request that never calls it
+    gets no nonce, and its CSP none either.
+    """
+    environ = request.environ
+    nonce: str | None = environ.get(NONCE_ENVIRON_KEY)
+    if nonce is None:
+        nonce = environ[NONCE_ENVIRON_KEY] = make_nonce()
+    return nonce
+
+
+class Headers:
+    """Response headers for a whole app, or for one blueprint (and the blueprints nested in it).
+
+    >>> Headers(app, preset="web", headers={"Cache-Control": "no-store"})
+    >>> Headers(admin, headers={"X-Robots-Tag": "noindex"})   # a blueprint, before registering
+    >>> secure = Headers(preset="api"); secure.init_app(app)  # the application factory
+
+    Options (see :func:`crossgate.headers.compile_headers`): ``preset``, ``headers``,
+    ``override``, ``hsts``, ``csp``, ``csp_report_only``, ``csp_report_to``,
+    ``csp_nonce_directives``; for an app also ``https_redirect=True``, which answers every
+    plain-http request with a 308 to its https URL (never in debug or testing mode). Invalid
+    options raise ``ConfigError`` here, listing every problem with its fix.
+    """
+
+    def __init__(self, app: Flask | Blueprint | None = None, **options: object) -> None:
+        self._options = MappingProxyType(dict(options))
+        if app is None:
+            _compile(options, "app", "Headers()", app_level=True)
+        else:
+            self.init_app(app)
+
+    def init_app(self, app: Flask | Blueprint, **options: object) -> None:
+        """Apply the policy to *app* (a Flask app or a blueprint); *options* override the
+        constructor's. Raises ``ConfigError`` with every problem found."""
+        merged = {**self._options, **options}
+        if isinstance(app, Blueprint):
+            _declare_blueprint(app, merged)
+            return
+        policy = _compile(merged, "app", "Headers(app)", app_level=True)
+        https_redirect = bool(merged.get("https_redirect", False))
+        state = state_for(app)
+        if state.app_headers is not None:
+            raise RuntimeError(
+                "Headers is already set up on this app: pass every option in one call"
+            )
+        assert state.edge is not None
+        if https_redirect and proxy_fix_after(state.edge.wsgi_app):
+            raise ConfigError(
+                [
+                    Problem(
+                        "https_redirect",
+                        True,
+                        "would run before the ProxyFix that app.wsgi_app already had, so every "
+                        "request would look like plain http and be redirected forever",
+                        "set crossgate up (CORS(app), Headers(app)) before "
+                        "app.wsgi_app = ProxyFix(app.wsgi_app, ...), so that ProxyFix runs first",
+                    )
+                ],
+                context="Headers(app)",
+            )
+        state.app_headers = policy
+        state.https_redirect = https_redirect
+        state.resolved = None  # routes may still be added: the edge resolves at the first request
+        app.add_template_global(csp_nonce)
+
+
+def _declare_blueprint(blueprint: Blueprint, options: Mapping[str, object]) -> None:
+    label = f"blueprint {blueprint.name!r}"
+    policy = _compile(options, label, f"Headers({label})", app_level=False)
+
+    def on_register(setup: BlueprintSetupState) -> None:
+        app = cast(Flask, setup.app)
+        state = state_for(app)
+        name = f"{setup.name_prefix}.{setup.name}".lstrip(".")
+        state.header_blueprints[name] = (policy, setup.url_prefix or "")
+        state.resolved = None
+        app.add_template_global(csp_nonce)
+
+    blueprint.record(on_register)
+
+
+def headers(
+    headers: Mapping[str, str | None] | None = None,
+    *,
+    preset: str | None = None,
+    override: Iterable[str] = (),
+    hsts: HSTS | bool | None = None,
+    csp: Mapping[str, str | Iterable[str]] | str | None = None,
+    csp_report_only: bool = False,
+    csp_report_to: str | None = None,
+    csp_nonce_directives: Iterable[str] = (),
+) -> Callable[[F], F]:
+    """Give one view its own headers; they win over the app's and the blueprint's.
+
+    >>> @app.get("/feed")
+    ... @headers({"Cache-Control": "public, max-age=60"})
+    ... def feed(): ...
+    >>> @app.get("/embed")
+    ... @headers({"X-Frame-Options": None}, csp={"frame-ancestors": "https://partner.example"})
+    ... def embed(): ...
+
+    A value of ``None`` removes a header a less specific level set. Headers the decorator does
+    not name are inherited. Place it below ``@app.route``, like any view decorator. Invalid
+    options raise ``ConfigError`` at import time.
+    """
+    options = {
+        "headers": headers,
+        "preset": preset,
+        "override": override,
+        "hsts": hsts,
+        "csp": csp,
+        "csp_report_only": csp_report_only,
+        "csp_report_to": csp_report_to,
+        "csp_nonce_directives": csp_nonce_directives,
+    }
+    policy = _compile(options, "view", "@headers()", app_level=False)
+
+    def decorator(view: F) -> F:
+        # Stacked @headers: the outer one is applied last, so it wins.
+        inner: HeaderPolicy | None = getattr(view, VIEW_HEADERS_ATTRIBUTE, None)
+        wrapper = wrap_view(view, answers_options=hasattr(view, VIEW_OPTIONS_ATTRIBUTE))
+        setattr(
+            wrapper, VIEW_HEADERS_ATTRIBUTE, policy if inner is None else inner.merged_with(policy)
+        )
+        return wrapper
+
+    return decorator
+
+
+def _compile(
+    options: Mapping[str, object], label: str, where: str, *, app_level: bool
+) -> HeaderPolicy:
+    """Validate *options* and compile their policy; raise one ConfigError with every problem."""
+    problems: list[Problem] = []
+    for name, value in options.items():
+        if name == "https_redirect":
+            if not app_level:
+                problems.append(
+                    Problem(
+                        name,
+                        value,
+                        f"is an app-level option, not for {label}",
+                        "pass https_redirect=True to Headers(app)",
+                    )
+                )
+            elif not isinstance(value, bool):
+                problems.append(Problem(name, value, "is not True or False", "write True"))
+        elif name not in _POLICY_OPTIONS:
+            close = difflib.get_close_matches(name, _OPTIONS, n=1)
+            fix = f"write {close[0]!r}" if close else f"use one of {', '.join(_OPTIONS)}"
+            problems.append(Problem(name, options[name], "is not an option of Headers", fix))
+    policy_options: dict[str, Any] = {
+        name: value for name, value in options.items() if name in _POLICY_OPTIONS
+    }
+    try:
+        policy = compile_headers(**policy_options, context=label)
+    except ConfigError as error:
+        raise ConfigError([*problems, *error.problems], context=where) from None
+    if problems:
+        raise ConfigError(problems, context=where)
+    return policy
