@@ -6,6 +6,8 @@ is what matters here; the timing and report code runs once on a tiny run.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from benchmarks.measure import Cell, build_cells, measure, memory_probe
 from benchmarks.report import Report, Target, evaluate, render_markdown, summarize
