@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from crossgate.origins import CheckFailure, parse_request_origin
 from crossgate.policy import ACAH, ACAM, ACAO, ACAPN, CORSPolicy, Header
@@ -54,11 +55,12 @@ class RequestFacts:
         )
 
 
-@dataclass(frozen=True, slots=True)
-class Decision:
+class Decision(NamedTuple):
     """What to send: ``headers`` to add, ``vary`` tokens to merge, ``status`` for a preflight.
 
-    ``reason`` is set exactly when the request was refused.
+    ``reason`` says why a request was refused (see ``decide_actual`` for when it is left to
+    ``refusal_reason``). A named tuple, not a frozen dataclass: one is made per request, and
+    this is the cheapest immutable value Python has.
     """
 
     allowed: bool
@@ -74,6 +76,7 @@ class Decision:
 
 
 _NO_ORIGIN_VARY = Decision(allowed=False, vary="Origin")
+_REFUSED_UNEXPLAINED = Decision(allowed=False, vary="Origin")
 
 
 def refusal_reason(
@@ -94,12 +97,16 @@ def refusal_reason(
     return Reason("origin-not-allowed", (("origin", origin),), preflight)
 
 
-def decide_actual(policy: CORSPolicy, origin: str | None) -> Decision:
+def decide_actual(policy: CORSPolicy, origin: str | None, *, explain: bool = True) -> Decision:
     """The answer to an actual (non-preflight) request with the given Origin header.
 
     With ``origins='*'`` every response carries ``Access-Control-Allow-Origin: *``, with or
     without an Origin: the response is then the same for everyone, so a shared cache can
     hand it to any page and no ``Vary`` is needed.
+
+    A refusal carries its reason. With ``explain=False`` it does not, unless an ``origins``
+    callable failed (that failure cannot be found again): the caller works the reason out with
+    ``refusal_reason`` only if someone will read it, which keeps refusals as cheap as answers.
     """
     if policy.origins.any_origin:
         return Decision(True, policy.prebuilt["*"])
@@ -108,8 +115,11 @@ def decide_actual(policy: CORSPolicy, origin: str | None) -> Decision:
     verdict = policy.origins.match(origin)
     if verdict is True:
         return Decision(True, policy.headers_for(origin), "Origin")
-    failure = verdict if isinstance(verdict, CheckFailure) else None
-    return Decision(False, (), "Origin", reason=refusal_reason(policy, origin, failure=failure))
+    if isinstance(verdict, CheckFailure):
+        return Decision(False, (), "Origin", reason=refusal_reason(policy, origin, failure=verdict))
+    if not explain:
+        return _REFUSED_UNEXPLAINED
+    return Decision(False, (), "Origin", reason=refusal_reason(policy, origin))
 
 
 def _requested_names(value: str) -> list[str] | None:

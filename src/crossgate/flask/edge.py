@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
@@ -28,7 +28,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RequestRedirect
 from werkzeug.wsgi import get_host
 
-from crossgate.decide import PREFLIGHT_VARY, Decision, decide_actual, decide_preflight
+from crossgate.decide import (
+    PREFLIGHT_VARY,
+    Decision,
+    decide_actual,
+    decide_preflight,
+    refusal_reason,
+)
 from crossgate.errors import describe
 from crossgate.reasons import Reason
 
@@ -53,7 +59,6 @@ __all__ = [
     "https_redirect",
     "install_edge",
     "is_preflight",
-    "merge_vary",
     "proxy_fix_after",
     "request_path",
     "route_policies",
@@ -79,12 +84,9 @@ _PATH_SAFE = "/!$&'()*+,:;=@~"
 _QUERY_SAFE = _PATH_SAFE + "?%"
 
 
-def merge_vary(headers: Headers, tokens: str) -> None:
-    """Merge *tokens* into the response's Vary: one header line, no duplicate tokens."""
+def _merge_vary(headers: Headers, tokens: str) -> None:
+    """Merge *tokens* into the response's Vary lines: one line, no duplicate tokens."""
     lines = [index for index, (name, _) in enumerate(headers) if name.lower() == "vary"]
-    if not lines:
-        headers.append(("Vary", tokens))
-        return
     present: dict[str, str] = {}
     for index in lines:
         for token in headers[index][1].split(","):
@@ -125,15 +127,21 @@ def apply_headers(
 
 def apply_decision(headers: Headers, decision: Decision) -> None:
     """Add a decision's CORS headers and Vary tokens to a response's header list."""
-    if decision.headers:
-        for name, _ in headers:
-            # A view that set ACAO itself keeps it: two values would fail the browser's check.
-            if name.lower() == "access-control-allow-origin":
-                break
-        else:
-            headers.extend(decision.headers)
+    has_vary = has_origin = False
+    for name, _ in headers:  # one pass: this runs on every response
+        lowered = name.lower()
+        if lowered == "vary":
+            has_vary = True
+        elif lowered == "access-control-allow-origin":
+            has_origin = True
+    # A view that set ACAO itself keeps it: two values would fail the browser's check.
+    if decision.headers and not has_origin:
+        headers.extend(decision.headers)
     if decision.vary:
-        merge_vary(headers, decision.vary)
+        if has_vary:
+            _merge_vary(headers, decision.vary)
+        else:
+            headers.append(("Vary", decision.vary))
 
 
 def is_preflight(environ: WSGIEnvironment) -> bool:
@@ -151,10 +159,17 @@ def request_path(environ: WSGIEnvironment) -> str:
     return path if path.isascii() else path.encode("latin-1").decode("utf-8", "replace")
 
 
-def log_refusal(app: Flask, environ: WSGIEnvironment, path: str, reason: Reason) -> None:
-    """Explain a refusal in the ``crossgate`` log: DEBUG in production, WARNING in debug mode."""
+def log_refusal(
+    app: Flask, environ: WSGIEnvironment, path: str, reason: Reason | Callable[[], Reason]
+) -> None:
+    """Explain a refusal in the ``crossgate`` log: DEBUG in production, WARNING in debug mode.
+
+    *reason* may be a function that works it out: called only when the log will show it.
+    """
     level = logging.WARNING if app.debug else logging.DEBUG
     if logger.isEnabledFor(level):
+        if not isinstance(reason, Reason):
+            reason = reason()
         logger.log(
             level,
             "%s %s %s",
@@ -227,20 +242,17 @@ def decide_response(
         policy = resolved.for_endpoint(*_routed(app, environ, path))
     if policy is None:
         return None
-    # decide_request's steps, inlined: this is the per-request path of every CORS app.
-    decision = decide_actual(policy, origin)
-    if decision.reason is not None:
-        log_refusal(app, environ, path, decision.reason)
-    return decision
+    return decide_request(app, policy, environ, path, origin)
 
 
 def decide_request(
     app: Flask, policy: CORSPolicy, environ: WSGIEnvironment, path: str, origin: str | None
 ) -> Decision:
     """*policy*'s decision on an actual request, with a refusal explained in the log."""
-    decision = decide_actual(policy, origin)
-    if decision.reason is not None:
-        log_refusal(app, environ, path, decision.reason)
+    decision = decide_actual(policy, origin, explain=False)
+    if not decision.allowed and origin is not None:
+        reason = decision.reason
+        log_refusal(app, environ, path, reason or (lambda: refusal_reason(policy, origin)))
     return decision
 
 
