@@ -36,6 +36,8 @@ from types import MappingProxyType
 from urllib.parse import SplitResult, urljoin, urlsplit
 
 __all__ = [
+    "FORBIDDEN_METHODS",
+    "FORBIDDEN_REQUEST_HEADERS",
     "BrowserRequest",
     "HttpResponse",
     "Verdict",
@@ -62,8 +64,10 @@ _MAX_SHOWN = 200
 
 _NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
 _SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
-_FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
-_FORBIDDEN_REQUEST_HEADERS = frozenset(
+#: Methods a page can never use (Fetch "forbidden method").
+FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
+#: Header names a page can never set (Fetch "forbidden request-header"; also Proxy-*, Sec-*).
+FORBIDDEN_REQUEST_HEADERS = frozenset(
     {
         "accept-charset",
         "accept-encoding",
@@ -851,13 +855,13 @@ def _present_headers(response: HttpResponse) -> frozenset[str]:
 
 def _is_forbidden_request_header(name: str, value: str) -> bool:
     """A header ``fetch()`` silently drops: the browser alone sets it."""
-    if name in _FORBIDDEN_REQUEST_HEADERS or name.startswith(("proxy-", "sec-")):
+    if name in FORBIDDEN_REQUEST_HEADERS or name.startswith(("proxy-", "sec-")):
         return True
     if name in _METHOD_OVERRIDE_HEADERS:
         methods = {
             item.strip(_HTTP_WHITESPACE).translate(_ASCII_UPPER) for item in value.split(",")
         }
-        return not methods.isdisjoint(_FORBIDDEN_METHODS)
+        return not methods.isdisjoint(FORBIDDEN_METHODS)
     return False
 
 

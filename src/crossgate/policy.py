@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from crossgate.browser import FORBIDDEN_METHODS, FORBIDDEN_REQUEST_HEADERS
 from crossgate.errors import ConfigError, Problem
 from crossgate.origins import OriginMatcher, compile_origins, insecure_origins
 
@@ -56,34 +57,9 @@ ACAPN = "Access-Control-Allow-Private-Network"
 Header = tuple[str, str]
 
 _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
-_FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
-# Headers a page can never set (Fetch "forbidden request-header"): listing them allows nothing.
-_FORBIDDEN_REQUEST_HEADERS = frozenset(
-    {
-        "accept-charset",
-        "accept-encoding",
-        "access-control-request-headers",
-        "access-control-request-method",
-        "access-control-request-private-network",
-        "connection",
-        "content-length",
-        "cookie",
-        "cookie2",
-        "date",
-        "dnt",
-        "expect",
-        "host",
-        "keep-alive",
-        "origin",
-        "referer",
-        "set-cookie",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "via",
-    }
-)
+# Listing a header a page can never set allows nothing; the Private Network Access request
+# header is set by the browser itself for a preflight, never by the page for the request.
+_FORBIDDEN_REQUEST_HEADERS = FORBIDDEN_REQUEST_HEADERS | {"access-control-request-private-network"}
 _SAFELISTED_RESPONSE_HEADERS = frozenset(
     {
         "cache-control",
@@ -225,7 +201,7 @@ def _methods(value: object, problems: list[Problem]) -> frozenset[str] | None:
     methods: set[str] = set()
     for name in names:
         method = name.upper()
-        if method in _FORBIDDEN_METHODS:
+        if method in FORBIDDEN_METHODS:
             problems.append(
                 Problem(
                     "methods", name, "is a method browsers forbid pages to use", f"remove {name!r}"
