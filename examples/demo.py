@@ -162,6 +162,9 @@ Try it from a terminal too:
   curl -i -X OPTIONS -H 'Origin: {page}' -H 'Access-Control-Request-Method: POST' \\
        -H 'Access-Control-Request-Headers: content-type' {api}/api/items
   curl -i -H 'Origin: https://evil.example' {api}/api/greeting      # refused: no CORS headers
+  .venv/bin/crossgate check {api}/api/items -X POST -H 'Content-Type: application/json' \\
+       --origin {page} --send -d '{{"name": "curl"}}'
+  .venv/bin/crossgate check {api}/api/partner-only --origin {page}    # blocked: why, and the fix
   .venv/bin/flask --app examples.demo:create_api crossgate routes
 
 Ctrl-C stops the demo.
