@@ -10,10 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import NamedTuple
 
 from crossgate.origins import CheckFailure, parse_request_origin
-from crossgate.policy import ACAH, ACAM, ACAO, ACAPN, CORSPolicy, Header
+from crossgate.policy import ACAH, ACAM, ACAO, ACAPN, CORSPolicy, Decision, Header
 from crossgate.reasons import Reason
 
 __all__ = [
@@ -55,26 +54,6 @@ class RequestFacts:
         )
 
 
-class Decision(NamedTuple):
-    """What to send: ``headers`` to add, ``vary`` tokens to merge, ``status`` for a preflight.
-
-    ``reason`` says why a request was refused (see ``decide_actual`` for when it is left to
-    ``refusal_reason``). A named tuple, not a frozen dataclass: one is made per request, and
-    this is the cheapest immutable value Python has.
-    """
-
-    allowed: bool
-    headers: tuple[Header, ...] = ()
-    vary: str | None = None
-    status: int | None = None
-    reason: Reason | None = None
-
-    @property
-    def preflight(self) -> bool:
-        """Whether this answers a preflight (crossgate sends ``status`` itself)."""
-        return self.status is not None
-
-
 _NO_ORIGIN_VARY = Decision(allowed=False, vary="Origin")
 _REFUSED_UNEXPLAINED = Decision(allowed=False, vary="Origin")
 
@@ -109,9 +88,12 @@ def decide_actual(policy: CORSPolicy, origin: str | None, *, explain: bool = Tru
     ``refusal_reason`` only if someone will read it, which keeps refusals as cheap as answers.
     """
     if policy.origins.any_origin:
-        return Decision(True, policy.prebuilt["*"])
+        return policy.answers["*"]
     if origin is None:
         return _NO_ORIGIN_VARY
+    answer = policy.answers.get(origin)
+    if answer is not None:
+        return answer  # an exact origin: the whole answer was built at start-up
     verdict = policy.origins.match(origin)
     if verdict is True:
         return Decision(True, policy.headers_for(origin), "Origin")

@@ -12,10 +12,12 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import NamedTuple
 
 from crossgate.browser import FORBIDDEN_METHODS, FORBIDDEN_REQUEST_HEADERS
 from crossgate.errors import ConfigError, Problem
 from crossgate.origins import OriginMatcher, compile_origins, insecure_origins
+from crossgate.reasons import Reason
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -79,6 +81,26 @@ def closest_name(name: str, candidates: Iterable[str]) -> str | None:
     return found[0] if found else None
 
 
+class Decision(NamedTuple):
+    """What to send: ``headers`` to add, ``vary`` tokens to merge, ``status`` for a preflight.
+
+    ``reason`` says why a request was refused (see ``decide_actual`` for when it is left to
+    ``refusal_reason``). A named tuple, not a frozen dataclass: one is made per request, and
+    this is the cheapest immutable value Python has.
+    """
+
+    allowed: bool
+    headers: tuple[Header, ...] = ()
+    vary: str | None = None
+    status: int | None = None
+    reason: Reason | None = None
+
+    @property
+    def preflight(self) -> bool:
+        """Whether this answers a preflight (crossgate sends ``status`` itself)."""
+        return self.status is not None
+
+
 @dataclass(frozen=True, slots=True)
 class CORSPolicy:
     """A compiled CORS policy. Build it with ``build_policy``; never mutate it.
@@ -102,6 +124,8 @@ class CORSPolicy:
     preflight_headers: tuple[Header, ...] = field(default=(), compare=False)
     #: The complete header list for each exact origin, and for ``*``.
     prebuilt: Mapping[str, tuple[Header, ...]] = field(default_factory=dict, compare=False)
+    #: The whole allowed answer for each exact origin, and for ``*``: no work per request.
+    answers: Mapping[str, Decision] = field(default_factory=dict, compare=False)
 
     @property
     def varies(self) -> bool:
@@ -437,4 +461,8 @@ def _assemble(
         actual_headers=actual_headers,
         preflight_headers=tuple(preflight),
         prebuilt=prebuilt,
+        answers={
+            origin: Decision(True, headers, None if origin == "*" else "Origin")
+            for origin, headers in prebuilt.items()
+        },
     )

@@ -237,7 +237,7 @@ def decide_response(
 ) -> Decision | None:
     """The CORS headers for the response to an actual request; None when no policy covers it."""
     if resolved.by_path:
-        policy = resolved.for_endpoint(None, path)
+        policy = resolved.for_path(path)
     else:
         policy = resolved.for_endpoint(*_routed(app, environ, path))
     if policy is None:

@@ -155,11 +155,37 @@ class Resolved:
     #: implies one): the edge takes its header path only then.
     headers_declared: bool = False
     https_redirect: bool = False
+    #: Whether a request's policies depend on its path alone (no blueprint or view policy).
+    by_path: bool = field(init=False)
+    #: For ``by_path``: each ``resources`` rule's policy, and the policy of every other path.
+    path_policies: PathRules[CORSPolicy] = field(init=False)
+    default_policy: CORSPolicy | None = field(init=False)
 
-    @property
-    def by_path(self) -> bool:
-        """Whether a request's policies depend on its path alone (no blueprint or view policy)."""
-        return not (self.endpoint_scopes or self.prefix_scopes)
+    def __post_init__(self) -> None:
+        # Precomputed: the by-path look-up is one PathRules probe per request, not two.
+        resources = self.resources
+
+        def policy(index: int) -> CORSPolicy:
+            return self.policies[(index, 0)]
+
+        by_path = not (self.endpoint_scopes or self.prefix_scopes)
+        table: PathRules[CORSPolicy] = PathRules()
+        if by_path and self.policies:
+            table = PathRules(
+                {path: policy(index) for path, index in resources.exact.items()},
+                {path: policy(index) for path, index in resources.subtrees.items()},
+                tuple((regex, policy(index)) for regex, index in resources.regexes),
+            )
+        object.__setattr__(self, "by_path", by_path)
+        object.__setattr__(self, "path_policies", table)
+        object.__setattr__(self, "default_policy", self.policies.get((0, 0)))
+
+    def for_path(self, path: str) -> CORSPolicy | None:
+        """The CORS policy of a request to *path*, when ``by_path``."""
+        if not self.path_policies:
+            return self.default_policy
+        found = self.path_policies.lookup(path)
+        return found if found is not None else self.default_policy
 
     def for_endpoint(self, endpoint: str | None, path: str) -> CORSPolicy | None:
         """The CORS policy of a request to *path* that Flask routes to *endpoint* (None: no
