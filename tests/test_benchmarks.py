@@ -102,7 +102,7 @@ def test_tiny_run_writes_a_table_and_the_targets(tmp_path: Path) -> None:
     assert by_goal["memory: RSS growth ≤ 5 MiB over unique allowed origins"].verdict == "PASS"
     # Not in this run: compat, crossgate with resources, more than one size of each table.
     assert by_goal["flat from 1 to 1000 exact origins (±10%)"].verdict == "NOT RUN"
-    assert sum(t.verdict == "NOT RUN" for t in targets) == 6
+    assert sum(t.verdict == "NOT RUN" for t in targets) == 5
     page = render_markdown(report, targets, "benchmarks.png")
     (tmp_path / "benchmarks.md").write_text(page, encoding="utf-8")
     assert "| crossgate, 2 origins + credentials |" in page
