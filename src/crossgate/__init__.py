@@ -2,10 +2,15 @@
 
 The core (this package's top-level modules) knows the standards and no framework; the
 adapters (``crossgate.flask``, ``crossgate.compat.flask_cors``) know Flask and no standard.
+
+>>> from crossgate.flask import CORS
+>>> CORS(app, origins=["https://app.example.com"], supports_credentials=True)
 """
 
 from __future__ import annotations
 
 __version__ = "0.1.0"
 
-__all__ = ["__version__"]
+from crossgate.errors import ConfigError, Problem  # noqa: E402
+
+__all__ = ["ConfigError", "Problem", "__version__"]
