@@ -9,8 +9,8 @@ adapters (``crossgate.flask``, ``crossgate.compat.flask_cors``) know Flask and n
 
 from __future__ import annotations
 
-__version__ = "0.1.0"
+from crossgate.errors import ConfigError, Problem
 
-from crossgate.errors import ConfigError, Problem  # noqa: E402
+__version__ = "0.1.0"
 
 __all__ = ["ConfigError", "Problem", "__version__"]
