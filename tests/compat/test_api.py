@@ -97,9 +97,13 @@ def test_application_factory_and_several_apps() -> None:
     )
 
 
-def test_headers_replaced_by_a_plain_mapping_still_get_cors_headers() -> None:
+# A hook registered before CORS runs after it, and keeps CORS's own hook in place.
+@pytest.mark.parametrize("later_hook", [False, True], ids=["edge", "hook"])
+def test_headers_replaced_by_a_plain_mapping_still_get_cors_headers(later_hook: bool) -> None:
     # OAuthlib-style views replace response.headers with a dict; flask-cors copes, and so must we.
     app = Flask("oauthlib")
+    if later_hook:
+        app.after_request(lambda response: response)
 
     @app.route("/token")
     def token() -> Response:

@@ -13,7 +13,7 @@ from typing import Any
 
 import flask_cors
 import pytest
-from flask import Blueprint, Flask, Response, request
+from flask import Blueprint, Flask, Response, request, session
 
 import crossgate.compat.flask_cors as compat
 from crossgate.compat.flask_cors import FlaskCorsCompatWarning
@@ -166,9 +166,11 @@ def test_private_network_is_true_only_when_allowed_cve_2024_6221() -> None:
     assert headers["Access-Control-Allow-Private-Network"] == ("false",)
 
 
-def _debug_app(cors: CorsModule, **options: Any) -> Flask:
+def _debug_app(cors: CorsModule, *, later_hook: bool = False, **options: Any) -> Flask:
     app = make_app()
     app.debug = True
+    if later_hook:  # registered before CORS, it runs after CORS's hook, which then stays
+        app.after_request(lambda response: response)
 
     @app.before_request
     def crash() -> None:
@@ -179,10 +181,14 @@ def _debug_app(cors: CorsModule, **options: Any) -> Flask:
     return app
 
 
-def test_debug_mode_errors_get_cors_headers() -> None:
+@pytest.mark.parametrize("later_hook", [False, True], ids=["edge", "hook"])
+def test_debug_mode_errors_get_cors_headers(later_hook: bool) -> None:
     with pytest.raises(RuntimeError, match="boom"):
-        _debug_app(flask_cors).test_client().get("/error", headers={"Origin": ORIGIN})
-    response = _debug_app(compat).test_client().get("/error", headers={"Origin": ORIGIN})
+        _debug_app(flask_cors, later_hook=later_hook).test_client().get(
+            "/error", headers={"Origin": ORIGIN}
+        )
+    app = _debug_app(compat, later_hook=later_hook)
+    response = app.test_client().get("/error", headers={"Origin": ORIGIN})
     assert response.status_code == 500
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert response.headers.getlist("Vary") == []
@@ -508,3 +514,33 @@ def test_decorator_options_are_read_once_not_on_every_request() -> None:
         app.config["allowed"].append(OTHER)  # flask-cors re-parses its options per request
         seen[name] = acao(observe(request.send(app)))
     assert seen == {"flask_cors": (OTHER,), "crossgate": None}
+
+
+def test_cors_lines_come_after_the_session_cookie() -> None:
+    def setup(cors: CorsModule, app: Flask) -> None:
+        app.secret_key = "secret"
+
+        @app.route("/login")
+        def login() -> str:
+            session["user"] = "someone"
+            return "logged in"
+
+        cors.CORS(app, origins=[ORIGIN])
+
+    names = {}
+    sent = {}
+    for name, cors in IMPLEMENTATIONS.items():
+        app = make_app()
+        setup(cors, app)
+        response = app.test_client().get("/login", headers={"Origin": ORIGIN})
+        names[name] = [header for header, _ in response.headers]
+        sent[name] = sorted(
+            (header, value) for header, value in response.headers if header != "Set-Cookie"
+        )
+    assert names["flask_cors"].index("Access-Control-Allow-Origin") < names["flask_cors"].index(
+        "Set-Cookie"
+    )
+    assert names["crossgate"][-1] == "Access-Control-Allow-Origin"
+    # The same lines, in another order.
+    assert sorted(names["crossgate"]) == sorted(names["flask_cors"])
+    assert sent["crossgate"] == sent["flask_cors"]

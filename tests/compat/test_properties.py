@@ -125,7 +125,7 @@ def crossgate_headers(
         for name, value in request.items()
         if name != "method" and value is not None
     }
-    return policy.headers_for(environ.get("HTTP_ORIGIN"), request["method"], environ)
+    return list(policy.headers_for(environ.get("HTTP_ORIGIN"), request["method"], environ))
 
 
 @settings(max_examples=600, deadline=None, derandomize=True)

@@ -1,36 +1,28 @@
-"""Per-application state of the flask-cors layer, and where it reaches beyond Flask's hooks.
+"""Per-application state of the flask-cors layer, and its ``after_request`` hooks.
 
 Headers are added where flask-cors adds them (an ``after_request`` hook per ``CORS()`` call,
 the decorator's wrapper, the ``intercept_exceptions`` wrappers), so the order in which hooks see
-them is flask-cors's. Two places are crossgate's own, installed once per app:
+them is flask-cors's. When nothing could tell the difference, the app's edge (``_edge.py``)
+takes the place of the hook and adds the same headers as the response is sent.
 
-- a ``before_request`` hook, first in line, that answers preflights when
-  ``preflight_before_request`` is on, so an auth hook never answers one with a 401;
-- in debug mode, where Flask lets an exception escape to the debugger, a 500 carrying the CORS
-  headers the error response would have had (a browser otherwise reports a CORS error instead of
-  the real one). The headers are worked out while the request context still exists, in a wrapper
-  of ``handle_exception``, and the 500 is sent by a wrapper of ``app.wsgi_app``.
+A ``before_request`` hook, first in line, answers preflights when ``preflight_before_request``
+is on, so an auth hook never answers one with a 401; it is installed only when something opted
+in.
 """
 
 from __future__ import annotations
 
-import sys
-import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from flask import Flask, Request, Response, current_app, request
 from werkzeug.datastructures import Headers, MultiDict
 
-from crossgate.compat.flask_cors._policy import CompatPolicy
+from crossgate.compat.flask_cors._policy import CompatPolicy, Header
 from crossgate.compat.flask_cors._resources import Rules
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
-from crossgate.errors import describe
-
-if TYPE_CHECKING:
-    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 __all__ = [
     "VIEW_ATTRIBUTE",
@@ -38,15 +30,16 @@ __all__ = [
     "Registration",
     "add_cors_headers",
     "app_state",
+    "carries_origin",
     "current_request",
-    "install",
+    "has_origin",
 ]
 
 #: Where ``cross_origin`` leaves its spec on the view it wraps.
 VIEW_ATTRIBUTE = "__crossgate_flask_cors__"
 
 _STATE_KEY = "crossgate.compat.flask_cors"
-_ERROR_HEADERS_KEY = "crossgate.compat.flask_cors.error_headers"
+_ACAO = ACL_ORIGIN.lower()
 
 
 class DecoratedView(Protocol):
@@ -60,15 +53,31 @@ def current_request() -> Request:
     return request._get_current_object()  # type: ignore[attr-defined, no-any-return]
 
 
-def add_cors_headers(response: Response, policy: CompatPolicy, req: Request) -> None:
-    """Add *policy*'s headers for *req* to *response* (as flask-cors does)."""
+def add_cors_headers(response: Response, headers: Iterable[Header]) -> None:
+    """Add *headers* to *response* through its ``Headers`` (as flask-cors does)."""
     if not isinstance(response.headers, (Headers, MultiDict)):
         # Some libraries (OAuthlib) replace the headers with a plain mapping.
         response.headers = Headers(response.headers)
-    environ = req.environ
     add = response.headers.add
-    for name, value in policy.headers_for(environ.get("HTTP_ORIGIN"), req.method, environ):
+    for name, value in headers:
         add(name, value)
+
+
+def has_origin(headers: Iterable[Header]) -> bool:
+    """Whether header lines include ``Access-Control-Allow-Origin``, as flask-cors tests it
+    (``headers.get``: the first line counts, an empty value does not)."""
+    for name, value in headers:
+        if name.lower() == _ACAO:
+            return bool(value)
+    return False
+
+
+def carries_origin(response: Response) -> bool:
+    """``has_origin`` for a response."""
+    headers = response.headers
+    if type(headers) is Headers:
+        return has_origin(headers)  # spares the KeyError that Headers.get costs on a miss
+    return headers is not None and bool(headers.get(ACL_ORIGIN))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -80,14 +89,23 @@ class Registration:
     #: The call's own ``preflight_before_request`` (before resources override it).
     preflight_before_request: bool
 
+    @property
+    def varies(self) -> bool:
+        """Whether some answer of this call has a ``Vary: Origin`` line."""
+        return any(policy.varies for _, policy in self.rules.entries)
+
+    def headers_for(self, req: Request) -> Sequence[Header]:
+        """The CORS headers of the response to *req* (none when no resource covers it)."""
+        policy = self.rules.lookup(req.path)
+        if policy is None:
+            return ()
+        environ = req.environ
+        return policy.headers_for(environ.get("HTTP_ORIGIN"), req.method, environ)
+
     def after_request(self, response: Response) -> Response:
         """flask-cors's hook; skips a response that has ACAO or that the decorator evaluated."""
-        if response.headers is not None and response.headers.get(ACL_ORIGIN):
-            return response
-        req = current_request()
-        policy = self.rules.lookup(req.path)
-        if policy is not None and not hasattr(response, FLASK_CORS_EVALUATED):
-            add_cors_headers(response, policy, req)
+        if not carries_origin(response) and not hasattr(response, FLASK_CORS_EVALUATED):
+            add_cors_headers(response, self.headers_for(current_request()))
         return response
 
 
@@ -99,8 +117,8 @@ class AppState:
     registrations: list[tuple[str | None, Registration]] = field(default_factory=list)
     #: A decorated view's policy per app: ``spec -> (config snapshot, policy)``.
     decorated: dict[object, tuple[tuple[Any, ...], CompatPolicy]] = field(default_factory=dict)
-    #: Whether the debug-mode error edge is installed.
-    covers_debug_errors: bool = False
+    #: Whether the edge is installed.
+    has_edge: bool = False
     #: Whether the early preflight hook is installed (only when something opted in).
     answers_preflights_early: bool = False
 
@@ -135,7 +153,7 @@ class AppState:
         for registration in registrations:
             policy = registration.rules.lookup(path)
             if policy is not None and policy.preflight_before_request:
-                # The after_request hooks then add the headers, exactly as for Flask's own answer.
+                # The CORS hooks (or the edge) then add the headers, as to Flask's own answer.
                 return app.make_default_options_response()
         return None
 
@@ -156,80 +174,3 @@ def app_state(app: Flask) -> AppState:
         state = app.extensions[_STATE_KEY] = AppState()
     assert isinstance(state, AppState)
     return state
-
-
-def install(app: Flask, *, early_preflights: bool) -> AppState:
-    """The app's state, with the debug-mode error edge installed, and the early preflight hook
-    if *early_preflights* (it costs every request a call, so only when something opted in)."""
-    state = app_state(app)
-    if early_preflights and not state.answers_preflights_early:
-        state.answers_preflights_early = True
-        app.before_request_funcs.setdefault(None, []).insert(0, state.answer_preflight_early)
-    if not state.covers_debug_errors:
-        state.covers_debug_errors = True
-        app_any: Any = app
-        app_any.handle_exception = _remember_error_headers(app, state, app.handle_exception)
-        app_any.wsgi_app = _DebugErrors(app, app.wsgi_app)
-    return state
-
-
-def _remember_error_headers(
-    app: Flask, state: AppState, handle_exception: Callable[[Exception], Response]
-) -> Callable[[Exception], Response]:
-    def wrapped(error: Exception) -> Response:
-        try:
-            return handle_exception(error)
-        except Exception:
-            # Propagating (debug, testing, PROPAGATE_EXCEPTIONS): the request context is
-            # about to go; remember what the 500 would have carried.
-            environ = request.environ
-            if (
-                app.debug
-                and not app.testing
-                and environ.get("HTTP_ORIGIN")
-                and environ.get("HTTP_SEC_FETCH_MODE") != "navigate"
-            ):
-                headers = state.error_headers(app)
-                if any(name == ACL_ORIGIN for name, _ in headers):
-                    environ[_ERROR_HEADERS_KEY] = headers
-            raise
-
-    return wrapped
-
-
-class _DebugErrors:
-    """``app.wsgi_app`` wrapper: a debug-mode exception becomes a 500 the page can read.
-
-    Only for requests that carry an allowed ``Origin`` and are not page navigations (those keep
-    the interactive debugger); under ``TESTING`` the exception reaches the test as usual.
-    """
-
-    __slots__ = ("app", "wsgi_app")
-
-    def __init__(self, app: Flask, wsgi_app: WSGIApplication) -> None:
-        self.app = app
-        self.wsgi_app = wsgi_app
-
-    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
-        try:
-            return self.wsgi_app(environ, start_response)
-        except Exception:
-            headers = environ.pop(_ERROR_HEADERS_KEY, None)
-            if headers is None:
-                raise
-            self.app.logger.error(
-                "Exception on %s [%s]",
-                describe(environ.get("PATH_INFO", "")),
-                describe(environ.get("REQUEST_METHOD", "")),
-                exc_info=sys.exc_info(),
-            )
-            body = traceback.format_exc().encode("utf-8", "backslashreplace")
-            start_response(
-                "500 INTERNAL SERVER ERROR",
-                [
-                    ("Content-Type", "text/plain; charset=utf-8"),
-                    ("Content-Length", str(len(body))),
-                    *headers,
-                ],
-            )  # no exc_info: nothing was sent yet (Werkzeug's test client would re-raise it)
-            return [body]

@@ -18,7 +18,7 @@ The rules are flask-cors 6.0.5's, with its matching defects fixed (see docs/migr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -41,6 +41,7 @@ __all__ = [
     "CONFIG_KEYS",
     "KNOWN_OPTIONS",
     "CompatPolicy",
+    "Header",
     "Notes",
     "check_patterns",
     "compile_policy",
@@ -62,6 +63,7 @@ CONFIG_KEYS: Mapping[str, str] = {
 
 # The characters flask-cors takes as the sign of a regular expression.
 _REGEX_HINT_CHARS = frozenset("*\\]?$^[]()")
+_PRIVATE_NETWORK_REQUEST = "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"
 _METHOD_SEPARATORS = re.compile(r"[\s,]+")
 _GLOB_SUBDOMAIN = re.compile(r"://\*\.")
 
@@ -213,6 +215,10 @@ class CompatPolicy:
     automatic_options: bool
     intercept_exceptions: bool
     preflight_before_request: bool
+    #: The whole answer to a request that is not ``OPTIONS`` and does not ask about the private
+    #: network, per ``Origin`` exactly as configured, and for no ``Origin`` (key ``None``): most
+    #: requests are answered by one look-up.
+    simple_answers: Mapping[str | None, tuple[Header, ...]] = field(compare=False)
 
     def allowed_headers(self, requested: str) -> str:
         """The requested names that ``allow_headers`` accepts, sorted, as flask-cors sends them."""
@@ -221,8 +227,14 @@ class CompatPolicy:
             names = [name for name in names if self.allow_headers.matches(name)]
         return ", ".join(sorted(names))
 
-    def headers_for(self, origin: str | None, method: str, environ: WSGIEnviron) -> list[Header]:
-        """The CORS headers flask-cors would add to the response of this request."""
+    def headers_for(
+        self, origin: str | None, method: str, environ: WSGIEnviron
+    ) -> Sequence[Header]:
+        """The CORS headers flask-cors would add to the response of this request, in its order."""
+        if method != "OPTIONS" and _PRIVATE_NETWORK_REQUEST not in environ:
+            simple = self.simple_answers.get(origin)
+            if simple is not None:
+                return simple
         if origin:
             if self.answers_wildcard:
                 allowed = "*"
@@ -235,7 +247,7 @@ class CompatPolicy:
         else:
             allowed = self.no_origin_answer
         headers = [(ACL_ORIGIN, allowed), *self.matched_headers]
-        if environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true":
+        if environ.get(_PRIVATE_NETWORK_REQUEST) == "true":
             headers.append((ACL_RESPONSE_PRIVATE_NETWORK, self.private_network_answer))
         if (
             method == "OPTIONS"
@@ -321,17 +333,33 @@ def compile_policy(options: Mapping[str, Any], notes: Notes) -> CompatPolicy | N
         elif origins.literal_strings:
             no_origin_answer = min(origins.literal_strings)
 
+    answers_wildcard = origins.any_value and send_wildcard
+    varies = bool(options.get("vary_header")) and (origins.count > 1 or origins.has_regex)
+
+    def answer(allowed: str) -> tuple[Header, ...]:
+        vary = (("Vary", "Origin"),) if varies and allowed != "*" else ()
+        return ((ACL_ORIGIN, allowed), *matched, *vary)
+
+    # A literal is allowed exactly as written; other spellings of it take the general path.
+    simple_answers: dict[str | None, tuple[Header, ...]] = {
+        literal: answer(literal)
+        for literal in ([] if answers_wildcard else origins.literal_strings)
+        if literal
+    }
+    simple_answers[None] = () if no_origin_answer is None else answer(no_origin_answer)
+
     return CompatPolicy(
         origins=origins,
         allow_headers=allow_headers,
-        answers_wildcard=origins.any_value and send_wildcard,
+        answers_wildcard=answers_wildcard,
         no_origin_answer=no_origin_answer,
         matched_headers=tuple(matched),
         private_network_answer="true" if options.get("allow_private_network") else "false",
         methods=methods,
         preflight_headers=tuple(preflight),
-        varies=bool(options.get("vary_header")) and (origins.count > 1 or origins.has_regex),
+        varies=varies,
         automatic_options=bool(options.get("automatic_options")),
         intercept_exceptions=bool(options.get("intercept_exceptions")),
         preflight_before_request=bool(options.get("preflight_before_request")),
+        simple_answers=simple_answers,
     )

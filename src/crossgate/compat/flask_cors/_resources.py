@@ -68,7 +68,11 @@ def _specificity(pair: tuple[Any, Any]) -> tuple[int, int, int, int]:
     return (*group, -text.count("/"), -len(text))
 
 
-def _compile_path(pattern: Any, problems: list[Problem]) -> Callable[[str], bool] | None:
+#: Whether a rule covers a path: a match object, ``True`` or ``False``.
+PathTest = Callable[[str], object]
+
+
+def _compile_path(pattern: Any, problems: list[Problem]) -> PathTest | None:
     """The test for one resource pattern; ``None`` (with a problem) if it is invalid."""
     if isinstance(pattern, re.Pattern) and isinstance(pattern.pattern, str):
         return _regex_test(pattern.pattern, pattern.flags, problems)
@@ -88,7 +92,7 @@ def _every_path(path: str) -> bool:
     return True
 
 
-def _regex_test(text: str, flags: int, problems: list[Problem]) -> Callable[[str], bool] | None:
+def _regex_test(text: str, flags: int, problems: list[Problem]) -> PathTest | None:
     leading = _GLOBAL_FLAGS.match(text)
     head = leading.group() if leading else ""
     body = text[len(head) :]
@@ -107,15 +111,14 @@ def _regex_test(text: str, flags: int, problems: list[Problem]) -> Callable[[str
             )
         )
         return None
-    match = regex.match
-    return lambda path: match(path) is not None
+    return regex.match
 
 
 @dataclass(frozen=True, slots=True)
 class Rules:
     """Compiled resources: ``(test, policy)`` in the order they are tried."""
 
-    entries: tuple[tuple[Callable[[str], bool], CompatPolicy], ...]
+    entries: tuple[tuple[PathTest, CompatPolicy], ...]
 
     def lookup(self, path: str) -> CompatPolicy | None:
         """The policy of the first rule that covers *path*."""

@@ -21,6 +21,7 @@ from crossgate.compat.flask_cors._app import (
     VIEW_ATTRIBUTE,
     add_cors_headers,
     app_state,
+    carries_origin,
     current_request,
 )
 from crossgate.compat.flask_cors._policy import (
@@ -31,7 +32,7 @@ from crossgate.compat.flask_cors._policy import (
     compile_policy,
 )
 from crossgate.compat.flask_cors._warnings import emit
-from crossgate.compat.flask_cors.core import ACL_ORIGIN, DEFAULT_OPTIONS, FLASK_CORS_EVALUATED
+from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS, FLASK_CORS_EVALUATED
 from crossgate.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -92,8 +93,11 @@ class _Spec:
 
     def finish(self, response: Response, policy: CompatPolicy) -> Response:
         # A response that already carries ACAO keeps it: two values fail the browser's check.
-        if not hasattr(response, FLASK_CORS_EVALUATED) and not response.headers.get(ACL_ORIGIN):
-            add_cors_headers(response, policy, current_request())
+        if not hasattr(response, FLASK_CORS_EVALUATED) and not carries_origin(response):
+            req = current_request()
+            environ = req.environ
+            origin = environ.get("HTTP_ORIGIN")
+            add_cors_headers(response, policy.headers_for(origin, req.method, environ))
         setattr(response, FLASK_CORS_EVALUATED, True)
         return response
 

@@ -4,7 +4,8 @@ Precedence, lowest first, as in flask-cors: the defaults, ``app.config["CORS_*"]
 here), the ``CORS(...)`` arguments, the ``init_app(...)`` arguments, a resource's own dict. Each
 call adds one ``after_request`` hook (on the app or the blueprint given), so two calls act as a
 union; a response that already carries ``Access-Control-Allow-Origin``, or that a
-``cross_origin`` view evaluated, is left alone.
+``cross_origin`` view evaluated, is left alone. Where nothing could tell the difference, the
+app's edge takes the place of the hook at the first request (``_edge.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Flask, Response
 from flask.sansio.blueprints import BlueprintSetupState
 
-from crossgate.compat.flask_cors._app import Registration, install
+from crossgate.compat.flask_cors._app import Registration
+from crossgate.compat.flask_cors._edge import install
 from crossgate.compat.flask_cors._policy import CompatPolicy, Notes, compile_policy, config_options
 from crossgate.compat.flask_cors._resources import compile_rules, resource_pairs
 from crossgate.compat.flask_cors._warnings import emit
