@@ -38,6 +38,7 @@ from urllib.parse import SplitResult, urljoin, urlsplit
 __all__ = [
     "FORBIDDEN_METHODS",
     "FORBIDDEN_REQUEST_HEADERS",
+    "SAFELISTED_RESPONSE_HEADERS",
     "BrowserRequest",
     "HttpResponse",
     "Verdict",
@@ -101,7 +102,8 @@ _REQUEST_BODY_HEADERS = frozenset(
 _SAFELISTED_CONTENT_TYPES = frozenset(
     {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}
 )
-_SAFELISTED_RESPONSE_HEADERS = frozenset(
+#: Response headers every page may read (Fetch "CORS-safelisted response-header name").
+SAFELISTED_RESPONSE_HEADERS = frozenset(
     {
         "cache-control",
         "content-language",
@@ -844,7 +846,7 @@ def _exposed_headers(credentials: bool, response: HttpResponse) -> frozenset[str
     exposed = frozenset() if isinstance(listed, str) else {_lower(name) for name in listed}
     if "*" in exposed and not credentials:
         return present
-    return frozenset(name for name in present if name in _SAFELISTED_RESPONSE_HEADERS | exposed)
+    return frozenset(name for name in present if name in SAFELISTED_RESPONSE_HEADERS | exposed)
 
 
 def _present_headers(response: HttpResponse) -> frozenset[str]:

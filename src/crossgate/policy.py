@@ -14,7 +14,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import NamedTuple
 
-from crossgate.browser import FORBIDDEN_METHODS, FORBIDDEN_REQUEST_HEADERS
+from crossgate.browser import (
+    FORBIDDEN_METHODS,
+    FORBIDDEN_REQUEST_HEADERS,
+    SAFELISTED_RESPONSE_HEADERS,
+)
 from crossgate.errors import ConfigError, Problem
 from crossgate.origins import OriginMatcher, compile_origins, insecure_origins
 from crossgate.reasons import Reason
@@ -62,17 +66,6 @@ _TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 # Listing a header a page can never set allows nothing; the Private Network Access request
 # header is set by the browser itself for a preflight, never by the page for the request.
 _FORBIDDEN_REQUEST_HEADERS = FORBIDDEN_REQUEST_HEADERS | {"access-control-request-private-network"}
-_SAFELISTED_RESPONSE_HEADERS = frozenset(
-    {
-        "cache-control",
-        "content-language",
-        "content-length",
-        "content-type",
-        "expires",
-        "last-modified",
-        "pragma",
-    }
-)
 
 
 def closest_name(name: str, candidates: Iterable[str]) -> str | None:
@@ -285,9 +278,7 @@ def _expose_headers(value: object, credentials: bool, problems: list[Problem]) -
                 )
             )
     # Safelisted response headers are always readable: listing them would only cost bytes.
-    return tuple(
-        name for name in _unique(names) if name.lower() not in _SAFELISTED_RESPONSE_HEADERS
-    )
+    return tuple(name for name in _unique(names) if name.lower() not in SAFELISTED_RESPONSE_HEADERS)
 
 
 def _max_age(value: object, problems: list[Problem]) -> int:
