@@ -11,25 +11,18 @@ from werkzeug.test import TestResponse
 
 from crossgate.flask import CORS
 from crossgate.reasons import Reason
+from tests.flask_support import Boom, boom
 
 ORIGIN = "https://app.example.com"
 
 Preflight = Callable[..., TestResponse]
 
 
-class Boom(RuntimeError):
-    pass
-
-
-def _boom() -> str:
-    raise Boom("the view broke")
-
-
 @pytest.fixture
 def debug_app(app: Flask) -> Flask:
     app.debug = True
     CORS(app, origins=[ORIGIN], supports_credentials=True)
-    app.add_url_rule("/boom", "boom", _boom, methods=["GET", "PUT"])
+    app.add_url_rule("/boom", "boom", boom, methods=["GET", "PUT"])
     return app
 
 
@@ -68,7 +61,7 @@ def test_a_route_without_policy_lets_the_exception_propagate(app: Flask) -> None
     api = Blueprint("api", __name__)
     CORS(api, origins=[ORIGIN])
     app.register_blueprint(api, url_prefix="/api")
-    app.add_url_rule("/boom", "boom", _boom)
+    app.add_url_rule("/boom", "boom", boom)
     with pytest.raises(Boom):
         app.test_client().get("/boom", headers={"Origin": ORIGIN})
 
@@ -77,7 +70,7 @@ def test_a_blueprint_route_gets_its_policy_on_the_debug_500(app: Flask) -> None:
     app.debug = True
     api = Blueprint("api", __name__)
     CORS(api, origins=[ORIGIN])
-    api.add_url_rule("/boom", "boom", _boom)
+    api.add_url_rule("/boom", "boom", boom)
     app.register_blueprint(api, url_prefix="/api")
     response = app.test_client().get("/api/boom", headers={"Origin": ORIGIN})
     assert response.status_code == 500
@@ -93,7 +86,7 @@ def test_with_testing_the_exception_reaches_the_test(debug_app: Flask) -> None:
 def test_propagate_exceptions_in_production_is_left_to_the_server(app: Flask) -> None:
     app.config["PROPAGATE_EXCEPTIONS"] = True
     CORS(app, origins=[ORIGIN])
-    app.add_url_rule("/boom", "boom", _boom)
+    app.add_url_rule("/boom", "boom", boom)
     with pytest.raises(Boom):
         app.test_client().get("/boom", headers={"Origin": ORIGIN})
 
@@ -115,7 +108,7 @@ def test_a_refused_preflight_does_not_explain_itself_in_production(
     app: Flask, preflight: Preflight
 ) -> None:
     CORS(app, origins=[ORIGIN])
-    app.add_url_rule("/boom", "boom", _boom, methods=["GET", "PUT"])
+    app.add_url_rule("/boom", "boom", boom, methods=["GET", "PUT"])
     response = preflight(app.test_client(), "/boom", "DELETE")
     assert response.status_code == 403
     assert response.get_data(as_text=True) == "CORS preflight refused.\n"

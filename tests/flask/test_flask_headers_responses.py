@@ -3,37 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
-from flask import Blueprint, Flask, Response, abort, redirect, stream_with_context
+from flask import Blueprint, Flask, Response
 from werkzeug.exceptions import HTTPException, ImATeapot
 from werkzeug.test import TestResponse
 
 from crossgate.flask import CORS, Headers, headers
 from crossgate.flask.state import Resolved
 from crossgate.headers import HeaderPolicy
+from tests.flask_support import VIEWS, Boom, boom
 
 ORIGIN = "https://app.example.com"
 PARTNER = "https://partner.example.com"
 
 Preflight = Callable[..., TestResponse]
-
-VIEWS: dict[str, Callable[[], Any]] = {
-    "str": lambda: "text",
-    "bytes": lambda: b"bytes",
-    "dict": lambda: {"json": True},
-    "list": lambda: [1, 2],
-    "tuple-status": lambda: ("created", 201),
-    "tuple-headers": lambda: ("with headers", {"X-Extra": "1"}),
-    "response": lambda: Response("response", status=203),
-    "generator": lambda: (part for part in ("str", "eamed")),
-    "streamed": lambda: Response(stream_with_context(iter([b"chunk"]))),
-    "redirect": lambda: redirect("/elsewhere"),
-    "abort": lambda: abort(403),
-    "teapot": lambda: abort(418),
-    "raises": lambda: 1 / 0,
-}
 
 
 def _assert_policy(response: TestResponse) -> None:
@@ -163,20 +147,12 @@ def test_a_trailing_slash_redirect_gets_the_policy_of_its_target(app: Flask) -> 
     assert response.headers["X-Robots-Tag"] == "noindex"
 
 
-class Boom(RuntimeError):
-    pass
-
-
-def _boom() -> str:
-    raise Boom("the view broke")
-
-
 @pytest.fixture
 def debug_app(app: Flask) -> Flask:
     app.debug = True
     CORS(app, origins=[ORIGIN])
     Headers(app, preset="web", headers={"X-Robots-Tag": "noindex"})
-    app.add_url_rule("/boom", "boom", _boom)
+    app.add_url_rule("/boom", "boom", boom)
     return app
 
 
@@ -205,14 +181,14 @@ def test_a_debug_exception_from_a_refused_origin_reaches_the_debugger(debug_app:
 def test_a_debug_exception_on_a_route_without_cors_reaches_the_debugger(app: Flask) -> None:
     app.debug = True
     Headers(app, preset="web")
-    app.add_url_rule("/boom", "boom", _boom)
+    app.add_url_rule("/boom", "boom", boom)
     with pytest.raises(Boom):
         app.test_client().get("/boom", headers={"Origin": ORIGIN})
 
 
 def test_a_production_500_gets_the_policy(app: Flask) -> None:
     Headers(app, preset="api", headers={"X-Robots-Tag": "noindex"})
-    app.add_url_rule("/boom", "boom", _boom)
+    app.add_url_rule("/boom", "boom", boom)
     response = app.test_client().get("/boom")
     assert response.status_code == 500
     _assert_policy(response)

@@ -6,29 +6,13 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from flask import Blueprint, Flask, Response, abort, redirect, stream_with_context
+from flask import Blueprint, Flask, Response
 from werkzeug.exceptions import HTTPException, ImATeapot
 
 from crossgate.flask import CORS
+from tests.flask_support import VIEWS
 
 ORIGIN = "https://app.example.com"
-
-VIEWS: dict[str, Callable[[], Any]] = {
-    "str": lambda: "text",
-    "bytes": lambda: b"bytes",
-    "dict": lambda: {"json": True},
-    "list": lambda: [1, 2],
-    "tuple-status": lambda: ("created", 201),
-    "tuple-headers": lambda: ("with headers", {"X-Extra": "1"}),
-    "tuple-status-headers": lambda: ("replaced", 202, {"Vary": "Accept-Language", "X-Extra": "1"}),
-    "response": lambda: Response("response", status=203),
-    "generator": lambda: (part for part in ("str", "eamed")),
-    "streamed": lambda: Response(stream_with_context(iter([b"chunk"]))),
-    "redirect": lambda: redirect("/elsewhere"),
-    "abort": lambda: abort(403),
-    "teapot": lambda: abort(418),
-    "raises": lambda: 1 / 0,
-}
 
 
 def _add(app: Flask, views: dict[str, Callable[[], Any]]) -> None:
