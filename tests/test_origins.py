@@ -403,8 +403,8 @@ def test_a_callable_answer_is_read_as_a_truth_value() -> None:
 
 def test_null_is_allowed_only_with_allow_null() -> None:
     assert not _matcher(["https://a.example"]).allows("null")
-    assert _matcher(["https://a.example"], allow_null=True).allows("null")
     assert _matcher(["null"], allow_null=True).allows("null")
+    assert _matcher(["https://a.example", "null"], allow_null=True).allows("null")
     # Patterns, regexes and callables never see 'null'.
     assert not _matcher([re.compile(".*"), lambda origin: True]).allows("null")
 
@@ -441,6 +441,7 @@ def test_describe_lists_every_kind_of_entry() -> None:
             "https://*.example.org:*",
             re.compile(r"https://x\.example"),
             tenant_check,
+            "null",
         ],
         allow_null=True,
     )

@@ -416,15 +416,21 @@ def test_build_policy_returns_a_policy() -> None:
     assert isinstance(build_policy({"origins": APP}), CORSPolicy)
 
 
-@pytest.mark.parametrize(
-    "options",
-    [
-        {"origins": ["null"]},
-        {"origins": ["http://partner.example.com"], "supports_credentials": True},
-    ],
-)
-def test_a_single_level_leaves_opt_ins_to_the_merged_configuration(options):
-    assert check_options(options) == []
+def test_a_level_that_names_origins_gives_its_own_consent():
+    """'null' and plain http with credentials are consented to at the level listing them."""
+    assert "allow_null_origin=True" in str(check_options({"origins": ["null"]}))
+    insecure = {"origins": ["http://partner.example.com"], "supports_credentials": True}
+    assert "allow_insecure_http_origins=True" in str(check_options(insecure))
+    assert check_options({**insecure, "allow_insecure_http_origins": True}) == []
+    # Credentials alone may still come from a broader level: only the merge can judge them.
+    assert check_options({"origins": ["http://partner.example.com"]}) == []
+
+
+@pytest.mark.parametrize("name", ["allow_null_origin", "allow_insecure_http_origins"])
+def test_consent_without_origins_at_the_same_level_is_an_error(name):
+    problems = check_options({name: True})
+    assert [problem.option for problem in problems] == [name]
+    assert "in the same call as the origins" in problems[0].fix
 
 
 def test_a_single_level_that_refuses_its_own_opt_in_is_still_an_error():

@@ -90,7 +90,9 @@ def test_null_is_reflected_only_when_knowingly_allowed() -> None:
     assert acao(policy([APP]), "null") is None
     with pytest.raises(ConfigError, match="allow_null_origin=True"):
         policy([APP, "null"])
-    assert acao(policy([APP], allow_null_origin=True), "null") == "null"
+    with pytest.raises(ConfigError, match="'null' is not among the origins"):
+        policy([APP], allow_null_origin=True)
+    assert acao(policy([APP, "null"], allow_null_origin=True), "null") == "null"
 
 
 def test_an_unescaped_dot_is_what_the_user_wrote_and_the_audit_reports_it() -> None:
@@ -131,7 +133,7 @@ def test_every_answer_that_depends_on_origin_varies_on_it(origin: str | None) ->
 @given(st.text() | st.builds(lambda tail: APP + tail, st.text()))
 def test_an_invalid_acao_is_never_emitted(origin: str) -> None:
     trusting = policy(
-        ["https://*.example.com", "http://localhost:*", re.compile(r"https://.*"), bool],
+        ["https://*.example.com", "http://localhost:*", re.compile(r"https://.*"), bool, "null"],
         allow_null_origin=True,
     )
     for decision in (

@@ -596,6 +596,16 @@ def compile_origins(
                 "remove 'null', or pass allow_null_origin=True if you accept that risk",
             )
         )
+    if allow_null and not null_listed and not any_origin:
+        problems.append(
+            Problem(
+                "allow_null_origin",
+                True,
+                "consents to Origin: null, but 'null' is not among the origins next to it",
+                "add 'null' to origins if sandboxed iframes or file: pages must read responses, "
+                "or remove allow_null_origin=True",
+            )
+        )
     if any_origin and (exact or host_patterns or regexes or predicates):
         problems.append(
             Problem(
@@ -611,7 +621,7 @@ def compile_origins(
         host_patterns=tuple(host_patterns),
         regexes=tuple(regexes),
         predicates=tuple(predicates),
-        allow_null=allow_null,
+        allow_null=allow_null and null_listed,
     )
     return matcher, problems
 

@@ -26,6 +26,7 @@ from crossgate.reasons import Reason
 __all__ = [
     "DEFAULT_MAX_AGE",
     "OPTION_NAMES",
+    "ORIGIN_BOUND_OPTIONS",
     "CORSPolicy",
     "ConfigError",
     "Problem",
@@ -33,6 +34,7 @@ __all__ = [
     "check_options",
     "check_unknown",
     "closest_name",
+    "merge_levels",
 ]
 
 #: The longest preflight cache lifetime Chromium honours (Firefox allows 86400).
@@ -50,7 +52,13 @@ OPTION_NAMES = (
     "allow_private_network",
     "allow_null_origin",
     "allow_insecure_http_origins",
+    "allow_regex_wildcards",
 )
+
+#: The options that loosen who may read. Each belongs to the level that names ``origins``: it is
+#: read from that level alone and never inherited, so a broad level's consent (to ``null``, to
+#: plain http with credentials, to a loose regex) never reaches a narrower level's own origins.
+ORIGIN_BOUND_OPTIONS = ("allow_null_origin", "allow_insecure_http_origins", "allow_regex_wildcards")
 
 ACAO = "Access-Control-Allow-Origin"
 ACAC = "Access-Control-Allow-Credentials"
@@ -317,14 +325,59 @@ def check_unknown(
 
 
 def check_options(options: Mapping[str, object]) -> list[Problem]:
-    """Every problem in *options* that does not need the full, merged configuration.
+    """Every problem in *options* (one level's) that does not need the merged configuration.
 
     Used where options are declared (a decorator, a blueprint) so mistakes surface at import
     time even though the final policy is compiled once the app's own options are known.
     """
     problems = check_unknown(options)
-    _compile(options, problems, require_origins=False, partial=True)
+    if "origins" not in options:
+        for name in ORIGIN_BOUND_OPTIONS:
+            if options.get(name):
+                problems.append(
+                    Problem(
+                        name,
+                        options[name],
+                        "loosens the origins of the level that names them, and this level "
+                        "names no origins (consent is never inherited)",
+                        f"pass {name}=True in the same call as the origins it is about",
+                    )
+                )
+    _compile(options, problems, require_origins=False)
     return problems
+
+
+def merge_levels(levels: Iterable[Mapping[str, object]]) -> dict[str, object]:
+    """The options of several levels, broadest first, merged into one mapping.
+
+    Each level overrides the options it names and inherits the rest, except where that would
+    loosen a narrower level's own origins:
+
+    - a level that names ``origins`` starts without any ``ORIGIN_BOUND_OPTIONS``: only its own
+      count;
+    - a level whose origins admit every origin (``'*'``, or a regex matching any host) and that
+      does not name ``supports_credentials`` is a public, credential-less API: it does not inherit
+      credentials. Naming ``supports_credentials=True`` there stays an error.
+    """
+    merged: dict[str, object] = {}
+    for options in levels:
+        if "origins" in options:
+            for name in ORIGIN_BOUND_OPTIONS:
+                merged.pop(name, None)
+            if "supports_credentials" not in options and _admits_every_origin(options["origins"]):
+                merged.pop("supports_credentials", None)
+        merged.update(options)
+    return merged
+
+
+def _admits_any(matcher: OriginMatcher) -> bool:
+    """Whether *matcher* lets every site read: ``'*'``, or a pattern that admits any host."""
+    return matcher.any_origin
+
+
+def _admits_every_origin(origins: object) -> bool:
+    matcher, _ = compile_origins(origins, allow_null=True)
+    return matcher is not None and _admits_any(matcher)
 
 
 def build_policy(options: Mapping[str, object], *, source: str = "app") -> CORSPolicy:
@@ -342,18 +395,12 @@ def _compile(
     *,
     require_origins: bool,
     source: str = "app",
-    partial: bool = False,
 ) -> CORSPolicy | None:
     start = len(problems)
     credentials = _check_bool(options, "supports_credentials", problems)
     allow_null = _check_bool(options, "allow_null_origin", problems)
     allow_pna = _check_bool(options, "allow_private_network", problems)
     allow_http = _check_bool(options, "allow_insecure_http_origins", problems)
-    if partial:
-        # One level of several: its opt-ins may come from another level, so only the merged
-        # options can be judged on them.
-        allow_null = allow_null or "allow_null_origin" not in options
-        allow_http = allow_http or "allow_insecure_http_origins" not in options
     methods = _methods(options.get("methods"), problems)
     allowed_headers, allow_headers_value = _allow_headers(options.get("allow_headers"), problems)
     exposed = _expose_headers(options.get("expose_headers"), credentials, problems)
@@ -377,7 +424,7 @@ def _compile(
         matcher, origin_problems = compile_origins(options["origins"], allow_null=allow_null)
         problems.extend(origin_problems)
     if matcher is not None and credentials:
-        if matcher.any_origin:
+        if _admits_any(matcher):
             problems.append(
                 Problem(
                     "origins",

@@ -19,7 +19,13 @@ from typing import TYPE_CHECKING, Any
 from crossgate.errors import ConfigError, Problem
 from crossgate.headers import HeaderPolicy
 from crossgate.paths import PathRules, compile_path_rules
-from crossgate.policy import CORSPolicy, build_policy, check_options, closest_name
+from crossgate.policy import (
+    CORSPolicy,
+    build_policy,
+    check_options,
+    closest_name,
+    merge_levels,
+)
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -397,9 +403,7 @@ class _Compiler:
         if resource:
             layers = [self.resource_layers[resource - 1], *layers]
         source = " + ".join(name for name, _ in layers) or "app"
-        merged = dict(self.base)
-        for _, options in layers:
-            merged.update(options)
+        merged = merge_levels([self.base, *(options for _, options in layers)])
         try:
             self.policies[resource, scope] = build_policy(merged, source=source)
         except ConfigError as error:
