@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from flask import Blueprint, Flask, Response
 from werkzeug.exceptions import HTTPException, ImATeapot
 from werkzeug.test import TestResponse
 
-from crossgate.flask import CORS, Headers, headers
+from crossgate.flask import CORS, Headers, edge, headers
 from crossgate.flask.state import Resolved
 from crossgate.headers import HeaderPolicy
 from tests.flask_support import VIEWS, Boom, boom
@@ -262,7 +263,6 @@ def test_an_app_with_cors_only_skips_all_header_work(
     app.register_blueprint(api, url_prefix="/api")
     app.add_url_rule("/str", "str", VIEWS["str"], methods=["GET", "PUT"])
     monkeypatch.setattr(HeaderPolicy, "apply", forbidden)
-    monkeypatch.setattr("crossgate.flask.edge.route_policies", forbidden)
     monkeypatch.setattr("crossgate.flask.edge.apply_headers", forbidden)
     client = app.test_client()
     assert client.get("/str", headers={"Origin": ORIGIN}).status_code == 200
@@ -276,29 +276,23 @@ def test_one_look_up_per_response_and_no_merging_per_request(
 ) -> None:
     client = cors_headers_app.test_client()
     client.get("/api/public")  # resolves: every merge happens here
-    lookups: list[tuple[str | None, str]] = []
-    original = Resolved.lookup
+    lookups: list[str] = []
+    original = edge.route_policies
 
-    def counting(
-        self: Resolved, endpoint: str | None, path: str
-    ) -> tuple[object, HeaderPolicy | None]:
-        lookups.append((endpoint, path))
-        return original(self, endpoint, path)
+    def counting(app: Flask, resolved: Resolved, environ: dict[str, Any], path: str) -> Any:
+        lookups.append(path)
+        return original(app, resolved, environ, path)
 
     def no_merging(*args: object) -> None:
         raise AssertionError("a header policy merged per request")
 
-    def no_cors_look_up(*args: object) -> None:
-        raise AssertionError("the CORS policy looked up on its own")
-
-    monkeypatch.setattr(Resolved, "lookup", counting)
-    monkeypatch.setattr(Resolved, "for_endpoint", no_cors_look_up)
+    monkeypatch.setattr(edge, "route_policies", counting)
     monkeypatch.setattr(HeaderPolicy, "merged_with", no_merging)
     for path in ("/api/public", "/api/missing", "/elsewhere"):
         lookups.clear()
         response = client.get(path, headers={"Origin": ORIGIN})
         _assert_policy(response)
-        assert len(lookups) == 1, path
+        assert lookups == [path]
 
 
 def test_a_cors_refusal_on_the_header_path_is_still_logged(

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
@@ -41,9 +41,9 @@ from crossgate.reasons import Reason
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from flask import Flask
-    from werkzeug.routing import MapAdapter
+    from werkzeug.routing import MapAdapter, Rule
 
-    from crossgate.flask.state import AppState, Resolved
+    from crossgate.flask.state import AppState, Policies, Resolved
     from crossgate.headers import HeaderPolicy
     from crossgate.policy import CORSPolicy
 
@@ -55,7 +55,6 @@ __all__ = [
     "apply_decision",
     "apply_headers",
     "decide_request",
-    "decide_response",
     "https_redirect",
     "install_edge",
     "is_preflight",
@@ -182,16 +181,27 @@ def log_refusal(
 
 class _Route(NamedTuple):
     adapter: MapAdapter
-    endpoint: str
+    rule: Rule
+    #: The rule's variables, as Werkzeug converted them.
+    values: Mapping[str, Any]
     #: Every method the path accepts.
     methods: frozenset[str]
     #: The path of the route, after any redirect.
     path: str
 
 
-def _route(app: Flask, environ: WSGIEnvironment, method: str) -> _Route | None:
-    """Where a request with *method* is routed, following Werkzeug's redirects (a browser never
-    follows one for a preflight). None when no route matches."""
+def _route(
+    app: Flask, environ: WSGIEnvironment, method: str, others: Iterable[str] = ()
+) -> _Route | None:
+    """The rule a request with *method* reaches, following Werkzeug's redirects (merged
+    slashes, a missing trailing slash, an alias) as a browser would for the request itself; a
+    browser never follows one for a preflight. None when no rule matches the path.
+
+    Werkzeug's answer depends on the method: a rule with other methods is a 405, a redirect
+    is offered only for a method its target accepts. To find where the *path* leads whatever
+    the method, it is retried with each of *others* (methods some rule accepts). Nothing
+    Werkzeug raises here escapes: the app answers the request as it would without crossgate.
+    """
     try:
         # populate_request=False: Flask's own request object stays the one in the environ.
         adapter = app.create_url_adapter(app.request_class(environ, populate_request=False))
@@ -199,50 +209,40 @@ def _route(app: Flask, environ: WSGIEnvironment, method: str) -> _Route | None:
         return None  # a Host outside TRUSTED_HOSTS: the app answers it
     assert adapter is not None  # always bound when given a request
     path = adapter.path_info
-    for _hop in range(_MAX_REDIRECTS):
+    untried = [other for other in others if other != method]
+    for _attempt in range(_MAX_REDIRECTS + len(untried) + 1):
         try:
-            rule, _ = adapter.match(path, method=method, return_rule=True)
+            rule, values = adapter.match(path, method=method, return_rule=True)
         except RequestRedirect as redirect:
             target = unquote(urlsplit(redirect.new_url).path)
-            path = target[len(adapter.script_name.rstrip("/")) :]
+            path = target[len(adapter.script_name.rstrip("/")) :] or "/"
             continue
         except MethodNotAllowed as refused:
-            methods = frozenset(refused.valid_methods or ())
-            rule, _ = adapter.match(path, method=min(methods), return_rule=True)
-            return _Route(adapter, rule.endpoint, methods, path)
+            untried = sorted(refused.valid_methods or ())
         except HTTPException:
+            pass  # no rule for this method (the path may still have one for another)
+        else:
+            methods = frozenset(adapter.allowed_methods(path)) or frozenset(rule.methods or ())
+            return _Route(adapter, rule, values, methods, path)
+        if not untried:
             return None
-        return _Route(adapter, rule.endpoint, frozenset(adapter.allowed_methods(path)), path)
+        method = untried.pop(0)
     return None
 
 
-def _routed(app: Flask, environ: WSGIEnvironment, path: str) -> tuple[str | None, str]:
-    """The endpoint Flask dispatched the request to, and the path its policy is looked up by."""
-    rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
+def route_policies(app: Flask, resolved: Resolved, environ: WSGIEnvironment, path: str) -> Policies:
+    """The CORS and header policies of the response to a request: those of the rule Flask
+    dispatched it to (routed here when Flask did not: a 404, 405 or redirect)."""
+    if resolved.uniform is not None:
+        return resolved.uniform
+    request = environ.get("werkzeug.request")
+    rule = getattr(request, "url_rule", None)
     if rule is not None:
-        return rule.endpoint, path
-    # Not routed (404, 405, a redirect), or Flask's request is not at hand: route it here.
+        return resolved.for_rule(rule, request.view_args)  # type: ignore[union-attr]
     found = _route(app, environ, environ.get("REQUEST_METHOD", "GET"))
-    return (found.endpoint, found.path) if found is not None else (None, path)
-
-
-def _endpoint(adapter: MapAdapter, path: str, method: str) -> str:
-    rule, _ = adapter.match(path, method=method, return_rule=True)
-    endpoint: str = rule.endpoint
-    return endpoint
-
-
-def decide_response(
-    app: Flask, resolved: Resolved, environ: WSGIEnvironment, path: str, origin: str | None
-) -> Decision | None:
-    """The CORS headers for the response to an actual request; None when no policy covers it."""
-    if resolved.by_path:
-        policy = resolved.for_path(path)
-    else:
-        policy = resolved.for_endpoint(*_routed(app, environ, path))
-    if policy is None:
-        return None
-    return decide_request(app, policy, environ, path, origin)
+    if found is not None:
+        return resolved.for_rule(found.rule, found.values)
+    return resolved.for_unrouted(path)
 
 
 def decide_request(
@@ -256,13 +256,19 @@ def decide_request(
     return decision
 
 
-def route_policies(
-    app: Flask, resolved: Resolved, environ: WSGIEnvironment, path: str
-) -> tuple[CORSPolicy | None, HeaderPolicy | None]:
-    """The CORS and header policies of the response to a request, found with one look-up."""
-    if resolved.by_path:
-        return resolved.lookup(None, path)
-    return resolved.lookup(*_routed(app, environ, path))
+def _governed_methods(resolved: Resolved, found: _Route, policy: CORSPolicy) -> frozenset[str]:
+    """The methods of *found*'s path that *policy* governs. Several rules on one path may have
+    different policies; the browser caches a preflight's answer per method, so only these are
+    listed."""
+    governed = set()
+    for method in found.methods:
+        try:
+            rule, values = found.adapter.match(found.path, method=method, return_rule=True)
+        except HTTPException:
+            continue
+        if resolved.for_rule(rule, values)[0] is policy:
+            governed.add(method)
+    return frozenset(governed)
 
 
 def answer_preflight(
@@ -271,21 +277,15 @@ def answer_preflight(
     """crossgate's answer to a preflight; None leaves it to the app (no route at that path, or
     a route without a CORS policy)."""
     requested: str = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
-    found = _route(app, environ, requested)
+    found = _route(app, environ, requested, sorted(resolved.methods))
     if found is None:
         return None
-    adapter, endpoint, methods, path = found
-    policy, header_policy = resolved.lookup(endpoint, path)
+    policy, header_policy = resolved.for_rule(found.rule, found.values)
     if policy is None:
         return None
-    if not resolved.by_path:
-        # Several rules on one path may have different policies: list only the methods this
-        # policy governs, as the browser caches the answer per method.
-        methods = frozenset(
-            method
-            for method in methods
-            if policy is resolved.for_endpoint(_endpoint(adapter, path, method), path)
-        )
+    methods = found.methods
+    if resolved.uniform is None:
+        methods = _governed_methods(resolved, found, policy)
     decision = decide_preflight(
         policy,
         origin,
@@ -302,7 +302,7 @@ def answer_preflight(
         )
     else:
         assert decision.reason is not None
-        log_refusal(app, environ, path, decision.reason)
+        log_refusal(app, environ, found.path, decision.reason)
         body = (f"{decision.reason}\n" if app.debug else "CORS preflight refused.\n").encode()
         headers = [
             ("Content-Type", "text/plain; charset=utf-8"),
@@ -382,9 +382,9 @@ class Edge:
         path = request_path(environ)
 
         def cors_start_response(status: str, headers: Headers, exc_info: Any = None) -> Any:
-            decision = decide_response(self.app, resolved, environ, path, origin)
-            if decision is not None:
-                apply_decision(headers, decision)
+            policy = route_policies(self.app, resolved, environ, path)[0]
+            if policy is not None:
+                apply_decision(headers, decide_request(self.app, policy, environ, path, origin))
             return start_response(status, headers, exc_info)
 
         try:

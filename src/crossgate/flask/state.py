@@ -12,6 +12,7 @@ scope, so a request finds both with one look-up.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -29,6 +30,7 @@ from crossgate.policy import (
 
 if TYPE_CHECKING:
     from flask import Flask
+    from werkzeug.routing import Rule
 
     from crossgate.flask.edge import Edge
 
@@ -37,7 +39,9 @@ __all__ = [
     "VIEW_HEADERS_ATTRIBUTE",
     "VIEW_OPTIONS_ATTRIBUTE",
     "AppState",
+    "Policies",
     "Resolved",
+    "RoutePolicies",
     "Scope",
     "read_config",
     "validate_declared",
@@ -140,19 +144,40 @@ class Scope:
 
 
 @dataclass(frozen=True, slots=True)
+class RoutePolicies:
+    """The policies of the requests Flask dispatches to one URL rule.
+
+    ``dynamic`` is set for a rule with variables that several ``resources`` rules could cover
+    (``/api/<name>`` under ``/api/*`` and ``/api/special``): its CORS policy is then looked up
+    per request, in CORS scope ``dynamic``, by the path built from the request's values.
+    """
+
+    cors: CORSPolicy | None
+    headers: HeaderPolicy | None
+    dynamic: int | None = None
+
+
+#: What a request gets: its CORS policy and its header policy (either may be None).
+Policies = tuple[CORSPolicy | None, HeaderPolicy | None]
+
+
+@dataclass(frozen=True, slots=True)
 class Resolved:
     """Everything a request's policy look-up needs, compiled once from the declared options.
 
-    A request's scope is ``endpoint_scopes[endpoint]`` (``prefix_scopes`` by path when Flask
-    routed it nowhere, ``app_scope`` when neither has an entry); its CORS policy is
-    ``policies[(resource, scope.cors)]``, where ``resource`` numbers the ``resources`` rule
-    covering its path (0: none), and its header policy is ``scope.headers``.
+    A request Flask dispatches to a URL rule gets that rule's policies (``rules``, by the rule's
+    identity), however its path was spelled: merged slashes, a trailing-slash redirect,
+    percent-encoding, a converter, another host. A request Flask routes nowhere (404) gets the
+    policies of its path: the blueprint prefix covering it (``prefix_scopes``), else the app's,
+    with the ``resources`` rule covering the path.
     """
 
     policies: Mapping[Combination, CORSPolicy]
+    #: The policies of every URL rule, by ``id(rule)``: rules live as long as the app.
+    rules: Mapping[int, RoutePolicies]
     #: The scope of every endpoint under a blueprint policy or with a view decorator.
     endpoint_scopes: Mapping[str, Scope]
-    #: Blueprint URL prefixes, for requests Flask routed to no endpoint (404, 405...).
+    #: Blueprint URL prefixes, for requests Flask routed to no endpoint (404).
     prefix_scopes: PathRules[Scope]
     resources: PathRules[int]
     #: The scope of every other request: no blueprint or view policy, the app's headers.
@@ -161,59 +186,56 @@ class Resolved:
     #: implies one): the edge takes its header path only then.
     headers_declared: bool = False
     https_redirect: bool = False
-    #: Whether a request's policies depend on its path alone (no blueprint or view policy).
-    by_path: bool = field(init=False)
-    #: For ``by_path``: each ``resources`` rule's policy, and the policy of every other path.
-    path_policies: PathRules[CORSPolicy] = field(init=False)
-    default_policy: CORSPolicy | None = field(init=False)
+    #: Every method some rule accepts: where a preflight's path is, whatever method it asks.
+    methods: frozenset[str] = frozenset()
+    #: The policies of every request, when they do not depend on the route: then nothing is
+    #: routed per request. None when they do.
+    uniform: Policies | None = None
 
-    def __post_init__(self) -> None:
-        # Precomputed: the by-path look-up is one PathRules probe per request, not two.
-        resources = self.resources
+    def for_rule(self, rule: Rule, values: Mapping[str, Any] | None) -> Policies:
+        """The policies of a request dispatched to *rule* with the variables *values*."""
+        entry = self.rules.get(id(rule))
+        if entry is None:  # a rule added after the app started: Flask refuses that
+            return self.for_unrouted(rule.rule)
+        if entry.dynamic is None:
+            return entry.cors, entry.headers
+        path = _built_path(rule, values)
+        resource = self.resources.lookup(path) or 0
+        return self.policies.get((resource, entry.dynamic)), entry.headers
 
-        def policy(index: int) -> CORSPolicy:
-            return self.policies[(index, 0)]
-
-        by_path = not (self.endpoint_scopes or self.prefix_scopes)
-        table: PathRules[CORSPolicy] = PathRules()
-        if by_path and self.policies:
-            table = PathRules(
-                {path: policy(index) for path, index in resources.exact.items()},
-                {path: policy(index) for path, index in resources.subtrees.items()},
-                tuple((regex, policy(index)) for regex, index in resources.regexes),
-            )
-        object.__setattr__(self, "by_path", by_path)
-        object.__setattr__(self, "path_policies", table)
-        object.__setattr__(self, "default_policy", self.policies.get((0, 0)))
-
-    def for_path(self, path: str) -> CORSPolicy | None:
-        """The CORS policy of a request to *path*, when ``by_path``."""
-        if not self.path_policies:
-            return self.default_policy
-        found = self.path_policies.lookup(path)
-        return found if found is not None else self.default_policy
-
-    def for_endpoint(self, endpoint: str | None, path: str) -> CORSPolicy | None:
-        """The CORS policy of a request to *path* that Flask routes to *endpoint* (None: no
-        route)."""
-        if endpoint is None:
-            scope = self.prefix_scopes.lookup(path) or self.app_scope
-        else:
-            scope = self.endpoint_scopes.get(endpoint, self.app_scope)
-        return self.policies.get((self.resources.lookup(path) or 0, scope.cors))
-
-    def lookup(
-        self, endpoint: str | None, path: str
-    ) -> tuple[CORSPolicy | None, HeaderPolicy | None]:
-        """Both policies of a request to *path* routed to *endpoint*, from one scope look-up."""
-        # for_endpoint's look-up, repeated rather than shared: it is the per-request path.
-        if endpoint is None:
-            scope = self.prefix_scopes.lookup(path) or self.app_scope
-        else:
-            scope = self.endpoint_scopes.get(endpoint, self.app_scope)
+    def for_unrouted(self, path: str) -> Policies:
+        """The policies of a request to *path* that Flask routes to no rule."""
+        path = _SLASHES.sub("/", path)
+        scope = self.prefix_scopes.lookup(path) or self.app_scope
         if not self.policies:
             return None, scope.headers
         return self.policies.get((self.resources.lookup(path) or 0, scope.cors)), scope.headers
+
+    def for_endpoint(self, endpoint: str | None, path: str) -> CORSPolicy | None:
+        """The CORS policy shown for *endpoint* at *path* (``flask crossgate`` commands)."""
+        return self.lookup(endpoint, path)[0]
+
+    def lookup(self, endpoint: str | None, path: str) -> Policies:
+        """Both policies shown for *endpoint* at *path* (``flask crossgate`` commands)."""
+        if endpoint is None:
+            return self.for_unrouted(path)
+        scope = self.endpoint_scopes.get(endpoint, self.app_scope)
+        if not self.policies:
+            return None, scope.headers
+        return self.policies.get((self.resources.lookup(path) or 0, scope.cors)), scope.headers
+
+
+_SLASHES = re.compile("/{2,}")
+
+
+def _built_path(rule: Rule, values: Mapping[str, Any] | None) -> str:
+    """The canonical path of a request dispatched to *rule*: the one Werkzeug builds from the
+    request's variables, whatever spelling reached the rule."""
+    try:
+        built = rule.build(dict(values or {}), append_unknown=False)
+    except Exception:  # a converter refusing its own value back: fall back to the pattern
+        built = None
+    return built[1] if built is not None else rule.rule
 
 
 @dataclass(slots=True)
@@ -246,10 +268,13 @@ class AppState:
         compiler, resource_rules = self._cors_compiler(app) if uses_cors else (None, PathRules())
         headers = _HeaderScopes(self.app_headers)
         endpoint_scopes: dict[str, Scope] = {}
+        plans: list[tuple[Rule, Scope, set[int]]] = []
         for rule in app.url_map.iter_rules():
             blueprint = rule.endpoint.rpartition(".")[0]
             view = views.get(rule.endpoint)
             cors_scope = 0
+            static, _, dynamic = rule.rule.partition("<")
+            possible = _possible_resources(resource_rules, static, not dynamic)
             if compiler is not None:
                 layers = self._blueprint_layers(blueprint)
                 decorated: Options | None = getattr(view, VIEW_OPTIONS_ATTRIBUTE, None)
@@ -257,15 +282,16 @@ class AppState:
                     layers.append((f"decorator on {rule.endpoint!r}", decorated))
                 if layers:
                     cors_scope = compiler.scope(layers)
-                    static, _, dynamic = rule.rule.partition("<")
-                    for resource in _possible_resources(resource_rules, static, not dynamic):
+                    for resource in possible:
                         compiler.compile(resource, cors_scope)
             header_layers = self._header_layers(blueprint)
             view_headers: HeaderPolicy | None = getattr(view, VIEW_HEADERS_ATTRIBUTE, None)
             if view_headers is not None:
                 header_layers.append(view_headers)
+            scope = headers.scope(cors_scope, header_layers)
             if cors_scope or header_layers:
-                endpoint_scopes[rule.endpoint] = headers.scope(cors_scope, header_layers)
+                endpoint_scopes[rule.endpoint] = scope
+            plans.append((rule, scope, possible))
         registered = {name: prefix for name, (_, prefix) in self.blueprints.items()}
         for name, (_, prefix) in self.header_blueprints.items():
             registered.setdefault(name, prefix)
@@ -285,14 +311,32 @@ class AppState:
             prefixes[prefix] = headers.scope(cors_scope, self._header_layers(name))
         if compiler is not None and compiler.problems:
             raise ConfigError(compiler.problems, context="crossgate CORS")
+        policies = compiler.policies if compiler is not None else {}
+        rules = {
+            id(rule): _rule_policies(policies, scope, possible) for rule, scope, possible in plans
+        }
+        default = RoutePolicies(policies.get((0, 0)), headers.app_scope.headers)
+        uniform = (
+            not prefixes
+            and not resource_rules
+            and all(
+                entry.dynamic is None
+                and entry.cors is default.cors
+                and entry.headers is default.headers
+                for entry in rules.values()
+            )
+        )
         return Resolved(
-            policies=compiler.policies if compiler is not None else {},
+            policies=policies,
+            rules=rules,
             endpoint_scopes=endpoint_scopes,
             prefix_scopes=PathRules(subtrees=prefixes),
             resources=resource_rules,
             app_scope=headers.app_scope,
             headers_declared=headers.declared,
             https_redirect=self.https_redirect,
+            methods=frozenset(method for rule, _, _ in plans for method in rule.methods or ()),
+            uniform=(default.cors, default.headers) if uniform else None,
         )
 
     def _cors_compiler(self, app: Flask) -> tuple[_Compiler, PathRules[int]]:
@@ -445,6 +489,16 @@ def _resource_rules(
     rules, rule_problems = compile_path_rules(numbered)
     problems.extend(rule_problems)
     return rules, layers
+
+
+def _rule_policies(
+    policies: Mapping[Combination, CORSPolicy], scope: Scope, possible: set[int]
+) -> RoutePolicies:
+    """A rule's policies: fixed when one ``resources`` rule (or none) can cover its paths."""
+    if len(possible) == 1:
+        [resource] = possible
+        return RoutePolicies(policies.get((resource, scope.cors)), scope.headers)
+    return RoutePolicies(None, scope.headers, dynamic=scope.cors)
 
 
 def _possible_resources(rules: PathRules[int], path: str, exact: bool) -> set[int]:
