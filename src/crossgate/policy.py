@@ -35,6 +35,7 @@ __all__ = [
     "check_unknown",
     "closest_name",
     "merge_levels",
+    "misspelt",
 ]
 
 #: The longest preflight cache lifetime Chromium honours (Firefox allows 86400).
@@ -313,7 +314,12 @@ def _max_age(value: object, problems: list[Problem]) -> int:
 def check_unknown(
     options: Mapping[str, object], valid: Iterable[str] = OPTION_NAMES
 ) -> list[Problem]:
-    """A problem for every option name that is not valid, with the closest valid name."""
+    """A problem for every option name that is not valid, with the closest valid name.
+
+    The value of a misspelt option is judged as the option it most likely meant, so fixing the
+    name does not reveal a second round of problems (``origin='localhost'`` is reported as a
+    misspelling and as not being an origin).
+    """
     valid = tuple(valid)
     problems = []
     for name in options:
@@ -321,16 +327,31 @@ def check_unknown(
             guess = closest_name(name, valid)
             fix = f"did you mean {guess!r}?" if guess else f"use one of {', '.join(valid)}"
             problems.append(Problem(name, options[name], "is not a crossgate option", fix))
+            if guess in OPTION_NAMES and guess not in options and guess != "resources":
+                problems.extend(
+                    Problem(f"{name} (read as {guess})", found.value, found.message, found.fix)
+                    for found in check_options({guess: options[name]})
+                    if found.option == guess
+                )
     return problems
 
 
-def check_options(options: Mapping[str, object]) -> list[Problem]:
+def misspelt(options: Mapping[str, object], name: str) -> bool:
+    """Whether an unknown option in *options* is most likely *name* misspelt."""
+    return any(
+        key not in OPTION_NAMES and closest_name(key, OPTION_NAMES) == name for key in options
+    )
+
+
+def check_options(options: Mapping[str, object], *, require_origins: bool = False) -> list[Problem]:
     """Every problem in *options* (one level's) that does not need the merged configuration.
 
     Used where options are declared (a decorator, a blueprint) so mistakes surface at import
     time even though the final policy is compiled once the app's own options are known.
+    *require_origins*: a missing ``origins`` is a problem too (unless a misspelt name meant it).
     """
     problems = check_unknown(options)
+    require_origins = require_origins and not misspelt(options, "origins")
     if "origins" not in options:
         for name in ORIGIN_BOUND_OPTIONS:
             if options.get(name):
@@ -343,7 +364,7 @@ def check_options(options: Mapping[str, object]) -> list[Problem]:
                         f"pass {name}=True in the same call as the origins it is about",
                     )
                 )
-    _compile(options, problems, require_origins=False)
+    _compile(options, problems, require_origins=require_origins)
     return problems
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 
 import pytest
 from flask import Blueprint, Flask, Response, jsonify, request
@@ -350,7 +350,7 @@ def _main_app(page_origins: dict[str, str]) -> Flask:
     return app
 
 
-def _data_app(name: str, **options: object) -> Flask:
+def _data_app(name: str, **options: Any) -> Flask:
     app = Flask(name)
 
     @app.route("/data", methods=["GET", "POST", "PUT", "DELETE"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from flask import Blueprint, Flask
 
@@ -26,7 +28,7 @@ def _max_age(app: Flask, path: str, origin: str = ORIGIN) -> str | None:
     return response.headers.get("Access-Control-Max-Age")
 
 
-def _blueprint(name: str, **options: object) -> Blueprint:
+def _blueprint(name: str, **options: Any) -> Blueprint:
     blueprint = Blueprint(name, __name__)
     if options:
         CORS(blueprint, **options)

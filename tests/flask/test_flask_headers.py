@@ -77,7 +77,7 @@ def test_headers_and_cors_in_either_order_share_one_edge(app: Flask) -> None:
 
 def test_invalid_app_options_fail_at_start_up_with_every_problem() -> None:
     with pytest.raises(ConfigError) as raised:
-        Headers(presets="web", preset="wbe", headers={"X-Frame-Options": "DENY\r\n"})
+        Headers(presets="web", preset="wbe", headers={"X-Frame-Options": "DENY\r\n"})  # type: ignore[call-arg]
     error = raised.value
     assert error.context == "Headers()"
     assert [problem.option for problem in error.problems] == [
@@ -91,7 +91,7 @@ def test_invalid_app_options_fail_at_start_up_with_every_problem() -> None:
 
 def test_an_unknown_option_without_a_close_name_lists_the_options() -> None:
     with pytest.raises(ConfigError) as raised:
-        Headers(colour="blue")
+        Headers(colour="blue")  # type: ignore[call-arg]
     assert raised.value.problems[0].fix.startswith("use one of preset, headers, override")
 
 
@@ -103,7 +103,7 @@ def test_invalid_options_in_init_app_name_the_app(app: Flask) -> None:
 @pytest.mark.parametrize("value", ["yes", 1, None])
 def test_https_redirect_must_be_a_bool(value: object) -> None:
     with pytest.raises(ConfigError) as raised:
-        Headers(https_redirect=value)
+        Headers(https_redirect=value)  # type: ignore[arg-type]
     assert raised.value.problems[0].option == "https_redirect"
     assert "is not True or False" in raised.value.problems[0].message
 

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import functools
 import inspect
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from types import MappingProxyType
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
 from flask import Blueprint, Flask, current_app, request
 from flask.sansio.blueprints import BlueprintSetupState
@@ -34,6 +34,10 @@ from crossgate.flask.edge import (
 )
 from crossgate.flask.state import VIEW_OPTIONS_ATTRIBUTE, AppState, read_config, validate_declared
 from crossgate.headers import HeaderPolicy
+from crossgate.options import AppCORSOptions, CORSOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["CORS", "cross_origin", "state_for", "wrap_view"]
 
@@ -61,14 +65,16 @@ class CORS:
     Invalid options raise ``ConfigError`` here, at start-up, listing every problem with its fix.
     """
 
-    def __init__(self, app: Flask | Blueprint | None = None, **options: object) -> None:
-        self._options = MappingProxyType(dict(options))
+    def __init__(
+        self, app: Flask | Blueprint | None = None, **options: Unpack[AppCORSOptions]
+    ) -> None:
+        self._options: Mapping[str, object] = MappingProxyType(dict(options))
         if app is None:
             validate_declared(options, context="CORS()", allow_resources=True)
         else:
             self.init_app(app)
 
-    def init_app(self, app: Flask | Blueprint, **options: object) -> None:
+    def init_app(self, app: Flask | Blueprint, **options: Unpack[AppCORSOptions]) -> None:
         """Apply the policy to *app* (a Flask app or a blueprint).
 
         *options* override the constructor's; for an app, both override its ``CORS_*`` config,
@@ -109,7 +115,7 @@ def _declare_blueprint(blueprint: Blueprint, options: dict[str, object]) -> None
     blueprint.record(on_register)
 
 
-def cross_origin(**options: object) -> Callable[[F], F]:
+def cross_origin(**options: Unpack[CORSOptions]) -> Callable[[F], F]:
     """Give one view its own policy; it wins over the app's and the blueprint's.
 
     >>> @app.put("/items/<int:id>")

@@ -16,9 +16,9 @@ first request, and the WSGI edge applies it to whatever response leaves the app.
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import Blueprint, Flask, request
 from flask.sansio.blueprints import BlueprintSetupState
@@ -27,7 +27,11 @@ from crossgate.errors import ConfigError, Problem
 from crossgate.flask.edge import NONCE_ENVIRON_KEY, proxy_fix_after
 from crossgate.flask.extension import state_for, wrap_view
 from crossgate.flask.state import VIEW_HEADERS_ATTRIBUTE, VIEW_OPTIONS_ATTRIBUTE
-from crossgate.headers import HSTS, HeaderPolicy, compile_headers, make_nonce
+from crossgate.headers import HeaderPolicy, compile_headers, make_nonce
+from crossgate.options import AppHeadersOptions, HeadersOptions
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
 
 __all__ = ["Headers", "csp_nonce", "headers"]
 
@@ -76,14 +80,16 @@ class Headers:
     options raise ``ConfigError`` here, listing every problem with its fix.
     """
 
-    def __init__(self, app: Flask | Blueprint | None = None, **options: object) -> None:
-        self._options = MappingProxyType(dict(options))
+    def __init__(
+        self, app: Flask | Blueprint | None = None, **options: Unpack[AppHeadersOptions]
+    ) -> None:
+        self._options: Mapping[str, object] = MappingProxyType(dict(options))
         if app is None:
             _compile(options, "app", "Headers()", app_level=True)
         else:
             self.init_app(app)
 
-    def init_app(self, app: Flask | Blueprint, **options: object) -> None:
+    def init_app(self, app: Flask | Blueprint, **options: Unpack[AppHeadersOptions]) -> None:
         """Apply the policy to *app* (a Flask app or a blueprint); *options* override the
         constructor's. Raises ``ConfigError`` with every problem found."""
         merged = {**self._options, **options}
@@ -134,15 +140,7 @@ def _declare_blueprint(blueprint: Blueprint, options: Mapping[str, object]) -> N
 
 
 def headers(
-    headers: Mapping[str, str | None] | None = None,
-    *,
-    preset: str | None = None,
-    override: Iterable[str] = (),
-    hsts: HSTS | bool | None = None,
-    csp: Mapping[str, str | Iterable[str]] | str | None = None,
-    csp_report_only: bool = False,
-    csp_report_to: str | None = None,
-    csp_nonce_directives: Iterable[str] = (),
+    headers: Mapping[str, str | None] | None = None, **options: Unpack[HeadersOptions]
 ) -> Callable[[F], F]:
     """Give one view its own headers; they win over the app's and the blueprint's.
 
@@ -157,17 +155,7 @@ def headers(
     not name are inherited. Place it below ``@app.route``, like any view decorator. Invalid
     options raise ``ConfigError`` at import time.
     """
-    options = {
-        "headers": headers,
-        "preset": preset,
-        "override": override,
-        "hsts": hsts,
-        "csp": csp,
-        "csp_report_only": csp_report_only,
-        "csp_report_to": csp_report_to,
-        "csp_nonce_directives": csp_nonce_directives,
-    }
-    policy = _compile(options, "view", "@headers()", app_level=False)
+    policy = _compile({"headers": headers, **options}, "view", "@headers()", app_level=False)
 
     def decorator(view: F) -> F:
         # Stacked @headers: the outer one is applied last, so it wins.

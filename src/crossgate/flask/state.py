@@ -354,9 +354,10 @@ class AppState:
         if isinstance(origins, (list, tuple, set, frozenset)) and not origins:
             del base["origins"]  # origins=[]: no app-wide policy, only the levels above it
             app_wide = False
-        problems.extend(_located(check_options(base), "app"))
         # With resources, the app level covers only their paths; without, every path.
         by_resources = declared and resources is not None
+        required = app_wide and not by_resources
+        problems.extend(_located(check_options(base, require_origins=required), "app"))
         resource_rules: PathRules[int] = PathRules()
         resource_layers: list[tuple[str, Options]] = []
         if by_resources:
