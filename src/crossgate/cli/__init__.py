@@ -13,8 +13,9 @@ import sys
 
 __all__ = ["main"]
 
-#: The modules the command needs beyond the standard library (the ``cli`` extra).
-CLI_REQUIREMENTS = ("click", "httpx")
+#: The modules the command needs beyond the standard library (the ``cli`` extra). httpx loads
+#: its transport, httpcore, only when a client is made: it is imported here to fail early.
+CLI_REQUIREMENTS = ("click", "httpx", "httpcore")
 _INSTALL = "pip install 'crossgate[cli]'"
 
 

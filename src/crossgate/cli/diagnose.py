@@ -171,9 +171,14 @@ def _described(
         plural = "s" if len(headers) > 1 else ""
         messages.append(f"the server refuses request header{plural} {listed}")
         fixes.append(f"add {listed} to allow_headers")
+    elif len(names) > MAX_HEADER_PROBES and method is None:
+        unprobed = ", ".join(describe(name) for name in names[MAX_HEADER_PROBES:])
+        messages.append(
+            f"the first {MAX_HEADER_PROBES} request headers are accepted; the others were not "
+            f"probed: {unprobed}"
+        )
+        fixes.append(f"check that allow_headers lists {unprobed}")
     elif names and method is None:
-        if len(names) > MAX_HEADER_PROBES:
-            return None  # the refused header may be among those not probed
         messages.append(
             "each request header is accepted alone, but not all of them together (too many or "
             "too long for the server?)"
