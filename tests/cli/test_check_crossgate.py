@@ -35,7 +35,8 @@ def run_against(served: Served, *args: str) -> tuple[int, str, list[str]]:
     return code, output, served.methods[before:]
 
 
-def _app(name: str, *, debug: bool = False, **options: object) -> Flask:
+def _app(name: str, *, debug: bool = False) -> Flask:
+    """An API at /api/items (GET, POST, PATCH); the caller sets up CORS."""
     app = Flask(name)
     app.debug = debug
 
@@ -43,22 +44,24 @@ def _app(name: str, *, debug: bool = False, **options: object) -> Flask:
     def items() -> dict[str, bool]:
         return {"ok": True}
 
-    CORS(app, origins=[PAGE], **options)
     return app
 
 
 @pytest.fixture(scope="module")
 def credentials_api(serve: Callable[[Flask], Served]) -> Served:
     """The issue's app: ``CORS(app, origins=[PAGE], supports_credentials=True)``."""
-    return serve(_app("credentials_api", supports_credentials=True))
+    app = _app("credentials_api")
+    CORS(app, origins=[PAGE], supports_credentials=True)
+    return serve(app)
 
 
 @pytest.fixture(scope="module", params=[False, True], ids=["production", "debug"])
 def strict_api(request: pytest.FixtureRequest, serve: Callable[[Flask], Served]) -> Served:
     """Lists its headers and methods; PATCH and X-Requested-With are not among them."""
-    app = _app(
-        f"strict_api_{request.param}",
-        debug=request.param,
+    app = _app(f"strict_api_{request.param}", debug=request.param)
+    CORS(
+        app,
+        origins=[PAGE],
         allow_headers=["Content-Type", "Authorization"],
         methods=["GET", "POST"],
     )
@@ -154,7 +157,8 @@ def test_refused_origin_is_still_blamed_on_the_origin(strict_api):
 
 
 def test_debug_server_states_the_reason_and_spares_the_probes(serve):
-    app = _app("debug_api", debug=True, allow_headers=["Content-Type"])
+    app = _app("debug_api", debug=True)
+    CORS(app, origins=[PAGE], allow_headers=["Content-Type"])
     served = serve(app)
     code, output = run(f"{served.url}/api/items", "-X", "POST", *JSON, *XRW, "--origin", PAGE)
     assert code == 1
@@ -164,7 +168,9 @@ def test_debug_server_states_the_reason_and_spares_the_probes(serve):
 
 
 def test_production_server_is_diagnosed_with_listed_probe_preflights(serve):
-    served = serve(_app("production_api", allow_headers=["Content-Type"]))
+    app = _app("production_api")
+    CORS(app, origins=[PAGE], allow_headers=["Content-Type"])
+    served = serve(app)
     code, output = run(
         f"{served.url}/api/items", "-X", "POST", *JSON, *XRW, "--origin", PAGE, "--json"
     )
@@ -210,6 +216,7 @@ def test_null_origin_is_accepted_and_refused_by_the_server(credentials_api):
 
 def test_flask_check_validates_origin_too():
     app = _app("flask_check_api")
+    CORS(app, origins=[PAGE])
     result = app.test_cli_runner().invoke(
         crossgate_group, ["check", "/api/items", "--origin", "localhost:3000"]
     )
@@ -220,7 +227,8 @@ def test_flask_check_validates_origin_too():
 def test_flask_check_reads_the_debug_reason_from_the_app(monkeypatch):
     # `flask --debug crossgate check`: Flask's CLI sets app.debug from FLASK_DEBUG.
     monkeypatch.setenv("FLASK_DEBUG", "1")
-    app = _app("flask_debug_api", methods=["GET"])
+    app = _app("flask_debug_api")
+    CORS(app, origins=[PAGE], methods=["GET"])
     result = app.test_cli_runner().invoke(
         crossgate_group, ["check", "/api/items", "-X", "PATCH", "--origin", PAGE]
     )
