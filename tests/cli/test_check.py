@@ -6,6 +6,7 @@ import pytest
 
 from crossgate.browser import BrowserRequest, HttpResponse
 from crossgate.cli.check import Reply, run_check
+from crossgate.cli.render import render_text
 
 API = "https://api.example.com"
 PAGE = "https://app.example.com"
@@ -156,3 +157,14 @@ def test_same_origin_request_sends_no_origin_header(origin):
     result = run_check(BrowserRequest(f"{API}/a", origin.lower()), server)
     assert result.verdict.allowed
     assert all(name != "Origin" for name, _ in server.sent[0][2])
+
+
+def test_same_origin_unsafe_request_is_not_sent_and_needs_no_cors():
+    server = FakeServer({})
+    result = run_check(BrowserRequest(f"{API}/a", API, "DELETE"), server)
+    assert server.sent == []
+    assert result.verdict.allowed
+    assert result.verdict.step == "same-origin"
+    assert result.prediction is not None
+    assert result.prediction.basis == "same-origin"
+    assert "observed: nothing (same origin)" in render_text(result)

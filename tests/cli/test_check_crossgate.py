@@ -193,6 +193,7 @@ def test_production_server_is_diagnosed_with_listed_probe_preflights(serve):
         ("http://localhost:3000/", "write 'http://localhost:3000'"),
         ("http://localhost:3000/app", "has a path"),
         ("*", "is not an origin"),
+        ("http://a\x1b[31m.com", "invalid host 'a\\x1b[31m.com'"),
     ],
 )
 def test_origin_that_is_no_origin_exits_two_with_the_librarys_fix(value, expected):
@@ -200,6 +201,7 @@ def test_origin_that_is_no_origin_exits_two_with_the_librarys_fix(value, expecte
     assert result.exit_code == 2
     assert expected in result.output
     assert "--origin" in result.output
+    assert "\x1b" not in result.output
 
 
 def test_origin_is_normalised_as_the_browser_sends_it(credentials_api):

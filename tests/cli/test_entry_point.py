@@ -56,3 +56,13 @@ def test_entry_point_runs_the_command_when_the_extra_is_there(monkeypatch, capsy
         main()
     assert exit_info.value.code == 0
     assert crossgate.__version__ in capsys.readouterr().out
+
+
+def test_missing_extra_in_process(monkeypatch, capsys):
+    # The same path, measured by coverage: httpcore "not installed" in this interpreter.
+    monkeypatch.setitem(sys.modules, "httpcore", None)
+    monkeypatch.setattr(sys, "argv", ["crossgate", "--version"])
+    with pytest.raises(SystemExit) as exit_info:
+        main()
+    assert exit_info.value.code == 2
+    assert "pip install 'crossgate[cli]'" in capsys.readouterr().err

@@ -230,7 +230,7 @@ def _predict(
         request.url,
     )
     verdict = evaluate(request, preflight=preflight, response=predicted)
-    note = f"{why}; pass --send to send it and observe its response"
+    note = f"pass --send to send the {method} request too and observe its response"
     if basis == "probe" and not verdict.allowed:
         note += (
             " (the prediction rests on a probe preflight; a server that answers only actual "
