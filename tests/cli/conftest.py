@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 from werkzeug.serving import make_server
 
+from tests.cli.live_server import Served
+
 WSGIApp = Callable[[dict[str, Any], Any], Any]
 
 
@@ -41,3 +43,18 @@ def live_url() -> Iterator[str]:
     finally:
         server.shutdown()
         thread.join()
+
+
+@pytest.fixture(scope="module")
+def serve() -> Iterator[Callable[[WSGIApp], Served]]:
+    """Starts apps on free ports of 127.0.0.1 for one module; stops them after it."""
+    running: list[Served] = []
+
+    def start(app: WSGIApp) -> Served:
+        served = Served(app)
+        running.append(served)
+        return served
+
+    yield start
+    for served in running:
+        served.close()

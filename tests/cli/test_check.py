@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from crossgate.browser import BrowserRequest, HttpResponse
-from crossgate.cli.check import run_check
+from crossgate.cli.check import Reply, run_check
+from crossgate.cli.render import render_text
 
 API = "https://api.example.com"
 PAGE = "https://app.example.com"
@@ -22,9 +23,9 @@ class FakeServer:
 
     def __call__(
         self, method: str, url: str, headers: list[tuple[str, str]], body: bytes | None
-    ) -> HttpResponse:
+    ) -> Reply:
         self.sent.append((method, url, headers, body))
-        return self.table[(method, url)]
+        return Reply(self.table[(method, url)])
 
 
 def test_simple_get_sends_no_preflight_and_is_allowed():
@@ -41,9 +42,10 @@ def test_preflight_is_sent_with_the_unsafe_header_names_and_failure_stops_there(
     result = run_check(request, server)
     assert not result.verdict.allowed
     assert result.verdict.step == "allow-origin-missing"
-    assert len(server.sent) == 1
-    method, _, headers, _ = server.sent[0]
-    assert method == "OPTIONS"
+    # The GET itself is never sent: only the preflight, then probe preflights.
+    assert {sent[0] for sent in server.sent} == {"OPTIONS"}
+    assert [exchange.kind for exchange in result.exchanges] == ["preflight", "probe", "probe"]
+    _, _, headers, _ = server.sent[0]
     assert ("Access-Control-Request-Method", "GET") in headers
     assert ("Access-Control-Request-Headers", "x-token") in headers
 
@@ -155,3 +157,14 @@ def test_same_origin_request_sends_no_origin_header(origin):
     result = run_check(BrowserRequest(f"{API}/a", origin.lower()), server)
     assert result.verdict.allowed
     assert all(name != "Origin" for name, _ in server.sent[0][2])
+
+
+def test_same_origin_unsafe_request_is_not_sent_and_needs_no_cors():
+    server = FakeServer({})
+    result = run_check(BrowserRequest(f"{API}/a", API, "DELETE"), server)
+    assert server.sent == []
+    assert result.verdict.allowed
+    assert result.verdict.step == "same-origin"
+    assert result.prediction is not None
+    assert result.prediction.basis == "same-origin"
+    assert "observed: nothing (same origin)" in render_text(result)

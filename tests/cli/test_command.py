@@ -13,7 +13,7 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from crossgate.cli import _network_error, main, progress
+from crossgate.cli.command import _network_error, main, progress
 
 PAGE = "https://app.example.com"
 

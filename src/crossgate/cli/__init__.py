@@ -1,210 +1,38 @@
-"""The ``crossgate`` command: check an endpoint the way a browser would.
+"""The ``crossgate`` command-line tool: check an endpoint the way a browser would.
 
-    crossgate check https://api.example.com/items --origin https://app.example.com -X PUT \\
-        -H 'Content-Type: application/json' --credentials
-
-Exit status: 0 the browser would allow it, 1 it would block it, 2 usage or network error.
+The console script enters through :func:`main`, which imports nothing beyond the standard
+library until it knows the ``cli`` extra (click and httpx) is installed: without it the user gets
+the install command and exit status 2, not a traceback with the status that means "blocked".
+The command itself lives in :mod:`crossgate.cli.command`.
 """
 
 from __future__ import annotations
 
-import json
+import importlib
 import sys
-import threading
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from typing import Any, NoReturn
 
-import click
+__all__ = ["main"]
 
-from crossgate import __version__
-from crossgate.browser import BrowserRequest, HttpResponse
-from crossgate.cli.check import CheckResult, run_check
-from crossgate.cli.render import render_json, render_text
-
-__all__ = ["main", "parse_header_options"]
-
-EXIT_ALLOWED, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
-_DNS_HINTS = ("name or service", "nodename", "getaddrinfo", "name resolution", "no address")
+#: The modules the command needs beyond the standard library (the ``cli`` extra). httpx loads
+#: its transport, httpcore, only when a client is made: it is imported here to fail early.
+CLI_REQUIREMENTS = ("click", "httpx", "httpcore")
+_INSTALL = "pip install 'crossgate[cli]'"
 
 
-def parse_header_options(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
-    """``-H 'Name: value'`` options as header pairs; a usage error for anything else."""
-    pairs = []
-    for value in values:
-        name, colon, rest = value.partition(":")
-        if not colon or not name.strip() or any(char in value for char in "\r\n"):
-            raise click.BadParameter(f"{value!r} is not 'Name: value'", param_hint="-H")
-        pairs.append((name.strip(), rest.strip()))
-    return tuple(pairs)
-
-
-@contextmanager
-def progress(label: str) -> Iterator[None]:
-    """A spinner on stderr for anything slower than a moment (only on a terminal)."""
-    done = threading.Event()
-
-    def spin() -> None:
-        if done.wait(0.3):
-            return
-        frames = "|/-\\"
-        index = 0
-        while not done.wait(0.1):
-            sys.stderr.write(f"\r{frames[index % 4]} {label}")
-            sys.stderr.flush()
-            index += 1
-        sys.stderr.write("\r" + " " * (len(label) + 2) + "\r")
-        sys.stderr.flush()
-
-    thread = threading.Thread(target=spin, daemon=True) if sys.stderr.isatty() else None
-    if thread is not None:
-        thread.start()
-    try:
-        yield
-    finally:
-        done.set()
-        if thread is not None:
-            thread.join()
-
-
-def _network_error(url: str, error: Exception) -> NoReturn:
-    import httpx
-
-    text = str(error)
-    host = url.split("//", 1)[-1].split("/", 1)[0]
-    if isinstance(error, httpx.TimeoutException):
-        message = f"timed out talking to {host}: the server did not answer in time (try --timeout)"
-    elif "CERTIFICATE" in text.upper() or "SSL" in text.upper() or "TLS" in text.upper():
-        message = f"TLS error with {host}: {text} (is the certificate valid for this host name?)"
-    elif "refused" in text.lower():
-        message = f"connection refused by {host}: is the server running and listening on that port?"
-    elif any(
-        hint in text.lower()
-        for hint in ("name or service", "nodename", "getaddrinfo", "name resolution", "no address")
-    ):
-        message = f"could not resolve {host}: check the host name (DNS failure: {text})"
-    else:
-        message = f"could not reach {host}: {text or type(error).__name__}"
-    raise click.ClickException(message)
-
-
-def check_live(
-    request: BrowserRequest, *, send_unsafe: bool, body: bytes | None, timeout: float
-) -> CheckResult:
-    """Run the check against a live server with httpx."""
-    import httpx
-
-    with httpx.Client(
-        follow_redirects=False, timeout=timeout, headers={"User-Agent": f"crossgate/{__version__}"}
-    ) as client:
-
-        def send(
-            method: str, url: str, headers: list[tuple[str, str]], data: bytes | None
-        ) -> HttpResponse:
-            try:
-                with progress(f"{method} {url}"):
-                    response = client.request(method, url, headers=headers, content=data)
-            except httpx.HTTPError as error:
-                _network_error(url, error)
-            return HttpResponse(response.status_code, tuple(response.headers.multi_items()), url)
-
-        return run_check(request, send, send_unsafe=send_unsafe, body=body)
-
-
-class _Group(click.Group):
-    def main(  # type: ignore[override]
-        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
-    ) -> NoReturn:
-        # click exits 1 on ClickException and 2 on usage errors; crossgate keeps 1 for "blocked".
-        try:
-            super().main(args, prog_name, standalone_mode=False, **extra)
-        except click.exceptions.Abort:
-            click.echo("aborted", err=True)
-            sys.exit(EXIT_ERROR)
-        except click.ClickException as error:
-            error.show()
-            sys.exit(EXIT_ERROR)
-        sys.exit(EXIT_ALLOWED)
-
-
-@click.group(cls=_Group)
-@click.version_option(__version__, prog_name="crossgate")
 def main() -> None:
-    """Check, audit and explain CORS the way a browser enforces it."""
+    """Run the ``crossgate`` command; exit 2 with the install command if its extra is missing."""
+    for name in CLI_REQUIREMENTS:
+        try:
+            importlib.import_module(name)
+        except ImportError as error:
+            # A missing dependency of click or httpx (h11, idna...) lands here too.
+            missing = getattr(error, "name", None) or name
+            sys.stderr.write(
+                f"crossgate: the command needs {name}, which could not be imported "
+                f"(module {missing!r} is missing).\n"
+                f"Install the command-line extra: {_INSTALL}\n"
+            )
+            sys.exit(2)
+    from crossgate.cli.command import main as command
 
-
-def request_options(function: click.decorators.FC) -> click.decorators.FC:
-    """The options shared by ``crossgate check`` and ``flask crossgate check``."""
-    for option in reversed(
-        [
-            click.option(
-                "--origin", required=True, help="The page's origin, e.g. https://app.example.com."
-            ),
-            click.option(
-                "-X",
-                "--request",
-                "method",
-                default="GET",
-                show_default=True,
-                help="The fetch() method.",
-            ),
-            click.option(
-                "-H",
-                "--header",
-                "headers",
-                multiple=True,
-                help="A request header 'Name: value' (repeatable).",
-            ),
-            click.option(
-                "--credentials",
-                is_flag=True,
-                help="credentials: 'include' (cookies sent cross-origin).",
-            ),
-            click.option(
-                "-d", "--data", default=None, help="A request body (sent only with --send)."
-            ),
-            click.option(
-                "--send",
-                "send_unsafe",
-                is_flag=True,
-                help="Also send unsafe requests (may change data).",
-            ),
-            click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and CI."),
-        ]
-    ):
-        function = option(function)
-    return function
-
-
-def finish(result: CheckResult, as_json: bool) -> NoReturn:
-    """Print the result and exit with 0 (allowed) or 1 (blocked)."""
-    if as_json:
-        click.echo(json.dumps(render_json(result), indent=2))
-    else:
-        click.echo(render_text(result, color=sys.stdout.isatty()))
-    sys.exit(EXIT_ALLOWED if result.verdict.allowed else EXIT_BLOCKED)
-
-
-@main.command("check")
-@click.argument("url")
-@request_options
-@click.option(
-    "--timeout", default=10.0, show_default=True, help="Seconds to wait for each response."
-)
-def check_command(
-    url: str,
-    origin: str,
-    method: str,
-    headers: tuple[str, ...],
-    credentials: bool,
-    data: str | None,
-    send_unsafe: bool,
-    as_json: bool,
-    timeout: float,
-) -> None:
-    """Send what a browser on ORIGIN would send to URL, and say whether it would allow it."""
-    if not url.startswith(("http://", "https://")):
-        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
-    request = BrowserRequest(url, origin, method, parse_header_options(headers), credentials)
-    body = data.encode() if data is not None else None
-    finish(check_live(request, send_unsafe=send_unsafe, body=body, timeout=timeout), as_json)
+    command()

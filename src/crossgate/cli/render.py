@@ -11,11 +11,16 @@ from typing import Any
 import click
 
 from crossgate.browser import console_message, needs_preflight, unsafe_request_header_names
-from crossgate.cli.check import CheckResult, Exchange
+from crossgate.cli.check import CheckResult, Exchange, Prediction
 
 __all__ = ["render_json", "render_text"]
 
 _MAX_VALUE = 300
+_OBSERVED = {
+    "preflight": "observed: the preflight",
+    "probe": "observed: a probe preflight (the browser sends none for this request)",
+    "same-origin": "observed: nothing (same origin)",
+}
 
 
 def _is_cors_header(name: str) -> bool:
@@ -60,20 +65,57 @@ def _exchange_text(exchange: Exchange, color: bool) -> list[str]:
     return lines
 
 
+def _exchange_title(result: CheckResult, exchange: Exchange) -> str:
+    if exchange.kind == "preflight":
+        why = _why_preflight(result) or "the request is not simple"
+        return f"* preflight: the browser asks first because {why}"
+    if exchange.kind == "probe":
+        return f"* probe (sent by crossgate, not by the browser): {_safe(exchange.purpose)}"
+    return "* the request"
+
+
+def _prediction_text(prediction: Prediction, color: bool) -> list[str]:
+    source = {
+        "preflight": "the CORS headers of the preflight answer above",
+        "probe": "the CORS headers of the probe answer above",
+        "same-origin": "a same-origin request, which no CORS check applies to",
+    }[prediction.basis]
+    lines = [
+        f"* the request: NOT SENT ({prediction.why})",
+        f"  PREDICTED response, from {source}:",
+    ]
+    lines += [
+        _line("<", name, value, color) + " (predicted)"
+        for name, value in prediction.response.headers
+    ]
+    return lines
+
+
+def _cause_text(result: CheckResult) -> str:
+    diagnosis = result.diagnosis
+    assert diagnosis is not None
+    if diagnosis.source == "server":
+        return (
+            f"{diagnosis.message} (the server's own reason [{diagnosis.code}], from its response)"
+        )
+    count = sum(exchange.kind == "probe" for exchange in result.exchanges)
+    return f"{diagnosis.message} (found with {count} probe preflight{'s' if count != 1 else ''})"
+
+
 def render_text(result: CheckResult, *, color: bool = False) -> str:
-    """The transcript, then the verdict, the console line and the fix."""
+    """The transcript, then the verdict, the console line, the cause and the fix."""
     lines: list[str] = []
     for exchange in result.exchanges:
-        if exchange.kind == "preflight":
-            why = _why_preflight(result) or "the request is not simple"
-            lines.append(f"* preflight: the browser asks first because {why}")
-        else:
-            lines.append("* the request")
+        lines.append(_exchange_title(result, exchange))
         lines += _exchange_text(exchange, color)
         lines.append("")
+    prediction = result.prediction
+    if prediction is not None:
+        lines += [*_prediction_text(prediction, color), ""]
+    predicted = " (PREDICTED)" if prediction is not None else ""
     verdict = result.verdict
     if verdict.allowed:
-        head = "ALLOWED: the page can read the response"
+        head = f"ALLOWED{predicted}: the page can read the response"
         lines.append(click.style(head, fg="green", bold=True) if color else head)
         if verdict.readable_headers:
             lines.append(
@@ -82,9 +124,17 @@ def render_text(result: CheckResult, *, color: bool = False) -> str:
         if verdict.max_age is not None:
             lines.append(f"  preflight cached for {verdict.max_age}s")
     else:
-        head = f"BLOCKED at step {verdict.step}"
+        head = f"BLOCKED{predicted} at step {verdict.step}"
         lines.append(click.style(head, fg="red", bold=True) if color else head)
         lines.append(f"  console: {_safe(console_message(result.request, verdict))}")
+    if prediction is not None:
+        observed = _OBSERVED[prediction.basis]
+        lines.append(
+            f"  {observed}; predicted: the response to the {result.request.method} request, "
+            "which was not sent"
+        )
+    if result.diagnosis is not None:
+        lines.append(f"  cause: {_safe(_cause_text(result))}")
     if verdict.fix:
         lines.append(f"  fix: {_safe(verdict.fix)}")
     lines += [f"  note: {note}" for note in result.notes]
@@ -94,6 +144,7 @@ def render_text(result: CheckResult, *, color: bool = False) -> str:
 def _exchange_json(exchange: Exchange) -> dict[str, Any]:
     return {
         "kind": exchange.kind,
+        "purpose": exchange.purpose or None,
         "method": exchange.method,
         "url": exchange.url,
         "request_headers": [list(pair) for pair in exchange.headers],
@@ -116,5 +167,34 @@ def render_json(result: CheckResult) -> dict[str, Any]:
         "max_age": verdict.max_age,
         "readable_headers": sorted(verdict.readable_headers),
         "notes": list(result.notes),
+        "predicted": result.prediction is not None,
+        "prediction": _prediction_json(result.prediction),
+        "cause": _cause_json(result),
         "exchanges": [_exchange_json(exchange) for exchange in result.exchanges],
+    }
+
+
+def _prediction_json(prediction: Prediction | None) -> dict[str, Any] | None:
+    if prediction is None:
+        return None
+    return {
+        "basis": prediction.basis,
+        "why": prediction.why,
+        "response_headers": [list(pair) for pair in prediction.response.headers],
+    }
+
+
+def _cause_json(result: CheckResult) -> dict[str, Any] | None:
+    diagnosis = result.diagnosis
+    if diagnosis is None:
+        return None
+    return {
+        "source": diagnosis.source,
+        "refused": list(diagnosis.refused),
+        "code": diagnosis.code or None,
+        "method": diagnosis.method,
+        "headers": list(diagnosis.headers),
+        "message": diagnosis.message,
+        "fix": diagnosis.fix,
+        "probes": sum(exchange.kind == "probe" for exchange in result.exchanges),
     }

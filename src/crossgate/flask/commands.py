@@ -13,8 +13,8 @@ from flask.cli import AppGroup
 from werkzeug.routing import Rule
 
 from crossgate.browser import BrowserRequest, HttpResponse
-from crossgate.cli import finish, parse_header_options, request_options
-from crossgate.cli.check import run_check
+from crossgate.cli.check import Reply, run_check
+from crossgate.cli.command import finish, parse_header_options, request_options
 from crossgate.errors import ConfigError
 from crossgate.flask.state import AppState, Resolved
 from crossgate.headers import HeaderPolicy, HeaderSetting
@@ -179,13 +179,12 @@ def check_command(
     client = current_app.test_client()
     base = "http://localhost"
 
-    def send(
-        method: str, url: str, lines: list[tuple[str, str]], body: bytes | None
-    ) -> HttpResponse:
+    def send(method: str, url: str, lines: list[tuple[str, str]], body: bytes | None) -> Reply:
         response = client.open(
             url.removeprefix(base), method=method, headers=lines, data=body, base_url=base
         )
-        return HttpResponse(response.status_code, tuple(response.headers.items()), url)
+        answer = HttpResponse(response.status_code, tuple(response.headers.items()), url)
+        return Reply(answer, response.get_data())
 
     request = BrowserRequest(
         base + path, origin, method, parse_header_options(headers), credentials

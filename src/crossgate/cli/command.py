@@ -1,0 +1,228 @@
+"""The ``crossgate`` command group, and the options ``flask crossgate check`` shares with it.
+
+    crossgate check https://api.example.com/items --origin https://app.example.com -X PUT \\
+        -H 'Content-Type: application/json' --credentials
+
+Exit status: 0 the browser would allow it, 1 it would block it, 2 usage or network error.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import click
+
+from crossgate import __version__
+from crossgate.browser import BrowserRequest, HttpResponse
+from crossgate.cli.check import CheckResult, Reply, run_check
+from crossgate.cli.render import render_json, render_text
+from crossgate.origins import OriginError, parse_origin
+
+__all__ = ["check_live", "finish", "main", "parse_header_options", "request_options"]
+
+EXIT_ALLOWED, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
+_DNS_HINTS = ("name or service", "nodename", "getaddrinfo", "name resolution", "no address")
+
+
+def parse_header_options(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``-H 'Name: value'`` options as header pairs; a usage error for anything else."""
+    pairs = []
+    for value in values:
+        name, colon, rest = value.partition(":")
+        if not colon or not name.strip() or any(char in value for char in "\r\n"):
+            raise click.BadParameter(f"{value!r} is not 'Name: value'", param_hint="-H")
+        pairs.append((name.strip(), rest.strip()))
+    return tuple(pairs)
+
+
+def validate_origin(context: click.Context, parameter: click.Parameter, value: str) -> str:
+    """``--origin`` as a browser sends it: checked and normalised as crossgate's ``origins``.
+
+    ``null`` (a sandboxed or ``file:`` page) is accepted as it is; anything else that is not
+    ``scheme://host[:port]`` is a usage error with the library's own message and fix.
+    """
+    if value == "null":
+        return value
+    try:
+        return parse_origin(value).serialize()
+    except OriginError as error:
+        raise click.BadParameter(str(error), context, parameter) from None
+
+
+@contextmanager
+def progress(label: str) -> Iterator[None]:
+    """A spinner on stderr for anything slower than a moment (only on a terminal)."""
+    done = threading.Event()
+
+    def spin() -> None:
+        if done.wait(0.3):
+            return
+        frames = "|/-\\"
+        index = 0
+        while not done.wait(0.1):
+            sys.stderr.write(f"\r{frames[index % 4]} {label}")
+            sys.stderr.flush()
+            index += 1
+        sys.stderr.write("\r" + " " * (len(label) + 2) + "\r")
+        sys.stderr.flush()
+
+    thread = threading.Thread(target=spin, daemon=True) if sys.stderr.isatty() else None
+    if thread is not None:
+        thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        if thread is not None:
+            thread.join()
+
+
+def _network_error(url: str, error: Exception) -> NoReturn:
+    import httpx
+
+    text = str(error)
+    host = url.split("//", 1)[-1].split("/", 1)[0]
+    if isinstance(error, httpx.TimeoutException):
+        message = f"timed out talking to {host}: the server did not answer in time (try --timeout)"
+    elif "CERTIFICATE" in text.upper() or "SSL" in text.upper() or "TLS" in text.upper():
+        message = f"TLS error with {host}: {text} (is the certificate valid for this host name?)"
+    elif "refused" in text.lower():
+        message = f"connection refused by {host}: is the server running and listening on that port?"
+    elif any(hint in text.lower() for hint in _DNS_HINTS):
+        message = f"could not resolve {host}: check the host name (DNS failure: {text})"
+    else:
+        message = f"could not reach {host}: {text or type(error).__name__}"
+    raise click.ClickException(message)
+
+
+def check_live(
+    request: BrowserRequest, *, send_unsafe: bool, body: bytes | None, timeout: float
+) -> CheckResult:
+    """Run the check against a live server with httpx."""
+    import httpx
+
+    with httpx.Client(
+        follow_redirects=False, timeout=timeout, headers={"User-Agent": f"crossgate/{__version__}"}
+    ) as client:
+
+        def send(
+            method: str, url: str, headers: list[tuple[str, str]], data: bytes | None
+        ) -> Reply:
+            try:
+                with progress(f"{method} {url}"):
+                    response = client.request(method, url, headers=headers, content=data)
+            except httpx.HTTPError as error:
+                _network_error(url, error)
+            return Reply(
+                HttpResponse(response.status_code, tuple(response.headers.multi_items()), url),
+                response.content,
+            )
+
+        return run_check(request, send, send_unsafe=send_unsafe, body=body)
+
+
+class _Group(click.Group):
+    def main(  # type: ignore[override]
+        self, args: Sequence[str] | None = None, prog_name: str | None = None, **extra: Any
+    ) -> NoReturn:
+        # click exits 1 on ClickException and 2 on usage errors; crossgate keeps 1 for "blocked".
+        try:
+            super().main(args, prog_name, standalone_mode=False, **extra)
+        except click.exceptions.Abort:
+            click.echo("aborted", err=True)
+            sys.exit(EXIT_ERROR)
+        except click.ClickException as error:
+            error.show()
+            sys.exit(EXIT_ERROR)
+        sys.exit(EXIT_ALLOWED)
+
+
+@click.group(cls=_Group)
+@click.version_option(__version__, prog_name="crossgate")
+def main() -> None:
+    """Check, audit and explain CORS the way a browser enforces it."""
+
+
+def request_options(function: click.decorators.FC) -> click.decorators.FC:
+    """The options shared by ``crossgate check`` and ``flask crossgate check``."""
+    for option in reversed(
+        [
+            click.option(
+                "--origin",
+                required=True,
+                callback=validate_origin,
+                help="The page's origin, e.g. https://app.example.com (or null).",
+            ),
+            click.option(
+                "-X",
+                "--request",
+                "method",
+                default="GET",
+                show_default=True,
+                help="The fetch() method.",
+            ),
+            click.option(
+                "-H",
+                "--header",
+                "headers",
+                multiple=True,
+                help="A request header 'Name: value' (repeatable).",
+            ),
+            click.option(
+                "--credentials",
+                is_flag=True,
+                help="credentials: 'include' (cookies sent cross-origin).",
+            ),
+            click.option(
+                "-d", "--data", default=None, help="A request body (sent only with --send)."
+            ),
+            click.option(
+                "--send",
+                "send_unsafe",
+                is_flag=True,
+                help="Also send unsafe requests (may change data).",
+            ),
+            click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and CI."),
+        ]
+    ):
+        function = option(function)
+    return function
+
+
+def finish(result: CheckResult, as_json: bool) -> NoReturn:
+    """Print the result and exit with 0 (allowed) or 1 (blocked)."""
+    if as_json:
+        click.echo(json.dumps(render_json(result), indent=2))
+    else:
+        click.echo(render_text(result, color=sys.stdout.isatty()))
+    sys.exit(EXIT_ALLOWED if result.verdict.allowed else EXIT_BLOCKED)
+
+
+@main.command("check")
+@click.argument("url")
+@request_options
+@click.option(
+    "--timeout", default=10.0, show_default=True, help="Seconds to wait for each response."
+)
+def check_command(
+    url: str,
+    origin: str,
+    method: str,
+    headers: tuple[str, ...],
+    credentials: bool,
+    data: str | None,
+    send_unsafe: bool,
+    as_json: bool,
+    timeout: float,
+) -> None:
+    """Send what a browser on ORIGIN would send to URL, and say whether it would allow it."""
+    if not url.startswith(("http://", "https://")):
+        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
+    request = BrowserRequest(url, origin, method, parse_header_options(headers), credentials)
+    body = data.encode() if data is not None else None
+    finish(check_live(request, send_unsafe=send_unsafe, body=body, timeout=timeout), as_json)
