@@ -18,6 +18,7 @@ requests here, before Flask runs.
 from __future__ import annotations
 
 import logging
+import sys
 import traceback
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any, NamedTuple
@@ -54,6 +55,7 @@ __all__ = [
     "answer_preflight",
     "apply_decision",
     "apply_headers",
+    "debug_error_body",
     "decide_request",
     "https_redirect",
     "install_edge",
@@ -447,7 +449,7 @@ class Edge:
         method = environ.get("REQUEST_METHOD", "")
         # Flask does not log an exception it propagates: the server would have.
         app.logger.error("Exception on %s [%s]", describe(path), describe(method), exc_info=True)
-        body = traceback.format_exc().encode("utf-8", "backslashreplace")
+        body = debug_error_body()
         headers = [
             ("Content-Type", "text/plain; charset=utf-8"),
             ("Content-Length", str(len(body))),
@@ -456,6 +458,15 @@ class Edge:
         if header_policy is not None:
             apply_headers(header_policy, headers, environ, cross_origin_allowed=True)
         return "500 INTERNAL SERVER ERROR", headers, body
+
+
+def debug_error_body() -> bytes:
+    """The body of a debug-mode 500 for the exception being handled: the exception's type and
+    message first, since that is the line a browser's network preview shows, then the
+    traceback."""
+    error = sys.exc_info()[1]
+    summary = "".join(traceback.format_exception_only(type(error), error))
+    return f"{summary}\n{traceback.format_exc()}".encode("utf-8", "backslashreplace")
 
 
 def _send(start_response: StartResponse, answer: Answer) -> list[bytes]:
