@@ -7,6 +7,15 @@
 
 from __future__ import annotations
 
+try:
+    import flask  # noqa: F401
+except ModuleNotFoundError as missing:  # pragma: no cover - tests/test_missing_extras.py
+    # Flask or one of its dependencies is absent: the optional extra was not installed.
+    raise ImportError(
+        f"crossgate.flask needs Flask, which is not installed ({missing.name} is missing). "
+        "Fix: pip install 'crossgate[flask]'"
+    ) from missing
+
 from crossgate.errors import ConfigError
 from crossgate.flask.extension import CORS, cross_origin
 from crossgate.flask.response_headers import Headers, csp_nonce, headers

@@ -11,6 +11,15 @@ Options are compiled once, at ``init_app`` or decoration time, never per request
 
 from __future__ import annotations
 
+try:
+    import flask  # noqa: F401
+except ModuleNotFoundError as missing:  # pragma: no cover - tests/test_missing_extras.py
+    # Flask or one of its dependencies is absent: the optional extra was not installed.
+    raise ImportError(
+        "crossgate.compat.flask_cors needs Flask, which is not installed "
+        f"({missing.name} is missing). Fix: pip install 'crossgate[flask]'"
+    ) from missing
+
 from crossgate.compat.flask_cors._warnings import FlaskCorsCompatWarning
 from crossgate.compat.flask_cors.decorator import cross_origin
 from crossgate.compat.flask_cors.extension import CORS
