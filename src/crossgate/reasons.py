@@ -45,8 +45,8 @@ _SPECS = (
         "origin-null",
         "origin 'null' (a sandboxed iframe, a file: page or a request after a cross-origin "
         "redirect) is refused",
-        "serve the page from a real origin and list it; pass allow_null_origin=True only if "
-        "any site may read this",
+        "serve the page from a real origin and list it; list 'null' with allow_null_origin=True "
+        "(in the same call) only if any site may read this",
     ),
     ReasonSpec(
         "origin-malformed",
