@@ -1,0 +1,216 @@
+"""Deployment: a crossgate app under gunicorn, behind nginx with ``proxy_cache``.
+
+A shared cache is where a missing ``Vary: Origin`` turns into a leak: the response made for
+origin A, with A's Access-Control-Allow-Origin (and credentials), served from the cache to
+origin B's page. Real components, started and stopped here, on 127.0.0.1 only: gunicorn from
+PyPI (the ``dev`` extra) and Debian's nginx. Without nginx the test is skipped on a workstation
+and fails under CI (``CI`` set): a CI run that never reached the cache has proved nothing.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.deployment
+
+ORIGIN_A = "https://a.example.com"
+ORIGIN_B = "https://b.example.com"
+ORIGIN_EVIL = "https://evil.example.net"
+
+APP_SOURCE = f"""
+from flask import Flask
+
+from crossgate.flask import CORS
+
+app = Flask(__name__)
+CACHEABLE = {{"Cache-Control": "public, max-age=300"}}
+
+
+@app.get("/account")
+def account():
+    return "account data", 200, CACHEABLE
+
+
+@app.get("/public")
+def public():
+    return "public data", 200, CACHEABLE
+
+
+CORS(
+    app,
+    origins=[{ORIGIN_A!r}, {ORIGIN_B!r}],
+    supports_credentials=True,
+    resources={{
+        "/account": {{}},
+        "/public": {{"origins": "*", "supports_credentials": False}},
+    }},
+)
+"""
+
+NGINX_CONF = """
+daemon off;
+master_process off;
+worker_processes 1;
+error_log {root}/error.log warn;
+pid {root}/nginx.pid;
+events {{ worker_connections 64; }}
+http {{
+    access_log off;
+    client_body_temp_path {root}/client_body;
+    proxy_temp_path {root}/proxy;
+    fastcgi_temp_path {root}/fastcgi;
+    uwsgi_temp_path {root}/uwsgi;
+    scgi_temp_path {root}/scgi;
+    proxy_cache_path {root}/cache levels=1:2 keys_zone=crossgate:1m inactive=10m;
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://127.0.0.1:{upstream};
+            proxy_cache crossgate;
+            proxy_cache_key $scheme$proxy_host$request_uri;
+            proxy_cache_valid 200 10m;
+            add_header X-Cache-Status $upstream_cache_status always;
+        }}
+    }}
+}}
+"""
+
+
+def nginx_binary() -> str:
+    """Debian's nginx, or the test's verdict on its absence."""
+    found = shutil.which("nginx") or (
+        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").is_file() else None
+    )
+    if found is None:
+        reason = "nginx is missing: install it with 'apt-get install -y nginx'"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (under CI a missing nginx is a failure)", pytrace=False)
+        pytest.skip(reason)
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for(port: int, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+            raise AssertionError(f"{what} exited with {process.returncode}: {output[-2000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"{what} did not listen on 127.0.0.1:{port}")
+
+
+def stop(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+@pytest.fixture
+def cached_proxy(tmp_path: Path) -> Iterator[int]:
+    """gunicorn serving the app, nginx caching in front of it: yields nginx's port."""
+    nginx = nginx_binary()
+    (tmp_path / "deployed_app.py").write_text(APP_SOURCE)
+    env = dict(os.environ)
+    # The same crossgate the test process imports (a worktree's src/ when it comes first).
+    env["PYTHONPATH"] = os.pathsep.join([str(tmp_path), *(p for p in sys.path if p)])
+    upstream = free_port()
+    gunicorn = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--bind",
+            f"127.0.0.1:{upstream}",
+            "--workers",
+            "1",
+            "--chdir",
+            str(tmp_path),
+            "deployed_app:app",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        wait_for(upstream, gunicorn, "gunicorn")
+        port = free_port()
+        conf = tmp_path / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(root=tmp_path, port=port, upstream=upstream))
+        proxy = subprocess.Popen(
+            [nginx, "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for(port, proxy, "nginx")
+            yield port
+        finally:
+            stop(proxy, signal.SIGQUIT)
+    finally:
+        stop(gunicorn, signal.SIGTERM)
+
+
+def get(port: int, path: str, origin: str | None) -> http.client.HTTPResponse:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    headers = {} if origin is None else {"Origin": origin}
+    connection.request("GET", path, headers=headers)
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response
+
+
+def test_no_response_from_the_cache_carries_another_origins_acao(cached_proxy: int) -> None:
+    sequence = [ORIGIN_A, ORIGIN_A, ORIGIN_B, None, ORIGIN_EVIL, ORIGIN_A, ORIGIN_B, None]
+    statuses = []
+    for origin in sequence:
+        response = get(cached_proxy, "/account", origin)
+        assert response.status == 200
+        statuses.append(response.getheader("X-Cache-Status"))
+        allowed = response.getheader("Access-Control-Allow-Origin")
+        expected = origin if origin in (ORIGIN_A, ORIGIN_B) else None
+        assert allowed == expected, f"Origin {origin} got ACAO {allowed} ({statuses[-1]})"
+        credentials = response.getheader("Access-Control-Allow-Credentials")
+        assert credentials == ("true" if expected else None)
+        assert "Origin" in (response.getheader("Vary") or "")
+    # The cache was really in the path: repeated requests were answered from it.
+    assert "HIT" in statuses, statuses
+
+
+def test_a_static_answer_is_shared_safely(cached_proxy: int) -> None:
+    statuses = []
+    for origin in [ORIGIN_A, ORIGIN_B, None, ORIGIN_EVIL, ORIGIN_A]:
+        response = get(cached_proxy, "/public", origin)
+        assert response.status == 200
+        statuses.append(response.getheader("X-Cache-Status"))
+        assert response.getheader("Access-Control-Allow-Origin") in (None, "*")
+        assert response.getheader("Access-Control-Allow-Credentials") is None
+    assert "HIT" in statuses, statuses
