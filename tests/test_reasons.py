@@ -56,6 +56,11 @@ FACTS: dict[str, tuple[tuple[tuple[str, object], ...], str, str]] = {
         "request header 'x-token' is not in allow_headers ('Content-Type')",
         "add 'x-token' to allow_headers",
     ),
+    "route-not-covered": (
+        (("path", "/items"),),
+        "no CORS policy covers the route of '/items'",
+        "CORS on its blueprint, or @cross_origin(...) on its view",
+    ),
 }
 
 

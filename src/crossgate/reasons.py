@@ -75,6 +75,12 @@ _SPECS = (
         "add {method} to the route's methods, e.g. @app.route(..., methods=[...])",
     ),
     ReasonSpec(
+        "route-not-covered",
+        "no CORS policy covers the route of {path}",
+        "cover it: a resources rule in CORS(app, ...), CORS on its blueprint, or "
+        "@cross_origin(...) on its view",
+    ),
+    ReasonSpec(
         "headers-invalid",
         "Access-Control-Request-Headers {headers} is not a list of header names",
         "nothing to change on the server: browsers send lowercase names separated by commas",

@@ -254,15 +254,23 @@ def test_rules_with_different_policies_on_one_path_list_only_their_own(
     assert refused.status_code == 403
 
 
-def test_a_route_without_policy_is_left_to_the_app(app: Flask, preflight: Preflight) -> None:
+def test_a_route_without_policy_is_refused_before_the_hooks(
+    app: Flask, preflight: Preflight
+) -> None:
+    """crossgate answers every preflight to a routed path: an auth hook never sees one."""
+    hooked: list[str] = []
+    app.before_request(lambda: hooked.append("hook"))
     CORS(app, origins=[])
     api = Blueprint("api", __name__)
     CORS(api, origins=[ORIGIN])
     app.register_blueprint(api, url_prefix="/api")
     _routes(app)
+    app.debug = True
     response = preflight(app.test_client(), "/items")
-    assert response.status_code == 200  # Flask's automatic OPTIONS answer
+    assert response.status_code == 403
     assert _cors_headers(response) == {}
+    assert "[route-not-covered]" in response.get_data(as_text=True)
+    assert hooked == []
 
 
 @pytest.mark.parametrize(("configured", "expected"), [(True, "true"), (False, None)])

@@ -28,7 +28,7 @@ from crossgate.flask import CORS, cross_origin
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
 
-Options = dict[str, object]
+Options = dict[str, Any]
 
 APP = "https://app.example.com"
 OTHER = "https://other.example.com"

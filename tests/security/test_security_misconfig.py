@@ -13,6 +13,7 @@ import logging
 import re
 import time
 from collections.abc import Callable
+from typing import Any, cast
 
 import pytest
 from flask import Flask
@@ -83,7 +84,7 @@ def build(form: str, credentials: bool) -> Flask:
     def account() -> str:
         return "account"
 
-    CORS(app, origins=FORMS[form][0], supports_credentials=credentials)
+    CORS(app, origins=cast(Any, FORMS[form][0]), supports_credentials=credentials)
     return app
 
 

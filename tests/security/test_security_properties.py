@@ -74,10 +74,10 @@ _LOOSE_REGEXES = {id(entry.regex) for entry in REGEXES.values() if entry.loose}
 
 
 @st.composite
-def level_options(draw: st.DrawFn, *, origins_likely: bool) -> dict[str, object]:
+def level_options(draw: st.DrawFn, *, origins_likely: bool) -> dict[str, Any]:
     """One level's options. Permissions are mostly named where they are valid (with origins
     that need them), sometimes where they are not: those configurations must be refused."""
-    options: dict[str, object] = {}
+    options: dict[str, Any] = {}
     if draw(st.integers(0, 7)) < (7 if origins_likely else 4):
         if draw(st.integers(0, 4)) == 0:
             options["origins"] = "*"

@@ -276,26 +276,33 @@ def _governed_methods(resolved: Resolved, found: _Route, policy: CORSPolicy) -> 
 def answer_preflight(
     app: Flask, resolved: Resolved, environ: WSGIEnvironment, origin: str
 ) -> Answer | None:
-    """crossgate's answer to a preflight; None leaves it to the app (no route at that path, or
-    a route without a CORS policy)."""
+    """crossgate's answer to a preflight to a path that has a route, whatever the method asked
+    (a route without a CORS policy is refused too); None leaves a path without any route to
+    the app's 404."""
     requested: str = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
     found = _route(app, environ, requested, sorted(resolved.methods))
     if found is None:
         return None
     policy, header_policy = resolved.for_rule(found.rule, found.values)
     if policy is None:
-        return None
-    methods = found.methods
-    if resolved.uniform is None:
-        methods = _governed_methods(resolved, found, policy)
-    decision = decide_preflight(
-        policy,
-        origin,
-        requested,
-        environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
-        methods,
-        private_network=environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true",
-    )
+        decision = Decision(
+            False,
+            vary=PREFLIGHT_VARY,
+            status=403,
+            reason=Reason("route-not-covered", (("path", found.path),), preflight=True),
+        )
+    else:
+        methods = found.methods
+        if resolved.uniform is None:
+            methods = _governed_methods(resolved, found, policy)
+        decision = decide_preflight(
+            policy,
+            origin,
+            requested,
+            environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
+            methods,
+            private_network=environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true",
+        )
     if decision.allowed:
         answer: Answer = (
             "204 No Content",
@@ -313,8 +320,8 @@ def answer_preflight(
         ]
         answer = "403 Forbidden", headers, body
     if header_policy is not None:
-        # No view ran, so nobody asked for a nonce; the route has a CORS policy.
-        apply_headers(header_policy, answer[1], environ, cross_origin_allowed=True)
+        # No view ran, so nobody asked for a nonce.
+        apply_headers(header_policy, answer[1], environ, cross_origin_allowed=policy is not None)
     return answer
 
 

@@ -15,9 +15,10 @@ from dataclasses import replace
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
 
-from flask import Blueprint, Flask, current_app, request
+from flask import Blueprint, Flask, current_app, request, request_started
 from flask.sansio.blueprints import BlueprintSetupState
 from werkzeug.datastructures import Headers
+from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from crossgate.decide import Decision
@@ -127,6 +128,7 @@ def cross_origin(**options: Unpack[CORSOptions]) -> Callable[[F], F]:
     """
     validate_declared(options, context="cross_origin()", allow_resources=False)
     frozen = MappingProxyType(dict(options))
+    request_started.connect(_preflight_before_hooks)  # once: blinker keeps one per receiver
 
     def decorator(view: F) -> F:
         wrapper = wrap_view(view, answers_options=True)
@@ -171,6 +173,37 @@ def wrap_view(view: F, *, answers_options: bool) -> F:
     return cast(F, wrapper)
 
 
+class _EarlyAnswer(HTTPException):
+    """Carries crossgate's answer to a preflight out of Flask's ``request_started`` signal.
+
+    Flask hands an HTTP exception without a code back as it is, and sends this one before any
+    ``before_request`` hook has run.
+    """
+
+
+def _preflight_before_hooks(app: Flask, **_: object) -> None:
+    """Answer a preflight that is the very first request of an app whose only crossgate use
+    is ``@cross_origin``, before its ``before_request`` hooks (an auth check) can see it.
+
+    Every later request meets the edge, which is installed here; an app that called
+    ``CORS(app)`` has it from start-up and returns at the first test.
+    """
+    if "crossgate" in app.extensions or request.method != "OPTIONS":
+        return
+    environ = request.environ
+    origin: str | None = environ.get("HTTP_ORIGIN")
+    if origin is None or not is_preflight(environ):
+        return
+    if not any(hasattr(view, VIEW_OPTIONS_ATTRIBUTE) for view in app.view_functions.values()):
+        return  # not an app of crossgate's
+    state = state_for(app)
+    resolved = state.resolved = state.resolve(app)
+    answer = answer_preflight(app, resolved, environ, origin)
+    if answer is not None:
+        status, headers, body = answer
+        raise _EarlyAnswer(response=app.response_class(body, status, headers))
+
+
 class _FirstRequest(NamedTuple):
     """What the edge would have added to the response of the app's first request."""
 
@@ -180,14 +213,13 @@ class _FirstRequest(NamedTuple):
 
 
 def _enter(answers_options: bool) -> Response | _FirstRequest | None:
-    """Before a decorated view: an answer instead of the view's (Flask's usual one to a
-    non-preflight OPTIONS, or a preflight's), what to add to the view's response, or None when
-    the edge adds it.
+    """Before a decorated view: an answer instead of the view's (Flask's usual one to an
+    OPTIONS request), what to add to the view's response, or None when the edge adds it.
 
     Only the app's first request can reach the view without the edge having run: the edge is
-    installed on first use of crossgate, and here that is now. With several crossgate
-    decorators on one view, the outermost finds no edge and adds everything; the others then
-    find the edge and add nothing.
+    installed on first use of crossgate, and here that is now (a preflight never gets here: see
+    ``_preflight_before_hooks``). With several crossgate decorators on one view, the outermost
+    finds no edge and adds everything; the others then find the edge and add nothing.
     """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
     options = answers_options and request.method == "OPTIONS"
@@ -197,14 +229,6 @@ def _enter(answers_options: bool) -> Response | _FirstRequest | None:
     resolved = state.resolved = state.resolve(app)
     environ = request.environ
     origin: str | None = environ.get("HTTP_ORIGIN")
-    answer = (
-        answer_preflight(app, resolved, environ, origin)
-        if options and origin is not None and is_preflight(environ)
-        else None
-    )
-    if answer is not None:
-        status, headers, body = answer
-        return app.response_class(body, status, headers)
     path = request_path(environ)
     policy, header_policy = route_policies(app, resolved, environ, path)
     decision = None if policy is None else decide_request(app, policy, environ, path, origin)
