@@ -12,7 +12,7 @@ alarm). Three kinds of findings:
   exactly as ``re`` reads them. The fix is the same pattern with those dots escaped.
 - **A wildcard across a domain boundary**: a wildcard that can change which registrable domain a
   host belongs to, like ``r"https://.*example\\.com"`` (``https://evilexample.com``) or
-  ``r"https://app\\.example\\.com.*"`` (``https://app.example.comevil``). Found by probing:
+  ``r"https://app\\.example\\.com.*"`` (``https://app.example.com.evil.com``). Found by probing:
   from the origins the pattern was written for, add characters inside and around the host and see
   whether the pattern still matches a host of another domain. The fix puts ``\\.`` at the
   boundary.
@@ -30,18 +30,14 @@ that is not ready yet, and its answers may change at run time).
 
 from __future__ import annotations
 
-import functools
-import importlib
 import re
-import warnings
-from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING
 
+from crossgate._regex_reading import explicit_flags, loose_dots, marked, quiet, write_examples
 from crossgate.errors import Problem
 from crossgate.origins import (
     _PUBLIC_SUFFIXES,
-    MAX_ORIGIN_LENGTH,
     Origin,
     OriginError,
     _parse,
@@ -66,22 +62,10 @@ __all__ = [
 #: The option that accepts a pattern whose wildcards are meant.
 OPT_OUT = "allow_regex_wildcards"
 
-# Python's own parser (re._parser since 3.11, sre_parse before): reading a pattern the way ``re``
-# reads it is the only reliable way to tell a wildcard dot from a literal one.
-try:
-    _PARSER: Any = importlib.import_module("re._parser")
-except ImportError:  # pragma: no cover - Python 3.10
-    _PARSER = importlib.import_module("sre_parse")
-
-_REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"})
-# Tried in order when an example must pick a character from a class: host characters first.
-_CLASS_CANDIDATES = "abcdefghijklmnopqrstuvwxyz0123456789-_.:/ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 # What stands for a loose dot in an attack origin, most convincing first.
 _DOT_STAND_INS = ("x", "a", "0", "-")
 # What is added inside or after a host to look for a wildcard that crosses a domain boundary.
-_INSERTIONS = (".evil.com", "evil", "x", "0", "-", "_")
-_MAX_EXAMPLES = 8
-_MAX_REPEAT_EXAMPLE = 64
+_INSERTIONS = (".evil.com", ".com", "evil", "x", "0", "-", "_")
 # Hosts nobody would list, under TLDs of every kind: a pattern that admits all of them (on
 # the scheme's default port) admits any host.
 _PROBE_HOSTS = ("zqxjvkw.invalid", "qwpzmrt.test", "xkvdqvz.com", "wjqhzvx.example.org", "vz.co.uk")
@@ -93,24 +77,6 @@ _FLAG_NAMES = (
     (re.VERBOSE, "re.VERBOSE"),
     (re.ASCII, "re.ASCII"),
 )
-
-
-_P = ParamSpec("_P")
-_R = TypeVar("_R")
-
-
-def _quiet(function: Callable[_P, _R]) -> Callable[_P, _R]:
-    """Run *function* without the warnings ``re`` gives while parsing (a "possible nested set"
-    in a user's pattern, or in our rewrites of it): the user already saw them when compiling,
-    and under ``-W error`` they would turn a judgement into a crash."""
-
-    @functools.wraps(function)
-    def quietly(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            return function(*args, **kwargs)
-
-    return quietly
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,8 +92,7 @@ class WideRegex:
 
 def show_pattern(source: str, flags: int = 0) -> str:
     """*source* as a ``re.compile(...)`` call a user can paste into their code."""
-    odd_tail = (len(source) - len(source.rstrip("\\"))) % 2  # r"...\" cannot end a raw string
-    if "\n" in source or not source.isprintable() or odd_tail:
+    if "\n" in source or not source.isprintable():
         literal = repr(source)
     elif '"' not in source:
         literal = f'r"{source}"'
@@ -139,258 +104,45 @@ def show_pattern(source: str, flags: int = 0) -> str:
     return f"re.compile({', '.join([literal, ' | '.join(names)] if names else [literal])})"
 
 
-def _explicit_flags(pattern: re.Pattern[str]) -> int:
-    """The flags passed to ``re.compile``, without those the pattern sets inline."""
-    inline: int = _PARSER.parse(pattern.pattern, 0).state.flags
-    return pattern.flags & ~inline & ~re.UNICODE
-
-
-class _Draft:
-    """A partial example: text so far, the text of each group it closed, and whether it went
-    through the target sentinel."""
-
-    __slots__ = ("groups", "hit", "text")
-
-    def __init__(self, text: str, groups: dict[int, str], hit: bool = False) -> None:
-        self.text = text
-        self.groups = groups
-        self.hit = hit
-
-    def add(self, text: str, hit: bool = False) -> _Draft:
-        return _Draft(self.text + text, self.groups, self.hit or hit)
-
-
-class _Writer:
-    """Writes example strings a parsed pattern matches, following the tree ``re`` built.
-
-    *marks* maps sentinel code points (standing in for a loose dot) to the text to write for
-    them; drafts that write *target* are marked. With *some*, an optional part is written once
-    rather than left out.
-    """
-
-    def __init__(self, marks: dict[int, str], *, some: bool, target: int | None = None) -> None:
-        self.marks = marks
-        self.some = some
-        self.target = target
-
-    def sequence(self, items: Iterable[Any], drafts: list[_Draft]) -> list[_Draft]:
-        for op, value in items:
-            drafts = self.item(str(op), value, drafts)[:_MAX_EXAMPLES]
-            drafts = [draft for draft in drafts if len(draft.text) <= MAX_ORIGIN_LENGTH]
-            if not drafts:
-                break
-        return drafts
-
-    def item(self, op: str, value: Any, drafts: list[_Draft]) -> list[_Draft]:
-        if op == "LITERAL":
-            text = self.marks.get(value, chr(value))
-            return [draft.add(text, value == self.target) for draft in drafts]
-        if op == "NOT_LITERAL":
-            return [draft.add("b" if value == ord("a") else "a") for draft in drafts]
-        if op == "ANY":
-            return [draft.add("a") for draft in drafts]
-        if op == "IN":
-            char = _class_char(value)
-            return [] if char is None else [draft.add(char) for draft in drafts]
-        if op in ("AT", "ASSERT", "ASSERT_NOT"):
-            return drafts  # the final fullmatch decides whether the example holds
-        if op == "BRANCH":
-            return [done for branch in value[1] for done in self.sequence(branch, drafts)]
-        if op == "SUBPATTERN":
-            return self.group(value[0], value[3], drafts)
-        if op == "ATOMIC_GROUP":
-            return self.sequence(value, drafts)
-        if op in _REPEATS:
-            low, high, body = value
-            count = low
-            if low == 0 and high > 0 and (self.some or _holds(body, self.marks)):
-                count = 1
-            if count > _MAX_REPEAT_EXAMPLE:
-                return []
-            for _ in range(count):
-                drafts = self.sequence(body, drafts)
-            return drafts
-        if op == "GROUPREF":
-            return [draft.add(draft.groups[value]) for draft in drafts if value in draft.groups]
-        if op == "GROUPREF_EXISTS":
-            group, yes, no = value
-            done: list[_Draft] = []
-            for draft in drafts:
-                chosen = yes if group in draft.groups else no
-                done += self.sequence(chosen or (), [draft])
-            return done
-        return []
-
-    def group(self, number: int | None, body: Any, drafts: list[_Draft]) -> list[_Draft]:
-        done = []
-        for draft in drafts:
-            for result in self.sequence(body, [draft]):
-                if number is not None:
-                    groups = dict(result.groups)
-                    groups[number] = result.text[len(draft.text) :]
-                    result = _Draft(result.text, groups, result.hit)
-                done.append(result)
-        return done
-
-
-def _holds(items: Iterable[Any], marks: dict[int, str]) -> bool:
-    """Whether a sentinel of *marks* appears anywhere in the parsed *items*."""
-    for op, value in items:
-        name = str(op)
-        if name == "LITERAL" and value in marks:
-            return True
-        if any(_holds(child, marks) for child in _children(name, value)):
-            return True
-    return False
-
-
-def _children(op: str, value: Any) -> list[Any]:
-    """The sub-sequences of one parsed item (branches apart)."""
-    if op == "SUBPATTERN":
-        return [value[3]]
-    if op == "ATOMIC_GROUP":
-        return [value]
-    if op in _REPEATS:
-        return [value[2]]
-    if op == "GROUPREF_EXISTS":
-        return [part for part in value[1:] if part is not None]
-    if op in ("ASSERT", "ASSERT_NOT"):
-        return [value[1]]
-    if op == "BRANCH":
-        return list(value[1])
-    return []
-
-
-def _class_char(items: Sequence[Any]) -> str | None:
-    """A character the parsed character class *items* accepts, host characters first."""
-    negated = bool(items) and str(items[0][0]) == "NEGATE"
-    for char in _CLASS_CANDIDATES:
-        if _in_class(char, items) != negated:
-            return char
-    return None
-
-
-def _in_class(char: str, items: Sequence[Any]) -> bool:
-    code = ord(char)
-    for op, value in items:
-        name = str(op)
-        if name == "LITERAL" and value == code:
-            return True
-        if name == "RANGE" and value[0] <= code <= value[1]:
-            return True
-        if name == "CATEGORY":
-            category = str(value).removeprefix("CATEGORY_")
-            test = {
-                "DIGIT": char.isdigit(),
-                "SPACE": char.isspace(),
-                "WORD": char.isalnum() or char == "_",
-            }
-            if test.get(category):
-                return True
-            if category.startswith("NOT_") and not test.get(category[4:], True):
-                return True
-    return False
-
-
-def _sentinels(source: str, count: int) -> list[int]:
-    """*count* private-use code points that do not occur in *source*."""
-    found: list[int] = []
-    code = 0xE000
-    while len(found) < count:
-        if chr(code) not in source:
-            found.append(code)
-        code += 1
-    return found
-
-
-def _pair(first: int) -> str:
-    return f"(?:\\u{first:04x}\\u{first + 1:04x})"
-
-
-def _find_pair(items: Sequence[Any], first: int, *, alone: bool = False) -> bool | None:
-    """Where the sentinel pair starting at *first* stands: ``None`` if nowhere in sequence (in a
-    class, a comment), else whether it is itself quantified. *alone*: *items* is the whole body
-    of a repeat, or of a group that is the whole of such a body."""
-    for index, (op, value) in enumerate(items):
-        name = str(op)
-        if name == "LITERAL" and value == first:
-            after = items[index + 1] if index + 1 < len(items) else (None, None)
-            if str(after[0]) == "LITERAL" and after[1] == first + 1:
-                return alone and len(items) == 2
-        for child in _children(name, value):
-            inner = name in _REPEATS or (name == "SUBPATTERN" and alone and len(items) == 1)
-            found = _find_pair(child, first, alone=inner)
-            if found is not None:
-                return found
-    return None
-
-
-def _loose_dots(source: str, flags: int) -> list[int]:
-    """Positions in *source* of the dots ``re`` reads as an unquantified wildcard."""
-    [first, _] = _sentinels(source, 2)
-    positions = []
-    for index, char in enumerate(source):
-        if char != ".":
-            continue
-        variant = source[:index] + _pair(first) + source[index + 1 :]
-        try:
-            tree = _PARSER.parse(variant, flags)
-        except re.error:
-            continue  # an escaped dot, or one inside a comment: not a wildcard
-        if _find_pair(tree, first) is False:
-            positions.append(index)
-    return positions
-
-
-def _examples(
-    pattern: re.Pattern[str], source: str, marks: dict[int, str], target: int | None = None
-) -> list[str]:
-    """Origins *pattern* fullmatches, written from the parsed *source* (its sentinels
-    written as *marks* says; only through *target*, if given)."""
-    tree = _PARSER.parse(source, pattern.flags)
-    found: list[str] = []
-    for some in (False, True):
-        writer = _Writer(marks, some=some, target=target)
-        for draft in writer.sequence(tree, [_Draft("", {})]):
-            if target is not None and not draft.hit:
-                continue
-            text = draft.text.lower() if pattern.flags & re.IGNORECASE else draft.text
-            if text not in found and _is_origin(text) and pattern.fullmatch(text):
-                found.append(text)
-    return found
-
-
 def _is_origin(text: str) -> bool:
     parsed = parse_request_origin(text)
     return parsed is not None and parsed.serialize() == text
 
 
-def _dot_finding(pattern: re.Pattern[str]) -> tuple[str, list[str]] | None:
-    """The pattern with its loose dots escaped, and an attack origin per dot proven loose."""
+def _examples(
+    pattern: re.Pattern[str],
+    source: str,
+    marks: dict[int, str],
+    target: int | None = None,
+    modes: tuple[bool, ...] = (False, True),
+) -> list[str]:
+    """Origins (in the serialized form browsers send) that *pattern* fullmatches."""
+    return write_examples(pattern, source, marks, accept=_is_origin, target=target, modes=modes)
+
+
+def _dot_finding(pattern: re.Pattern[str]) -> tuple[str, int, list[str]] | None:
+    """The pattern with its loose dots escaped, how many, and, for each dot that lets in an
+    origin the escaped pattern refuses, that origin; ``None`` if no dot does."""
     source = pattern.pattern
-    positions = _loose_dots(source, pattern.flags)
+    positions = loose_dots(source, pattern.flags)
     if not positions:
         return None
-    codes = _sentinels(source, 2 * len(positions))[::2]
-    marked = source
-    for index, code in sorted(zip(positions, codes, strict=True), reverse=True):
-        marked = marked[:index] + _pair(code) + marked[index + 1 :]
-    plain = dict.fromkeys(codes, ".") | dict.fromkeys((code + 1 for code in codes), "")
-    proven: list[int] = []
-    attacks: list[str] = []
-    for index, code in zip(positions, codes, strict=True):
-        for stand_in in _DOT_STAND_INS:
-            attack = _examples(pattern, marked, plain | {code: stand_in}, code)
-            if attack:
-                proven.append(index)
-                attacks.append(attack[0])
-                break
-    if not proven:
-        return None
     fixed = source
-    for index in reversed(proven):
+    for index in reversed(positions):
         fixed = fixed[:index] + "\\" + fixed[index:]
-    return fixed, attacks
+    strict = re.compile(fixed, pattern.flags)
+    text, codes = marked(source, positions)
+    plain = dict.fromkeys(codes, ".") | dict.fromkeys((code + 1 for code in codes), "")
+    attacks = []
+    for code in codes:
+        for stand_in in _DOT_STAND_INS:
+            found = _examples(pattern, text, plain | {code: stand_in}, code)
+            # Proven only if the dot is why it gets in: a wildcard elsewhere may let it in too.
+            refused = [attack for attack in found if not strict.fullmatch(attack)]
+            if refused:
+                attacks.append(refused[0])
+                break
+    return (fixed, len(positions), attacks) if attacks else None
 
 
 def _host_span(origin: str) -> tuple[int, int]:
@@ -436,11 +188,17 @@ class _Crossing:
 def _crossing(pattern: re.Pattern[str]) -> _Crossing | None:
     """Add characters inside and after the host of each origin *pattern* was written for, and
     return the first result of another registrable domain that *pattern* still allows."""
-    examples = [
-        example
-        for example in _examples(pattern, pattern.pattern, {})
-        if _foreign(example, set())  # IP addresses and loopback hosts are not judged
-    ]
+    # The fewest repeats name the domains meant ("example.com" for r"https://.*example\.com"):
+    # more would count a host the wildcard made up ("aexample.com") as meant.
+    examples = []
+    for modes in ((False,), (True,)):
+        examples = [
+            example
+            for example in _examples(pattern, pattern.pattern, {}, modes=modes)
+            if _foreign(example, set())  # IP addresses and loopback hosts are not judged
+        ]
+        if examples:
+            break
     domains = {registrable_domain(_host_of(example)) for example in examples}
     for example in examples:
         start, end = _host_span(example)
@@ -448,6 +206,8 @@ def _crossing(pattern: re.Pattern[str]) -> _Crossing | None:
             for at in range(start, end + 1):
                 attack = example[:at] + added + example[at:]
                 if _foreign(attack, domains) and pattern.fullmatch(attack):
+                    if attack.startswith(example[:end]):
+                        at = end  # "app.example" + ".com" + ".com" is also the host + ".com"
                     return _Crossing(attack, example[start:end], at - start)
     return None
 
@@ -483,7 +243,7 @@ def _boundary_fixes(source: str, crossing: _Crossing) -> list[str]:
 def _checked_fix(pattern: re.Pattern[str], crossing: _Crossing) -> str | None:
     """The first boundary fix that compiles, refuses the attack, still allows some origin and
     crosses no boundary itself."""
-    flags = _explicit_flags(pattern)
+    flags = explicit_flags(pattern)
     for fix in _boundary_fixes(pattern.pattern, crossing):
         try:
             compiled = re.compile(fix, flags)
@@ -524,7 +284,7 @@ def _crossing_problem(
     )
 
 
-@_quiet
+@quiet
 def regex_problems(
     pattern: re.Pattern[str], *, option: str = "origins", allow_wildcards: bool = False
 ) -> list[Problem]:
@@ -540,8 +300,8 @@ def regex_problems(
     judged = pattern
     dots = _dot_finding(pattern)
     if dots is not None:
-        fixed, attacks = dots
-        flags = _explicit_flags(pattern)
+        fixed, escaped, attacks = dots
+        flags = explicit_flags(pattern)
         many = len(attacks) > 1
         problems.append(
             Problem(
@@ -550,8 +310,8 @@ def regex_problems(
                 f"{f'{len(attacks)} unescaped' if many else 'an unescaped'} '.' "
                 f"{'match' if many else 'matches'} any character, so this regex also allows "
                 f"{' and '.join(repr(attack) for attack in attacks[:2])}",
-                f"escape the dot{'s' if many else ''}: {show_pattern(fixed, flags)}, or pass "
-                f"{OPT_OUT}=True if every character is meant",
+                f"escape the dot{'s' if escaped > 1 else ''}: {show_pattern(fixed, flags)}, "
+                f"or pass {OPT_OUT}=True if every character is meant",
             )
         )
         judged = re.compile(fixed, flags)
@@ -587,7 +347,8 @@ def any_host_problem(matcher: OriginMatcher, *, option: str = "origins") -> Prob
     )
 
 
-_REGEX_SIGNS = re.compile(r"\\|\A\^|\$\Z|[()|+{}]|\.[*+?]|\[(?![0-9a-fA-F:.%]*\])")
+# An IPv6 literal aside ("[::1]"), the signs of a regular expression in an origin string.
+_REGEX_SIGNS = re.compile(r"\\|\A\^|\$\Z|[()|+{}]|\.[*+?]|\[(?=[^\]]*[^0-9a-fA-F:.%\]])")
 _SUBDOMAIN_WILDCARD = re.compile(
     r"(?P<scheme>[a-z][a-z0-9+.-]*)://(?:\.\*|\.\+|\[\^\\?\.\]\+|\[[a-z0-9_\\-]+\]\+|\\w\+)"
     r"\\\.(?P<rest>.+)"
@@ -595,7 +356,7 @@ _SUBDOMAIN_WILDCARD = re.compile(
 _ESCAPED_PUNCTUATION = re.compile(r"\\([.\-:/])")
 
 
-@_quiet
+@quiet
 def string_regex_hint(text: str) -> tuple[str, str] | None:
     """For a string in ``origins`` that failed to parse and looks like a regular expression:
     the message saying strings are never regexes, and the fix (a pattern string if one fits,
