@@ -664,12 +664,20 @@ def test_insecure_origins_lists_plain_http_that_is_not_loopback() -> None:
             "http://*.example.org",
             "http://*.localhost:*",
             "https://*.example.net",
+            re.compile(r"https?://api\.example\.com"),
+            re.compile(r"(?i)wss?://[a-z]+\.example\.com"),
+            re.compile(r".*", re.DOTALL),
+            re.compile(r"https://app\.example\.com"),
+            re.compile(r"http://(localhost|127\.0\.0\.1):\d+"),
         ]
     )
     assert insecure_origins(matcher) == [
         "http://app.example.com",
         "ws://chat.example.com",
         "http://*.example.org",
+        r're.compile(r"https?://api\.example\.com")',
+        r're.compile(r"(?i)wss?://[a-z]+\.example\.com")',
+        're.compile(r".*", re.DOTALL)',
     ]
 
 

@@ -140,6 +140,17 @@ def test_a_regex_admitting_any_host_is_star_and_refused_with_credentials() -> No
     assert any_host_problem(matcher) is None
 
 
+def test_a_regex_allowing_plain_http_needs_consent_with_credentials() -> None:
+    """An https API trusting http, through a regex: 'https?://' reads as harmless."""
+    loose = re.compile(r"https?://app\.example\.com")
+    with pytest.raises(ConfigError, match="plain-http origins") as raised:
+        policy([loose])
+    assert raised.value.problems[0].value == [r're.compile(r"https?://app\.example\.com")']
+    consented = policy([loose], allow_insecure_http_origins=True)
+    assert acao(consented, "http://app.example.com") == "http://app.example.com"
+    assert acao(policy([re.compile(r"https?://localhost:\d+")]), "http://localhost:3000")
+
+
 def test_an_async_origins_callable_cannot_be_configured() -> None:
     """Defect 8: its coroutine is truthy, so it used to allow every origin."""
 

@@ -22,7 +22,8 @@ alarm). Three kinds of findings:
   policy makes when credentials are on.
 
 The first two are refused unless ``allow_regex_wildcards=True``. What is not judged: the scheme
-(``r"https?://..."`` is a choice, and plain http is judged by the policy), ports (a port
+(``r"https?://..."`` is a choice; with credentials, the policy refuses plain http unless
+``allow_insecure_http_origins=True``, and ``plain_http_example`` finds it in a regex), ports (a port
 wildcard stays on the same host), IP addresses and loopback hosts (a wildcard over them stays on
 the network the user named), and callables (calling user code at start-up could reach a database
 that is not ready yet, and its answers may change at run time).
@@ -53,8 +54,10 @@ __all__ = [
     "OPT_OUT",
     "WideRegex",
     "any_host_problem",
+    "plain_http_example",
     "regex_problems",
     "show_pattern",
+    "show_regex",
     "string_regex_hint",
     "wide_regex",
 ]
@@ -107,6 +110,11 @@ def show_pattern(source: str, flags: int = 0) -> str:
 def _is_origin(text: str) -> bool:
     parsed = parse_request_origin(text)
     return parsed is not None and parsed.serialize() == text
+
+
+def show_regex(pattern: re.Pattern[str]) -> str:
+    """*pattern* as the ``re.compile(...)`` call that made it."""
+    return show_pattern(pattern.pattern, explicit_flags(pattern))
 
 
 def _examples(
@@ -327,6 +335,18 @@ def wide_regex(pattern: re.Pattern[str]) -> WideRegex | None:
         probes = [f"{scheme}://{host}" for host in _PROBE_HOSTS]
         if all(pattern.fullmatch(probe) for probe in probes):
             return WideRegex(pattern, scheme, probes[0])
+    return None
+
+
+def plain_http_example(pattern: re.Pattern[str]) -> str | None:
+    """A plain-http (or ws) origin of a host other than this machine that *pattern* allows."""
+    probes = [f"{scheme}://{_PROBE_HOSTS[0]}" for scheme in ("http", "ws")]
+    for origin in [*_examples(pattern, pattern.pattern, {}), *probes]:
+        parsed = parse_request_origin(origin)
+        assert parsed is not None  # examples and probes are serialized origins
+        insecure = parsed.scheme in ("http", "ws") and not is_loopback_host(parsed.host)
+        if insecure and pattern.fullmatch(origin):
+            return origin
     return None
 
 

@@ -734,7 +734,10 @@ def _async_problem(option: str, check: Callable[..., object]) -> Problem:
 
 
 def insecure_origins(matcher: OriginMatcher) -> list[str]:
-    """Plain-http, non-loopback entries: readable by anyone on the network path."""
+    """Plain-http, non-loopback entries: readable by anyone on the network path. A regex is
+    one when it allows such an origin (``r"https?://app\\.example\\.com"``)."""
+    from crossgate import origin_regex  # see compile_origins
+
     found = []
     for value in sorted(matcher.exact):
         parsed = parse_request_origin(value)
@@ -745,5 +748,10 @@ def insecure_origins(matcher: OriginMatcher) -> list[str]:
         str(pattern)
         for pattern in matcher.host_patterns
         if pattern.scheme in ("http", "ws") and not is_loopback_host(pattern.host)
+    ]
+    found += [
+        origin_regex.show_regex(regex)
+        for regex in matcher.regexes
+        if origin_regex.plain_http_example(regex) is not None
     ]
     return found
