@@ -440,6 +440,7 @@ def test_a_matcher_without_such_a_regex_has_no_any_host_problem() -> None:
         (r"https://.*\.com", 'pass re.compile(r"https://.*\\.com")'),
         (r"https://.*\.github\.io", 'pass re.compile(r"https://.*\\.github\\.io")'),
         (r"https://(a|b).example.com", r'pass re.compile(r"https://(a|b)\.example\.com")'),
+        (r"^https://.*example.com$", r'pass re.compile(r"https://(?:.*\.)?example\.com")'),
         (r"https://[[a-z]\.example\.com", "pass re.compile("),
         (r"https://(a\.example\.com", "a subdomain pattern like 'https://*.example.com'"),
     ],

@@ -488,6 +488,10 @@ class _AsyncCallable:
         return True
 
 
+class _InheritedAsyncCallable(_AsyncCallable):
+    pass
+
+
 class _Tenants:
     async def allowed(self, origin: str) -> bool:
         return True
@@ -500,6 +504,7 @@ class _Tenants:
         functools.partial(_async_lookup),
         functools.partial(functools.partial(_async_lookup)),
         _AsyncCallable(),
+        _InheritedAsyncCallable(),
         functools.partial(_AsyncCallable()),
         _Tenants().allowed,
         _async_generator,

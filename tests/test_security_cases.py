@@ -118,9 +118,10 @@ def test_a_loose_regex_cannot_be_configured_and_its_attack_is_named(
     assert problems == []
     assert loose is not None
     assert loose.allows(attack)
-    # And the fix in the message refuses it.
-    fixed = eval(problem.fix.split("write ", 1)[-1].split(": ", 1)[-1].split(", or pass")[0])
-    assert isinstance(fixed, re.Pattern)
+    # And the fix in the message, pasted as it is, configures a policy that refuses it.
+    pasted = re.search(r"re\.compile\(.*?\)(?=, or pass)", problem.fix)
+    assert pasted is not None
+    fixed = eval(pasted[0], {"re": re})
     assert acao(policy([fixed]), attack) is None
 
 

@@ -107,11 +107,6 @@ def show_pattern(source: str, flags: int = 0) -> str:
     return f"re.compile({', '.join([literal, ' | '.join(names)] if names else [literal])})"
 
 
-def _is_origin(text: str) -> bool:
-    parsed = parse_request_origin(text)
-    return parsed is not None and parsed.serialize() == text
-
-
 def show_regex(pattern: re.Pattern[str]) -> str:
     """*pattern* as the ``re.compile(...)`` call that made it."""
     return show_pattern(pattern.pattern, explicit_flags(pattern))
@@ -126,6 +121,11 @@ def _examples(
 ) -> list[str]:
     """Origins (in the serialized form browsers send) that *pattern* fullmatches."""
     return write_examples(pattern, source, marks, accept=_is_origin, target=target, modes=modes)
+
+
+def _is_origin(text: str) -> bool:
+    parsed = parse_request_origin(text)
+    return parsed is not None and parsed.serialize() == text
 
 
 def _dot_finding(pattern: re.Pattern[str]) -> tuple[str, int, list[str]] | None:
@@ -159,15 +159,22 @@ def _host_span(origin: str) -> tuple[int, int]:
     return start, len(origin) if end < 0 else end
 
 
-def _foreign(origin: str, domains: set[str]) -> bool:
-    """Whether *origin*'s host belongs to a registrable domain outside *domains*."""
+def _judged_host(origin: str) -> str | None:
+    """The host of *origin*, unless a wildcard over it is not judged (an IP address or this
+    machine: a wildcard there stays on the network the user named)."""
     parsed = parse_request_origin(origin)
     if parsed is None or parsed.serialize() != origin:
-        return False
+        return None
     host = parsed.host
     if is_loopback_host(host) or host.startswith("[") or host.replace(".", "").isdigit():
-        return False
-    return registrable_domain(host) not in domains
+        return None
+    return host
+
+
+def _foreign(origin: str, domains: set[str]) -> bool:
+    """Whether *origin*'s host belongs to a registrable domain outside *domains*."""
+    host = _judged_host(origin)
+    return host is not None and registrable_domain(host) not in domains
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +210,7 @@ def _crossing(pattern: re.Pattern[str]) -> _Crossing | None:
         examples = [
             example
             for example in _examples(pattern, pattern.pattern, {}, modes=modes)
-            if _foreign(example, set())  # IP addresses and loopback hosts are not judged
+            if _judged_host(example) is not None
         ]
         if examples:
             break
@@ -403,8 +410,11 @@ def string_regex_hint(text: str) -> tuple[str, str] | None:
             "write the origin itself like 'https://app.example.com', a subdomain pattern like "
             "'https://*.example.com', or pass re.compile(...)"
         )
+    # Suggest the regex as it would be accepted: dots escaped, boundaries where they belong.
     dots = _dot_finding(compiled)
-    shown = show_pattern(dots[0] if dots else core)
+    suggested = re.compile(dots[0]) if dots else compiled
+    crossing = _crossing(suggested)
+    shown = (crossing and _checked_fix(suggested, crossing)) or show_regex(suggested)
     return message, f"pass {shown} (matched against the whole origin, so no ^ or $ is needed)"
 
 
