@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+import inspect
 import ipaddress
 import logging
 import re
+from collections.abc import AsyncIterator, Coroutine
 
 import pytest
 from hypothesis import given, settings
@@ -23,7 +26,7 @@ from crossgate.origins import (
     is_loopback_host,
     parse_origin,
     parse_request_origin,
-    unescaped_dot_risks,
+    registrable_domain,
 )
 
 # -- strategies ------------------------------------------------------------------------------
@@ -284,8 +287,12 @@ def test_is_loopback_host(host: str, loopback: bool) -> None:
 # -- compile_origins and the matcher --------------------------------------------------------
 
 
-def _matcher(origins: object, *, allow_null: bool = False) -> OriginMatcher:
-    matcher, problems = compile_origins(origins, allow_null=allow_null)
+def _matcher(
+    origins: object, *, allow_null: bool = False, allow_regex_wildcards: bool = False
+) -> OriginMatcher:
+    matcher, problems = compile_origins(
+        origins, allow_null=allow_null, allow_regex_wildcards=allow_regex_wildcards
+    )
     assert problems == []
     assert matcher is not None
     return matcher
@@ -373,7 +380,7 @@ def test_a_callable_that_raises_refuses_the_origin_and_logs_the_traceback(
     matcher = _matcher([lookup])
     with caplog.at_level(logging.ERROR, logger="crossgate"):
         verdict = matcher.match("https://acme.example")
-    assert verdict == CheckFailure(lookup.__qualname__, "KeyError: 'tenant'")
+    assert verdict == CheckFailure(lookup.__qualname__, "raised KeyError: 'tenant'")
     [record] = caplog.records
     assert not matcher.allows("https://acme.example")
     assert record.name == "crossgate"
@@ -395,10 +402,134 @@ def test_a_raising_callable_does_not_silence_the_callables_after_it(
         assert isinstance(matcher.match("https://b.example"), CheckFailure)
 
 
-def test_a_callable_answer_is_read_as_a_truth_value() -> None:
-    matcher = _matcher([lambda origin: re.fullmatch(r"https://\w+\.example", origin)])
+def test_only_true_from_a_callable_allows_an_origin(caplog: pytest.LogCaptureFixture) -> None:
+    answers: dict[str, object] = {
+        "https://true.example": True,
+        "https://false.example": False,
+        "https://string.example": "false",
+        "https://one.example": 1,
+        "https://none.example": None,
+        "https://match.example": re.fullmatch("x", "x"),
+    }
+    matcher = _matcher([answers.__getitem__])
+    with caplog.at_level(logging.ERROR, logger="crossgate"):
+        verdicts = {origin: matcher.match(origin) for origin in answers}
+    assert verdicts.pop("https://true.example") is True
+    assert verdicts.pop("https://false.example") is False
+    assert all(isinstance(verdict, CheckFailure) for verdict in verdicts.values())
+    # Refused, and each refusal logged once with the value it got.
+    assert [record.getMessage().split(" for Origin ")[0] for record in caplog.records] == [
+        f"the origins callable dict.__getitem__ returned {shown}"
+        for shown in ("'false'", "1", "None", "<re.Match object; span=(0, 1), match='x'>")
+    ]
+    assert verdicts["https://string.example"] == CheckFailure(
+        "dict.__getitem__", "returned 'false'"
+    )
+
+
+def test_a_returned_coroutine_is_refused_and_closed_without_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A sync wrapper around an async check cannot be spotted at start-up: its coroutine is
+    refused at run time, and closed (pytest runs with -W error: a "never awaited" warning
+    would fail this test)."""
+    made: list[Coroutine[object, object, bool]] = []
+
+    async def lookup(origin: str) -> bool:
+        return True
+
+    def wrapper(origin: str) -> bool:
+        made.append(lookup(origin))
+        return made[-1]  # type: ignore[return-value]
+
+    matcher = _matcher([wrapper])
+    with caplog.at_level(logging.ERROR, logger="crossgate"):
+        assert isinstance(matcher.match("https://a.example"), CheckFailure)
+    assert inspect.getcoroutinestate(made[0]) == inspect.CORO_CLOSED
+    assert "returned <coroutine object" in caplog.records[0].getMessage()
+
+
+def test_a_callable_answer_is_escaped_and_bounded_in_the_log(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    class Hostile:
+        def __repr__(self) -> str:
+            return "x\r\nFAKE LOG LINE" + "y" * 10_000
+
+    class Unprintable:
+        def __repr__(self) -> str:
+            raise RuntimeError("no repr")
+
+    matcher = _matcher([lambda origin: Hostile(), lambda origin: Unprintable()])
+    with caplog.at_level(logging.ERROR, logger="crossgate"):
+        assert isinstance(matcher.match("https://a.example"), CheckFailure)
+    hostile, unprintable = (record.getMessage() for record in caplog.records)
+    assert "\r" not in hostile
+    assert "\n" not in hostile
+    assert "\\r\\n" in hostile
+    assert len(hostile) < 400
+    assert "returned <Unprintable object>" in unprintable
+
+
+def _async_check(origin: str) -> bool:
+    return True
+
+
+async def _async_lookup(origin: str) -> bool:
+    return True
+
+
+async def _async_generator(origin: str) -> AsyncIterator[bool]:
+    yield True
+
+
+class _AsyncCallable:
+    async def __call__(self, origin: str) -> bool:
+        return True
+
+
+class _InheritedAsyncCallable(_AsyncCallable):
+    pass
+
+
+class _Tenants:
+    async def allowed(self, origin: str) -> bool:
+        return True
+
+
+@pytest.mark.parametrize(
+    "check",
+    [
+        _async_lookup,
+        functools.partial(_async_lookup),
+        functools.partial(functools.partial(_async_lookup)),
+        _AsyncCallable(),
+        _InheritedAsyncCallable(),
+        functools.partial(_AsyncCallable()),
+        _Tenants().allowed,
+        _async_generator,
+    ],
+)
+def test_an_async_callable_is_a_config_error_with_what_to_do_instead(check: object) -> None:
+    matcher, problems = compile_origins(["https://a.example", check])
+    [problem] = problems
+    assert problem.value is check
+    assert "async callable" in problem.message
+    assert "coroutine" in problem.message
+    assert "plain def" in problem.fix
+    assert "a set that a background task or a timer refreshes" in problem.fix
+    assert matcher is not None
+    assert matcher.predicates == ()
+
+
+def test_a_plain_callable_is_not_taken_for_an_async_one() -> None:
+    class Check:
+        def __call__(self, origin: str) -> bool:
+            return origin == "https://a.example"
+
+    matcher = _matcher([Check(), functools.partial(_async_check), _async_check])
+    assert len(matcher.predicates) == 3
     assert matcher.allows("https://a.example")
-    assert not matcher.allows("https://a.b.example")
 
 
 def test_null_is_allowed_only_with_allow_null() -> None:
@@ -407,6 +538,16 @@ def test_null_is_allowed_only_with_allow_null() -> None:
     assert _matcher(["https://a.example", "null"], allow_null=True).allows("null")
     # Patterns, regexes and callables never see 'null'.
     assert not _matcher([re.compile(".*"), lambda origin: True]).allows("null")
+
+
+def test_a_regex_that_admits_any_host_is_recorded_as_such() -> None:
+    assert _matcher([re.compile(r"https://.*")]).admits_any_host
+    assert _matcher([re.compile(r"https?://[^/]+")]).admits_any_host
+    assert _matcher([re.compile(r".*")]).admits_any_host
+    assert not _matcher([re.compile(r"https://.*\.example\.com")]).admits_any_host
+    assert not _matcher(["https://*.example.com", "http://localhost:*"]).admits_any_host
+    # '*' is '*': the policy judges it on its own.
+    assert not _matcher("*").admits_any_host
 
 
 def test_star_allows_everything_and_does_not_vary() -> None:
@@ -529,40 +670,75 @@ def test_insecure_origins_lists_plain_http_that_is_not_loopback() -> None:
             "http://*.example.org",
             "http://*.localhost:*",
             "https://*.example.net",
+            re.compile(r"https?://api\.example\.com"),
+            re.compile(r"(?i)wss?://[a-z]+\.example\.com"),
+            re.compile(r".*", re.DOTALL),
+            re.compile(r"https://app\.example\.com"),
+            re.compile(r"http://(localhost|127\.0\.0\.1):\d+"),
         ]
     )
     assert insecure_origins(matcher) == [
         "http://app.example.com",
         "ws://chat.example.com",
         "http://*.example.org",
+        r're.compile(r"https?://api\.example\.com")',
+        r're.compile(r"(?i)wss?://[a-z]+\.example\.com")',
+        're.compile(r".*", re.DOTALL)',
     ]
 
 
-@pytest.mark.parametrize(
-    ("pattern", "risky"),
-    [
-        (r"https://app.example.com", True),
-        (r"https://app.example\.com", True),
-        (r"https://app\.example.com", True),
-        (r"https://app\\.example\.com", True),
-        (r"https://app\.example\.com", False),
-        (r"https://[a-z.]+\.example\.com", False),
-        (r"https://.*\.example\.com", False),
-        (r"https://(.+)\.example\.com", False),
-        (r"https://[^.]+\.example\.com", False),
-    ],
-)
-def test_unescaped_dot_risks(pattern: str, risky: bool) -> None:
-    matcher = _matcher([re.compile(pattern)])
-    assert unescaped_dot_risks(matcher) == ([pattern] if risky else [])
-
-
 def test_an_unescaped_dot_really_lets_a_look_alike_domain_in() -> None:
-    """Why unescaped_dot_risks exists: the regex is the user's, and it means what it says."""
-    assert _matcher([re.compile(r"https://app.example.com")]).allows("https://appxexample.com")
+    """Why loose dots are refused: the regex is the user's, and it means what it says."""
+    loose = re.compile(r"https://app.example.com")
+    _, problems = compile_origins([loose])
+    [problem] = problems
+    assert "'https://appxexample.com'" in problem.message
+    assert _matcher([loose], allow_regex_wildcards=True).allows("https://appxexample.com")
     assert not _matcher([re.compile(r"https://app\.example\.com")]).allows(
         "https://appxexample.com"
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "fix"),
+    [
+        (r"https://.*\.example\.com", "write 'https://*.example.com'"),
+        (r"^https://.*\.example\.com$", "write 'https://*.example.com'"),
+        (r"https://[a-z0-9-]+\.example\.com", "write 'https://*.example.com'"),
+        (r"^https://app\.example\.com$", "write 'https://app.example.com'"),
+        (
+            r"https://(a|b)\.example\.com",
+            r'pass re.compile(r"https://(a|b)\.example\.com") (matched against the whole origin, '
+            "so no ^ or $ is needed)",
+        ),
+        (
+            r"^https://(www.)?example\.com$",
+            r'pass re.compile(r"https://(www\.)?example\.com")',
+        ),
+        (r"https://(unclosed\.example\.com", "pass re.compile(...)"),
+    ],
+)
+def test_a_regex_looking_string_says_strings_are_never_regexes(text: str, fix: str) -> None:
+    _, problems = compile_origins([text])
+    [problem] = problems
+    assert problem.value == text
+    assert "strings in origins are never read as regular expressions" in problem.message
+    assert fix in problem.fix
+
+
+@pytest.mark.parametrize(
+    ("host", "domain"),
+    [
+        ("app.example.com", "example.com"),
+        ("example.com", "example.com"),
+        ("a.b.example.co.uk", "example.co.uk"),
+        ("me.github.io", "me.github.io"),
+        ("x.bucket.s3.amazonaws.com", "bucket.s3.amazonaws.com"),
+        ("localhost", "localhost"),
+    ],
+)
+def test_registrable_domain(host: str, domain: str) -> None:
+    assert registrable_domain(host) == domain
 
 
 def test_ipv6_serialization_follows_the_url_standard() -> None:

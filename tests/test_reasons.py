@@ -22,8 +22,9 @@ FACTS: dict[str, tuple[tuple[tuple[str, object], ...], str, str]] = {
         "the client is not a browser",
     ),
     "origin-check-failed": (
-        (("origin", "https://a.example"), ("check", "tenants"), ("error", "KeyError: 'a'")),
-        "the origins callable 'tenants' raised \"KeyError: 'a'\" for origin 'https://a.example'",
+        (("origin", "https://a.example"), ("check", "tenants"), ("error", "returned 'no'")),
+        "the origins callable 'tenants' did not answer True or False for origin "
+        "'https://a.example' (it \"returned 'no'\")",
         "make 'tenants' return True or False",
     ),
     "method-invalid": (

@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from crossgate.decide import decide_actual, decide_preflight
 from crossgate.errors import ConfigError
-from crossgate.origins import parse_request_origin, unescaped_dot_risks
+from crossgate.origin_regex import any_host_problem
+from crossgate.origins import compile_origins, parse_request_origin
 from crossgate.policy import ACAC, ACAO, CORSPolicy, build_policy
 
 APP = "https://app.example.com"
@@ -95,13 +96,79 @@ def test_null_is_reflected_only_when_knowingly_allowed() -> None:
     assert acao(policy([APP, "null"], allow_null_origin=True), "null") == "null"
 
 
-def test_an_unescaped_dot_is_what_the_user_wrote_and_the_audit_reports_it() -> None:
-    loose = policy([re.compile(r"https://app.example.com")])
-    assert acao(loose, "https://appxexample.com") == "https://appxexample.com"
-    assert unescaped_dot_risks(loose.origins) == [r"https://app.example.com"]
-    strict = policy([re.compile(r"https://app\.example\.com")])
-    assert acao(strict, "https://appxexample.com") is None
-    assert unescaped_dot_risks(strict.origins) == []
+@pytest.mark.parametrize(
+    ("pattern", "attack"),
+    [
+        (r"https://app.example.com", "https://appxexample.com"),  # issue 9, defect 4
+        (r"https://(www.)?acme\.com", "https://wwwxacme.com"),  # defect 6: in a group
+        (r"https://app.(acme|test)\.com", "https://appxacme.com"),  # next to an alternation
+        (r"(?i)https://app.example\.com", "https://appxexample.com"),  # inline flag
+        (r"https://.*example\.com", "https://evilexample.com"),  # wildcard into the domain
+        (r"https://app\.example\.com.*", "https://app.example.com.evil.com"),  # and after it
+    ],
+)
+def test_a_loose_regex_cannot_be_configured_and_its_attack_is_named(
+    pattern: str, attack: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        policy([re.compile(pattern)])
+    [problem] = raised.value.problems
+    assert repr(attack) in problem.message
+    assert "allow_regex_wildcards=True" in problem.fix
+    # The attack is real: with the opt-out, the pattern does let it in.
+    loose, problems = compile_origins([re.compile(pattern)], allow_regex_wildcards=True)
+    assert problems == []
+    assert loose is not None
+    assert loose.allows(attack)
+    # And the fix in the message, pasted as it is, configures a policy that refuses it.
+    pasted = re.search(r"re\.compile\(.*?\)(?=, or pass)", problem.fix)
+    assert pasted is not None
+    fixed = eval(pasted[0], {"re": re})
+    assert acao(policy([fixed]), attack) is None
+
+
+def test_a_regex_admitting_any_host_is_star_and_refused_with_credentials() -> None:
+    """Defect 7: the policy refuses it like '*' (the lead wires any_host_problem in)."""
+    for pattern in (r"https://.*", r"https?://[^/]+", r".*"):
+        matcher, problems = compile_origins([re.compile(pattern)])
+        assert problems == []  # without credentials, a public API may mean it
+        assert matcher is not None
+        assert matcher.admits_any_host
+        problem = any_host_problem(matcher)
+        assert problem is not None
+        assert "'*' in effect" in problem.message
+        assert "drop supports_credentials" in problem.fix
+    matcher, _ = compile_origins([re.compile(r"https://[a-z0-9-]+\.example\.com")])
+    assert matcher is not None
+    assert any_host_problem(matcher) is None
+
+
+def test_a_regex_allowing_plain_http_needs_consent_with_credentials() -> None:
+    """An https API trusting http, through a regex: 'https?://' reads as harmless."""
+    loose = re.compile(r"https?://app\.example\.com")
+    with pytest.raises(ConfigError, match="plain-http origins") as raised:
+        policy([loose])
+    assert raised.value.problems[0].value == [r're.compile(r"https?://app\.example\.com")']
+    consented = policy([loose], allow_insecure_http_origins=True)
+    assert acao(consented, "http://app.example.com") == "http://app.example.com"
+    assert acao(policy([re.compile(r"https?://localhost:\d+")]), "http://localhost:3000")
+
+
+def test_an_async_origins_callable_cannot_be_configured() -> None:
+    """Defect 8: its coroutine is truthy, so it used to allow every origin."""
+
+    async def trusted(origin: str) -> bool:
+        return False
+
+    with pytest.raises(ConfigError, match="plain def"):
+        policy([trusted])
+
+
+@pytest.mark.parametrize("answer", ["false", "no", 1, [APP], None])
+def test_only_true_from_a_callable_grants(answer: object, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.ERROR, logger="crossgate"):
+        assert acao(policy([lambda origin: answer]), APP) is None
+    assert "not True or False" in caplog.records[0].getMessage()
 
 
 def test_a_regex_is_anchored_at_both_ends() -> None:
@@ -133,7 +200,13 @@ def test_every_answer_that_depends_on_origin_varies_on_it(origin: str | None) ->
 @given(st.text() | st.builds(lambda tail: APP + tail, st.text()))
 def test_an_invalid_acao_is_never_emitted(origin: str) -> None:
     trusting = policy(
-        ["https://*.example.com", "http://localhost:*", re.compile(r"https://.*"), bool, "null"],
+        [
+            "https://*.example.com",
+            "http://localhost:*",
+            re.compile(r"https://[a-z0-9.-]+\.example\.net"),
+            bool,
+            "null",
+        ],
         allow_null_origin=True,
     )
     for decision in (

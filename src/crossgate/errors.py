@@ -26,6 +26,8 @@ def describe(value: object) -> str:
         shown = ascii(text[:_MAX_SHOWN])
     else:
         text = ascii(value)
+        if not text.isprintable():
+            text = ascii(text)[1:-1]  # a __repr__ may hold CR/LF; ascii() keeps them
         shown = text[:_MAX_SHOWN]
     cut = len(text) - _MAX_SHOWN
     if cut > 0:

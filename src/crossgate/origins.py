@@ -11,20 +11,29 @@ Accepted forms, and nothing else (no guessing whether a string is a regular expr
 - ``"*"``: every origin;
 - a subdomain pattern: ``"https://*.example.com"`` (one or more labels, never the apex);
 - a port wildcard: ``"http://localhost:*"`` (any port, or none);
-- a compiled ``re.Pattern``, matched with ``fullmatch`` against the serialized origin;
-- a callable ``origin -> bool``, called with the serialized origin;
+- a compiled ``re.Pattern``, matched with ``fullmatch`` against the serialized origin, and
+  judged at start-up by ``crossgate.origin_regex`` (a loose ``.`` or a wildcard that runs into
+  the domain name is refused unless ``allow_regex_wildcards=True``);
+- a plain (not ``async``) callable ``origin -> bool``, called with the serialized origin; only
+  ``True`` grants;
 - the literal ``"null"``, only together with ``allow_null_origin=True``.
 """
 
 from __future__ import annotations
 
+import functools
+import inspect
 import ipaddress
 import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from crossgate.errors import Problem, describe
+
+if TYPE_CHECKING:
+    from crossgate.origin_regex import WideRegex
 
 __all__ = [
     "MAX_ORIGIN_LENGTH",
@@ -39,7 +48,7 @@ __all__ = [
     "is_loopback_host",
     "parse_origin",
     "parse_request_origin",
-    "unescaped_dot_risks",
+    "registrable_domain",
 ]
 
 logger = logging.getLogger("crossgate")
@@ -201,11 +210,12 @@ class HostPattern:
 
 @dataclass(frozen=True, slots=True)
 class CheckFailure:
-    """An ``origins`` callable raised instead of answering; the origin was refused."""
+    """An ``origins`` callable raised, or answered something other than ``True`` or ``False``;
+    the origin was refused."""
 
     #: The callable's qualified name.
     check: str
-    #: The exception, as ``"KeyError: 'tenant'"``.
+    #: What went wrong, as ``"raised KeyError: 'tenant'"`` or ``"returned 'false'"``.
     error: str
 
 
@@ -217,6 +227,17 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def registrable_domain(host: str) -> str:
+    """The part of a DNS *host* that one party registers: ``example.com`` for
+    ``app.example.com``, ``example.co.uk`` for ``www.example.co.uk``, ``me.github.io`` for
+    ``me.github.io`` (every name under a public suffix belongs to someone else)."""
+    labels = host.split(".")
+    for size in (3, 2):
+        if len(labels) > size and ".".join(labels[-size:]) in _PUBLIC_SUFFIXES:
+            return ".".join(labels[-size - 1 :])
+    return ".".join(labels[-2:])
 
 
 def _serialize_ipv6(address: ipaddress.IPv6Address) -> str:
@@ -436,8 +457,61 @@ def parse_request_origin(value: str) -> Origin | None:
     return Origin(scheme, host, number)
 
 
-def _name(check: Callable[[str], bool]) -> str:
+def _name(check: Callable[..., object]) -> str:
     return getattr(check, "__qualname__", None) or repr(check)
+
+
+def _shown(value: object) -> str:
+    """*value* escaped and bounded for a log line; a ``__repr__`` that raises cannot break it."""
+    try:
+        return describe(value)
+    except Exception:
+        return f"<{type(value).__name__} object>"
+
+
+def _ask(check: Callable[[str], bool], origin: str) -> bool | CheckFailure:
+    """*check*'s answer for *origin*: ``True``, ``False``, or why it gave neither."""
+    try:
+        answer: object = check(origin)
+    except Exception as error:
+        failure = CheckFailure(_name(check), f"raised {type(error).__name__}: {error}")
+        logger.error(
+            "the origins callable %s raised for Origin %s; the origin is refused",
+            failure.check,
+            describe(origin),
+            exc_info=True,
+        )
+        return failure
+    if answer is True or answer is False:
+        return answer
+    if inspect.iscoroutine(answer):
+        answer.close()  # never awaited, and never to be: no "was never awaited" warning
+    failure = CheckFailure(_name(check), f"returned {_shown(answer)}")
+    logger.error(
+        "the origins callable %s returned %s for Origin %s, not True or False; the origin is "
+        "refused (only True allows an origin)",
+        failure.check,
+        failure.error.removeprefix("returned "),
+        describe(origin),
+    )
+    return failure
+
+
+def is_async_callable(check: object) -> bool:
+    """Whether calling *check* gives a coroutine or an async generator instead of an answer:
+    an ``async def`` function or method, a ``functools.partial`` of one, or an object whose
+    ``__call__`` is one."""
+    while isinstance(check, functools.partial):
+        check = check.func
+    # What Python runs when the object is called: its class's __call__, found along the MRO.
+    call = next(
+        (kind.__dict__["__call__"] for kind in type(check).__mro__ if "__call__" in kind.__dict__),
+        None,
+    )
+    return any(
+        inspect.iscoroutinefunction(candidate) or inspect.isasyncgenfunction(candidate)
+        for candidate in (check, call)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -450,6 +524,14 @@ class OriginMatcher:
     regexes: tuple[re.Pattern[str], ...] = ()
     predicates: tuple[Callable[[str], bool], ...] = ()
     allow_null: bool = False
+    #: The regexes that admit every host of a scheme (``r"https://.*"``): ``'*'`` in effect,
+    #: so a policy with credentials refuses them (``origin_regex.any_host_problem``).
+    any_host: tuple[WideRegex, ...] = ()
+
+    @property
+    def admits_any_host(self) -> bool:
+        """Whether an entry other than ``'*'`` admits every host of a scheme."""
+        return bool(self.any_host)
 
     @property
     def varies(self) -> bool:
@@ -467,11 +549,14 @@ class OriginMatcher:
         Patterns, regular expressions and callables only ever see an origin in serialized form
         (``parse_request_origin``), so no user code is handed control characters or 64 KB.
 
-        A callable that raises refuses the origin: an error must never grant access, and one
-        failing look-up (a database down) must not turn every cross-origin request into a
-        500. The other callables still get their say. It is not silent either: the exception
-        is logged with its traceback on the ``crossgate`` logger at ERROR level, and the
-        ``CheckFailure`` returned becomes the refusal's reason (``origin-check-failed``).
+        Only ``True`` from a callable allows the origin: not a truthy value (a coroutine from an
+        ``async def``, the string ``"false"``), which could only grant by mistake. A callable
+        that raises or answers anything else refuses the origin: an error must never grant
+        access, and one failing look-up (a database down) must not turn every cross-origin
+        request into a 500. The other callables still get their say. It is not silent either:
+        it is logged on the ``crossgate`` logger at ERROR level (a raise with its traceback),
+        and the ``CheckFailure`` returned becomes the refusal's reason
+        (``origin-check-failed``).
         """
         if self.any_origin or origin in self.exact:
             return True
@@ -490,17 +575,11 @@ class OriginMatcher:
                 return True
         failure: bool | CheckFailure = False
         for predicate in self.predicates:
-            try:
-                if predicate(origin):
-                    return True
-            except Exception as error:
-                failure = CheckFailure(_name(predicate), f"{type(error).__name__}: {error}")
-                logger.error(
-                    "the origins callable %s raised for Origin %s; the origin is refused",
-                    failure.check,
-                    describe(origin),
-                    exc_info=True,
-                )
+            verdict = _ask(predicate, origin)
+            if verdict is True:
+                return True
+            if verdict is not False:
+                failure = verdict
         return failure
 
     def describe(self) -> list[str]:
@@ -520,6 +599,7 @@ def compile_origins(
     origins: object,
     *,
     allow_null: bool = False,
+    allow_regex_wildcards: bool = False,
     option: str = "origins",
 ) -> tuple[OriginMatcher | None, list[Problem]]:
     """Compile the ``origins`` option into a matcher, and every problem found.
@@ -530,7 +610,17 @@ def compile_origins(
 
     ``allow_null=True`` is the knowing consent to ``Origin: null``: with it, ``null`` is
     allowed (listing ``"null"`` too is harmless); without it, listing ``"null"`` is a problem.
+
+    A compiled regex with a loose ``.`` or a wildcard that runs into the domain name is a
+    problem (with an origin it lets in, and the fix) unless ``allow_regex_wildcards=True``;
+    see ``crossgate.origin_regex``. A regex that admits every host of a scheme is not a
+    problem here, but is recorded in ``OriginMatcher.any_host``: the policy refuses it with
+    credentials, as it refuses ``'*'``. An ``async def`` callable is a problem: its coroutine
+    would be taken for an answer.
     """
+    # Imported here: origin_regex builds on this module's parsing, and only start-up needs it.
+    from crossgate import origin_regex
+
     problems: list[Problem] = []
     if isinstance(origins, (str, re.Pattern)) or callable(origins):
         items: list[object] = [origins]
@@ -550,12 +640,19 @@ def compile_origins(
     host_patterns: list[HostPattern] = []
     regexes: list[re.Pattern[str]] = []
     predicates: list[Callable[[str], bool]] = []
+    any_host: list[WideRegex] = []
     any_origin = False
     null_listed = False
     for item in items:
         if isinstance(item, re.Pattern):
             if isinstance(item.pattern, str):
                 regexes.append(item)
+                problems += origin_regex.regex_problems(
+                    item, option=option, allow_wildcards=allow_regex_wildcards
+                )
+                wide = origin_regex.wide_regex(item)
+                if wide is not None:
+                    any_host.append(wide)
             else:
                 problems.append(
                     Problem(option, item, "is a bytes pattern", "compile a str pattern")
@@ -569,14 +666,21 @@ def compile_origins(
                 try:
                     parsed = _parse(item, patterns=True)
                 except OriginError as error:
-                    problems.append(Problem(option, item, error.message, error.fix))
+                    message, fix = origin_regex.string_regex_hint(item) or (
+                        error.message,
+                        error.fix,
+                    )
+                    problems.append(Problem(option, item, message, fix))
                     continue
                 if isinstance(parsed, Origin):
                     exact.add(parsed.serialize())
                 else:
                     host_patterns.append(parsed)
         elif callable(item):
-            predicates.append(item)
+            if is_async_callable(item):
+                problems.append(_async_problem(option, item))
+            else:
+                predicates.append(item)
         else:
             problems.append(
                 Problem(
@@ -622,12 +726,28 @@ def compile_origins(
         regexes=tuple(regexes),
         predicates=tuple(predicates),
         allow_null=allow_null and null_listed,
+        any_host=tuple(any_host),
     )
     return matcher, problems
 
 
+def _async_problem(option: str, check: Callable[..., object]) -> Problem:
+    return Problem(
+        option,
+        check,
+        f"{_name(check)} is an async callable; crossgate asks origins callables synchronously, "
+        "while it answers the request, so it would get a coroutine back, never an answer",
+        "make it a plain def that answers from memory, like "
+        "'def allowed(origin): return origin in trusted', with trusted a set that a "
+        "background task or a timer refreshes",
+    )
+
+
 def insecure_origins(matcher: OriginMatcher) -> list[str]:
-    """Plain-http, non-loopback entries: readable by anyone on the network path."""
+    """Plain-http, non-loopback entries: readable by anyone on the network path. A regex is
+    one when it allows such an origin (``r"https?://app\\.example\\.com"``)."""
+    from crossgate import origin_regex  # see compile_origins
+
     found = []
     for value in sorted(matcher.exact):
         parsed = parse_request_origin(value)
@@ -639,22 +759,9 @@ def insecure_origins(matcher: OriginMatcher) -> list[str]:
         for pattern in matcher.host_patterns
         if pattern.scheme in ("http", "ws") and not is_loopback_host(pattern.host)
     ]
-    return found
-
-
-# An unescaped "." outside a character class, followed by a letter or digit: a wildcard where a
-# literal dot was meant ("app.example" also accepts "appxexample"). ".*", ".+" are deliberate.
-_LOOSE_DOT = re.compile(r"\\.|\[(?:\\.|[^\]])*\]|(?P<dot>\.)(?=[A-Za-z0-9])", re.S)
-
-
-def unescaped_dot_risks(matcher: OriginMatcher) -> list[str]:
-    """The regexes in which a ``.`` between name characters is not escaped.
-
-    ``re.compile(r"https://app.example.com")`` also accepts ``https://appxexample.com``, a
-    domain anyone can register; write ``r"https://app\\.example\\.com"``.
-    """
-    return [
-        regex.pattern
+    found += [
+        origin_regex.show_regex(regex)
         for regex in matcher.regexes
-        if any(found["dot"] for found in _LOOSE_DOT.finditer(regex.pattern))
+        if origin_regex.plain_http_example(regex) is not None
     ]
+    return found

@@ -20,6 +20,7 @@ from crossgate.browser import (
     SAFELISTED_RESPONSE_HEADERS,
 )
 from crossgate.errors import ConfigError, Problem
+from crossgate.origin_regex import any_host_problem, wide_regex
 from crossgate.origins import OriginMatcher, compile_origins, insecure_origins
 from crossgate.reasons import Reason
 
@@ -391,14 +392,18 @@ def merge_levels(levels: Iterable[Mapping[str, object]]) -> dict[str, object]:
     return merged
 
 
-def _admits_any(matcher: OriginMatcher) -> bool:
-    """Whether *matcher* lets every site read: ``'*'``, or a pattern that admits any host."""
-    return matcher.any_origin
-
-
 def _admits_every_origin(origins: object) -> bool:
-    matcher, _ = compile_origins(origins, allow_null=True)
-    return matcher is not None and _admits_any(matcher)
+    """Whether the ``origins`` option lets every site read: ``'*'``, or a regex admitting any
+    host. Judged without compiling the rest: it runs for every level of every route."""
+    if isinstance(origins, (str, re.Pattern)) or not isinstance(origins, Iterable):
+        entries: Iterable[object] = [origins]
+    else:
+        entries = origins
+    return any(
+        entry == "*"
+        or (isinstance(entry, re.Pattern) and isinstance(entry.pattern, str) and wide_regex(entry))
+        for entry in entries
+    )
 
 
 def build_policy(options: Mapping[str, object], *, source: str = "app") -> CORSPolicy:
@@ -422,6 +427,7 @@ def _compile(
     allow_null = _check_bool(options, "allow_null_origin", problems)
     allow_pna = _check_bool(options, "allow_private_network", problems)
     allow_http = _check_bool(options, "allow_insecure_http_origins", problems)
+    allow_wildcards = _check_bool(options, "allow_regex_wildcards", problems)
     methods = _methods(options.get("methods"), problems)
     allowed_headers, allow_headers_value = _allow_headers(options.get("allow_headers"), problems)
     exposed = _expose_headers(options.get("expose_headers"), credentials, problems)
@@ -442,10 +448,15 @@ def _compile(
                 )
             )
     else:
-        matcher, origin_problems = compile_origins(options["origins"], allow_null=allow_null)
+        matcher, origin_problems = compile_origins(
+            options["origins"], allow_null=allow_null, allow_regex_wildcards=allow_wildcards
+        )
         problems.extend(origin_problems)
     if matcher is not None and credentials:
-        if _admits_any(matcher):
+        wide = any_host_problem(matcher)
+        if wide is not None:
+            problems.append(wide)
+        elif matcher.any_origin:
             problems.append(
                 Problem(
                     "origins",

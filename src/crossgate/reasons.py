@@ -55,9 +55,9 @@ _SPECS = (
     ),
     ReasonSpec(
         "origin-check-failed",
-        "the origins callable {check} raised {error} for origin {origin}, so it was refused",
-        "make {check} return True or False for every origin; the traceback is in the "
-        "'crossgate' log",
+        "the origins callable {check} did not answer True or False for origin {origin} "
+        "(it {error}), so it was refused",
+        "make {check} return True or False for every origin; the 'crossgate' log has the details",
     ),
     ReasonSpec(
         "method-invalid",
