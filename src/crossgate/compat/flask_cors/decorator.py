@@ -57,7 +57,13 @@ class _Spec:
         self.options = MappingProxyType(dict(options))
         self.handles_options = bool(options.get("automatic_options", True))
         notes = Notes()
-        notes.unknown_options(options, "cross_origin()")
+        notes.unknown_options(
+            options,
+            "cross_origin()",
+            {**DEFAULT_OPTIONS, **options},
+            "the view",
+            config_may_change=True,
+        )
         # Mistakes in the decorator's own patterns are found now, not on the first request.
         check_patterns(options, notes)
         if notes.problems:

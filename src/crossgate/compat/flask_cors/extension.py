@@ -61,8 +61,9 @@ class CORS:
             notes.unknown_config_keys(config)
             configured = config_options(config)
         given = {**self._options, **kwargs}
-        notes.unknown_options(given, "CORS()")
         merged = {**DEFAULT_OPTIONS, **configured, **given}
+        subject = "the app" if isinstance(app, Flask) else f"blueprint {describe(app.name)}"
+        notes.unknown_options(given, "CORS()", merged, subject)
         # The app-wide options must be valid even if every resource overrides them (as in
         # flask-cors); their warnings are left to the resources that actually use them.
         base = compile_policy(merged, Notes(problems=notes.problems))
@@ -78,8 +79,14 @@ class CORS:
                     )
                 )
                 continue
-            notes.unknown_options(options, f"resources[{describe(pattern)}]")
-            policy = compile_policy({**merged, **options}, notes)
+            resource = {**merged, **options}
+            notes.unknown_options(
+                options,
+                f"resources[{describe(pattern)}]",
+                resource,
+                f"resource {describe(pattern)}",
+            )
+            policy = compile_policy(resource, notes)
             if policy is not None:
                 compiled.append((pattern, policy))
         rules = compile_rules(compiled, notes.problems)
