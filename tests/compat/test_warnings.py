@@ -28,7 +28,7 @@ def test_unknown_option_warns_with_the_closest_name_and_logs(
         compat.CORS(make_app(), support_credentials=True)  # type: ignore[call-arg]
     # The warning points at the line that configured CORS, not into crossgate.
     assert seen[0].filename == __file__
-    (record,) = [record for record in caplog.records if record.name == "crossgate"]
+    (record,) = [record for record in caplog.records if record.name == "flask_cors.core"]
     assert record.levelno == logging.WARNING
     assert "did you mean 'supports_credentials'" in record.getMessage()
 

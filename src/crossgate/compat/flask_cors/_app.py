@@ -12,6 +12,7 @@ in.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -20,6 +21,13 @@ from typing import Any, Protocol
 from flask import Flask, Request, Response, current_app, request
 from werkzeug.datastructures import Headers, MultiDict
 
+from crossgate.compat.flask_cors._log import (
+    core_logger,
+    extension_logger,
+    log_decision,
+    log_left_alone,
+    log_resource,
+)
 from crossgate.compat.flask_cors._policy import CompatPolicy, Header
 from crossgate.compat.flask_cors._resources import Rules
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
@@ -96,16 +104,26 @@ class Registration:
 
     def headers_for(self, req: Request) -> Sequence[Header]:
         """The CORS headers of the response to *req* (none when no resource covers it)."""
-        policy = self.rules.lookup(req.path)
+        path = req.path
+        if extension_logger.isEnabledFor(logging.DEBUG):
+            found = self.rules.find(path)
+            log_resource(path, None if found is None else found[0])
+        policy = self.rules.lookup(path)
         if policy is None:
             return ()
         environ = req.environ
-        return policy.headers_for(environ.get("HTTP_ORIGIN"), req.method, environ)
+        origin = environ.get("HTTP_ORIGIN")
+        headers = policy.headers_for(origin, req.method, environ)
+        if core_logger.isEnabledFor(logging.INFO):
+            log_decision(origin, req.method, environ, headers, wildcard=policy.answers_wildcard)
+        return headers
 
     def after_request(self, response: Response) -> Response:
         """flask-cors's hook; skips a response that has ACAO or that the decorator evaluated."""
         if not carries_origin(response) and not hasattr(response, FLASK_CORS_EVALUATED):
             add_cors_headers(response, self.headers_for(current_request()))
+        else:
+            log_left_alone()
         return response
 
 

@@ -23,7 +23,7 @@ from typing import Any
 from crossgate.compat.flask_cors._policy import CompatPolicy, probably_regex
 from crossgate.errors import Problem
 
-__all__ = ["Rules", "compile_rules", "resource_pairs"]
+__all__ = ["Rules", "compile_rules", "pattern_text", "resource_pairs"]
 
 # Patterns that cover every path: flask-cors's default r"/*" and its spelling of "*".
 _EVERY_PATH = frozenset({"/*", ".*"})
@@ -111,6 +111,9 @@ class Rules:
     """Compiled resources: ``(test, policy)`` in the order they are tried."""
 
     entries: tuple[tuple[PathTest, CompatPolicy], ...]
+    #: Each entry's pattern as the user wrote it (a compiled regex: its pattern), for logs and
+    #: ``flask crossgate routes``.
+    patterns: tuple[str, ...] = ()
 
     def lookup(self, path: str) -> CompatPolicy | None:
         """The policy of the first rule that covers *path*."""
@@ -119,12 +122,26 @@ class Rules:
                 return policy
         return None
 
+    def find(self, path: str) -> tuple[str, CompatPolicy] | None:
+        """The pattern and the policy of the first rule that covers *path*."""
+        for pattern, (test, policy) in zip(self.patterns, self.entries, strict=True):
+            if test(path):
+                return pattern, policy
+        return None
+
+
+def pattern_text(pattern: Any) -> str:
+    """A resource pattern as written: a compiled regex's pattern, anything else as a string."""
+    return str(pattern.pattern) if isinstance(pattern, re.Pattern) else str(pattern)
+
 
 def compile_rules(pairs: Iterable[tuple[Any, CompatPolicy]], problems: list[Problem]) -> Rules:
     """Compile ``(pattern, policy)`` pairs, keeping their order."""
     entries = []
+    patterns = []
     for pattern, policy in pairs:
         test = _compile_path(pattern, problems)
         if test is not None:
             entries.append((test, policy))
-    return Rules(tuple(entries))
+            patterns.append(pattern_text(pattern))
+    return Rules(tuple(entries), tuple(patterns))

@@ -10,6 +10,7 @@ request in each app, then reused for as long as the app's ``CORS_*`` values stay
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Callable, Mapping
 from functools import update_wrapper
 from types import MappingProxyType
@@ -24,6 +25,12 @@ from crossgate.compat.flask_cors._app import (
     carries_origin,
     current_request,
 )
+from crossgate.compat.flask_cors._log import (
+    core_logger,
+    decorator_logger,
+    log_decision,
+    log_left_alone,
+)
 from crossgate.compat.flask_cors._policy import (
     CONFIG_KEYS,
     CompatPolicy,
@@ -33,7 +40,7 @@ from crossgate.compat.flask_cors._policy import (
 )
 from crossgate.compat.flask_cors._warnings import emit
 from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS, FLASK_CORS_EVALUATED
-from crossgate.errors import ConfigError
+from crossgate.errors import ConfigError, describe
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -103,7 +110,12 @@ class _Spec:
             req = current_request()
             environ = req.environ
             origin = environ.get("HTTP_ORIGIN")
-            add_cors_headers(response, policy.headers_for(origin, req.method, environ))
+            headers = policy.headers_for(origin, req.method, environ)
+            if core_logger.isEnabledFor(logging.INFO):
+                log_decision(origin, req.method, environ, headers, wildcard=policy.answers_wildcard)
+            add_cors_headers(response, headers)
+        else:
+            log_left_alone()
         setattr(response, FLASK_CORS_EVALUATED, True)
         return response
 
@@ -159,6 +171,12 @@ def cross_origin(*args: Any, **kwargs: Unpack[CrossOriginOptionsInput]) -> Calla
                 return spec.finish(make_response(view(*args, **kwargs)), policy)
 
         update_wrapper(wrapped, view)
+        if decorator_logger.isEnabledFor(logging.DEBUG):
+            decorator_logger.debug(
+                "cross_origin on %s with options %s",
+                describe(getattr(view, "__qualname__", view)),
+                describe(dict(spec.options)),
+            )
         if spec.handles_options:
             wrapped.required_methods = {*getattr(view, "required_methods", ()), "OPTIONS"}
             wrapped.provide_automatic_options = False

@@ -10,6 +10,7 @@ app's edge takes the place of the hook at the first request (``_edge.py``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -18,6 +19,7 @@ from flask.sansio.blueprints import BlueprintSetupState
 
 from crossgate.compat.flask_cors._app import Registration
 from crossgate.compat.flask_cors._edge import install
+from crossgate.compat.flask_cors._log import extension_logger
 from crossgate.compat.flask_cors._policy import CompatPolicy, Notes, compile_policy, config_options
 from crossgate.compat.flask_cors._resources import compile_rules, resource_pairs
 from crossgate.compat.flask_cors._warnings import emit
@@ -94,6 +96,12 @@ class CORS:
             unique = {str(problem): problem for problem in notes.problems}
             raise ConfigError(unique.values(), context="flask-cors compatibility")
         emit(notes.warnings)
+        if extension_logger.isEnabledFor(logging.DEBUG):
+            extension_logger.debug(
+                "CORS on %s with resources %s",
+                describe(app.name),
+                describe(list(rules.patterns)),
+            )
 
         registration = Registration(rules, base.intercept_exceptions, base.preflight_before_request)
         early = base.preflight_before_request or any(
