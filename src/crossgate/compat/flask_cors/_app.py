@@ -20,6 +20,8 @@ from typing import Any, Protocol
 
 from flask import Flask, Request, Response, current_app, request
 from werkzeug.datastructures import Headers, MultiDict
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
 from crossgate.compat.flask_cors._log import (
     core_logger,
@@ -32,12 +34,16 @@ from crossgate.compat.flask_cors._policy import CompatPolicy, Header
 from crossgate.compat.flask_cors._resources import Rules
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
 
+# Werkzeug's routing, redirects followed, exactly as the native edge resolves a preflight.
+from crossgate.flask.edge import _route as route
+
 __all__ = [
     "VIEW_ATTRIBUTE",
     "AppState",
     "Registration",
     "add_cors_headers",
     "app_state",
+    "blueprint_scopes",
     "carries_origin",
     "current_request",
     "has_origin",
@@ -53,7 +59,19 @@ _ACAO = ACL_ORIGIN.lower()
 class DecoratedView(Protocol):
     """What the early preflight hook needs from a ``cross_origin`` spec."""
 
-    def early_answer(self, app: Flask, *, app_wide: bool) -> Response | None: ...
+    def early_answer(
+        self, app: Flask, *, app_wide: bool, answer: Response | None = None
+    ) -> Response | None: ...
+
+
+def blueprint_scopes(endpoint: str) -> list[str]:
+    """The blueprints an endpoint belongs to, innermost first (Flask's ``request.blueprints``)."""
+    scopes = []
+    name = endpoint.rpartition(".")[0]
+    while name:
+        scopes.append(name)
+        name = name.rpartition(".")[0]
+    return scopes
 
 
 def current_request() -> Request:
@@ -152,14 +170,14 @@ class AppState:
         if request.method != "OPTIONS":
             return None
         environ = request.environ
-        rule = request.url_rule
-        if not (
-            environ.get("HTTP_ORIGIN")
-            and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
-            and rule
-        ):
+        if not (environ.get("HTTP_ORIGIN") and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")):
             return None
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        rule = request.url_rule
+        if rule is None:
+            if isinstance(request.routing_exception, RequestRedirect):
+                return self._answer_redirected_preflight(app)
+            return None
         registrations = list(self._in_scope(chain(request.blueprints, (None,))))
         spec: DecoratedView | None = getattr(
             app.view_functions.get(rule.endpoint), VIEW_ATTRIBUTE, None
@@ -173,6 +191,40 @@ class AppState:
             if policy is not None and policy.preflight_before_request:
                 # The CORS hooks (or the edge) then add the headers, as to Flask's own answer.
                 return app.make_default_options_response()
+        return None
+
+    def _answer_redirected_preflight(self, app: Flask) -> Response | None:
+        """A preflight to a URL Werkzeug redirects (a missing trailing slash...): a browser
+        never follows a redirect for a preflight, so answer it as the route it leads to would
+        be answered, by that route's policy, if it opted in."""
+        found = route(app, request.environ, "OPTIONS")
+        if found is None:
+            return None
+        try:
+            rule, _ = found.adapter.match(found.path, method="OPTIONS", return_rule=True)
+        except HTTPException:
+            return None  # the route reached does not answer OPTIONS: neither does Flask
+        registrations = list(self._in_scope(chain(blueprint_scopes(rule.endpoint), (None,))))
+        # Flask's answer to OPTIONS on the route reached (its own, at the redirecting URL,
+        # would list no methods).
+        answer = app.response_class()
+        answer.allow.update(found.methods)
+        spec: DecoratedView | None = getattr(
+            app.view_functions.get(rule.endpoint), VIEW_ATTRIBUTE, None
+        )
+        if spec is not None:
+            app_wide = any(registration.preflight_before_request for registration in registrations)
+            return spec.early_answer(app, app_wide=app_wide, answer=answer)
+        for registration in registrations:
+            policy = registration.rules.lookup(found.path)
+            if policy is not None and policy.preflight_before_request:
+                environ = request.environ
+                add_cors_headers(
+                    answer, policy.headers_for(environ.get("HTTP_ORIGIN"), "OPTIONS", environ)
+                )
+                # Decided here, by the route's path: the hooks leave it as it is.
+                setattr(answer, FLASK_CORS_EVALUATED, True)
+                return answer
         return None
 
     def error_headers(self, app: Flask) -> list[tuple[str, str]]:

@@ -127,15 +127,20 @@ class _Spec:
             return policy, self.finish(app.make_default_options_response(), policy)
         return policy, None
 
-    def early_answer(self, app: Flask, *, app_wide: bool) -> Response | None:
+    def early_answer(
+        self, app: Flask, *, app_wide: bool, answer: Response | None = None
+    ) -> Response | None:
         """The answer to a preflight before ``before_request`` hooks run, if opted in: by this
         view's options (or config), or ``app_wide`` by ``CORS(..., preflight_before_request=True)``.
+        *answer* is Flask's answer to ``OPTIONS`` (made here when not given).
         """
         policy = self.policy_for(app)
         if not (self.handles_options and policy.automatic_options):
             return None
         if policy.preflight_before_request or app_wide:
-            return self.finish(app.make_default_options_response(), policy)
+            if answer is None:
+                answer = app.make_default_options_response()
+            return self.finish(answer, policy)
         return None
 
 
