@@ -9,6 +9,7 @@ import pytest
 from flask import Flask
 
 import crossgate.compat.flask_cors as compat
+from crossgate.compat.flask_cors._log import quiet_by_default
 
 from .differential import ACRM, IMPLEMENTATIONS, ORIGIN, OTHER, CorsModule, Req, make_app, preflight
 
@@ -153,6 +154,33 @@ def test_nothing_is_logged_below_warning_unless_the_user_turns_it_on(
         app.test_client().get("/api/items", headers={"Origin": ORIGIN})
     assert logging.getLogger("flask_cors").level == logging.WARNING
     assert _messages(caplog) == []
+
+
+def test_quiet_by_default_is_what_flask_cors_does_to_its_logger() -> None:
+    fresh = logging.Logger("fresh")
+    quiet_by_default(fresh)
+    quiet_by_default(fresh)
+    assert fresh.level == logging.WARNING
+    assert [type(handler) for handler in fresh.handlers] == [logging.NullHandler]
+    chosen = logging.Logger("chosen", logging.DEBUG)
+    quiet_by_default(chosen)
+    assert chosen.level == logging.DEBUG
+
+
+def test_wildcard_answers_and_unanswered_requests_without_origin_are_logged(
+    flask_cors_log: pytest.LogCaptureFixture,
+) -> None:
+    app = _app(resources={"/api/*": {"send_wildcard": True}, "/public": {"always_send": False}})
+    client = app.test_client()
+    flask_cors_log.clear()
+    client.get("/api/items", headers={"Origin": ORIGIN})
+    client.get("/public")
+    messages = [message for _, _, message in _messages(flask_cors_log)]
+    assert (
+        "Origin 'http://example.com': every origin is allowed and send_wildcard is on, "
+        "so '*' is sent"
+    ) in messages
+    assert "No Origin header (not a cross-origin request): no CORS headers" in messages
 
 
 def _levels(

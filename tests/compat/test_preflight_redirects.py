@@ -113,10 +113,13 @@ def test_a_redirected_preflight_into_a_blueprint(prefix: str) -> None:
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
 
 
-def test_a_redirect_to_a_route_without_options_is_left_to_flask() -> None:
+def test_redirects_that_lead_to_no_answer_to_options_are_left_to_the_app() -> None:
     app = _guarded_app()
     app.add_url_rule(
         "/strict/", "strict", lambda: "strict", methods=["GET"], provide_automatic_options=False
     )
+    app.add_url_rule("/old", "old", redirect_to="/strict/")
+    app.add_url_rule("/gone", "gone", redirect_to="/nowhere")
     compat.CORS(app, origins=[ORIGIN], preflight_before_request=True)
-    assert preflight("p", path="/strict", **{ACRM: "GET"}).send(app).status_code == 401
+    for path in ("/old", "/gone"):
+        assert preflight("p", path=path, **{ACRM: "GET"}).send(app).status_code == 401

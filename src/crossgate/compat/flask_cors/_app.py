@@ -158,12 +158,16 @@ class AppState:
     #: Whether the early preflight hook is installed (only when something opted in).
     answers_preflights_early: bool = False
 
-    def _in_scope(self, scopes: Iterable[str | None]) -> Iterable[Registration]:
-        """Registrations in the order Flask runs their ``after_request`` hooks."""
+    def in_scope(self, scopes: Iterable[str | None]) -> Iterable[tuple[str | None, Registration]]:
+        """``(blueprint or None, registration)`` of the *scopes* (blueprint names, None for the
+        app), in the order Flask runs their ``after_request`` hooks."""
         for scope in scopes:
             for name, registration in reversed(self.registrations):
                 if name == scope:
-                    yield registration
+                    yield name, registration
+
+    def _in_scope(self, scopes: Iterable[str | None]) -> Iterable[Registration]:
+        return (registration for _, registration in self.in_scope(scopes))
 
     def answer_preflight_early(self) -> Response | None:
         """``before_request`` hook, first in line: answer preflights that opted in."""

@@ -30,16 +30,22 @@ __all__ = [
     "log_decision",
     "log_left_alone",
     "log_resource",
+    "quiet_by_default",
 ]
 
 Header = tuple[str, str]
 
-_root = logging.getLogger("flask_cors")
-if not any(isinstance(handler, logging.NullHandler) for handler in _root.handlers):
-    _root.addHandler(logging.NullHandler())
-if _root.level == logging.NOTSET:
-    _root.setLevel(logging.WARNING)
 
+def quiet_by_default(logger: logging.Logger) -> None:
+    """What flask-cors does to its logger on import: a ``NullHandler``, and the level WARNING
+    unless the application set one."""
+    if not any(isinstance(handler, logging.NullHandler) for handler in logger.handlers):
+        logger.addHandler(logging.NullHandler())
+    if logger.level == logging.NOTSET:
+        logger.setLevel(logging.WARNING)
+
+
+quiet_by_default(logging.getLogger("flask_cors"))
 core_logger = logging.getLogger("flask_cors.core")
 extension_logger = logging.getLogger("flask_cors.extension")
 decorator_logger = logging.getLogger("flask_cors.decorator")

@@ -25,6 +25,7 @@ from crossgate.compat.flask_cors._resources import compile_rules, resource_pairs
 from crossgate.compat.flask_cors._warnings import emit
 from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS
 from crossgate.errors import ConfigError, Problem, describe
+from crossgate.flask.commands import register_commands
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -109,6 +110,7 @@ class CORS:
         )
         app.after_request(registration.after_request)
         if isinstance(app, Flask):
+            register_commands(app)
             install(app, early_preflights=early).registrations.append((None, registration))
             if base.intercept_exceptions:
                 _intercept_exceptions(app, registration)
@@ -117,6 +119,7 @@ class CORS:
             def on_register(setup: BlueprintSetupState) -> None:
                 name = f"{setup.name_prefix}.{setup.name}".lstrip(".")
                 assert isinstance(setup.app, Flask)
+                register_commands(setup.app)
                 state = install(setup.app, early_preflights=early)
                 state.registrations.append((name, registration))
 
