@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from flask import Flask
 
+import crossgate
 import crossgate.compat.flask_cors as compat
 from crossgate.compat.flask_cors._log import quiet_by_default
 
@@ -145,14 +150,34 @@ def test_request_values_are_escaped_in_the_log(flask_cors_log: pytest.LogCapture
     assert any("('PURGE\\nforged')" in message for message in messages)
 
 
+def test_importing_the_layer_sets_the_flask_cors_logger_up_as_flask_cors_does() -> None:
+    # A fresh interpreter: this one has imported the real flask-cors too.
+    code = (
+        "import logging, crossgate.compat.flask_cors, sys; "
+        "logger = logging.getLogger('flask_cors'); "
+        "print(logger.level, [type(h).__name__ for h in logger.handlers]); "
+        "assert 'flask_cors' not in sys.modules"
+    )
+    source_root = str(Path(crossgate.__file__).resolve().parents[1])
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": source_root},
+        timeout=60,
+        check=True,
+    )
+    assert done.stdout.split(maxsplit=1) == [str(logging.WARNING), "['NullHandler']\n"]
+
+
 def test_nothing_is_logged_below_warning_unless_the_user_turns_it_on(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    # As flask-cors: the flask_cors logger starts at WARNING, whatever the root logger's level.
     app = _app(origins=[ORIGIN])
-    with caplog.at_level(logging.DEBUG):
+    # The root logger at DEBUG, the flask_cors logger at its default level.
+    with caplog.at_level(logging.DEBUG), caplog.at_level(logging.WARNING, logger="flask_cors"):
         app.test_client().get("/api/items", headers={"Origin": ORIGIN})
-    assert logging.getLogger("flask_cors").level == logging.WARNING
+        app.test_client().options("/api/items", headers={"Origin": ORIGIN, ACRM: "PURGE"})
     assert _messages(caplog) == []
 
 
