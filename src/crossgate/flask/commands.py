@@ -41,7 +41,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(crossgate_group)
 
 
-@dataclass
+@dataclass(frozen=True, slots=True)
 class _Policies:
     """What the commands show of one app: the native policies and/or the flask-cors layer's."""
 
@@ -57,6 +57,7 @@ class _Policies:
             if policy is not None:
                 found.append(policy.summary())
         if self.compat:
+            # Imported here: the layer imports this module, at the top, to register the group.
             from crossgate.compat.flask_cors._inspect import route_policies
 
             found += _config_errors(route_policies, rule)
