@@ -314,6 +314,50 @@ def test_option_resources(resources: Any) -> None:
     assert_same(with_cors(resources=resources, origins=[ORIGIN, OTHER]), RESOURCE_REQUESTS)
 
 
+def _prefix_paths_app() -> Flask:
+    app = make_app()
+    for path in ("/api", "/apiary", "/api/v2/users", "/api/v2x", "/test_acl_abort_404"):
+        app.add_url_rule(path, path, lambda: "ok")
+    return app
+
+
+PREFIX_REQUESTS = [
+    Req(name, path=path, headers={"Origin": ORIGIN})
+    for name, path in [
+        ("prefix-itself", "/api"),
+        ("below", "/api/items"),
+        ("longer-word", "/apiary"),
+        ("versioned", "/api/v2/users"),
+        ("longer-segment", "/api/v2x"),
+        ("test-acl", "/test_acl_abort_404"),
+        ("elsewhere", "/public"),
+    ]
+]
+
+
+@pytest.mark.parametrize(
+    ("resources", "covered"),
+    [
+        (r"/api/*", {"prefix-itself", "below", "longer-word", "versioned", "longer-segment"}),
+        (r"/api/v\d+", {"versioned", "longer-segment"}),
+        ({r"/api*": {}}, {"prefix-itself", "below", "longer-word", "versioned", "longer-segment"}),
+        (re.compile(r"/api/v\d"), {"versioned", "longer-segment"}),
+        (r"/test_acl*", {"test-acl"}),
+    ],
+    ids=repr,
+)
+def test_option_resources_regexes_match_from_the_start_of_the_path(
+    resources: Any, covered: set[str]
+) -> None:
+    # re.match on the path, as in flask-cors: a regex covers every path it matches a start of.
+    results = assert_same(with_cors(resources=resources), PREFIX_REQUESTS, make=_prefix_paths_app)
+    assert {
+        name
+        for name, (_, lines) in results["crossgate"].items()
+        if "Access-Control-Allow-Origin" in dict(lines)
+    } == covered
+
+
 @pytest.mark.parametrize("cors", ["flask_cors", "crossgate"])
 @pytest.mark.parametrize("resources", [5, None])
 def test_option_resources_refuses_what_is_not_a_pattern(cors: str, resources: Any) -> None:

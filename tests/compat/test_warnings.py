@@ -28,7 +28,7 @@ def test_unknown_option_warns_with_the_closest_name_and_logs(
         compat.CORS(make_app(), support_credentials=True)  # type: ignore[call-arg]
     # The warning points at the line that configured CORS, not into crossgate.
     assert seen[0].filename == __file__
-    (record,) = [record for record in caplog.records if record.name == "crossgate"]
+    (record,) = [record for record in caplog.records if record.name == "flask_cors.core"]
     assert record.levelno == logging.WARNING
     assert "did you mean 'supports_credentials'" in record.getMessage()
 
@@ -61,12 +61,76 @@ def _in_a_decorator() -> None:
 def test_unknown_option_everywhere_options_are_given(
     configure: Callable[[], None], where: str
 ) -> None:
-    with pytest.warns(FlaskCorsCompatWarning, match=f"{where}: unknown flask-cors option"):
+    with pytest.warns(
+        FlaskCorsCompatWarning, match=f"{where}: flask-cors ignores the unknown option"
+    ):
         configure()
 
 
+def test_misspelt_origins_on_a_view_says_the_view_allows_every_origin() -> None:
+    app = make_app()
+    with pytest.warns(FlaskCorsCompatWarning) as seen:
+
+        @app.route("/decorated")
+        @compat.cross_origin(origin="http://localhost:3000")  # type: ignore[call-arg]
+        def decorated() -> str:
+            return "decorated"
+
+    (warning,) = seen
+    assert str(warning.message) == (
+        "cross_origin(): flask-cors ignores the unknown option 'origin', so the view allows "
+        "every origin (origins='*') unless app.config['CORS_ORIGINS'] is set; "
+        "did you mean 'origins'?"
+    )
+    # What the warning says is what happens.
+    response = app.test_client().get("/decorated", headers={"Origin": "https://evil.example"})
+    assert response.headers["Access-Control-Allow-Origin"] == "https://evil.example"
+
+
+@pytest.mark.parametrize(
+    ("configure", "effect"),
+    [
+        (
+            lambda: compat.CORS(make_app(), support_credentials=True),  # type: ignore[call-arg]
+            "so the app does not allow credentials (supports_credentials=False)",
+        ),
+        (
+            lambda: compat.CORS(make_app(), origins=[ORIGIN], resources={"/a": {"origin": "*"}}),
+            "so resource '/a' allows only origins=['http://example.com']",
+        ),
+        (
+            lambda: compat.CORS(make_app(), allowed_headers=["X-A"]),  # type: ignore[call-arg]
+            "so the app allows every requested header (allow_headers='*')",
+        ),
+        (
+            lambda: compat.CORS(make_app(), maxage=5),  # type: ignore[call-arg]
+            "so the app uses max_age=None",
+        ),
+    ],
+    ids=["credentials", "resource", "headers", "other"],
+)
+def test_unknown_option_says_what_applies_instead(
+    configure: Callable[[], None], effect: str
+) -> None:
+    with pytest.warns(FlaskCorsCompatWarning, match=re.escape(effect)):
+        configure()
+
+
+def test_unknown_config_key_says_what_applies_instead() -> None:
+    app = make_app()
+    app.config["CORS_ORIGIN"] = ORIGIN
+    app.config["CORS_ORIGINS"] = None  # ignored: the default applies
+    with pytest.warns(
+        FlaskCorsCompatWarning,
+        match=re.escape("so CORS allows every origin (origins='*'); did you mean 'CORS_ORIGINS'?"),
+    ):
+        compat.CORS(app)
+
+
 def test_unknown_option_without_a_close_name() -> None:
-    with pytest.warns(FlaskCorsCompatWarning, match="'zzz' has no effect; see the options"):
+    with pytest.warns(
+        FlaskCorsCompatWarning, match="ignores the unknown option 'zzz'; see the options"
+    ):
         compat.CORS(make_app(), zzz=1)  # type: ignore[call-arg]
 
 

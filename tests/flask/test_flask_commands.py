@@ -7,7 +7,7 @@ import json
 import pytest
 from flask import Blueprint, Flask
 
-from crossgate.flask import CORS, cross_origin
+from crossgate.flask import CORS, Headers, cross_origin
 from crossgate.flask.commands import crossgate_group
 
 ORIGIN = "https://app.example.com"
@@ -124,3 +124,61 @@ def test_check_refuses_a_path_that_is_not_a_path(path):
     code, output = invoke(make_app(), "check", path, "--origin", ORIGIN)
     assert code == 2
     assert "is not a path starting with '/'" in output
+
+
+def _cli(app: Flask, *args: str) -> tuple[int, str]:
+    """``flask crossgate ...`` through the app's own CLI, as Flask's test runner runs it."""
+    result = app.test_cli_runner().invoke(args=["crossgate", *args])
+    return result.exit_code, result.output
+
+
+def _cors_app() -> Flask:
+    app = Flask("registered_cors")
+    CORS(app, origins=[ORIGIN])
+    return app
+
+
+def _headers_app() -> Flask:
+    app = Flask("registered_headers")
+    Headers(app, preset="api")
+    return app
+
+
+def _factory_app() -> Flask:
+    cors = CORS(origins=[ORIGIN])
+    app = Flask("registered_factory")
+    cors.init_app(app)
+    return app
+
+
+@pytest.mark.parametrize(
+    ("make", "shown"),
+    [
+        (_cors_app, "origins: https://app.example.com"),
+        (_headers_app, "X-Content-Type-Options: nosniff"),
+        (_factory_app, "origins: https://app.example.com"),
+    ],
+    ids=["CORS", "Headers", "init_app"],
+)
+def test_the_group_is_registered_on_app_cli_at_init_app(make, shown):
+    app = make()
+    assert app.cli.commands["crossgate"] is crossgate_group
+    code, output = _cli(app, "routes" if "origins" in shown else "headers")
+    assert code == 0, output
+    assert shown in output
+
+
+def test_registering_twice_is_harmless():
+    app = Flask("twice")
+    CORS(app, origins=[ORIGIN])
+    Headers(app, preset="api")
+    assert list(app.cli.commands) == ["crossgate"]
+    code, output = _cli(app, "headers")
+    assert code == 0, output
+    assert "X-Content-Type-Options: nosniff" in output
+    code, output = _cli(app, "--help")
+    assert output.count("routes") == 1
+
+
+def test_a_bare_app_has_no_crossgate_command_of_its_own():
+    assert "crossgate" not in Flask("bare_cli").cli.commands

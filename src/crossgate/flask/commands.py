@@ -1,14 +1,20 @@
 """``flask crossgate ...``: inspect an app's crossgate configuration from the command line.
 
-Registered through the ``flask.commands`` entry point, so every Flask app sees the group.
+The group is registered on ``app.cli`` when ``CORS``/``Headers`` (native or
+``crossgate.compat.flask_cors``) is set up on an app, as Flask extensions do, so
+``app.test_cli_runner().invoke(args=["crossgate", "routes"])`` finds it; and through the
+``flask.commands`` entry point, so ``flask crossgate`` works for every app. It shows the native
+policies and those of the flask-cors compatibility layer.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import AppGroup
 from werkzeug.routing import Rule
 
@@ -19,22 +25,81 @@ from crossgate.errors import ConfigError
 from crossgate.flask.state import AppState, Resolved
 from crossgate.headers import HeaderPolicy, HeaderSetting
 
-__all__ = ["crossgate_group"]
+__all__ = ["crossgate_group", "register_commands"]
 
 crossgate_group = AppGroup("crossgate", help="Inspect crossgate's CORS and header policies.")
 
+# Where crossgate.compat.flask_cors keeps an app's state (read here without importing it: the
+# layer imports this module to register the commands).
+_COMPAT_KEY = "crossgate.compat.flask_cors"
 
-def _resolved() -> Resolved:
-    state = current_app.extensions.get("crossgate")
-    if not isinstance(state, AppState):
-        raise click.ClickException(
-            "crossgate is not set up on this app: call CORS(app, origins=[...]) or "
-            "Headers(app), or use @cross_origin"
-        )
+Row = dict[str, object]
+
+
+def register_commands(app: Flask) -> None:
+    """Add ``crossgate`` to ``app.cli`` (Flask's extension convention); again is harmless."""
+    app.cli.add_command(crossgate_group)
+
+
+@dataclass(frozen=True, slots=True)
+class _Policies:
+    """What the commands show of one app: the native policies and/or the flask-cors layer's."""
+
+    resolved: Resolved | None
+    #: Whether the flask-cors layer is set up on the app.
+    compat: bool
+
+    def cors(self, rule: Rule) -> list[Row]:
+        """The CORS policies answering requests to *rule*, the deciding one first."""
+        found: list[Row] = []
+        if self.resolved is not None:
+            policy = self.resolved.for_endpoint(rule.endpoint, rule.rule)
+            if policy is not None:
+                found.append(policy.summary())
+        if self.compat:
+            # Imported here: the layer imports this module, at the top, to register the group.
+            from crossgate.compat.flask_cors._inspect import route_policies
+
+            found += _config_errors(route_policies, rule)
+        return found
+
+    def headers(self, rule: Rule) -> tuple[HeaderPolicy | None, bool, list[Row]]:
+        """The header policy of *rule*, whether CORS applies to it, and the flask-cors layer's
+        CORS header rows."""
+        header_policy = policy = None
+        if self.resolved is not None:
+            policy, header_policy = self.resolved.lookup(rule.endpoint, rule.rule)
+        compat_rows: list[Row] = []
+        if self.compat:
+            from crossgate.compat.flask_cors._inspect import route_header_rows
+
+            compat_rows = _config_errors(route_header_rows, rule)
+        return header_policy, policy is not None or bool(compat_rows), compat_rows
+
+
+def _config_errors(inspect: Callable[[Flask, Rule], list[Row]], rule: Rule) -> list[Row]:
+    """``inspect(app, rule)``; a configuration error it finds is the command's error."""
     try:
-        return state.resolved or state.resolve(current_app)
+        return inspect(current_app, rule)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
+
+
+def _policies() -> _Policies:
+    state = current_app.extensions.get("crossgate")
+    compat = _COMPAT_KEY in current_app.extensions
+    resolved = None
+    if isinstance(state, AppState):
+        try:
+            resolved = state.resolved or state.resolve(current_app)
+        except ConfigError as error:
+            raise click.ClickException(str(error)) from None
+    elif not compat:
+        raise click.ClickException(
+            "crossgate is not set up on this app: call CORS(app, origins=[...]) or "
+            "Headers(app), or use @cross_origin (or crossgate.compat.flask_cors's CORS)"
+        )
+    return _Policies(resolved, compat)
 
 
 def _rules() -> list[Rule]:
@@ -48,17 +113,22 @@ def _methods(rule: Rule) -> list[str]:
 @crossgate_group.command("routes")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def routes_command(as_json: bool) -> None:
-    """Every route, its methods and its effective CORS policy (and where it came from)."""
-    resolved = _resolved()
+    """Every route, its methods and its effective CORS policy (and where it came from).
+
+    With flask-cors's API (crossgate.compat.flask_cors), several CORS() calls act as a union:
+    the other policies that also answer a route are listed under "also".
+    """
+    policies = _policies()
     rows = []
     for rule in _rules():
-        policy = resolved.for_endpoint(rule.endpoint, rule.rule)
+        cors = policies.cors(rule)
         rows.append(
             {
                 "rule": rule.rule,
                 "endpoint": rule.endpoint,
                 "methods": _methods(rule),
-                "cors": policy.summary() if policy is not None else None,
+                "cors": cors[0] if cors else None,
+                "also": cors[1:],
             }
         )
     if as_json:
@@ -71,12 +141,24 @@ def routes_command(as_json: bool) -> None:
             click.echo("    no CORS: cross-origin pages cannot read it")
             continue
         assert isinstance(cors, dict)
-        credentials = "yes" if cors["supports_credentials"] else "no"
-        click.echo(f"    origins: {', '.join(cors['origins']) or '(none)'}")
-        methods = cors["methods"]
-        shown = methods if isinstance(methods, str) else ", ".join(methods)
-        click.echo(f"    credentials: {credentials}  max-age: {cors['max_age']}s  methods: {shown}")
-        click.echo(f"    from: {cors['source']}")
+        assert isinstance(row["also"], list)
+        _echo_policy(cors)
+        for other in row["also"]:
+            click.echo("    also (either may allow a request):")
+            _echo_policy(other)
+
+
+def _echo_policy(cors: Row) -> None:
+    credentials = "yes" if cors["supports_credentials"] else "no"
+    origins = cors["origins"]
+    assert isinstance(origins, list)
+    click.echo(f"    origins: {', '.join(origins) or '(none)'}")
+    methods = cors["methods"]
+    assert isinstance(methods, (str, list))
+    shown = methods if isinstance(methods, str) else ", ".join(methods)
+    max_age = "none" if cors["max_age"] is None else f"{cors['max_age']}s"
+    click.echo(f"    credentials: {credentials}  max-age: {max_age}  methods: {shown}")
+    click.echo(f"    from: {cors['source']}")
 
 
 @crossgate_group.command("headers")
@@ -87,11 +169,12 @@ def headers_command(as_json: bool) -> None:
     The source is the option that set it (preset:<name>, headers, hsts, csp) and the level
     (app, blueprint '<name>', view). Headers a view sets itself win unless marked override.
     """
-    resolved = _resolved()
+    policies = _policies()
     rows = []
     for rule in _rules():
-        policy, header_policy = resolved.lookup(rule.endpoint, rule.rule)
-        sent, removed = _header_rows(header_policy, cross_origin=policy is not None)
+        header_policy, cross_origin, compat_rows = policies.headers(rule)
+        sent, removed = _header_rows(header_policy, cross_origin=cross_origin)
+        sent += compat_rows
         rows.append(
             {
                 "rule": rule.rule,
@@ -101,12 +184,11 @@ def headers_command(as_json: bool) -> None:
                 "removed": removed,
             }
         )
+    https_redirect = policies.resolved is not None and policies.resolved.https_redirect
     if as_json:
-        click.echo(
-            json.dumps({"https_redirect": resolved.https_redirect, "routes": rows}, indent=2)
-        )
+        click.echo(json.dumps({"https_redirect": https_redirect, "routes": rows}, indent=2))
         return
-    if resolved.https_redirect:
+    if https_redirect:
         click.echo("https redirect: plain-http requests get a 308 to their https URL")
     for row in rows:
         click.echo(f"{row['rule']}  [{', '.join(row['methods'])}]  endpoint={row['endpoint']}")
@@ -127,12 +209,10 @@ def headers_command(as_json: bool) -> None:
             click.echo(f"    removed: {header['name']}  ({header['source']} @ {header['level']})")
 
 
-def _header_rows(
-    policy: HeaderPolicy | None, *, cross_origin: bool
-) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+def _header_rows(policy: HeaderPolicy | None, *, cross_origin: bool) -> tuple[list[Row], list[Row]]:
     """The headers a route's policy sends, and those it removes, as JSON-ready rows."""
-    sent: list[dict[str, object]] = []
-    removed: list[dict[str, object]] = []
+    sent: list[Row] = []
+    removed: list[Row] = []
     for setting in policy.describe() if policy is not None else ():
         level = setting.context
         if setting.value is None:

@@ -23,6 +23,7 @@ from werkzeug.wrappers import Response
 
 from crossgate.decide import Decision
 from crossgate.errors import ConfigError
+from crossgate.flask.commands import register_commands
 from crossgate.flask.edge import (
     answer_preflight,
     apply_decision,
@@ -86,6 +87,7 @@ class CORS:
             _declare_blueprint(app, merged)
             return
         state = state_for(app)
+        register_commands(app)
         if state.app_options is not None:
             raise RuntimeError("CORS is already set up on this app: pass every option in one call")
         config, problems = read_config(app.config)

@@ -24,6 +24,7 @@ from flask import Blueprint, Flask, request
 from flask.sansio.blueprints import BlueprintSetupState
 
 from crossgate.errors import ConfigError, Problem
+from crossgate.flask.commands import register_commands
 from crossgate.flask.edge import NONCE_ENVIRON_KEY, proxy_fix_after
 from crossgate.flask.extension import state_for, wrap_view
 from crossgate.flask.state import VIEW_HEADERS_ATTRIBUTE, VIEW_OPTIONS_ATTRIBUTE
@@ -99,6 +100,7 @@ class Headers:
         policy = _compile(merged, "app", "Headers(app)", app_level=True)
         https_redirect = bool(merged.get("https_redirect", False))
         state = state_for(app)
+        register_commands(app)
         if state.app_headers is not None:
             raise RuntimeError(
                 "Headers is already set up on this app: pass every option in one call"

@@ -12,6 +12,7 @@ in.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
@@ -19,10 +20,22 @@ from typing import Any, Protocol
 
 from flask import Flask, Request, Response, current_app, request
 from werkzeug.datastructures import Headers, MultiDict
+from werkzeug.exceptions import HTTPException
+from werkzeug.routing import RequestRedirect
 
+from crossgate.compat.flask_cors._log import (
+    core_logger,
+    extension_logger,
+    log_decision,
+    log_left_alone,
+    log_resource,
+)
 from crossgate.compat.flask_cors._policy import CompatPolicy, Header
 from crossgate.compat.flask_cors._resources import Rules
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
+
+# Werkzeug's routing, redirects followed, exactly as the native edge resolves a preflight.
+from crossgate.flask.edge import _route as route
 
 __all__ = [
     "VIEW_ATTRIBUTE",
@@ -30,6 +43,7 @@ __all__ = [
     "Registration",
     "add_cors_headers",
     "app_state",
+    "blueprint_scopes",
     "carries_origin",
     "current_request",
     "has_origin",
@@ -45,7 +59,19 @@ _ACAO = ACL_ORIGIN.lower()
 class DecoratedView(Protocol):
     """What the early preflight hook needs from a ``cross_origin`` spec."""
 
-    def early_answer(self, app: Flask, *, app_wide: bool) -> Response | None: ...
+    def early_answer(
+        self, app: Flask, *, app_wide: bool, answer: Response | None = None
+    ) -> Response | None: ...
+
+
+def blueprint_scopes(endpoint: str) -> list[str]:
+    """The blueprints an endpoint belongs to, innermost first (Flask's ``request.blueprints``)."""
+    scopes = []
+    name = endpoint.rpartition(".")[0]
+    while name:
+        scopes.append(name)
+        name = name.rpartition(".")[0]
+    return scopes
 
 
 def current_request() -> Request:
@@ -96,16 +122,26 @@ class Registration:
 
     def headers_for(self, req: Request) -> Sequence[Header]:
         """The CORS headers of the response to *req* (none when no resource covers it)."""
-        policy = self.rules.lookup(req.path)
+        path = req.path
+        if extension_logger.isEnabledFor(logging.DEBUG):
+            found = self.rules.find(path)
+            log_resource(path, None if found is None else found[0])
+        policy = self.rules.lookup(path)
         if policy is None:
             return ()
         environ = req.environ
-        return policy.headers_for(environ.get("HTTP_ORIGIN"), req.method, environ)
+        origin = environ.get("HTTP_ORIGIN")
+        headers = policy.headers_for(origin, req.method, environ)
+        if core_logger.isEnabledFor(logging.INFO):
+            log_decision(origin, req.method, environ, headers, wildcard=policy.answers_wildcard)
+        return headers
 
     def after_request(self, response: Response) -> Response:
         """flask-cors's hook; skips a response that has ACAO or that the decorator evaluated."""
         if not carries_origin(response) and not hasattr(response, FLASK_CORS_EVALUATED):
             add_cors_headers(response, self.headers_for(current_request()))
+        else:
+            log_left_alone()
         return response
 
 
@@ -122,26 +158,30 @@ class AppState:
     #: Whether the early preflight hook is installed (only when something opted in).
     answers_preflights_early: bool = False
 
-    def _in_scope(self, scopes: Iterable[str | None]) -> Iterable[Registration]:
-        """Registrations in the order Flask runs their ``after_request`` hooks."""
+    def in_scope(self, scopes: Iterable[str | None]) -> Iterable[tuple[str | None, Registration]]:
+        """``(blueprint or None, registration)`` of the *scopes* (blueprint names, None for the
+        app), in the order Flask runs their ``after_request`` hooks."""
         for scope in scopes:
             for name, registration in reversed(self.registrations):
                 if name == scope:
-                    yield registration
+                    yield name, registration
+
+    def _in_scope(self, scopes: Iterable[str | None]) -> Iterable[Registration]:
+        return (registration for _, registration in self.in_scope(scopes))
 
     def answer_preflight_early(self) -> Response | None:
         """``before_request`` hook, first in line: answer preflights that opted in."""
         if request.method != "OPTIONS":
             return None
         environ = request.environ
-        rule = request.url_rule
-        if not (
-            environ.get("HTTP_ORIGIN")
-            and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
-            and rule
-        ):
+        if not (environ.get("HTTP_ORIGIN") and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")):
             return None
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
+        rule = request.url_rule
+        if rule is None:
+            if isinstance(request.routing_exception, RequestRedirect):
+                return self._answer_redirected_preflight(app)
+            return None
         registrations = list(self._in_scope(chain(request.blueprints, (None,))))
         spec: DecoratedView | None = getattr(
             app.view_functions.get(rule.endpoint), VIEW_ATTRIBUTE, None
@@ -155,6 +195,40 @@ class AppState:
             if policy is not None and policy.preflight_before_request:
                 # The CORS hooks (or the edge) then add the headers, as to Flask's own answer.
                 return app.make_default_options_response()
+        return None
+
+    def _answer_redirected_preflight(self, app: Flask) -> Response | None:
+        """A preflight to a URL Werkzeug redirects (a missing trailing slash...): a browser
+        never follows a redirect for a preflight, so answer it as the route it leads to would
+        be answered, by that route's policy, if it opted in."""
+        found = route(app, request.environ, "OPTIONS")
+        if found is None:
+            return None
+        try:
+            rule, _ = found.adapter.match(found.path, method="OPTIONS", return_rule=True)
+        except HTTPException:
+            return None  # the route reached does not answer OPTIONS: neither does Flask
+        registrations = list(self._in_scope(chain(blueprint_scopes(rule.endpoint), (None,))))
+        # Flask's answer to OPTIONS on the route reached (its own, at the redirecting URL,
+        # would list no methods).
+        answer = app.response_class()
+        answer.allow.update(found.methods)
+        spec: DecoratedView | None = getattr(
+            app.view_functions.get(rule.endpoint), VIEW_ATTRIBUTE, None
+        )
+        if spec is not None:
+            app_wide = any(registration.preflight_before_request for registration in registrations)
+            return spec.early_answer(app, app_wide=app_wide, answer=answer)
+        for registration in registrations:
+            policy = registration.rules.lookup(found.path)
+            if policy is not None and policy.preflight_before_request:
+                environ = request.environ
+                add_cors_headers(
+                    answer, policy.headers_for(environ.get("HTTP_ORIGIN"), "OPTIONS", environ)
+                )
+                # Decided here, by the route's path: the hooks leave it as it is.
+                setattr(answer, FLASK_CORS_EVALUATED, True)
+                return answer
         return None
 
     def error_headers(self, app: Flask) -> list[tuple[str, str]]:

@@ -53,6 +53,7 @@ from crossgate.compat.flask_cors._app import (
     current_request,
     has_origin,
 )
+from crossgate.compat.flask_cors._log import log_left_alone
 from crossgate.compat.flask_cors._policy import Header
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
 from crossgate.errors import describe
@@ -202,9 +203,12 @@ class Edge:
         # Something sees the response before it is sent (a receiver, the class's own way of
         # sending it): the headers go on the response itself, as the hook put them.
         seen = not sends_as_is or bool(request_finished.receivers)
+        evaluated = hasattr(response, FLASK_CORS_EVALUATED)
         if seen:
             registration.after_request(response)
-        sent_through[1][_AS_IS_KEY] = seen or hasattr(response, FLASK_CORS_EVALUATED)
+        elif evaluated:
+            log_left_alone()
+        sent_through[1][_AS_IS_KEY] = seen or evaluated
         return response
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -224,11 +228,14 @@ class Edge:
             # What the hook did, on the lines about to be sent. Flask's request object is in
             # the environ, unless its request class keeps out; then the request context, still
             # pushed while Flask sends the response, has it.
-            if not environ.get(_AS_IS_KEY) and not has_origin(headers):
-                req = environ.get("werkzeug.request")
-                if req is None:
-                    req = current_request()
-                headers.extend(registration.headers_for(req))
+            if not environ.get(_AS_IS_KEY):
+                if has_origin(headers):
+                    log_left_alone()
+                else:
+                    req = environ.get("werkzeug.request")
+                    if req is None:
+                        req = current_request()
+                    headers.extend(registration.headers_for(req))
             return start_response(status, headers, exc_info)
 
         token = _SENT_THROUGH.set((self, environ))

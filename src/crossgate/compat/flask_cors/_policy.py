@@ -47,6 +47,7 @@ __all__ = [
     "compile_policy",
     "config_options",
     "probably_regex",
+    "what_applies",
 ]
 
 Header = tuple[str, str]
@@ -86,6 +87,24 @@ def config_options(config: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _is_any(value: Any) -> bool:
+    """Whether an ``origins``/``allow_headers`` value lets everything through."""
+    return any(item in ("*", ".*") for item in _ensure_iterable(value))
+
+
+def what_applies(option: str, value: Any, subject: str) -> str:
+    """What *subject* does with *value* for *option*: the consequence of a misspelt name."""
+    if option == "origins":
+        if _is_any(value):
+            return f"{subject} allows every origin (origins={describe(value)})"
+        return f"{subject} allows only origins={describe(value)}"
+    if option == "allow_headers" and _is_any(value):
+        return f"{subject} allows every requested header (allow_headers={describe(value)})"
+    if option == "supports_credentials" and not value:
+        return f"{subject} does not allow credentials (supports_credentials=False)"
+    return f"{subject} uses {option}={describe(value)}"
+
+
 @dataclass(slots=True)
 class Notes:
     """What compiling found: errors (raised together) and warnings (emitted once each)."""
@@ -93,29 +112,48 @@ class Notes:
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
-    def unknown_options(self, options: Mapping[str, Any], where: str) -> None:
+    def unknown_options(
+        self,
+        options: Mapping[str, Any],
+        where: str,
+        effective: Mapping[str, Any],
+        subject: str,
+        *,
+        config_may_change: bool = False,
+    ) -> None:
+        """Warn about names flask-cors does not know, saying what *subject* does instead, given
+        the *effective* options (``config_may_change``: the app's ``CORS_*`` keys, read later,
+        may still change them)."""
         for name in options:
-            if name not in KNOWN_OPTIONS:
-                guess = closest_name(str(name), sorted(KNOWN_OPTIONS))
-                hint = (
-                    f"did you mean {guess!r}?" if guess else "see the options in docs/migration.md"
-                )
-                self.warnings.append(
-                    f"{where}: unknown flask-cors option {describe(name)} has no effect; {hint}"
-                )
+            if name in KNOWN_OPTIONS:
+                continue
+            guess = closest_name(str(name), sorted(KNOWN_OPTIONS))
+            head = f"{where}: flask-cors ignores the unknown option {describe(name)}"
+            if guess is None:
+                self.warnings.append(f"{head}; see the options in docs/migration.md")
+                continue
+            effect = what_applies(guess, effective.get(guess), subject)
+            if config_may_change and guess not in options:
+                effect += f" unless app.config['CORS_{guess.upper()}'] is set"
+            self.warnings.append(f"{head}, so {effect}; did you mean {guess!r}?")
 
     def unknown_config_keys(self, config: Mapping[str, Any]) -> None:
         for key in config:
             if isinstance(key, str) and key.startswith("CORS_") and key not in CONFIG_KEYS:
                 guess = closest_name(key, sorted(CONFIG_KEYS))
-                hint = (
-                    f"did you mean {guess!r}?"
-                    if guess
-                    else "see the CORS_* keys in docs/migration.md"
+                head = f"app.config[{describe(key)}] is not a flask-cors setting"
+                if guess is None:
+                    self.warnings.append(
+                        f"{head} and has no effect; see the CORS_* keys in docs/migration.md"
+                    )
+                    continue
+                option = CONFIG_KEYS[guess]
+                value = config.get(guess)
+                effect = what_applies(
+                    option, DEFAULT_OPTIONS[option] if value is None else value, "CORS"
                 )
                 self.warnings.append(
-                    f"app.config[{describe(key)}] is not a flask-cors setting and has no effect; "
-                    + hint
+                    f"{head}: flask-cors ignores it, so {effect}; did you mean {guess!r}?"
                 )
 
 

@@ -2,12 +2,13 @@
 
 flask-cors accepts a pattern, a list of patterns, or a dict ``{pattern: options}``. A dict is
 sorted once: literal paths first, then compiled regexes, then regex-looking strings; within each,
-more ``/`` first, then longer first. The first rule that covers the path wins.
+more ``/`` first, then longer first (the deterministic order that fixed CVE-2024-6839). The first
+rule that covers the path wins.
 
-A literal covers exactly its path (case-sensitive). flask-cors matched regexes with ``re.match``,
-a prefix match, so ``/api/*`` also covered ``/apiary``. Here a regex covers a path when it matches
-the whole path, or a leading part of it that ends at a ``/`` boundary: ``/api/*`` covers ``/api``,
-``/api/`` and everything below, ``r"/api/v\\d+"`` covers ``/api/v2/users`` but not ``/api/v2x``.
+A literal covers exactly its path (case-sensitive). A regex covers a path when it matches at the
+start of it (``re.match``, as in flask-cors): ``r'/api/*'`` covers ``/api``, ``/api/items`` and
+also ``/apiary``, ``r'/test_acl*'`` covers ``/test_acl_abort_404``. Regex strings are compiled
+case-sensitively; a compiled pattern keeps its own flags.
 
 The path is the one the app routes (``request.path``: decoded once, ``+`` kept, case kept).
 """
@@ -22,11 +23,8 @@ from typing import Any
 from crossgate.compat.flask_cors._policy import CompatPolicy, probably_regex
 from crossgate.errors import Problem
 
-__all__ = ["Rules", "compile_rules", "resource_pairs"]
+__all__ = ["Rules", "compile_rules", "pattern_text", "resource_pairs"]
 
-# A regex's match must end at the end of the path, or next to a "/".
-_BOUNDARY = r"(?:\Z|(?<=/)|(?=/))"
-_GLOBAL_FLAGS = re.compile(r"(?:\(\?[aiLmsux]+\))+")
 # Patterns that cover every path: flask-cors's default r"/*" and its spelling of "*".
 _EVERY_PATH = frozenset({"/*", ".*"})
 
@@ -93,14 +91,8 @@ def _every_path(path: str) -> bool:
 
 
 def _regex_test(text: str, flags: int, problems: list[Problem]) -> PathTest | None:
-    leading = _GLOBAL_FLAGS.match(text)
-    head = leading.group() if leading else ""
-    body = text[len(head) :]
-    verbose = flags & re.VERBOSE or "x" in head
-    # In verbose mode a trailing comment would swallow the boundary: end the line first.
-    newline = "\n" if verbose else ""
     try:
-        regex = re.compile(f"{head}(?:{body}{newline}){_BOUNDARY}", flags)
+        regex = re.compile(text, flags)
     except re.error as error:
         problems.append(
             Problem(
@@ -119,6 +111,9 @@ class Rules:
     """Compiled resources: ``(test, policy)`` in the order they are tried."""
 
     entries: tuple[tuple[PathTest, CompatPolicy], ...]
+    #: Each entry's pattern as the user wrote it (a compiled regex: its pattern), for logs and
+    #: ``flask crossgate routes``.
+    patterns: tuple[str, ...] = ()
 
     def lookup(self, path: str) -> CompatPolicy | None:
         """The policy of the first rule that covers *path*."""
@@ -127,12 +122,26 @@ class Rules:
                 return policy
         return None
 
+    def find(self, path: str) -> tuple[str, CompatPolicy] | None:
+        """The pattern and the policy of the first rule that covers *path*."""
+        for pattern, (test, policy) in zip(self.patterns, self.entries, strict=True):
+            if test(path):
+                return pattern, policy
+        return None
+
+
+def pattern_text(pattern: Any) -> str:
+    """A resource pattern as written: a compiled regex's pattern, anything else as a string."""
+    return str(pattern.pattern) if isinstance(pattern, re.Pattern) else str(pattern)
+
 
 def compile_rules(pairs: Iterable[tuple[Any, CompatPolicy]], problems: list[Problem]) -> Rules:
     """Compile ``(pattern, policy)`` pairs, keeping their order."""
     entries = []
+    patterns = []
     for pattern, policy in pairs:
         test = _compile_path(pattern, problems)
         if test is not None:
             entries.append((test, policy))
-    return Rules(tuple(entries))
+            patterns.append(pattern_text(pattern))
+    return Rules(tuple(entries), tuple(patterns))

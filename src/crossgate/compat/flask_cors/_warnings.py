@@ -1,20 +1,20 @@
-"""Warnings a flask-cors user actually sees: ``warnings.warn`` plus a line on the ``crossgate`` log.
+"""Warnings a flask-cors user actually sees: ``warnings.warn``, plus a line on ``flask_cors.core``.
 
 flask-cors only logged unknown options at WARNING on its own logger, which has no handler by
-default, so misspelt options went unnoticed (corydolphin/flask-cors#197).
+default, so misspelt options went unnoticed (corydolphin/flask-cors#197). The log line stays
+where flask-cors put it, for those who watch that logger.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import sys
 import warnings
 from collections.abc import Iterable
 
-__all__ = ["FlaskCorsCompatWarning", "emit"]
+from crossgate.compat.flask_cors._log import core_logger
 
-logger = logging.getLogger("crossgate")
+__all__ = ["FlaskCorsCompatWarning", "emit"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -45,5 +45,5 @@ def emit(messages: Iterable[str]) -> None:
         return
     stacklevel = _user_stacklevel()
     for message in unique:
-        logger.warning("%s", message)
+        core_logger.warning("%s", message)
         warnings.warn(message, FlaskCorsCompatWarning, stacklevel=stacklevel)

@@ -10,6 +10,7 @@ request in each app, then reused for as long as the app's ``CORS_*`` values stay
 from __future__ import annotations
 
 import inspect
+import logging
 from collections.abc import Callable, Mapping
 from functools import update_wrapper
 from types import MappingProxyType
@@ -24,6 +25,12 @@ from crossgate.compat.flask_cors._app import (
     carries_origin,
     current_request,
 )
+from crossgate.compat.flask_cors._log import (
+    core_logger,
+    decorator_logger,
+    log_decision,
+    log_left_alone,
+)
 from crossgate.compat.flask_cors._policy import (
     CONFIG_KEYS,
     CompatPolicy,
@@ -33,7 +40,7 @@ from crossgate.compat.flask_cors._policy import (
 )
 from crossgate.compat.flask_cors._warnings import emit
 from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS, FLASK_CORS_EVALUATED
-from crossgate.errors import ConfigError
+from crossgate.errors import ConfigError, describe
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -57,7 +64,13 @@ class _Spec:
         self.options = MappingProxyType(dict(options))
         self.handles_options = bool(options.get("automatic_options", True))
         notes = Notes()
-        notes.unknown_options(options, "cross_origin()")
+        notes.unknown_options(
+            options,
+            "cross_origin()",
+            {**DEFAULT_OPTIONS, **options},
+            "the view",
+            config_may_change=True,
+        )
         # Mistakes in the decorator's own patterns are found now, not on the first request.
         check_patterns(options, notes)
         if notes.problems:
@@ -97,7 +110,12 @@ class _Spec:
             req = current_request()
             environ = req.environ
             origin = environ.get("HTTP_ORIGIN")
-            add_cors_headers(response, policy.headers_for(origin, req.method, environ))
+            headers = policy.headers_for(origin, req.method, environ)
+            if core_logger.isEnabledFor(logging.INFO):
+                log_decision(origin, req.method, environ, headers, wildcard=policy.answers_wildcard)
+            add_cors_headers(response, headers)
+        else:
+            log_left_alone()
         setattr(response, FLASK_CORS_EVALUATED, True)
         return response
 
@@ -109,15 +127,20 @@ class _Spec:
             return policy, self.finish(app.make_default_options_response(), policy)
         return policy, None
 
-    def early_answer(self, app: Flask, *, app_wide: bool) -> Response | None:
+    def early_answer(
+        self, app: Flask, *, app_wide: bool, answer: Response | None = None
+    ) -> Response | None:
         """The answer to a preflight before ``before_request`` hooks run, if opted in: by this
         view's options (or config), or ``app_wide`` by ``CORS(..., preflight_before_request=True)``.
+        *answer* is Flask's answer to ``OPTIONS`` (made here when not given).
         """
         policy = self.policy_for(app)
         if not (self.handles_options and policy.automatic_options):
             return None
         if policy.preflight_before_request or app_wide:
-            return self.finish(app.make_default_options_response(), policy)
+            if answer is None:
+                answer = app.make_default_options_response()
+            return self.finish(answer, policy)
         return None
 
 
@@ -153,6 +176,12 @@ def cross_origin(*args: Any, **kwargs: Unpack[CrossOriginOptionsInput]) -> Calla
                 return spec.finish(make_response(view(*args, **kwargs)), policy)
 
         update_wrapper(wrapped, view)
+        if decorator_logger.isEnabledFor(logging.DEBUG):
+            decorator_logger.debug(
+                "cross_origin on %s with options %s",
+                describe(getattr(view, "__qualname__", view)),
+                describe(dict(spec.options)),
+            )
         if spec.handles_options:
             wrapped.required_methods = {*getattr(view, "required_methods", ()), "OPTIONS"}
             wrapped.provide_automatic_options = False

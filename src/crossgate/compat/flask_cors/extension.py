@@ -10,6 +10,7 @@ app's edge takes the place of the hook at the first request (``_edge.py``).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -18,11 +19,13 @@ from flask.sansio.blueprints import BlueprintSetupState
 
 from crossgate.compat.flask_cors._app import Registration
 from crossgate.compat.flask_cors._edge import install
+from crossgate.compat.flask_cors._log import extension_logger
 from crossgate.compat.flask_cors._policy import CompatPolicy, Notes, compile_policy, config_options
 from crossgate.compat.flask_cors._resources import compile_rules, resource_pairs
 from crossgate.compat.flask_cors._warnings import emit
 from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS
 from crossgate.errors import ConfigError, Problem, describe
+from crossgate.flask.commands import register_commands
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -61,8 +64,9 @@ class CORS:
             notes.unknown_config_keys(config)
             configured = config_options(config)
         given = {**self._options, **kwargs}
-        notes.unknown_options(given, "CORS()")
         merged = {**DEFAULT_OPTIONS, **configured, **given}
+        subject = "the app" if isinstance(app, Flask) else f"blueprint {describe(app.name)}"
+        notes.unknown_options(given, "CORS()", merged, subject)
         # The app-wide options must be valid even if every resource overrides them (as in
         # flask-cors); their warnings are left to the resources that actually use them.
         base = compile_policy(merged, Notes(problems=notes.problems))
@@ -78,8 +82,14 @@ class CORS:
                     )
                 )
                 continue
-            notes.unknown_options(options, f"resources[{describe(pattern)}]")
-            policy = compile_policy({**merged, **options}, notes)
+            resource = {**merged, **options}
+            notes.unknown_options(
+                options,
+                f"resources[{describe(pattern)}]",
+                resource,
+                f"resource {describe(pattern)}",
+            )
+            policy = compile_policy(resource, notes)
             if policy is not None:
                 compiled.append((pattern, policy))
         rules = compile_rules(compiled, notes.problems)
@@ -87,6 +97,12 @@ class CORS:
             unique = {str(problem): problem for problem in notes.problems}
             raise ConfigError(unique.values(), context="flask-cors compatibility")
         emit(notes.warnings)
+        if extension_logger.isEnabledFor(logging.DEBUG):
+            extension_logger.debug(
+                "CORS on %s with resources %s",
+                describe(app.name),
+                describe(list(rules.patterns)),
+            )
 
         registration = Registration(rules, base.intercept_exceptions, base.preflight_before_request)
         early = base.preflight_before_request or any(
@@ -94,6 +110,7 @@ class CORS:
         )
         app.after_request(registration.after_request)
         if isinstance(app, Flask):
+            register_commands(app)
             install(app, early_preflights=early).registrations.append((None, registration))
             if base.intercept_exceptions:
                 _intercept_exceptions(app, registration)
@@ -102,6 +119,7 @@ class CORS:
             def on_register(setup: BlueprintSetupState) -> None:
                 name = f"{setup.name_prefix}.{setup.name}".lstrip(".")
                 assert isinstance(setup.app, Flask)
+                register_commands(setup.app)
                 state = install(setup.app, early_preflights=early)
                 state.registrations.append((name, registration))
 
