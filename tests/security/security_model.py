@@ -79,7 +79,8 @@ REGEXES = {
     "safe": RegexEntry(re.compile(r"https://[a-z]+\.example\.org"), loose=False, any_host=False),
     "dotted": RegexEntry(re.compile(r"https://api.example.org"), loose=True, any_host=False),
     "group": RegexEntry(re.compile(r"https://(www.)?acme\.com"), loose=True, any_host=False),
-    "any": RegexEntry(re.compile(r"https://.*"), loose=True, any_host=True),
+    # Admits any host: it counts as "*" (refused with credentials), it is not a loose dot.
+    "any": RegexEntry(re.compile(r"https://.*"), loose=False, any_host=True),
     "any-class": RegexEntry(re.compile(r"https://[^/]+"), loose=False, any_host=True),
 }
 _REGEX_BY_ID = {id(entry.regex): entry for entry in REGEXES.values()}
@@ -401,7 +402,8 @@ def is_insecure(origin: str) -> bool:
 
 @dataclass(frozen=True)
 class Found:
-    """Where Werkzeug sends a request: the route's endpoint and the path it serves."""
+    """Where Werkzeug sends a request: the route's endpoint and the path it serves (built back
+    from the rule and the request's values)."""
 
     endpoint: str
     path: str
@@ -413,7 +415,7 @@ def _follow(adapter: Any, path: str, method: str | None) -> Found | None:
     methods = [method] if method is not None else ["OPTIONS", "GET"]
     for _ in range(5):
         try:
-            rule, _args = adapter.match(path, method=methods[0], return_rule=True)
+            rule, args = adapter.match(path, method=methods[0], return_rule=True)
         except RequestRedirect as redirect:
             target = unquote(urlsplit(redirect.new_url).path)
             path = target[len(adapter.script_name.rstrip("/")) :]
@@ -426,7 +428,9 @@ def _follow(adapter: Any, path: str, method: str | None) -> Found | None:
             continue
         except HTTPException:
             return None
-        return Found(rule.endpoint, path)
+        # The path the route serves, however the request spelt it (//api/x is /api/x).
+        built = rule.build(args, append_unknown=False)
+        return Found(rule.endpoint, built[1] if built is not None else path)
     return None
 
 

@@ -13,15 +13,14 @@ import inspect
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from flask import Blueprint, Flask, current_app, request, request_started
+from flask import Blueprint, Flask, after_this_request, request, request_started
 from flask.sansio.blueprints import BlueprintSetupState
 from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from crossgate.decide import Decision
 from crossgate.errors import ConfigError
 from crossgate.flask.commands import register_commands
 from crossgate.flask.edge import (
@@ -34,8 +33,13 @@ from crossgate.flask.edge import (
     request_path,
     route_policies,
 )
-from crossgate.flask.state import VIEW_OPTIONS_ATTRIBUTE, AppState, read_config, validate_declared
-from crossgate.headers import HeaderPolicy
+from crossgate.flask.state import (
+    VIEW_HEADERS_ATTRIBUTE,
+    VIEW_OPTIONS_ATTRIBUTE,
+    AppState,
+    read_config,
+    validate_declared,
+)
 from crossgate.options import AppCORSOptions, CORSOptions
 
 if TYPE_CHECKING:
@@ -126,53 +130,47 @@ def cross_origin(**options: Unpack[CORSOptions]) -> Callable[[F], F]:
     ... def update(id): ...
 
     Options the decorator does not name are inherited from the app and blueprint levels. Works
-    without ``CORS(app)``: the view answers the app's very first request, the edge the others.
+    without ``CORS(app)``: crossgate meets the app at its first request (see ``wrap_view``).
     """
     validate_declared(options, context="cross_origin()", allow_resources=False)
     frozen = MappingProxyType(dict(options))
-    request_started.connect(_preflight_before_hooks)  # once: blinker keeps one per receiver
 
     def decorator(view: F) -> F:
-        wrapper = wrap_view(view, answers_options=True)
+        wrapper = wrap_view(view)
         setattr(wrapper, VIEW_OPTIONS_ATTRIBUTE, frozen)
-        # The view answers OPTIONS itself: Flask's automatic answer would otherwise reply to a
-        # preflight on the one request that can arrive before crossgate's edge exists.
-        wrapper.provide_automatic_options = False  # type: ignore[attr-defined]
-        wrapper.required_methods = {"OPTIONS"}  # type: ignore[attr-defined]
         return wrapper
 
     return decorator
 
 
-def wrap_view(view: F, *, answers_options: bool) -> F:
-    """Wrap a decorated view so that the app's first request, which can reach it before the
-    edge exists, still gets what the edge would have added. From then on the wrapper only
-    answers OPTIONS (when *answers_options*: the view's own answer, see ``cross_origin``).
+def wrap_view(view: F) -> F:
+    """A wrapper of *view* to carry a crossgate decorator's policy (one wrapper per use, so the
+    same function can be decorated differently for two routes).
+
+    An app whose only crossgate use is a decorator has no edge until its first request: that
+    request is met by ``_first_request``, which Flask calls before any ``before_request`` hook.
     """
+    request_started.connect(_first_request)  # once: blinker keeps one connection per receiver
     wrapper: Any
     if inspect.iscoroutinefunction(view):
 
         @functools.wraps(view)
         async def async_wrapper(*args: Any, **kwargs: Any) -> Any:
-            entered = _enter(answers_options)
-            if isinstance(entered, Response):
-                return entered
-            result = await view(*args, **kwargs)
-            return result if entered is None else _finish(result, entered)
+            return await view(*args, **kwargs)
 
         wrapper = async_wrapper
     else:
 
         @functools.wraps(view)
         def sync_wrapper(*args: Any, **kwargs: Any) -> Any:
-            entered = _enter(answers_options)
-            if isinstance(entered, Response):
-                return entered
-            result = view(*args, **kwargs)
-            return result if entered is None else _finish(result, entered)
+            return view(*args, **kwargs)
 
         wrapper = sync_wrapper
     return cast(F, wrapper)
+
+
+#: Set in ``app.extensions`` once an app's first request found no crossgate decorator.
+_NOT_DECORATED = "crossgate.not_decorated"
 
 
 class _EarlyAnswer(HTTPException):
@@ -183,74 +181,38 @@ class _EarlyAnswer(HTTPException):
     """
 
 
-def _preflight_before_hooks(app: Flask, **_: object) -> None:
-    """Answer a preflight that is the very first request of an app whose only crossgate use
-    is ``@cross_origin``, before its ``before_request`` hooks (an auth check) can see it.
-
-    Every later request meets the edge, which is installed here; an app that called
-    ``CORS(app)`` has it from start-up and returns at the first test.
+def _first_request(app: Flask, **_: object) -> None:
+    """Meet the first request of an app whose only crossgate use is a view decorator, as the
+    edge would have: a preflight is answered here, before the app's ``before_request`` hooks
+    (an auth check) can see it; any other response gets its headers on the way out. The edge
+    is installed here and meets every later request; an app that called ``CORS(app)`` or
+    ``Headers(app)`` has it from start-up, and returns at the first test.
     """
-    if "crossgate" in app.extensions or request.method != "OPTIONS":
+    extensions = app.extensions
+    if "crossgate" in extensions or _NOT_DECORATED in extensions:
         return
-    environ = request.environ
-    origin: str | None = environ.get("HTTP_ORIGIN")
-    if origin is None or not is_preflight(environ):
+    decorated = (VIEW_OPTIONS_ATTRIBUTE, VIEW_HEADERS_ATTRIBUTE)
+    if not any(hasattr(view, name) for view in app.view_functions.values() for name in decorated):
+        extensions[_NOT_DECORATED] = True  # no route can be added after the first request
         return
-    if not any(hasattr(view, VIEW_OPTIONS_ATTRIBUTE) for view in app.view_functions.values()):
-        return  # not an app of crossgate's
-    state = state_for(app)
-    resolved = state.resolved = state.resolve(app)
-    answer = answer_preflight(app, resolved, environ, origin)
-    if answer is not None:
-        status, headers, body = answer
-        raise _EarlyAnswer(response=app.response_class(body, status, headers))
-
-
-class _FirstRequest(NamedTuple):
-    """What the edge would have added to the response of the app's first request."""
-
-    decision: Decision | None
-    header_policy: HeaderPolicy | None
-    cross_origin_allowed: bool
-
-
-def _enter(answers_options: bool) -> Response | _FirstRequest | None:
-    """Before a decorated view: an answer instead of the view's (Flask's usual one to an
-    OPTIONS request), what to add to the view's response, or None when the edge adds it.
-
-    Only the app's first request can reach the view without the edge having run: the edge is
-    installed on first use of crossgate, and here that is now (a preflight never gets here: see
-    ``_preflight_before_hooks``). With several crossgate decorators on one view, the outermost
-    finds no edge and adds everything; the others then find the edge and add nothing.
-    """
-    app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-    options = answers_options and request.method == "OPTIONS"
-    if "crossgate" in app.extensions:
-        return app.make_default_options_response() if options else None
     state = state_for(app)
     resolved = state.resolved = state.resolve(app)
     environ = request.environ
     origin: str | None = environ.get("HTTP_ORIGIN")
+    if origin is not None and resolved.policies and is_preflight(environ):
+        answer = answer_preflight(app, resolved, environ, origin)
+        if answer is not None:
+            status, headers, body = answer
+            raise _EarlyAnswer(response=app.response_class(body, status, headers))
     path = request_path(environ)
-    policy, header_policy = route_policies(app, resolved, environ, path)
-    decision = None if policy is None else decide_request(app, policy, environ, path, origin)
-    first = _FirstRequest(decision, header_policy, policy is not None)
-    if options:
-        return cast(Response, _finish(app.make_default_options_response(), first))
-    return first
 
-
-def _finish(result: Any, first: _FirstRequest) -> Any:
-    response = current_app.make_response(result)
-    headers = response.headers.to_wsgi_list()
-    if first.decision is not None:
-        apply_decision(headers, first.decision)
-    if first.header_policy is not None:
-        apply_headers(
-            first.header_policy,
-            headers,
-            request.environ,
-            cross_origin_allowed=first.cross_origin_allowed,
-        )
-    response.headers = Headers(headers)
-    return response
+    @after_this_request
+    def add_headers(response: Response) -> Response:
+        headers = response.headers.to_wsgi_list()
+        policy, header_policy = route_policies(app, resolved, environ, path)
+        if policy is not None:
+            apply_decision(headers, decide_request(app, policy, environ, path, origin))
+        if header_policy is not None:
+            apply_headers(header_policy, headers, environ, cross_origin_allowed=policy is not None)
+        response.headers = Headers(headers)
+        return response

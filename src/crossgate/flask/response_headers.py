@@ -27,7 +27,7 @@ from crossgate.errors import ConfigError, Problem
 from crossgate.flask.commands import register_commands
 from crossgate.flask.edge import NONCE_ENVIRON_KEY, proxy_fix_after
 from crossgate.flask.extension import state_for, wrap_view
-from crossgate.flask.state import VIEW_HEADERS_ATTRIBUTE, VIEW_OPTIONS_ATTRIBUTE
+from crossgate.flask.state import VIEW_HEADERS_ATTRIBUTE
 from crossgate.headers import HeaderPolicy, compile_headers, make_nonce
 from crossgate.options import AppHeadersOptions, HeadersOptions
 
@@ -162,7 +162,7 @@ def headers(
     def decorator(view: F) -> F:
         # Stacked @headers: the outer one is applied last, so it wins.
         inner: HeaderPolicy | None = getattr(view, VIEW_HEADERS_ATTRIBUTE, None)
-        wrapper = wrap_view(view, answers_options=hasattr(view, VIEW_OPTIONS_ATTRIBUTE))
+        wrapper = wrap_view(view)
         setattr(
             wrapper, VIEW_HEADERS_ATTRIBUTE, policy if inner is None else inner.merged_with(policy)
         )
