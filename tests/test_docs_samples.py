@@ -65,15 +65,14 @@ def skip_if_not_run(sample: Sample) -> None:
 @pytest.fixture
 def logging_state() -> Iterator[None]:
     """Samples may configure logging, as an app does; the rest of the suite must not see it."""
-    root, crossgate = logging.getLogger(), logging.getLogger("crossgate")
-    saved = root.level, list(root.handlers), crossgate.level, list(crossgate.handlers)
+    loggers = [logging.getLogger(name) for name in (None, "crossgate", "flask_cors")]
+    saved = [(logger.level, list(logger.handlers)) for logger in loggers]
     try:
         yield
     finally:
-        root.setLevel(saved[0])
-        root.handlers[:] = saved[1]
-        crossgate.setLevel(saved[2])
-        crossgate.handlers[:] = saved[3]
+        for logger, (level, handlers) in zip(loggers, saved, strict=True):
+            logger.setLevel(level)
+            logger.handlers[:] = handlers
 
 
 @pytest.mark.usefixtures("logging_state")

@@ -14,6 +14,7 @@ from typing import Any
 import flask_cors
 import pytest
 from flask import Blueprint, Flask, Response, request, session
+from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 import crossgate.compat.flask_cors as compat
 from crossgate.compat.flask_cors import FlaskCorsCompatWarning
@@ -170,7 +171,21 @@ def test_debug_mode_errors_get_cors_headers(later_hook: bool) -> None:
     assert response.headers["Access-Control-Allow-Origin"] == ORIGIN
     assert response.headers.getlist("Vary") == []
     assert response.mimetype == "text/plain"
-    assert "RuntimeError: boom" in response.get_data(as_text=True)
+    # The error first: a browser's network preview shows the body's first line.
+    assert response.get_data(as_text=True).startswith("RuntimeError: boom\n")
+
+
+@pytest.mark.parametrize("value", ["https://a.example\r\nSet-Cookie: x=1", "https://a\x00.example"])
+def test_an_origin_with_control_characters_is_never_echoed(value: str) -> None:
+    """flask-cors echoes it with origins='*' and Werkzeug refuses the header: a 500."""
+    app = make_app()
+    compat.CORS(app)
+    environ = EnvironBuilder(path="/").get_environ()
+    environ["HTTP_ORIGIN"] = value
+    body, status, headers = run_wsgi_app(app, environ)
+    b"".join(body)
+    assert status == "200 OK"
+    assert "Access-Control-Allow-Origin" not in headers
 
 
 def test_debug_mode_errors_get_the_headers_of_the_matching_rule() -> None:

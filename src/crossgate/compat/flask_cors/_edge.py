@@ -36,7 +36,6 @@ from __future__ import annotations
 
 import sys
 import threading
-import traceback
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
@@ -57,6 +56,7 @@ from crossgate.compat.flask_cors._log import log_left_alone
 from crossgate.compat.flask_cors._policy import Header
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
 from crossgate.errors import describe
+from crossgate.flask.edge import debug_error_body
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -262,7 +262,7 @@ class Edge:
             describe(environ.get("REQUEST_METHOD", "")),
             exc_info=sys.exc_info(),
         )
-        body = traceback.format_exc().encode("utf-8", "backslashreplace")
+        body = debug_error_body()
         start_response(
             "500 INTERNAL SERVER ERROR",
             [

@@ -67,6 +67,8 @@ _REGEX_HINT_CHARS = frozenset("*\\]?$^[]()")
 _PRIVATE_NETWORK_REQUEST = "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"
 _METHOD_SEPARATORS = re.compile(r"[\s,]+")
 _GLOB_SUBDOMAIN = re.compile(r"://\*\.")
+# Control characters (CR/LF above all) in an Origin that flask-cors would echo.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _NATIVE_CREDENTIALS_FIX = (
     "crossgate.flask.CORS(app, origins=['https://app.example.com'], supports_credentials=True)"
@@ -274,6 +276,8 @@ class CompatPolicy:
             if simple is not None:
                 return simple
         if origin:
+            if _CONTROL.search(origin):
+                return []  # echoed, it would split the response (flask-cors answers a 500)
             if self.answers_wildcard:
                 allowed = "*"
             elif self.origins.matches(origin):
