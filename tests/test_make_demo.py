@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import subprocess
@@ -32,8 +33,15 @@ def test_make_demo_installs_the_flask_and_cli_extras_only(tmp_path: Path) -> Non
         shutil.copy(ROOT / name, tmp_path / name)
     make = shutil.which("make")
     assert make is not None, "make is needed: the README's commands are make targets"
+    # Run as a user would, not as a sub-make of `make test` (which would print directories).
+    environ = {k: v for k, v in os.environ.items() if k not in ("MAKEFLAGS", "MAKELEVEL", "MFLAGS")}
     result = subprocess.run(
-        [make, "-n", "demo"], cwd=tmp_path, capture_output=True, text=True, check=True
+        [make, "--no-print-directory", "-n", "demo"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        check=True,
+        env=environ,
     )
     installs = [line for line in result.stdout.splitlines() if "pip install" in line]
     assert installs == [".venv/bin/python -m pip install --quiet -e '.[flask,cli]'"], result.stdout
