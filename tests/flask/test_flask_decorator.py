@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import pytest
@@ -9,6 +10,7 @@ from flask import Blueprint, Flask, request
 from werkzeug.test import TestResponse
 
 from crossgate.flask import CORS, ConfigError, cross_origin
+from crossgate.flask.commands import crossgate_group
 
 ORIGIN = "https://app.example.com"
 PARTNER = "https://partner.example.com"
@@ -184,3 +186,18 @@ def test_standalone_undecorated_routes_get_nothing(standalone: tuple[Flask, list
     response = client.get("/plain", headers={"Origin": ORIGIN, "Authorization": "x"})
     assert "Access-Control-Allow-Origin" not in response.headers
     assert "Vary" not in response.headers
+
+
+def test_routes_shows_a_decorator_only_app_before_its_first_request() -> None:
+    app = Flask("decorators_only")
+
+    @app.put("/items/")
+    @cross_origin(origins=[ORIGIN], methods=["PUT"])
+    def put_item() -> str:
+        return "ok"
+
+    # As `flask crossgate routes` runs it (the entry point: no CORS(app) registered the group).
+    result = app.test_cli_runner().invoke(crossgate_group, ["routes", "--json"])
+    assert result.exit_code == 0, result.output
+    [row] = [row for row in json.loads(result.output) if row["rule"] == "/items/"]
+    assert row["cors"]["origins"] == [ORIGIN]

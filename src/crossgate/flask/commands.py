@@ -22,7 +22,7 @@ from crossgate.browser import BrowserRequest, HttpResponse
 from crossgate.cli.check import Reply, run_check
 from crossgate.cli.command import finish, parse_header_options, request_options
 from crossgate.errors import ConfigError
-from crossgate.flask.state import AppState, Resolved
+from crossgate.flask.state import AppState, Resolved, has_decorated_views
 from crossgate.headers import HeaderPolicy, HeaderSetting
 
 __all__ = ["crossgate_group", "register_commands"]
@@ -89,6 +89,8 @@ def _policies() -> _Policies:
     state = current_app.extensions.get("crossgate")
     compat = _COMPAT_KEY in current_app.extensions
     resolved = None
+    if state is None and has_decorated_views(current_app):
+        state = AppState()  # decorators only: the edge comes with the first request
     if isinstance(state, AppState):
         try:
             resolved = state.resolved or state.resolve(current_app)

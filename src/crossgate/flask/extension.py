@@ -34,9 +34,9 @@ from crossgate.flask.edge import (
     route_policies,
 )
 from crossgate.flask.state import (
-    VIEW_HEADERS_ATTRIBUTE,
     VIEW_OPTIONS_ATTRIBUTE,
     AppState,
+    has_decorated_views,
     read_config,
     validate_declared,
 )
@@ -191,8 +191,7 @@ def _first_request(app: Flask, **_: object) -> None:
     extensions = app.extensions
     if "crossgate" in extensions or _NOT_DECORATED in extensions:
         return
-    decorated = (VIEW_OPTIONS_ATTRIBUTE, VIEW_HEADERS_ATTRIBUTE)
-    if not any(hasattr(view, name) for view in app.view_functions.values() for name in decorated):
+    if not has_decorated_views(app):
         extensions[_NOT_DECORATED] = True  # no route can be added after the first request
         return
     state = state_for(app)

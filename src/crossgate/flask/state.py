@@ -43,6 +43,7 @@ __all__ = [
     "Resolved",
     "RoutePolicies",
     "Scope",
+    "has_decorated_views",
     "read_config",
     "validate_declared",
 ]
@@ -77,6 +78,13 @@ _FLASK_CORS_ONLY = {
     "CORS_AUTOMATIC_OPTIONS": "crossgate answers every preflight itself",
     "CORS_INTERCEPT_EXCEPTIONS": "crossgate covers every error response",
 }
+
+
+def has_decorated_views(app: Flask) -> bool:
+    """Whether a view of *app* carries ``@cross_origin`` or ``@headers``: crossgate applies to
+    it even before ``CORS(app)``/``Headers(app)``, or without them."""
+    names = (VIEW_OPTIONS_ATTRIBUTE, VIEW_HEADERS_ATTRIBUTE)
+    return any(hasattr(view, name) for view in app.view_functions.values() for name in names)
 
 
 def read_config(config: Mapping[str, Any]) -> tuple[dict[str, object], list[Problem]]:
