@@ -13,15 +13,14 @@ import logging
 import os
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
+from tests.live_server import served
 from tests.markdown_samples import (
     DOC_ADDRESS,
     MarkdownError,
@@ -123,14 +122,8 @@ def serving(target: str | None) -> Iterator[str]:
     app = getattr(importlib.import_module(module_name), attribute.removesuffix("()"))
     if attribute.endswith("()"):
         app = app()
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
+    with served(app) as server:
+        yield server.url.removeprefix("http://")
 
 
 def run_shell(script: str, directory: Path) -> subprocess.CompletedProcess[str]:

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from werkzeug.serving import make_server
 
-from tests.cli.live_server import Served
+from tests.live_server import Served, served
 
 WSGIApp = Callable[[dict[str, Any], Any], Any]
 
@@ -35,14 +33,8 @@ def cors_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
 
 @pytest.fixture(scope="module")
 def live_url() -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, cors_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}"
-    finally:
-        server.shutdown()
-        thread.join()
+    with served(cors_app) as server:
+        yield server.url
 
 
 @pytest.fixture(scope="module")
@@ -51,10 +43,9 @@ def serve() -> Iterator[Callable[[WSGIApp], Served]]:
     running: list[Served] = []
 
     def start(app: WSGIApp) -> Served:
-        served = Served(app)
-        running.append(served)
-        return served
+        running.append(Served(app))
+        return running[-1]
 
     yield start
-    for served in running:
-        served.close()
+    for server in running:
+        server.close()

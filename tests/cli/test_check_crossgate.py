@@ -16,7 +16,7 @@ from flask import Flask
 from crossgate.cli.command import main
 from crossgate.flask import CORS
 from crossgate.flask.commands import crossgate_group
-from tests.cli.live_server import Served
+from tests.live_server import Served
 
 PAGE = "http://localhost:3000"
 JSON = ("-H", "Content-Type: application/json")

@@ -1,9 +1,11 @@
-"""A WSGI app served on 127.0.0.1 for the command-line tests, with the methods it received."""
+"""A WSGI app served on 127.0.0.1 for the tests that need a real server, with the methods it
+received. (At the top of tests/, beside flask_support.py, so any test directory can use it.)"""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from werkzeug.serving import make_server
@@ -32,3 +34,13 @@ class Served:
         self._server.shutdown()
         self._thread.join()
         self._server.server_close()
+
+
+@contextmanager
+def served(app: WSGIApp) -> Iterator[Served]:
+    """*app* served on 127.0.0.1 for the duration of the block."""
+    server = Served(app)
+    try:
+        yield server
+    finally:
+        server.close()
