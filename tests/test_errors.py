@@ -6,7 +6,7 @@ import pickle
 
 import pytest
 
-from crossgate.errors import ConfigError, Problem, describe
+from crossgate.errors import MAX_SHOWN, ConfigError, Problem, describe
 
 
 @pytest.mark.parametrize(
@@ -29,13 +29,13 @@ def test_describe_escapes_control_and_non_ascii_characters(value: object, shown:
 @pytest.mark.parametrize("value", ["x" * 1_000_000, ["x" * 100] * 10_000])
 def test_describe_truncates_long_values_and_says_how_much_was_cut(value: object) -> None:
     shown = describe(value)
-    assert len(shown) < 200
+    assert len(shown) < MAX_SHOWN + 40
     assert shown.endswith("more characters)")
     assert "\n" not in shown
 
 
 def test_describe_of_a_long_string_counts_the_characters_left_out() -> None:
-    assert describe("a" * 125) == "'" + "a" * 120 + "' (+5 more characters)"
+    assert describe("a" * (MAX_SHOWN + 5)) == "'" + "a" * MAX_SHOWN + "' (+5 more characters)"
 
 
 def test_a_problem_names_the_option_the_value_and_the_fix() -> None:

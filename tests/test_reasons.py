@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from crossgate.errors import MAX_SHOWN
 from crossgate.reasons import CATALOGUE, Reason, chromium_console
 
 NO_ACAO = "No 'Access-Control-Allow-Origin' header is present on the requested resource."
@@ -110,7 +111,7 @@ def test_untrusted_facts_are_escaped_and_truncated(untrusted: str, code: str) ->
     assert rendered.isascii()
     assert rendered.isprintable()
     assert len(rendered) < 2_000
-    if len(untrusted) > 120:
+    if len(untrusted) > MAX_SHOWN:
         assert "more characters)" in rendered
 
 

@@ -35,10 +35,17 @@ from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 from urllib.parse import SplitResult, urljoin, urlsplit
 
+from crossgate._fetch import (
+    FORBIDDEN_METHODS,
+    NORMALIZED_METHODS,
+    SAFELISTED_METHODS,
+    SAFELISTED_RESPONSE_HEADERS,
+    is_forbidden_header_name,
+)
+from crossgate._http import TOKEN
+from crossgate.errors import show
+
 __all__ = [
-    "FORBIDDEN_METHODS",
-    "FORBIDDEN_REQUEST_HEADERS",
-    "SAFELISTED_RESPONSE_HEADERS",
     "BrowserRequest",
     "HttpResponse",
     "Verdict",
@@ -60,39 +67,7 @@ _MAX_AGE_CAP = 7200
 _SAFELISTED_VALUE_MAX = 128
 _SAFELISTED_TOTAL_MAX = 1024
 _INT64_MAX = 2**63 - 1
-# Untrusted values are cut to this many characters in messages.
-_MAX_SHOWN = 200
 
-_NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
-_SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
-#: Methods a page can never use (Fetch "forbidden method").
-FORBIDDEN_METHODS = frozenset({"CONNECT", "TRACE", "TRACK"})
-#: Header names a page can never set (Fetch "forbidden request-header"; also Proxy-*, Sec-*).
-FORBIDDEN_REQUEST_HEADERS = frozenset(
-    {
-        "accept-charset",
-        "accept-encoding",
-        "access-control-request-headers",
-        "access-control-request-method",
-        "connection",
-        "content-length",
-        "cookie",
-        "cookie2",
-        "date",
-        "dnt",
-        "expect",
-        "host",
-        "keep-alive",
-        "origin",
-        "referer",
-        "set-cookie",
-        "te",
-        "trailer",
-        "transfer-encoding",
-        "upgrade",
-        "via",
-    }
-)
 _METHOD_OVERRIDE_HEADERS = frozenset(
     {"x-http-method", "x-http-method-override", "x-method-override"}
 )
@@ -101,18 +76,6 @@ _REQUEST_BODY_HEADERS = frozenset(
 )
 _SAFELISTED_CONTENT_TYPES = frozenset(
     {"application/x-www-form-urlencoded", "multipart/form-data", "text/plain"}
-)
-#: Response headers every page may read (Fetch "CORS-safelisted response-header name").
-SAFELISTED_RESPONSE_HEADERS = frozenset(
-    {
-        "cache-control",
-        "content-language",
-        "content-length",
-        "content-type",
-        "expires",
-        "last-modified",
-        "pragma",
-    }
 )
 _FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
 _REDIRECT_STATUSES = frozenset({301, 302, 303, 307, 308})
@@ -125,7 +88,6 @@ _CORS_SCHEMES = (
 )
 
 _HTTP_WHITESPACE = " \t\r\n"
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _UNSAFE_BYTES = re.compile(r'[\x00-\x08\x0a-\x1f"():<>?@\[\\\]{}\x7f]')
 _LANGUAGE = re.compile(r"[0-9A-Za-z *,\-.;=]*")
 _RANGE = re.compile(r"bytes=([0-9]+)-([0-9]*)")
@@ -250,7 +212,7 @@ def normalize_method(method: str) -> str:
     ('DELETE', 'patch')
     """
     upper = method.translate(_ASCII_UPPER)
-    return upper if upper in _NORMALIZED_METHODS else method
+    return upper if upper in NORMALIZED_METHODS else method
 
 
 def is_safelisted_request_header(name: str, value: str) -> bool:
@@ -310,7 +272,7 @@ def needs_preflight(method: str, headers: Iterable[tuple[str, str]]) -> bool:
     >>> needs_preflight("GET", [("Authorization", "Bearer t")])
     True
     """
-    if normalize_method(method) not in _SAFELISTED_METHODS:
+    if normalize_method(method) not in SAFELISTED_METHODS:
         return True
     return bool(unsafe_request_header_names(headers))
 
@@ -436,7 +398,7 @@ def evaluate(
                 return Verdict(
                     False,
                     "preflight-missing",
-                    f"No preflight response was given for {_show(state.url)}, which needs one.",
+                    f"No preflight response was given for {show(state.url)}, which needs one.",
                     "pass the OPTIONS response as preflight= (or redirect_preflights= for a "
                     "redirect target)",
                     stage="preflight",
@@ -455,7 +417,7 @@ def evaluate(
             return Verdict(
                 False,
                 "response-missing",
-                f"No response was given for {_show(state.url)}.",
+                f"No response was given for {show(state.url)}.",
                 "pass the response to the actual request as response=",
                 url=state.url,
                 preflight_needed=preflight_needed,
@@ -501,10 +463,10 @@ resource."
         return f"Failed to load resource: {verdict.message}"
     if verdict.step in _INPUT_STEPS:
         return verdict.message
-    redirected = "" if verdict.url == request.url else f"(redirected from '{_show(request.url)}') "
+    redirected = "" if verdict.url == request.url else f"(redirected from '{show(request.url)}') "
     return (
-        f"Access to fetch at '{_show(verdict.url)}' {redirected}from origin "
-        f"'{_show(request.origin)}' has been blocked by CORS policy: {verdict.message}"
+        f"Access to fetch at '{show(verdict.url)}' {redirected}from origin "
+        f"'{show(request.origin)}' has been blocked by CORS policy: {verdict.message}"
     )
 
 
@@ -649,11 +611,11 @@ def _preflight_verdict(
             url=url,
         )
     wildcard = not credentials and "*" in methods
-    if method not in _SAFELISTED_METHODS and method not in methods and not wildcard:
+    if method not in SAFELISTED_METHODS and method not in methods and not wildcard:
         return Verdict(
             False,
             "method-not-allowed",
-            f"Method {_show(method)} is not allowed by Access-Control-Allow-Methods in "
+            f"Method {show(method)} is not allowed by Access-Control-Allow-Methods in "
             "preflight response.",
             f"add {_quote(method)} to methods" + _method_note(method, methods, credentials),
             stage=stage,
@@ -670,7 +632,7 @@ def _preflight_verdict(
         return Verdict(
             False,
             "header-not-allowed",
-            f"Request header field {_show(missing[0])} is not allowed by "
+            f"Request header field {show(missing[0])} is not allowed by "
             "Access-Control-Allow-Headers in preflight response.",
             f"add {', '.join(_quote(name) for name in missing)} to allow_headers"
             + _header_note(missing, allowed_headers, credentials),
@@ -712,7 +674,7 @@ def _cors_failure(
             url=url,
         )
     if allow_origin != origin:
-        shown = _show(allow_origin)
+        shown = show(allow_origin)
         if "," in allow_origin or " " in allow_origin:
             return Verdict(
                 False,
@@ -757,7 +719,7 @@ def _cors_failure(
                 False,
                 "allow-credentials",
                 prefix + "The value of the 'Access-Control-Allow-Credentials' header in the "
-                f"response is '{_show(allow_credentials or '')}' which must be 'true' when the "
+                f"response is '{show(allow_credentials or '')}' which must be 'true' when the "
                 "request's credentials mode is 'include'.",
                 "set supports_credentials=True so that Access-Control-Allow-Credentials: true is "
                 "sent; or send the request without credentials",
@@ -834,7 +796,7 @@ def _token_list(value: str | None) -> frozenset[str] | str:
         return frozenset()
     items = [item.strip(" \t") for item in value.split(",")]
     for item in items:
-        if item and not _TOKEN.fullmatch(item):
+        if item and not TOKEN.fullmatch(item):
             return item
     return frozenset(item for item in items if item)
 
@@ -857,7 +819,7 @@ def _present_headers(response: HttpResponse) -> frozenset[str]:
 
 def _is_forbidden_request_header(name: str, value: str) -> bool:
     """A header ``fetch()`` silently drops: the browser alone sets it."""
-    if name in FORBIDDEN_REQUEST_HEADERS or name.startswith(("proxy-", "sec-")):
+    if is_forbidden_header_name(name):
         return True
     if name in _METHOD_OVERRIDE_HEADERS:
         methods = {
@@ -897,10 +859,10 @@ def _mime_essence(value: str) -> str | None:
     """
     text = value.strip(_HTTP_WHITESPACE)
     kind, slash, rest = text.partition("/")
-    if not slash or not _TOKEN.fullmatch(kind):
+    if not slash or not TOKEN.fullmatch(kind):
         return None
     subtype = rest.partition(";")[0].rstrip(_HTTP_WHITESPACE)
-    if not _TOKEN.fullmatch(subtype):
+    if not TOKEN.fullmatch(subtype):
         return None
     return _lower(f"{kind}/{subtype}")
 
@@ -968,20 +930,5 @@ def _lower(text: str) -> str:
 
 
 def _quote(text: str) -> str:
-    """An untrusted value in single quotes, made safe by :func:`_show`."""
-    return f"'{_show(text)}'"
-
-
-def _show(text: str) -> str:
-    """An untrusted value made safe for one console line: controls escaped, length capped."""
-    cut = len(text) - _MAX_SHOWN
-    shown = "".join(map(_escape, text[:_MAX_SHOWN]))
-    return shown + (f"... (+{cut} more characters)" if cut > 0 else "")
-
-
-def _escape(char: str) -> str:
-    """One character as Chromium's console shows it: a control (or other invisible) as \\uXXXX."""
-    if char.isprintable():
-        return char
-    code = ord(char)
-    return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
+    """An untrusted value in single quotes, made safe by :func:`crossgate.errors.show`."""
+    return f"'{show(text)}'"

@@ -7,12 +7,13 @@ tuples. Untrusted request values are only compared, never parsed twice or echoed
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from crossgate._fetch import NORMALIZED_METHODS, SAFELISTED_METHODS
+from crossgate._http import TOKEN, Header
 from crossgate.origins import CheckFailure, parse_request_origin
-from crossgate.policy import ACAH, ACAM, ACAO, ACAPN, CORSPolicy, Decision, Header
+from crossgate.policy import ACAH, ACAM, ACAO, ACAPN, CORSPolicy, Decision
 from crossgate.reasons import Reason
 
 __all__ = [
@@ -30,10 +31,6 @@ __all__ = [
 MAX_REQUEST_HEADERS_LENGTH = 4096
 
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
-
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
-_SAFELISTED_METHODS = frozenset({"GET", "HEAD", "POST"})
-_NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +107,7 @@ def _requested_names(value: str) -> list[str] | None:
         name = part.strip(" \t")
         if not name:
             continue  # empty elements are allowed in HTTP lists ("a,,b", proxies joining lines)
-        if not _TOKEN.match(name):
+        if not TOKEN.fullmatch(name):
             return None
         names.append(name.lower())
     return names
@@ -149,11 +146,11 @@ def decide_preflight(
         failure = verdict if isinstance(verdict, CheckFailure) else None
         reason = refusal_reason(policy, origin, preflight=True, failure=failure)
         return Decision(False, (), PREFLIGHT_VARY, status=403, reason=reason)
-    if not _TOKEN.match(request_method):
+    if not TOKEN.fullmatch(request_method):
         return _refuse("method-invalid", ("method", request_method))
     route = frozenset(route_methods) - {"OPTIONS"}
     spelled = request_method
-    if request_method.upper() not in _NORMALIZED_METHODS and request_method.upper() in route:
+    if request_method.upper() not in NORMALIZED_METHODS and request_method.upper() in route:
         # fetch() sends methods other than the six it normalises as written ("patch"), and
         # compares Access-Control-Allow-Methods case-sensitively; Werkzeug routes "patch" to
         # PATCH. So PATCH is allowed, and the answer must also carry the browser's spelling.
@@ -161,7 +158,7 @@ def decide_preflight(
     if request_method not in route:
         return _refuse("method-not-routed", ("method", request_method), ("allowed", _listed(route)))
     allowed = route if policy.allowed_methods is None else route & policy.allowed_methods
-    if request_method not in allowed and request_method not in _SAFELISTED_METHODS:
+    if request_method not in allowed and request_method not in SAFELISTED_METHODS:
         return _refuse(
             "method-not-allowed", ("method", request_method), ("allowed", _listed(allowed))
         )

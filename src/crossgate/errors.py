@@ -10,9 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["ConfigError", "Problem", "describe"]
+__all__ = ["MAX_SHOWN", "ConfigError", "Problem", "describe", "show"]
 
-_MAX_SHOWN = 120
+#: How many characters of an untrusted value any message, log line or terminal line shows.
+MAX_SHOWN = 200
 
 
 def describe(value: object) -> str:
@@ -23,16 +24,35 @@ def describe(value: object) -> str:
     """
     if isinstance(value, str):
         text = value
-        shown = ascii(text[:_MAX_SHOWN])
+        shown = ascii(text[:MAX_SHOWN])
     else:
         text = ascii(value)
         if not text.isprintable():
             text = ascii(text)[1:-1]  # a __repr__ may hold CR/LF; ascii() keeps them
-        shown = text[:_MAX_SHOWN]
-    cut = len(text) - _MAX_SHOWN
+        shown = text[:MAX_SHOWN]
+    cut = len(text) - MAX_SHOWN
     if cut > 0:
         shown += f" (+{cut} more characters)"
     return shown
+
+
+def show(text: str, *, whole: bool = False) -> str:
+    """*text* made safe for one terminal or console line, readable as written: printable
+    characters (Unicode host names too) kept, every other one escaped (``\\u000A``), and the
+    length capped at ``MAX_SHOWN`` with a note of how much was cut. *whole*: not capped, for a
+    line composed by crossgate whose untrusted parts were capped already."""
+    limit = len(text) if whole else MAX_SHOWN
+    shown = "".join(map(_escape, text[:limit]))
+    cut = len(text) - limit
+    return shown + (f"... (+{cut} more characters)" if cut > 0 else "")
+
+
+def _escape(char: str) -> str:
+    # As Chromium's console shows an invisible character: \uXXXX.
+    if char.isprintable():
+        return char
+    code = ord(char)
+    return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
 
 
 @dataclass(frozen=True, slots=True)

@@ -19,13 +19,15 @@ from __future__ import annotations
 
 import base64
 import difflib
+import functools
 import re
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from types import MappingProxyType
 
-from .errors import ConfigError, Problem, describe
+from crossgate._http import CONTROL, TOKEN, join_list, list_members, merge_list
+from crossgate.errors import ConfigError, Problem, describe
 
 __all__ = [
     "HSTS",
@@ -38,10 +40,6 @@ __all__ = [
     "make_nonce",
 ]
 
-# RFC 9110 section 5.6.2.
-_TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
-# Every C0 control and DEL except HTAB, which RFC 9110 allows inside a field value.
-_CTL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 # CSP3 directive-name grammar, restricted to the lowercase spelling every browser documents.
 _DIRECTIVE_NAME = re.compile(r"[a-z0-9-]+")
 _DIRECTIVE_NAME_ANY_CASE = re.compile(r"[A-Za-z0-9-]+")
@@ -49,7 +47,6 @@ _DIRECTIVE_NAME_ANY_CASE = re.compile(r"[A-Za-z0-9-]+")
 _NONCE = re.compile(r"[A-Za-z0-9+/_-]+={0,2}")
 # One element of a comma-separated list; a quoted string may contain commas (Cache-Control's
 # private="Set-Cookie, X") and an unterminated quote runs to the end instead of failing.
-_LIST_ITEM = re.compile(r'(?:[^,"]|"(?:[^"\\]|\\.)*"?)+')
 
 _CSP = "content-security-policy"
 _CSP_REPORT_ONLY = "content-security-policy-report-only"
@@ -415,7 +412,7 @@ class _Rule:
     https_nonce: tuple[str, ...]
     http_nonce: tuple[str, ...]
     override: bool
-    list_tokens: tuple[tuple[str, str], ...] | None
+    list_tokens: tuple[str, ...] | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -482,7 +479,12 @@ class HeaderPolicy:
             if rule.key in present:
                 if not rule.override:
                     if rule.list_tokens is not None:
-                        _merge_list(response_headers, rule.key, rule.list_tokens)
+                        merge_list(
+                            response_headers,
+                            rule.key,
+                            rule.list_tokens,
+                            key=functools.partial(_list_key, rule.key),
+                        )
                     continue
                 response_headers[:] = [
                     item for item in response_headers if item[0].lower() != rule.key
@@ -502,43 +504,8 @@ def _list_key(header_key: str, token: str) -> str:
     return token.lower()
 
 
-def _list_tokens(header_key: str, value: str) -> tuple[tuple[str, str], ...]:
-    tokens: dict[str, str] = {}
-    for item in _LIST_ITEM.findall(value):
-        token = item.strip()
-        # Dropping tokens with control characters means a view's broken value can never smuggle
-        # CR/LF into the merged line this module writes.
-        if token and _CTL.search(token) is None:
-            tokens.setdefault(_list_key(header_key, token), token)
-    return tuple(tokens.items())
-
-
-def _merge_list(
-    response_headers: list[tuple[str, str]], key: str, policy_tokens: tuple[tuple[str, str], ...]
-) -> None:
-    tokens: dict[str, str] = {}
-    merged: list[tuple[str, str]] = []
-    first = -1
-    for line in response_headers:
-        if line[0].lower() != key:
-            merged.append(line)
-            continue
-        if first < 0:
-            first = len(merged)
-            merged.append(line)
-        for token_key, token in _list_tokens(key, line[1]):
-            tokens.setdefault(token_key, token)
-    for token_key, token in policy_tokens:
-        tokens.setdefault(token_key, token)
-    merged[first] = (merged[first][0], _join_list(key, tokens))
-    response_headers[:] = merged
-
-
-def _join_list(key: str, tokens: Mapping[str, str]) -> str:
-    # "Vary: *" already says the response varies on everything; any other member is noise.
-    if key == "vary" and "*" in tokens:
-        return "*"
-    return ", ".join(tokens.values())
+def _list_tokens(header_key: str, value: str) -> tuple[str, ...]:
+    return tuple(list_members([value], key=functools.partial(_list_key, header_key)).values())
 
 
 def _build_rule(setting: HeaderSetting) -> _Rule:
@@ -745,7 +712,7 @@ def _check_headers(
             continue
         if key in _LIST_VALUED:
             # Sent as is when the view sets none, so it gets the same clean-up as a merge.
-            value = _join_list(key, dict(_list_tokens(key, value)))
+            value = join_list(key, _list_tokens(key, value))
         checked[key] = HeaderSetting(name, value, value, "headers", "set in headers=", context)
     return checked
 
@@ -753,10 +720,10 @@ def _check_headers(
 def _check_header(name: object, value: object, option: str, problems: list[Problem]) -> bool:
     """Validate one ``headers`` entry; return whether it may be used."""
     before = len(problems)
-    if not isinstance(name, str) or _TOKEN.fullmatch(name) is None:
+    if not isinstance(name, str) or TOKEN.fullmatch(name) is None:
         cleaned = name.strip().rstrip(":").strip() if isinstance(name, str) else ""
         fix = "use letters, digits and '-', e.g. 'X-Frame-Options'"
-        if _TOKEN.fullmatch(cleaned):
+        if TOKEN.fullmatch(cleaned):
             fix = f"write {cleaned!r}"
         problems.append(Problem(option, name, "is not a header name (RFC 9110 token)", fix))
         return False
@@ -820,7 +787,7 @@ def _value_problem(key: str, value: object, option: str) -> Problem | None:
         return Problem(
             option, value, "is empty", "give a value, or None to remove an inherited header"
         )
-    if _CTL.search(value):
+    if CONTROL.search(value):
         return Problem(
             option,
             value,
@@ -838,7 +805,7 @@ def _value_problem(key: str, value: object, option: str) -> Problem | None:
         return Problem(option, value, "lists nothing", "give at least one member, or None")
     if key == "vary":
         members = [member.strip() for member in value.split(",")]
-        if any(m and m != "*" and _TOKEN.fullmatch(m) is None for m in members):
+        if any(m and m != "*" and TOKEN.fullmatch(m) is None for m in members):
             listed = ", ".join(value.replace(",", " ").split())
             return Problem(
                 option,
@@ -991,7 +958,7 @@ def _csp_sources(
 
 
 def _csp_text_problem(text: str, option: str, *, allow_semicolon: bool) -> Problem | None:
-    if _CTL.search(text):
+    if CONTROL.search(text):
         return Problem(
             option,
             text,
@@ -1081,7 +1048,7 @@ def _refuse_csp_options(
 
 
 def _add_report_to(report_to: object, directives: _Directives, problems: list[Problem]) -> None:
-    if not isinstance(report_to, str) or _TOKEN.fullmatch(report_to) is None:
+    if not isinstance(report_to, str) or TOKEN.fullmatch(report_to) is None:
         problems.append(
             Problem(
                 "csp_report_to",

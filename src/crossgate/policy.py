@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import NamedTuple
 
-from crossgate.browser import (
+from crossgate._fetch import (
     FORBIDDEN_METHODS,
-    FORBIDDEN_REQUEST_HEADERS,
     SAFELISTED_RESPONSE_HEADERS,
+    is_forbidden_header_name,
 )
+from crossgate._http import TOKEN, Header
 from crossgate.errors import ConfigError, Problem
 from crossgate.origin_regex import any_host_problem, wide_regex
 from crossgate.origins import OriginMatcher, compile_origins, insecure_origins
@@ -70,12 +71,9 @@ ACEH = "Access-Control-Expose-Headers"
 ACMA = "Access-Control-Max-Age"
 ACAPN = "Access-Control-Allow-Private-Network"
 
-Header = tuple[str, str]
-
-_TOKEN = re.compile(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+\Z")
 # Listing a header a page can never set allows nothing; the Private Network Access request
 # header is set by the browser itself for a preflight, never by the page for the request.
-_FORBIDDEN_REQUEST_HEADERS = FORBIDDEN_REQUEST_HEADERS | {"access-control-request-private-network"}
+_PRIVATE_NETWORK_REQUEST = "access-control-request-private-network"
 
 
 def closest_name(name: str, candidates: Iterable[str]) -> str | None:
@@ -203,7 +201,7 @@ def _tokens(
                     f"write {option}='*' alone, or list only names",
                 )
             )
-        elif not isinstance(item, str) or not _TOKEN.match(item):
+        elif not isinstance(item, str) or not TOKEN.fullmatch(item):
             problems.append(Problem(option, item, f"is not {kind}", f"write names like {example}"))
         elif "*" in item:
             problems.append(
@@ -249,7 +247,7 @@ def _allow_headers(
         return None, None
     for name in names:
         lowered = name.lower()
-        if lowered in _FORBIDDEN_REQUEST_HEADERS or lowered.startswith(("proxy-", "sec-")):
+        if is_forbidden_header_name(lowered) or lowered == _PRIVATE_NETWORK_REQUEST:
             problems.append(
                 Problem(
                     "allow_headers",

@@ -204,7 +204,7 @@ def test_a_hostile_reason_cannot_write_to_the_terminal():
     text = render_text(result)
     assert "\x1b" not in text
     assert "\x07" not in text
-    assert "\\x1b[31mrm -rf" in text
+    assert "\\u001B[31mrm -rf" in text
     assert json.loads(json.dumps(render_json(result)))["cause"]["source"] == "server"
 
 

@@ -12,10 +12,10 @@ import click
 
 from crossgate.browser import console_message, needs_preflight, unsafe_request_header_names
 from crossgate.cli.check import CheckResult, Exchange, Prediction
+from crossgate.errors import show
 
 __all__ = ["render_json", "render_text"]
 
-_MAX_VALUE = 300
 _OBSERVED = {
     "preflight": "observed: the preflight",
     "probe": "observed: a probe preflight (the browser sends none for this request)",
@@ -28,13 +28,8 @@ def _is_cors_header(name: str) -> bool:
     return lowered.startswith("access-control-") or lowered in ("origin", "vary", "location")
 
 
-def _safe(text: str) -> str:
-    shown = "".join(char if char.isprintable() else ascii(char)[1:-1] for char in text[:_MAX_VALUE])
-    return shown + ("…" if len(text) > _MAX_VALUE else "")
-
-
 def _line(prefix: str, name: str, value: str, color: bool) -> str:
-    text = f"{prefix} {_safe(name)}: {_safe(value)}"
+    text = f"{prefix} {show(name)}: {show(value)}"
     if _is_cors_header(name):
         text = (
             click.style(text, bold=True) + click.style("   ◀ CORS", fg="cyan")
@@ -58,7 +53,7 @@ def _why_preflight(result: CheckResult) -> str:
 
 
 def _exchange_text(exchange: Exchange, color: bool) -> list[str]:
-    lines = [f"> {exchange.method} {_safe(exchange.url)}"]
+    lines = [f"> {exchange.method} {show(exchange.url)}"]
     lines += [_line(">", name, value, color) for name, value in exchange.headers]
     lines.append(f"< HTTP {exchange.response.status}")
     lines += [_line("<", name, value, color) for name, value in exchange.response.headers]
@@ -70,7 +65,7 @@ def _exchange_title(result: CheckResult, exchange: Exchange) -> str:
         why = _why_preflight(result) or "the request is not simple"
         return f"* preflight: the browser asks first because {why}"
     if exchange.kind == "probe":
-        return f"* probe (sent by crossgate, not by the browser): {_safe(exchange.purpose)}"
+        return f"* probe (sent by crossgate, not by the browser): {show(exchange.purpose)}"
     return "* the request"
 
 
@@ -126,7 +121,7 @@ def render_text(result: CheckResult, *, color: bool = False) -> str:
     else:
         head = f"BLOCKED{predicted} at step {verdict.step}"
         lines.append(click.style(head, fg="red", bold=True) if color else head)
-        lines.append(f"  console: {_safe(console_message(result.request, verdict))}")
+        lines.append(f"  console: {show(console_message(result.request, verdict), whole=True)}")
     if prediction is not None:
         observed = _OBSERVED[prediction.basis]
         lines.append(
@@ -134,9 +129,9 @@ def render_text(result: CheckResult, *, color: bool = False) -> str:
             "which was not sent"
         )
     if result.diagnosis is not None:
-        lines.append(f"  cause: {_safe(_cause_text(result))}")
+        lines.append(f"  cause: {show(_cause_text(result), whole=True)}")
     if verdict.fix:
-        lines.append(f"  fix: {_safe(verdict.fix)}")
+        lines.append(f"  fix: {show(verdict.fix, whole=True)}")
     lines += [f"  note: {note}" for note in result.notes]
     return "\n".join(lines)
 

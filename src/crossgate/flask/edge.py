@@ -29,6 +29,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RequestRedirect
 from werkzeug.wsgi import get_host
 
+from crossgate._http import merge_vary
 from crossgate.decide import (
     PREFLIGHT_VARY,
     Decision,
@@ -85,27 +86,6 @@ _PATH_SAFE = "/!$&'()*+,:;=@~"
 _QUERY_SAFE = _PATH_SAFE + "?%"
 
 
-def _merge_vary(headers: Headers, tokens: str) -> None:
-    """Merge *tokens* into the response's Vary lines: one line, no duplicate tokens."""
-    lines = [index for index, (name, _) in enumerate(headers) if name.lower() == "vary"]
-    present: dict[str, str] = {}
-    for index in lines:
-        for token in headers[index][1].split(","):
-            token = token.strip()
-            if token:
-                present.setdefault(token.lower(), token)
-    if "*" in present:
-        merged = "*"  # already varies on everything
-    else:
-        for token in tokens.split(","):
-            token = token.strip()
-            present.setdefault(token.lower(), token)
-        merged = ", ".join(present.values())
-    headers[lines[0]] = ("Vary", merged)
-    for index in reversed(lines[1:]):
-        del headers[index]
-
-
 def apply_headers(
     policy: HeaderPolicy,
     headers: Headers,
@@ -140,7 +120,7 @@ def apply_decision(headers: Headers, decision: Decision) -> None:
         headers.extend(decision.headers)
     if decision.vary:
         if has_vary:
-            _merge_vary(headers, decision.vary)
+            merge_vary(headers, decision.vary)
         else:
             headers.append(("Vary", decision.vary))
 

@@ -23,6 +23,7 @@ from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from crossgate._http import Header
 from crossgate.compat.flask_cors._log import (
     core_logger,
     extension_logger,
@@ -30,7 +31,7 @@ from crossgate.compat.flask_cors._log import (
     log_left_alone,
     log_resource,
 )
-from crossgate.compat.flask_cors._policy import CompatPolicy, Header
+from crossgate.compat.flask_cors._policy import CompatPolicy
 from crossgate.compat.flask_cors._resources import Rules
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
 

@@ -45,6 +45,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask.signals import request_finished
 from werkzeug.wrappers import Response as BaseResponse
 
+from crossgate._http import Header
 from crossgate.compat.flask_cors._app import (
     AppState,
     Registration,
@@ -53,7 +54,6 @@ from crossgate.compat.flask_cors._app import (
     has_origin,
 )
 from crossgate.compat.flask_cors._log import log_left_alone
-from crossgate.compat.flask_cors._policy import Header
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
 from crossgate.errors import describe
 from crossgate.flask.edge import debug_error_body

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from crossgate._http import Header
 from crossgate.compat.flask_cors.core import (
     ACL_ALLOW_HEADERS,
     ACL_CREDENTIALS,
@@ -41,7 +42,6 @@ __all__ = [
     "CONFIG_KEYS",
     "KNOWN_OPTIONS",
     "CompatPolicy",
-    "Header",
     "Notes",
     "check_patterns",
     "compile_policy",
@@ -50,7 +50,7 @@ __all__ = [
     "what_applies",
 ]
 
-Header = tuple[str, str]
+
 WSGIEnviron = Mapping[str, Any]
 
 #: Every option name flask-cors knows, plus ``preflight_before_request``.
