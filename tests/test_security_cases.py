@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crossgate.decide import decide_actual, decide_preflight
+from crossgate.engine import decide_actual, decide_preflight
 from crossgate.errors import ConfigError
 from crossgate.origin_regex import any_host_problem
 from crossgate.origins import compile_origins, parse_request_origin

@@ -29,10 +29,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RequestRedirect
 from werkzeug.wsgi import get_host
 
-from crossgate._http import merge_vary
-from crossgate.decide import (
+from crossgate.engine import (
     PREFLIGHT_VARY,
     Decision,
+    apply,
     decide_actual,
     decide_preflight,
     refusal_reason,
@@ -54,7 +54,6 @@ __all__ = [
     "Answer",
     "Edge",
     "answer_preflight",
-    "apply_decision",
     "apply_headers",
     "debug_error_body",
     "decide_request",
@@ -64,6 +63,7 @@ __all__ = [
     "proxy_fix_after",
     "request_path",
     "route_policies",
+    "write_headers",
 ]
 
 logger = logging.getLogger("crossgate")
@@ -104,25 +104,6 @@ def apply_headers(
         cross_origin_allowed=cross_origin_allowed,
         nonce=environ.get(NONCE_ENVIRON_KEY),
     )
-
-
-def apply_decision(headers: Headers, decision: Decision) -> None:
-    """Add a decision's CORS headers and Vary tokens to a response's header list."""
-    has_vary = has_origin = False
-    for name, _ in headers:  # one pass: this runs on every response
-        lowered = name.lower()
-        if lowered == "vary":
-            has_vary = True
-        elif lowered == "access-control-allow-origin":
-            has_origin = True
-    # A view that set ACAO itself keeps it: two values would fail the browser's check.
-    if decision.headers and not has_origin:
-        headers.extend(decision.headers)
-    if decision.vary:
-        if has_vary:
-            merge_vary(headers, decision.vary)
-        else:
-            headers.append(("Vary", decision.vary))
 
 
 def is_preflight(environ: WSGIEnvironment) -> bool:
@@ -359,36 +340,8 @@ class Edge:
         if resolved is None:
             # The first request: Flask refuses new routes from now on, so this is final.
             resolved = self.state.resolved = self.state.resolve(self.app)
-        if resolved.headers_declared:
-            return self._with_headers(resolved, environ, start_response)
-        if not resolved.policies:
+        if not (resolved.policies or resolved.headers_declared):
             return self.wsgi_app(environ, start_response)
-        origin: str | None = environ.get("HTTP_ORIGIN")
-        if origin is not None and is_preflight(environ):
-            answer = answer_preflight(self.app, resolved, environ, origin)
-            if answer is not None:
-                return _send(start_response, answer)
-        path = request_path(environ)
-
-        def cors_start_response(status: str, headers: Headers, exc_info: Any = None) -> Any:
-            policy = route_policies(self.app, resolved, environ, path)[0]
-            if policy is not None:
-                apply_decision(headers, decide_request(self.app, policy, environ, path, origin))
-            return start_response(status, headers, exc_info)
-
-        try:
-            return self.wsgi_app(environ, cors_start_response)
-        except Exception:
-            # Only reached when Flask propagates (debug, testing, PROPAGATE_EXCEPTIONS).
-            answer = self._debug_error(environ, resolved, path, origin)
-            if answer is None:
-                raise
-            return _send(start_response, answer)
-
-    def _with_headers(
-        self, resolved: Resolved, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> Iterable[bytes]:
-        """``__call__`` for an app with a header policy: both policies from one look-up."""
         app = self.app
         if resolved.https_redirect and environ.get("wsgi.url_scheme") != "https":
             assert resolved.app_scope.headers is not None  # declared with Headers(app)
@@ -402,19 +355,14 @@ class Edge:
                 return _send(start_response, answer)
         path = request_path(environ)
 
-        def headers_start_response(status: str, headers: Headers, exc_info: Any = None) -> Any:
-            policy, header_policy = route_policies(app, resolved, environ, path)
-            if policy is not None:
-                apply_decision(headers, decide_request(app, policy, environ, path, origin))
-            if header_policy is not None:
-                apply_headers(
-                    header_policy, headers, environ, cross_origin_allowed=policy is not None
-                )
+        def edge_start_response(status: str, headers: Headers, exc_info: Any = None) -> Any:
+            write_headers(app, resolved, environ, path, headers)
             return start_response(status, headers, exc_info)
 
         try:
-            return self.wsgi_app(environ, headers_start_response)
+            return self.wsgi_app(environ, edge_start_response)
         except Exception:
+            # Only reached when Flask propagates (debug, testing, PROPAGATE_EXCEPTIONS).
             answer = self._debug_error(environ, resolved, path, origin)
             if answer is None:
                 raise
@@ -427,11 +375,8 @@ class Edge:
         app = self.app
         if origin is None or not app.debug or app.testing:
             return None
-        policy, header_policy = route_policies(app, resolved, environ, path)
-        if policy is None:
-            return None
-        decision = decide_request(app, policy, environ, path, origin)
-        if not decision.allowed:
+        policy = route_policies(app, resolved, environ, path)[0]
+        if policy is None or not policy.origins.allows(origin):
             return None
         method = environ.get("REQUEST_METHOD", "")
         # Flask does not log an exception it propagates: the server would have.
@@ -441,10 +386,20 @@ class Edge:
             ("Content-Type", "text/plain; charset=utf-8"),
             ("Content-Length", str(len(body))),
         ]
-        apply_decision(headers, decision)
-        if header_policy is not None:
-            apply_headers(header_policy, headers, environ, cross_origin_allowed=True)
+        write_headers(app, resolved, environ, path, headers)
         return "500 INTERNAL SERVER ERROR", headers, body
+
+
+def write_headers(
+    app: Flask, resolved: Resolved, environ: WSGIEnvironment, path: str, headers: Headers
+) -> None:
+    """Add what crossgate adds to the response of an actual request, in place: the CORS
+    outcome of its route's policy, then its header policy's lines."""
+    policy, header_policy = route_policies(app, resolved, environ, path)
+    if policy is not None:
+        apply(headers, decide_request(app, policy, environ, path, environ.get("HTTP_ORIGIN")))
+    if header_policy is not None:
+        apply_headers(header_policy, headers, environ, cross_origin_allowed=policy is not None)
 
 
 def debug_error_body() -> bytes:

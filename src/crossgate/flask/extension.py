@@ -25,13 +25,10 @@ from crossgate.errors import ConfigError
 from crossgate.flask.commands import register_commands
 from crossgate.flask.edge import (
     answer_preflight,
-    apply_decision,
-    apply_headers,
-    decide_request,
     install_edge,
     is_preflight,
     request_path,
-    route_policies,
+    write_headers,
 )
 from crossgate.flask.state import (
     VIEW_OPTIONS_ATTRIBUTE,
@@ -208,10 +205,6 @@ def _first_request(app: Flask, **_: object) -> None:
     @after_this_request
     def add_headers(response: Response) -> Response:
         headers = response.headers.to_wsgi_list()
-        policy, header_policy = route_policies(app, resolved, environ, path)
-        if policy is not None:
-            apply_decision(headers, decide_request(app, policy, environ, path, origin))
-        if header_policy is not None:
-            apply_headers(header_policy, headers, environ, cross_origin_allowed=policy is not None)
+        write_headers(app, resolved, environ, path, headers)
         response.headers = Headers(headers)
         return response

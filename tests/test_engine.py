@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from crossgate.decide import (
+from crossgate.engine import (
     MAX_REQUEST_HEADERS_LENGTH,
     PREFLIGHT_VARY,
     Decision,
@@ -285,10 +285,25 @@ def test_decide_answers_a_preflight_with_the_route_methods() -> None:
     assert decision.status == 204
 
 
-def test_decide_without_route_methods_refuses_a_preflight() -> None:
-    decision = decide(policy(), RequestFacts("OPTIONS", APP, "PUT"))
-    assert decision.reason is not None
-    assert decision.reason.code == "method-not-routed"
+def test_without_a_router_the_default_methods_are_the_route() -> None:
+    decision = decide(policy(), RequestFacts("OPTIONS", APP, "PATCH"))
+    assert decision.status == 204
+    allowed = dict(decision.headers)[ACAM]
+    assert allowed == "DELETE, GET, HEAD, PATCH, POST, PUT"
+    refused = decide(policy(), RequestFacts("OPTIONS", APP, "PROPFIND"))
+    assert refused.reason is not None
+    assert refused.reason.code == "method-not-allowed"
+    assert refused.reason.fix == "add 'PROPFIND' to methods"
+
+
+def test_without_a_router_methods_decide() -> None:
+    limited = policy(methods=["GET", "PUT"])
+    assert decide(limited, RequestFacts("OPTIONS", APP, "PUT")).status == 204
+    # A safelisted method never needs to be listed: the browser does not check it.
+    assert decide(limited, RequestFacts("OPTIONS", APP, "POST")).status == 204
+    refused = decide(limited, RequestFacts("OPTIONS", APP, "DELETE"))
+    assert refused.reason is not None
+    assert refused.reason.code == "method-not-allowed"
 
 
 @pytest.mark.parametrize("method", ["GET", "POST", "OPTIONS"])

@@ -1,6 +1,15 @@
-"""decide(): the server's side of the Fetch CORS protocol, pure and framework-free.
+"""The engine: the server's side of the Fetch CORS protocol, sans I/O and framework-free.
 
-Given a compiled ``CORSPolicy`` and the few facts of a request, say what to answer and why.
+Every adapter (Flask, the flask-cors layer, ASGI) does three things per request: read the facts
+(method, ``Origin``, the ``Access-Control-Request-*`` headers), find the route (its methods, or
+``None`` when the adapter has no router: then the policy's ``methods`` decide), and write what
+the engine answers:
+
+- ``decide(policy, facts, route_methods)`` is the complete outcome: for a preflight the status
+  and the headers to send; for an actual request the headers to add and the ``Vary`` tokens;
+- ``apply(headers, decision)`` writes an actual request's outcome into a response's header list,
+  merging ``Vary`` with what is there.
+
 This is the hot path: it does look-ups in sets and dictionaries and returns pre-built header
 tuples. Untrusted request values are only compared, never parsed twice or echoed unvalidated.
 """
@@ -11,16 +20,18 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from crossgate._fetch import NORMALIZED_METHODS, SAFELISTED_METHODS
-from crossgate._http import TOKEN, Header
+from crossgate._http import TOKEN, Header, merge_vary
 from crossgate.origins import CheckFailure, parse_request_origin
 from crossgate.policy import ACAH, ACAM, ACAO, ACAPN, CORSPolicy, Decision
 from crossgate.reasons import Reason
 
 __all__ = [
+    "DEFAULT_METHODS",
     "MAX_REQUEST_HEADERS_LENGTH",
     "PREFLIGHT_VARY",
     "Decision",
     "RequestFacts",
+    "apply",
     "decide",
     "decide_actual",
     "decide_preflight",
@@ -50,6 +61,10 @@ class RequestFacts:
             self.method == "OPTIONS" and self.origin is not None and self.request_method is not None
         )
 
+
+#: What a preflight may ask for when neither a router nor ``methods`` says: every method a page
+#: may use that an API commonly serves.
+DEFAULT_METHODS = frozenset({"DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"})
 
 _NO_ORIGIN_VARY = Decision(allowed=False, vary="Origin")
 _REFUSED_UNEXPLAINED = Decision(allowed=False, vary="Origin")
@@ -126,11 +141,12 @@ def decide_preflight(
     origin: str,
     request_method: str,
     request_headers: str | None,
-    route_methods: Iterable[str],
+    route_methods: Iterable[str] | None,
     *,
     private_network: bool = False,
 ) -> Decision:
-    """The answer to a preflight for a route that accepts *route_methods*.
+    """The answer to a preflight for a route that accepts *route_methods* (``None``: unknown,
+    see ``decide``).
 
     Allowed: 204 with every method the route allows for this policy (one preflight then covers
     later requests with other methods), the validated requested headers or the configured list,
@@ -148,6 +164,10 @@ def decide_preflight(
         return Decision(False, (), PREFLIGHT_VARY, status=403, reason=reason)
     if not TOKEN.fullmatch(request_method):
         return _refuse("method-invalid", ("method", request_method))
+    routed = route_methods is not None
+    if route_methods is None:  # no router: what the policy allows is what the route accepts
+        configured = DEFAULT_METHODS if policy.allowed_methods is None else policy.allowed_methods
+        route_methods = configured | SAFELISTED_METHODS
     route = frozenset(route_methods) - {"OPTIONS"}
     spelled = request_method
     if request_method.upper() not in NORMALIZED_METHODS and request_method.upper() in route:
@@ -156,7 +176,8 @@ def decide_preflight(
         # PATCH. So PATCH is allowed, and the answer must also carry the browser's spelling.
         request_method = request_method.upper()
     if request_method not in route:
-        return _refuse("method-not-routed", ("method", request_method), ("allowed", _listed(route)))
+        code = "method-not-routed" if routed else "method-not-allowed"
+        return _refuse(code, ("method", request_method), ("allowed", _listed(route)))
     allowed = route if policy.allowed_methods is None else route & policy.allowed_methods
     if request_method not in allowed and request_method not in SAFELISTED_METHODS:
         return _refuse(
@@ -193,11 +214,14 @@ def decide_preflight(
     return Decision(True, tuple(headers), PREFLIGHT_VARY, status=204)
 
 
-def decide(policy: CORSPolicy, facts: RequestFacts, route_methods: Iterable[str] = ()) -> Decision:
+def decide(
+    policy: CORSPolicy, facts: RequestFacts, route_methods: Iterable[str] | None = None
+) -> Decision:
     """Decide for any request: a preflight (answered by crossgate) or an actual request.
 
-    *route_methods* are the methods the request's route accepts; only the adapter knows them.
-    A preflight for a route that accepts none of them is refused (``method-not-routed``).
+    *route_methods* are the methods the request's route accepts, when the adapter knows them
+    (a router); ``None`` means unknown, and then the policy's ``methods`` (or, when it names
+    none, ``DEFAULT_METHODS``) are what a preflight may ask for.
     """
     if facts.is_preflight:
         assert facts.origin is not None  # is_preflight says so; this tells mypy
@@ -211,3 +235,23 @@ def decide(policy: CORSPolicy, facts: RequestFacts, route_methods: Iterable[str]
             private_network=facts.private_network,
         )
     return decide_actual(policy, facts.origin)
+
+
+def apply(headers: list[Header], decision: Decision) -> None:
+    """Write an actual request's *decision* into a response's header list, in place: its CORS
+    headers (unless the response set ``Access-Control-Allow-Origin`` itself: two values would
+    fail the browser's check), and its ``Vary`` tokens merged with the response's own."""
+    has_vary = has_origin = False
+    for name, _ in headers:  # one pass: this runs on every response
+        lowered = name.lower()
+        if lowered == "vary":
+            has_vary = True
+        elif lowered == "access-control-allow-origin":
+            has_origin = True
+    if decision.headers and not has_origin:
+        headers.extend(decision.headers)
+    if decision.vary:
+        if has_vary:
+            merge_vary(headers, decision.vary)
+        else:
+            headers.append(("Vary", decision.vary))
