@@ -165,15 +165,18 @@ class MemoryResult:
 
 
 def memory_probe(requests: int, *, warmup: int = 20_000) -> MemoryResult:
-    """Run *requests* requests through crossgate, each from a different allowed origin.
+    """Run *requests* requests through crossgate, each from a different allowed origin; every
+    other one a preflight to a different path (the routing of preflights is cached, bounded).
 
     Counts the responses whose ACAO echoes their own Origin, so a probe that silently stopped
     allowing (and so stopped exercising the allowed path) shows. The warm-up fills the
     allocator's pools and Flask's caches before the first reading.
     """
     app = base_app()
+    app.add_url_rule("/files/<path:name>", "files", _file, methods=["GET", "PUT"])
     crossgate.flask.CORS(app, origins=[MEMORY_PATTERN], supports_credentials=True)
     base = environ_for(KINDS[0], API_PATH)
+    preflight = environ_for(next(kind for kind in KINDS if kind.preflight), API_PATH)
     origin = ""
     allowed = 0
 
@@ -188,7 +191,11 @@ def memory_probe(requests: int, *, warmup: int = 20_000) -> MemoryResult:
     def run(prefix: str, count: int) -> None:
         nonlocal origin
         for index in range(count):
-            environ = base.copy()
+            if index % 2:
+                environ = preflight.copy()
+                environ["PATH_INFO"] = f"/files/{prefix}{index}"
+            else:
+                environ = base.copy()
             origin = environ["HTTP_ORIGIN"] = f"https://{prefix}{index}.example.com"
             result = app(environ, start_response)
             for _chunk in result:
@@ -206,6 +213,10 @@ def memory_probe(requests: int, *, warmup: int = 20_000) -> MemoryResult:
     seconds = time.perf_counter() - started
     gc.collect()
     return MemoryResult(requests, allowed, before, rss_bytes(), seconds)
+
+
+def _file(name: str) -> str:
+    return name
 
 
 def run_memory_child(requests: int) -> MemoryResult:

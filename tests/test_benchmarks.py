@@ -99,7 +99,12 @@ def test_tiny_run_writes_a_table_and_the_targets(tmp_path: Path) -> None:
     measured = [t for t in targets if t.goal.startswith("allowed GET: crossgate's overhead")]
     assert len(measured) == 2
     assert all(t.verdict in {"PASS", "MISS"} and " µs vs " in t.measured for t in measured)
-    assert by_goal["memory: RSS growth ≤ 5 MiB over unique allowed origins"].verdict == "PASS"
+    assert (
+        by_goal[
+            "memory: RSS growth ≤ 5 MiB over unique allowed origins and preflight paths"
+        ].verdict
+        == "PASS"
+    )
     # Not in this run: compat, crossgate with resources, more than one size of each table.
     assert by_goal["flat from 1 to 1000 exact origins (±10%)"].verdict == "NOT RUN"
     assert sum(t.verdict == "NOT RUN" for t in targets) == 5

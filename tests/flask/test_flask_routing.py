@@ -15,6 +15,7 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from crossgate.flask import CORS, cross_origin
+from crossgate.flask.state import PREFLIGHT_CACHE_SIZE, BoundedCache
 from tests.flask.conftest import Preflight
 
 APP = "https://app.example.com"
@@ -283,3 +284,44 @@ def test_the_policy_is_the_one_of_the_rule_werkzeug_dispatches_to(url_path: str)
     assert _allowed_levels("GET", path_info) == {level}
     if routed:
         assert _allowed_levels("OPTIONS", path_info) == {level}
+
+
+# --- The preflight routing cache ------------------------------------------------------------
+
+
+def test_the_cache_forgets_the_oldest_entry_when_full() -> None:
+    cache: BoundedCache[str, int] = BoundedCache(2)
+    for index, key in enumerate("abc"):
+        cache.put(key, index)
+    assert "a" not in cache
+    assert (cache["b"], cache["c"], len(cache)) == (1, 2, 2)
+
+
+def test_preflight_routing_is_cached_per_url_and_bounded(app: Flask, preflight: Preflight) -> None:
+    @app.route("/files/<path:name>", methods=["GET", "PUT"])
+    def files(name: str) -> str:
+        return name
+
+    CORS(app, origins=[APP])
+    client = app.test_client()
+    for index in range(PREFLIGHT_CACHE_SIZE + 10):
+        assert preflight(client, f"/files/{index}").status_code == 204
+    resolved = app.extensions["crossgate"].resolved
+    assert len(resolved.preflights) == PREFLIGHT_CACHE_SIZE
+    # A URL too long to keep is answered, not kept.
+    before = len(resolved.preflights)
+    assert preflight(client, "/files/" + "x" * 5000).status_code == 204
+    assert len(resolved.preflights) == before
+
+
+def test_the_cache_tells_hosts_apart() -> None:
+    app = Flask("hosts", host_matching=True, static_host="static.test")
+    app.add_url_rule("/x", "api_x", lambda: "api", host="api.test", methods=["GET", "PUT"])
+    app.add_url_rule("/x", "www_x", lambda: "www", host="www.test", methods=["GET"])
+    CORS(app, origins=[APP])
+    client = app.test_client()
+    headers = {"Origin": APP, "Access-Control-Request-Method": "PUT"}
+    for _ in range(2):  # the second round is answered from the cache
+        api = client.options("/x", headers=headers, base_url="http://api.test")
+        www = client.options("/x", headers=headers, base_url="http://www.test")
+        assert (api.status_code, www.status_code) == (204, 403)

@@ -38,6 +38,7 @@ from crossgate.engine import (
     refusal_reason,
 )
 from crossgate.errors import describe
+from crossgate.flask.state import PreflightTarget
 from crossgate.reasons import Reason
 
 if TYPE_CHECKING:
@@ -78,6 +79,9 @@ NONCE_ENVIRON_KEY = "crossgate.csp_nonce"
 # Werkzeug redirects for a missing trailing slash, doubled slashes or a rule alias; a real route
 # is reached within a few hops, and a bound keeps a redirect loop from looping here too.
 _MAX_REDIRECTS = 3
+# A preflight's routing is cached only for URLs of ordinary size: a megabyte path must not be
+# kept (the cache holds a bounded number of entries, not of bytes).
+_CACHED_KEY_LIMIT = 2048
 # How deep proxy_fix_after looks through middleware for a ProxyFix.
 _MAX_LAYERS = 16
 # Characters RFC 3986 allows as they are in a path. PATH_INFO arrives percent-decoded, so a "%"
@@ -234,6 +238,40 @@ def _governed_methods(resolved: Resolved, found: _Route, policy: CORSPolicy) -> 
     return frozenset(governed)
 
 
+def _preflight_target(
+    app: Flask, resolved: Resolved, environ: WSGIEnvironment, requested: str
+) -> PreflightTarget | None:
+    """What a preflight's path resolves to: the policies of its route, the methods that policy
+    governs there, and the route's path; None when no route has the path.
+
+    Routing is most of a preflight's cost, and its result depends only on the URL and the
+    method asked, so it is kept in the resolution's bounded cache (``Resolved.preflights``).
+    """
+    path_info: str = environ.get("PATH_INFO", "")
+    host: str = environ.get("HTTP_HOST", "")
+    cacheable = len(path_info) + len(host) + len(requested) <= _CACHED_KEY_LIMIT
+    key = (
+        environ.get("wsgi.url_scheme"),
+        host,
+        environ.get("SCRIPT_NAME", ""),
+        path_info,
+        requested,
+    )
+    if cacheable and key in resolved.preflights:
+        return resolved.preflights[key]
+    found = _route(app, environ, requested, sorted(resolved.methods))
+    target: PreflightTarget | None = None
+    if found is not None:
+        policy, header_policy = resolved.for_rule(found.rule, found.values)
+        methods = found.methods
+        if policy is not None and resolved.uniform is None:
+            methods = _governed_methods(resolved, found, policy)
+        target = PreflightTarget(policy, header_policy, methods, found.path)
+    if cacheable:
+        resolved.preflights.put(key, target)
+    return target
+
+
 def answer_preflight(
     app: Flask, resolved: Resolved, environ: WSGIEnvironment, origin: str
 ) -> Answer | None:
@@ -241,21 +279,18 @@ def answer_preflight(
     (a route without a CORS policy is refused too); None leaves a path without any route to
     the app's 404."""
     requested: str = environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]
-    found = _route(app, environ, requested, sorted(resolved.methods))
-    if found is None:
+    target = _preflight_target(app, resolved, environ, requested)
+    if target is None:
         return None
-    policy, header_policy = resolved.for_rule(found.rule, found.values)
+    policy, header_policy, methods, path = target
     if policy is None:
         decision = Decision(
             False,
             vary=PREFLIGHT_VARY,
             status=403,
-            reason=Reason("route-not-covered", (("path", found.path),), preflight=True),
+            reason=Reason("route-not-covered", (("path", path),), preflight=True),
         )
     else:
-        methods = found.methods
-        if resolved.uniform is None:
-            methods = _governed_methods(resolved, found, policy)
         decision = decide_preflight(
             policy,
             origin,
@@ -272,7 +307,7 @@ def answer_preflight(
         )
     else:
         assert decision.reason is not None
-        log_refusal(app, environ, found.path, decision.reason)
+        log_refusal(app, environ, path, decision.reason)
         body = (f"{decision.reason}\n" if app.debug else "CORS preflight refused.\n").encode()
         headers = [
             ("Content-Type", "text/plain; charset=utf-8"),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
 
 from crossgate.errors import ConfigError, Problem
 from crossgate.headers import HeaderPolicy
@@ -36,10 +36,13 @@ if TYPE_CHECKING:
 
 __all__ = [
     "CONFIG_KEYS",
+    "PREFLIGHT_CACHE_SIZE",
     "VIEW_HEADERS_ATTRIBUTE",
     "VIEW_OPTIONS_ATTRIBUTE",
     "AppState",
+    "BoundedCache",
     "Policies",
+    "PreflightTarget",
     "Resolved",
     "RoutePolicies",
     "Scope",
@@ -55,6 +58,8 @@ VIEW_OPTIONS_ATTRIBUTE = "__crossgate_cors__"
 VIEW_HEADERS_ATTRIBUTE = "__crossgate_headers__"
 
 Options = Mapping[str, object]
+K = TypeVar("K")
+V = TypeVar("V")
 #: Numbers a combination of levels: (resource rule, scope); 0 means "none at that level".
 Combination = tuple[int, int]
 
@@ -169,6 +174,47 @@ class RoutePolicies:
 Policies = tuple[CORSPolicy | None, HeaderPolicy | None]
 
 
+class PreflightTarget(NamedTuple):
+    """Where a preflight's URL leads: its route's policies, the methods the CORS policy governs
+    there, and the route's path (after Werkzeug's redirects)."""
+
+    cors: CORSPolicy | None
+    headers: HeaderPolicy | None
+    methods: frozenset[str]
+    path: str
+
+
+class BoundedCache(Generic[K, V]):
+    """A dictionary that keeps at most *size* entries, forgetting the oldest first, so memory
+    stays flat whatever stream of distinct keys arrives. Safe under the GIL: a lost race only
+    costs a second computation."""
+
+    __slots__ = ("_entries", "_size")
+
+    def __init__(self, size: int) -> None:
+        self._entries: dict[K, V] = {}
+        self._size = size
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._entries
+
+    def __getitem__(self, key: K) -> V:
+        return self._entries[key]
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def put(self, key: K, value: V) -> None:
+        """Keep *value* for *key*, forgetting the oldest entry when full."""
+        entries = self._entries
+        if len(entries) >= self._size and key not in entries:
+            try:
+                del entries[next(iter(entries))]
+            except (StopIteration, KeyError, RuntimeError):
+                entries.clear()  # another thread changed it meanwhile: start afresh
+        entries[key] = value
+
+
 @dataclass(frozen=True, slots=True)
 class Resolved:
     """Everything a request's policy look-up needs, compiled once from the declared options.
@@ -199,6 +245,10 @@ class Resolved:
     #: The policies of every request, when they do not depend on the route: then nothing is
     #: routed per request. None when they do.
     uniform: Policies | None = None
+    #: Where recent preflight URLs led (see ``edge._preflight_target``), bounded.
+    preflights: BoundedCache[tuple[object, ...], PreflightTarget | None] = field(
+        default_factory=lambda: BoundedCache(PREFLIGHT_CACHE_SIZE), compare=False, repr=False
+    )
 
     def for_rule(self, rule: Rule, values: Mapping[str, Any] | None) -> Policies:
         """The policies of a request dispatched to *rule* with the variables *values*."""
@@ -234,6 +284,8 @@ class Resolved:
 
 
 _SLASHES = re.compile("/{2,}")
+#: How many preflight URLs a resolution remembers the routing of.
+PREFLIGHT_CACHE_SIZE = 4096
 
 
 def _built_path(rule: Rule, values: Mapping[str, Any] | None) -> str:
