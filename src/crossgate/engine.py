@@ -35,6 +35,7 @@ __all__ = [
     "decide",
     "decide_actual",
     "decide_preflight",
+    "is_preflight",
     "refusal_reason",
 ]
 
@@ -56,18 +57,22 @@ class RequestFacts:
 
     @property
     def is_preflight(self) -> bool:
-        """OPTIONS with Origin and Access-Control-Request-Method (the Fetch definition)."""
-        return (
-            self.method == "OPTIONS" and self.origin is not None and self.request_method is not None
-        )
+        """Whether the request is a CORS preflight (see ``is_preflight``)."""
+        return is_preflight(self.method, self.origin, self.request_method)
+
+
+def is_preflight(method: str | None, origin: str | None, request_method: str | None) -> bool:
+    """OPTIONS with Origin and Access-Control-Request-Method: the Fetch definition of a CORS
+    preflight, from the request's method and those two headers (None: absent)."""
+    return method == "OPTIONS" and origin is not None and request_method is not None
 
 
 #: What a preflight may ask for when neither a router nor ``methods`` says: every method a page
 #: may use that an API commonly serves.
 DEFAULT_METHODS = frozenset({"DELETE", "GET", "HEAD", "PATCH", "POST", "PUT"})
 
-_NO_ORIGIN_VARY = Decision(allowed=False, vary="Origin")
-_REFUSED_UNEXPLAINED = Decision(allowed=False, vary="Origin")
+#: A refusal left unexplained (no Origin, or the reason is worked out only when it is read).
+_REFUSED = Decision(allowed=False, vary="Origin")
 
 
 def refusal_reason(
@@ -102,7 +107,7 @@ def decide_actual(policy: CORSPolicy, origin: str | None, *, explain: bool = Tru
     if policy.origins.any_origin:
         return policy.answers["*"]
     if origin is None:
-        return _NO_ORIGIN_VARY
+        return _REFUSED
     answer = policy.answers.get(origin)
     if answer is not None:
         return answer  # an exact origin: the whole answer was built at start-up
@@ -112,7 +117,7 @@ def decide_actual(policy: CORSPolicy, origin: str | None, *, explain: bool = Tru
     if isinstance(verdict, CheckFailure):
         return Decision(False, (), "Origin", reason=refusal_reason(policy, origin, failure=verdict))
     if not explain:
-        return _REFUSED_UNEXPLAINED
+        return _REFUSED
     return Decision(False, (), "Origin", reason=refusal_reason(policy, origin))
 
 

@@ -29,6 +29,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.routing import RequestRedirect
 from werkzeug.wsgi import get_host
 
+from crossgate import engine
 from crossgate.engine import (
     PREFLIGHT_VARY,
     Decision,
@@ -111,11 +112,11 @@ def apply_headers(
 
 
 def is_preflight(environ: WSGIEnvironment) -> bool:
-    """OPTIONS with Origin and Access-Control-Request-Method (the Fetch definition)."""
-    return (
-        environ.get("REQUEST_METHOD") == "OPTIONS"
-        and "HTTP_ORIGIN" in environ
-        and "HTTP_ACCESS_CONTROL_REQUEST_METHOD" in environ
+    """Whether the WSGI request is a CORS preflight (``crossgate.engine.is_preflight``)."""
+    return engine.is_preflight(
+        environ.get("REQUEST_METHOD"),
+        environ.get("HTTP_ORIGIN"),
+        environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD"),
     )
 
 
