@@ -8,11 +8,15 @@ so.
 from __future__ import annotations
 
 import dataclasses
+import doctest
+import importlib
+import pkgutil
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+import crossgate.browser
 from crossgate.browser import (
     BrowserRequest,
     HttpResponse,
@@ -25,7 +29,9 @@ from crossgate.browser import (
     normalize_method,
     preflight_check,
     readable_response_headers,
+    resolve_redirect,
     unsafe_request_header_names,
+    url_origin,
 )
 
 ORIGIN = "https://app.example.com"
@@ -1147,6 +1153,51 @@ def test_redirects_must_be_redirects(hop: HttpResponse) -> None:
         evaluate(request(), preflight=None, response=ok(), redirects=[hop])
 
 
+@pytest.mark.parametrize(
+    ("location", "resolved"),
+    [
+        ("c", "https://api.example.com/a/c"),
+        ("/c", "https://api.example.com/c"),
+        ("../c", "https://api.example.com/c"),
+        ("?page=2", "https://api.example.com/a/b?page=2"),
+        ("//Cdn.Example.NET:443/x", "https://cdn.example.net/x"),
+        ("HTTP://cdn.example.net:80/x", "http://cdn.example.net/x"),
+        ("http://cdn.example.net:8080/x", "http://cdn.example.net:8080/x"),
+        ("https://[::1]:443/x", "https://[::1]/x"),
+        ("https://user:pw@cdn.example.net:443/x", "https://user:pw@cdn.example.net/x"),
+        ("ftp://example.com/x", "ftp://example.com/x"),
+        ("http://", None),
+        ("https://h:port/", None),
+    ],
+)
+def test_a_location_is_resolved_as_the_browser_writes_urls(
+    location: str, resolved: str | None
+) -> None:
+    assert resolve_redirect("https://api.example.com/a/b", location) == resolved
+
+
+def test_a_redirect_verdict_names_the_url_without_its_default_port() -> None:
+    hops = [redirect("https://cdn.example.net:443/b", allow_origin())]
+    verdict = evaluate(request(), preflight=None, response=ok(), redirects=hops)
+    assert (verdict.step, verdict.url) == ("allow-origin-missing", "https://cdn.example.net/b")
+    assert console_message(request(), verdict).startswith(
+        f"Access to fetch at 'https://cdn.example.net/b' (redirected from '{API}') "
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "origin"),
+    [
+        ("https://API.example.com:443/a?b", "https://api.example.com"),
+        ("http://[::1]:8080/", "http://[::1]:8080"),
+        ("ftp://example.com/", None),
+        ("https://h:port/", None),
+    ],
+)
+def test_the_origin_of_a_url(url: str, origin: str | None) -> None:
+    assert url_origin(url) == origin
+
+
 def test_a_wildcard_on_a_redirect_fails_a_credentialed_fetch() -> None:
     req = request(credentials=True)
     hops = [redirect(API + "/b", allow_origin("*"))]
@@ -1312,3 +1363,12 @@ def test_response_header_lookup_is_case_insensitive_and_combines_lines() -> None
     assert response.get_all("VARY") == ["Origin", "Accept"]
     assert response.get("vary") == "Origin, Accept"
     assert response.get("missing") is None
+
+
+def test_docstring_examples_hold() -> None:
+    modules = [crossgate.browser] + [
+        importlib.import_module(f"crossgate.browser.{module.name}")
+        for module in pkgutil.iter_modules(crossgate.browser.__path__)
+    ]
+    attempted = sum(doctest.testmod(m, raise_on_error=True).attempted for m in modules)
+    assert attempted >= 10

@@ -33,22 +33,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
-from crossgate._regex_reading import explicit_flags, loose_dots, marked, quiet, write_examples
-from crossgate.errors import Problem
-from crossgate.origins import (
-    _PUBLIC_SUFFIXES,
+from crossgate._origin_matcher import OriginMatcher, WideRegex
+from crossgate._origin_syntax import (
     Origin,
     OriginError,
-    _parse,
     is_loopback_host,
+    parse_entry,
     parse_request_origin,
-    registrable_domain,
 )
-
-if TYPE_CHECKING:
-    from crossgate.origins import OriginMatcher
+from crossgate._public_suffixes import PUBLIC_SUFFIXES, registrable_domain
+from crossgate._regex_reading import explicit_flags, loose_dots, marked, quiet, write_examples
+from crossgate.errors import Problem
 
 __all__ = [
     "OPT_OUT",
@@ -80,17 +76,6 @@ _FLAG_NAMES = (
     (re.VERBOSE, "re.VERBOSE"),
     (re.ASCII, "re.ASCII"),
 )
-
-
-@dataclass(frozen=True, slots=True)
-class WideRegex:
-    """A regex in ``origins`` that admits every host of a scheme: ``'*'`` in effect."""
-
-    pattern: re.Pattern[str]
-    #: The scheme of which it admits every host.
-    scheme: str
-    #: An origin nobody would list that it allows.
-    example: str
 
 
 def show_pattern(source: str, flags: int = 0) -> str:
@@ -244,7 +229,7 @@ def _boundary_fixes(source: str, crossing: _Crossing) -> list[str]:
         tail = _WILDCARD_AT_END.search(source)
         return [] if tail is None else [source[: tail.start()] + "(?::[0-9]+)?"]
     literal = crossing.literal(source)
-    if literal is None or literal in _PUBLIC_SUFFIXES:
+    if literal is None or literal in PUBLIC_SUFFIXES:
         return []
     at = source.index(re.escape(literal))
     fixes = [source[:at] + "\\." + source[at:]]
@@ -280,7 +265,7 @@ def _crossing_problem(
     if crossing.after_host:
         where = "runs on after the host, so a host of another domain can end there"
         advice = "end the host with a literal and allow at most a port after it, like (:[0-9]+)?"
-    elif literal in _PUBLIC_SUFFIXES:
+    elif literal in PUBLIC_SUFFIXES:
         where = f"stands for a whole name under {literal!r}, where every name has its own owner"
         advice = f"list your own names under {literal!r}"
     elif literal is not None:
@@ -399,7 +384,7 @@ def string_regex_hint(text: str) -> tuple[str, str] | None:
     for fits in (plain, _subdomain_form(core)):
         if fits is not None and "\\" not in fits:
             try:
-                _parse(fits, patterns=True)
+                parse_entry(fits)
             except OriginError:
                 continue
             return message, f"write {fits!r}"
@@ -427,7 +412,7 @@ def _subdomain_form(core: str) -> str | None:
     candidate = f"{form['scheme']}://*.{rest}"
     try:
         compiled = re.compile(core)
-        parsed = _parse(candidate, patterns=True)
+        parsed = parse_entry(candidate)
     except (re.error, OriginError):
         return None
     if isinstance(parsed, Origin):

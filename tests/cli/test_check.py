@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crossgate.browser import BrowserRequest, HttpResponse
+from crossgate.browser import BrowserRequest, HttpResponse, evaluate, resolve_redirect
 from crossgate.cli.check import Reply, run_check
 from crossgate.cli.render import render_text
 
@@ -149,6 +149,99 @@ def test_endless_redirects_fail_after_twenty():
     result = run_check(BrowserRequest(f"{API}/0", PAGE), FakeServer(table))
     assert not result.verdict.allowed
     assert result.verdict.step == "too-many-redirects"
+
+
+# Where the command follows a redirect, and the Origin it sends there, are the browser model's:
+# the request it sends next is the one the verdict judges.
+@pytest.mark.parametrize(
+    ("location", "target", "origin"),
+    [
+        # Default ports are dropped: the same origin, so the page's Origin is still sent.
+        (f"{API}:443/v1/b", f"{API}/v1/b", PAGE),
+        ("HTTPS://API.example.com/v1/b", f"{API}/v1/b", PAGE),
+        ("b", f"{API}/v1/b", PAGE),
+        ("../v2/b?page=2", f"{API}/v2/b?page=2", PAGE),
+        # Scheme-relative: the hop leaves a foreign URL for another origin, so Origin: null.
+        ("//cdn.example.net/x", "https://cdn.example.net/x", "null"),
+        ("//cdn.example.net:443/x", "https://cdn.example.net/x", "null"),
+        ("http://api.example.com:80/c", "http://api.example.com/c", "null"),
+    ],
+)
+def test_redirects_are_followed_where_the_browser_model_resolves_them(location, target, origin):
+    start = f"{API}/v1/a"
+    allow_any = (("Access-Control-Allow-Origin", "*"),)
+    server = FakeServer(
+        {
+            ("GET", start): HttpResponse(302, (*allow_any, ("Location", location))),
+            ("GET", target): HttpResponse(200, allow_any),
+        }
+    )
+    result = run_check(BrowserRequest(start, PAGE), server)
+    assert resolve_redirect(start, location) == target
+    assert [sent[1] for sent in server.sent] == [start, target]
+    assert ("Origin", origin) in server.sent[1][2]
+    assert result.verdict.allowed
+    assert result.verdict.url == target
+
+
+@pytest.mark.parametrize("location", ["http://", "https://", "https://api.example.com:99999/"])
+def test_a_location_that_is_no_url_is_not_followed(location):
+    server = FakeServer({("GET", f"{API}/a"): HttpResponse(302, (*ALLOW, ("Location", location)))})
+    result = run_check(BrowserRequest(f"{API}/a", PAGE), server)
+    assert resolve_redirect(f"{API}/a", location) is None
+    assert len(server.sent) == 1
+    assert result.verdict.step == "redirect-invalid"
+    assert result.verdict.message == "net::ERR_INVALID_REDIRECT"
+
+
+def test_the_command_sends_what_the_model_judges_after_each_hop():
+    """A redirect to another origin drops Authorization, and its preflight no longer asks for
+    it; the chain the command records gets the same verdict from the model."""
+    other = "https://cdn.example.net/b"
+    allow = (*ALLOW, ("Access-Control-Allow-Headers", "authorization, x-token"))
+    server = FakeServer(
+        {
+            ("OPTIONS", f"{API}/a"): HttpResponse(204, allow),
+            ("GET", f"{API}/a"): HttpResponse(307, (*ALLOW, ("Location", other))),
+            ("OPTIONS", other): HttpResponse(
+                204,
+                (
+                    ("Access-Control-Allow-Origin", "null"),
+                    ("Access-Control-Allow-Headers", "x-token"),
+                ),
+            ),
+            ("GET", other): HttpResponse(200, (("Access-Control-Allow-Origin", "null"),)),
+        }
+    )
+    headers = (("Authorization", "Bearer t"), ("X-Token", "1"))
+    request = BrowserRequest(f"{API}/a", PAGE, "GET", headers)
+    result = run_check(request, server)
+    assert result.verdict.allowed
+    preflight_at_other = dict(server.sent[2][2])
+    assert preflight_at_other["Access-Control-Request-Headers"] == "x-token"
+    assert preflight_at_other["Origin"] == "null"
+    assert ("Authorization", "Bearer t") not in server.sent[3][2]
+    responses = {(sent[0], sent[1]): server.table[(sent[0], sent[1])] for sent in server.sent}
+    replayed = evaluate(
+        request,
+        preflight=responses[("OPTIONS", f"{API}/a")],
+        response=responses[("GET", other)],
+        redirects=[responses[("GET", f"{API}/a")]],
+        redirect_preflights=[responses[("OPTIONS", other)]],
+    )
+    assert replayed == result.verdict
+
+
+def test_the_twenty_first_redirect_is_not_followed():
+    table = {
+        ("GET", f"{API}/{n}"): HttpResponse(302, (*ALLOW, ("Location", f"/{n + 1}")))
+        for n in range(30)
+    }
+    server = FakeServer(table)
+    result = run_check(BrowserRequest(f"{API}/0", PAGE), server)
+    assert result.verdict.step == "too-many-redirects"
+    # The first request and twenty redirects followed, as the browser sends them.
+    assert [sent[1] for sent in server.sent] == [f"{API}/{n}" for n in range(21)]
 
 
 @pytest.mark.parametrize("origin", [API, API.upper()])

@@ -19,17 +19,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from urllib.parse import urljoin, urlsplit
 
 from crossgate.browser import (
     BrowserRequest,
+    Hop,
     HttpResponse,
     Verdict,
     evaluate,
+    first_hop,
+    follow_redirect,
+    is_redirect,
     needs_preflight,
     normalize_method,
     preflight_check,
     unsafe_request_header_names,
+    url_origin,
 )
 from crossgate.cli.diagnose import Diagnosis, Probe, diagnose
 
@@ -43,8 +47,6 @@ __all__ = [
     "run_check",
 ]
 
-_REDIRECTS = frozenset({301, 302, 303, 307, 308})
-_MAX_HOPS = 21  # the browser fails on the 21st redirect; one more response shows it
 # The part of a body kept for reading a server's refusal reason; more is never needed.
 _BODY_KEPT = 4096
 # The CORS headers of a preflight answer that an actual response carries too.
@@ -109,11 +111,6 @@ class CheckResult:
     diagnosis: Diagnosis | None = None
 
 
-def _origin_of(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
-
-
 def preflight_headers(
     origin: str, method: str, headers: tuple[tuple[str, str], ...]
 ) -> list[tuple[str, str]]:
@@ -166,7 +163,7 @@ def run_check(
     """Do what the browser would do for *request*, and return the verdict with the transcript."""
     transcript = _Transcript(send)
     method = normalize_method(request.method)
-    cross_origin = _origin_of(request.url) != request.origin
+    cross_origin = url_origin(request.url) != request.origin
 
     preflight: HttpResponse | None = None
     if cross_origin and needs_preflight(method, request.headers):
@@ -189,7 +186,7 @@ def run_check(
             return transcript.result(request, verdict, diagnosis=diagnosis)
     if method not in ("GET", "HEAD") and not send_unsafe:
         return _predict(request, method, preflight, transcript, cross_origin=cross_origin)
-    return _send_request(request, method, preflight, transcript, body)
+    return _send_request(request, preflight, transcript, body)
 
 
 def _prober(request: BrowserRequest, transcript: _Transcript) -> Probe:
@@ -247,55 +244,44 @@ def _predict(
 
 def _send_request(
     request: BrowserRequest,
-    method: str,
     preflight: HttpResponse | None,
     transcript: _Transcript,
     body: bytes | None,
 ) -> CheckResult:
-    """Send the actual request and follow its redirects as the browser does."""
+    """Send the actual request and follow its redirects as the browser does.
+
+    Each hop is the browser model's (``follow_redirect``): the URL, method, headers and
+    ``Origin`` sent are the ones the verdict is judged on. Where the browser stops (a failed
+    preflight, a Location that is no URL, the 21st redirect) nothing more is sent, and
+    ``evaluate`` reaches the same failure from the responses so far.
+    """
     redirects: list[HttpResponse] = []
     redirect_preflights: list[HttpResponse | None] = []
-    url, origin, data = request.url, request.origin, body
-    headers = [*request.headers]
-    if _origin_of(url) != request.origin:
-        headers.append(("Origin", origin))
-    response = transcript("request", method, url, headers, data).response
-    final: HttpResponse | None
-    while response.status in _REDIRECTS and response.get("Location") and len(redirects) < _MAX_HOPS:
+    hop, data = first_hop(request), body
+    response = transcript("request", hop.method, hop.url, _request_lines(hop), data).response
+    final: HttpResponse | None = None
+    while is_redirect(response):
         redirects.append(response)
-        target = urljoin(url, response.get("Location") or "")
-        if _origin_of(target) != _origin_of(url) and _origin_of(url) != request.origin:
-            origin = "null"  # a cross-origin hop away from a foreign URL taints the origin
-        if (response.status == 303 and method not in ("GET", "HEAD")) or (
-            response.status in (301, 302) and method == "POST"
-        ):
-            method, data = "GET", None
-        url = target
-        hop_cross_origin = _origin_of(url) != request.origin
-        headers = [
-            (name, value)
-            for name, value in request.headers
-            if not (name.lower() == "authorization" and hop_cross_origin)
-        ]
-        if hop_cross_origin:
-            headers.append(("Origin", origin))
+        followed = follow_redirect(request, hop, response, len(redirects) - 1)
+        if isinstance(followed, Verdict):
+            break
+        if followed.method != hop.method:
+            data = None  # a redirect that turns the request into GET drops the body
+        hop = followed
         answer: HttpResponse | None = None
-        if hop_cross_origin and needs_preflight(method, tuple(headers)):
+        if hop.cors and needs_preflight(hop.method, hop.headers):
             answer = transcript(
                 "preflight",
                 "OPTIONS",
-                url,
-                preflight_headers(origin, method, request.headers),
+                hop.url,
+                preflight_headers(hop.origin, hop.method, hop.headers),
                 None,
             ).response
         redirect_preflights.append(answer)
-        if (
-            answer is not None
-            and not preflight_check(replace(request, url=url, origin=origin), answer).allowed
-        ):
-            final = None  # the browser stops at the failed preflight; the model says so
+        at_hop = BrowserRequest(hop.url, hop.origin, hop.method, hop.headers, request.credentials)
+        if answer is not None and not preflight_check(at_hop, answer).allowed:
             break
-        response = transcript("request", method, url, headers, data).response
+        response = transcript("request", hop.method, hop.url, _request_lines(hop), data).response
     else:
         final = response
     verdict = evaluate(
@@ -306,3 +292,11 @@ def _send_request(
         redirect_preflights=redirect_preflights,
     )
     return transcript.result(request, verdict)
+
+
+def _request_lines(hop: Hop) -> list[tuple[str, str]]:
+    """The header lines the browser sends at *hop*: the page's, and Origin in CORS mode."""
+    lines = [*hop.headers]
+    if hop.cors:
+        lines.append(("Origin", hop.origin))
+    return lines
