@@ -11,15 +11,17 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import timedelta
 from typing import NamedTuple
 
-from crossgate._fetch import (
-    FORBIDDEN_METHODS,
-    SAFELISTED_RESPONSE_HEADERS,
-    is_forbidden_header_name,
+from crossgate._http import Header
+from crossgate._option_values import (
+    DEFAULT_MAX_AGE,
+    allow_headers_option,
+    check_bool,
+    expose_headers_option,
+    max_age_option,
+    methods_option,
 )
-from crossgate._http import TOKEN, Header
 from crossgate.errors import ConfigError, Problem
 from crossgate.origin_regex import any_host_problem, wide_regex
 from crossgate.origins import OriginMatcher, compile_origins, insecure_origins
@@ -40,8 +42,6 @@ __all__ = [
     "misspelt",
 ]
 
-#: The longest preflight cache lifetime Chromium honours (Firefox allows 86400).
-DEFAULT_MAX_AGE = 7200
 
 #: Every option the native API accepts. ``resources`` is handled by the adapter (it names paths).
 OPTION_NAMES = (
@@ -70,10 +70,6 @@ ACAH = "Access-Control-Allow-Headers"
 ACEH = "Access-Control-Expose-Headers"
 ACMA = "Access-Control-Max-Age"
 ACAPN = "Access-Control-Allow-Private-Network"
-
-# Listing a header a page can never set allows nothing; the Private Network Access request
-# header is set by the browser itself for a preflight, never by the page for the request.
-_PRIVATE_NETWORK_REQUEST = "access-control-request-private-network"
 
 
 def closest_name(name: str, candidates: Iterable[str]) -> str | None:
@@ -153,161 +149,6 @@ class CORSPolicy:
             "allow_private_network": self.allow_private_network,
             "source": self.source,
         }
-
-
-def _names(value: object) -> list[object]:
-    if isinstance(value, str):
-        return [part.strip() for part in value.split(",") if part.strip()]
-    if isinstance(value, Iterable) and not isinstance(value, (bytes, bytearray)):
-        return list(value)
-    return [value]
-
-
-def _unique(names: list[str]) -> list[str]:
-    """*names* without case-insensitive repeats, first spelling kept."""
-    seen: dict[str, str] = {}
-    for name in names:
-        seen.setdefault(name.lower(), name)
-    return list(seen.values())
-
-
-def _check_bool(options: Mapping[str, object], name: str, problems: list[Problem]) -> bool:
-    value = options.get(name)
-    if value is None:
-        return False
-    if not isinstance(value, bool):
-        problems.append(
-            Problem(name, value, "must be True or False", f"write {name}=True or {name}=False")
-        )
-        return False
-    return value
-
-
-def _tokens(
-    option: str, value: object, problems: list[Problem], kind: str, example: str
-) -> list[str] | None:
-    """The names listed in *value* (a comma-separated string or an iterable), ``None`` for '*'."""
-    items = _names(value)
-    if items == ["*"]:
-        return None
-    names = []
-    for item in items:
-        if item == "*":
-            problems.append(
-                Problem(
-                    option,
-                    value,
-                    "mixes '*' with names",
-                    f"write {option}='*' alone, or list only names",
-                )
-            )
-        elif not isinstance(item, str) or not TOKEN.fullmatch(item):
-            problems.append(Problem(option, item, f"is not {kind}", f"write names like {example}"))
-        elif "*" in item:
-            problems.append(
-                Problem(
-                    option,
-                    item,
-                    "looks like a pattern, but names are compared exactly",
-                    f"list every {kind.removeprefix('an ').removeprefix('a ')} in full",
-                )
-            )
-        else:
-            names.append(item)
-    return names
-
-
-def _methods(value: object, problems: list[Problem]) -> frozenset[str] | None:
-    if value is None:
-        return None
-    names = _tokens("methods", value, problems, "an HTTP method", "'GET', 'PUT'")
-    if names is None:
-        return None
-    methods: set[str] = set()
-    for name in names:
-        method = name.upper()
-        if method in FORBIDDEN_METHODS:
-            problems.append(
-                Problem(
-                    "methods", name, "is a method browsers forbid pages to use", f"remove {name!r}"
-                )
-            )
-        else:
-            methods.add(method)
-    return frozenset(methods)
-
-
-def _allow_headers(
-    value: object, problems: list[Problem]
-) -> tuple[frozenset[str] | None, str | None]:
-    if value is None:
-        return None, None
-    names = _tokens("allow_headers", value, problems, "a header name", "'Content-Type'")
-    if names is None:
-        return None, None
-    for name in names:
-        lowered = name.lower()
-        if is_forbidden_header_name(lowered) or lowered == _PRIVATE_NETWORK_REQUEST:
-            problems.append(
-                Problem(
-                    "allow_headers",
-                    name,
-                    "browsers never let a page send this header",
-                    f"remove {name!r}",
-                )
-            )
-    names = _unique(names)
-    return frozenset(name.lower() for name in names), ", ".join(names)
-
-
-def _expose_headers(value: object, credentials: bool, problems: list[Problem]) -> tuple[str, ...]:
-    if value is None:
-        return ()
-    names = _tokens("expose_headers", value, problems, "a header name", "'X-Request-Id'")
-    if names is None:
-        if credentials:
-            problems.append(
-                Problem(
-                    "expose_headers",
-                    "*",
-                    "with supports_credentials=True, browsers read '*' as a header named '*'",
-                    "list the header names to expose",
-                )
-            )
-        return ("*",)
-    for name in names:
-        if name.lower() in ("set-cookie", "set-cookie2"):
-            problems.append(
-                Problem(
-                    "expose_headers",
-                    name,
-                    "browsers never expose Set-Cookie to a page",
-                    f"remove {name!r}",
-                )
-            )
-    # Safelisted response headers are always readable: listing them would only cost bytes.
-    return tuple(name for name in _unique(names) if name.lower() not in SAFELISTED_RESPONSE_HEADERS)
-
-
-def _max_age(value: object, problems: list[Problem]) -> int:
-    if value is None:
-        return DEFAULT_MAX_AGE
-    seconds: float | None = None
-    if isinstance(value, timedelta):
-        seconds = value.total_seconds()
-    elif isinstance(value, int) and not isinstance(value, bool):
-        seconds = value
-    if seconds is not None and seconds >= 0 and seconds == int(seconds):
-        return int(seconds)
-    problems.append(
-        Problem(
-            "max_age",
-            value,
-            "must be a whole, non-negative number of seconds (an int or a timedelta)",
-            f"write max_age={DEFAULT_MAX_AGE} (two hours, Chromium's limit)",
-        )
-    )
-    return DEFAULT_MAX_AGE
 
 
 def check_unknown(
@@ -421,15 +262,17 @@ def _compile(
     source: str = "app",
 ) -> CORSPolicy | None:
     start = len(problems)
-    credentials = _check_bool(options, "supports_credentials", problems)
-    allow_null = _check_bool(options, "allow_null_origin", problems)
-    allow_pna = _check_bool(options, "allow_private_network", problems)
-    allow_http = _check_bool(options, "allow_insecure_http_origins", problems)
-    allow_wildcards = _check_bool(options, "allow_regex_wildcards", problems)
-    methods = _methods(options.get("methods"), problems)
-    allowed_headers, allow_headers_value = _allow_headers(options.get("allow_headers"), problems)
-    exposed = _expose_headers(options.get("expose_headers"), credentials, problems)
-    max_age = _max_age(options.get("max_age"), problems)
+    credentials = check_bool(options, "supports_credentials", problems)
+    allow_null = check_bool(options, "allow_null_origin", problems)
+    allow_pna = check_bool(options, "allow_private_network", problems)
+    allow_http = check_bool(options, "allow_insecure_http_origins", problems)
+    allow_wildcards = check_bool(options, "allow_regex_wildcards", problems)
+    methods = methods_option(options.get("methods"), problems)
+    allowed_headers, allow_headers_value = allow_headers_option(
+        options.get("allow_headers"), problems
+    )
+    exposed = expose_headers_option(options.get("expose_headers"), credentials, problems)
+    max_age = max_age_option(options.get("max_age"), problems)
 
     matcher: OriginMatcher | None = None
     if "origins" not in options or options["origins"] is None:

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException, ImATeapot
 from werkzeug.test import TestResponse
 
 from crossgate.flask import CORS, Headers, edge, headers
-from crossgate.flask.state import Resolved
+from crossgate.flask.resolved import Resolved
 from crossgate.headers import HeaderPolicy
 from tests.flask_support import VIEWS, Boom, boom
 

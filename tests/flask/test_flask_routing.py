@@ -15,7 +15,7 @@ from werkzeug.routing import RequestRedirect
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from crossgate.flask import CORS, cross_origin
-from crossgate.flask.state import PREFLIGHT_CACHE_SIZE, BoundedCache
+from crossgate.flask.resolved import PREFLIGHT_CACHE_SIZE, BoundedCache
 from tests.flask.conftest import Preflight
 
 APP = "https://app.example.com"

@@ -22,7 +22,8 @@ from crossgate.browser import BrowserRequest, HttpResponse
 from crossgate.cli.check import Reply, run_check
 from crossgate.cli.command import finish, parse_header_options, request_options
 from crossgate.errors import ConfigError
-from crossgate.flask.state import AppState, Resolved, has_decorated_views
+from crossgate.flask.resolved import Resolved
+from crossgate.flask.state import AppState, has_decorated_views
 from crossgate.headers import HeaderPolicy, HeaderSetting
 
 __all__ = ["crossgate_group", "register_commands"]

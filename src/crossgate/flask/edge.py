@@ -39,7 +39,7 @@ from crossgate.engine import (
     refusal_reason,
 )
 from crossgate.errors import describe
-from crossgate.flask.state import PreflightTarget
+from crossgate.flask.resolved import PreflightTarget
 from crossgate.reasons import Reason
 
 if TYPE_CHECKING:
@@ -47,7 +47,8 @@ if TYPE_CHECKING:
     from flask import Flask
     from werkzeug.routing import MapAdapter, Rule
 
-    from crossgate.flask.state import AppState, Policies, Resolved
+    from crossgate.flask.resolved import Policies, Resolved
+    from crossgate.flask.state import AppState
     from crossgate.headers import HeaderPolicy
     from crossgate.policy import CORSPolicy
 
