@@ -91,3 +91,35 @@ def test_imports_point_one_way(group: str, layer: list[str]) -> None:
             f"{module} imports {later}" for later in layer[position + 1 :] if later in found
         ]
     assert backwards == [], group
+
+
+def test_every_module_of_the_package_stays_small() -> None:
+    too_long = {
+        str(path.relative_to(SRC)): count
+        for path in sorted((SRC / "crossgate").rglob("*.py"))
+        if (count := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
+    assert too_long == {}
+
+
+#: What the server core must never import: frameworks, adapters, the tools, the client model.
+OUTSIDE_THE_CORE = ("flask", "werkzeug", "starlette", "click", "httpx", "crossgate.browser")
+ADAPTERS = ("crossgate.flask", "crossgate.asgi", "crossgate.compat", "crossgate.cli")
+
+
+def test_the_server_core_imports_no_framework_no_adapter_and_not_the_browser_model() -> None:
+    core = [
+        path
+        for path in sorted((SRC / "crossgate").rglob("*.py"))
+        if path.parent.name in ("crossgate", "headers")
+    ]
+    assert len(core) > 15
+    for path in core:
+        names = imported(ast.parse(path.read_text(encoding="utf-8")))
+        reaching = sorted(
+            name
+            for name in names
+            for banned in (*OUTSIDE_THE_CORE, *ADAPTERS)
+            if name == banned or name.startswith(banned + ".")
+        )
+        assert reaching == [], path.name
