@@ -1,0 +1,18 @@
+"""The ASGI 3 callable types the adapter speaks, spelled as the ASGI specification does.
+
+Defined here so the core path imports no framework; Starlette, FastAPI and Quart apps match
+them structurally.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+__all__ = ["ASGIApp", "Message", "Receive", "Scope", "Send"]
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
