@@ -35,7 +35,7 @@ from crossgate.engine import (
     refusal_reason,
 )
 from crossgate.errors import ConfigError, Problem, describe
-from crossgate.policy import CORSPolicy, build_policy
+from crossgate.policy import CORSPolicy, build_policy, check_options
 from crossgate.reasons import Reason
 
 if TYPE_CHECKING:
@@ -86,13 +86,11 @@ def compile_policy(options: Mapping[str, object], where: str) -> CORSPolicy:
             )
         )
         options = {name: value for name, value in options.items() if name != "resources"}
-    try:
-        policy = build_policy(options, source=where)
-    except ConfigError as error:
-        raise ConfigError([*problems, *error.problems], context=where) from None
+    # check_options judges a misspelt option as the one it meant, as CORS(app) does.
+    problems.extend(check_options(options, require_origins=True))
     if problems:
         raise ConfigError(problems, context=where)
-    return policy
+    return build_policy(options, source=where)
 
 
 def encode(headers: Iterable[tuple[str, str]]) -> RawHeaders:
