@@ -15,4 +15,6 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
-ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+#: Any ASGI 3 app. Its arguments are typed loosely on purpose: Quart and hypercorn type theirs
+#: with TypedDicts, which a MutableMapping parameter would reject.
+ASGIApp = Callable[[Any, Any, Any], Awaitable[None]]

@@ -86,16 +86,16 @@ class CORSMiddleware(_Adapter):
         # A string is one origin (Starlette would test it for substrings).
         origins = [allow_origins] if isinstance(allow_origins, str) else list(allow_origins)
         entries: list[object] = ["*"] if "*" in origins else list(origins)
-        if allow_origin_regex is not None and "*" not in origins:
+        if allow_origin_regex is not None:
             try:
-                entries.append(re.compile(allow_origin_regex))
+                regex = re.compile(allow_origin_regex)
             except (re.error, TypeError) as error:
                 fix = "write a regular expression that matches whole origins"
-                problems.append(
-                    Problem(
-                        "allow_origin_regex", allow_origin_regex, f"does not compile: {error}", fix
-                    )
-                )
+                message = f"does not compile: {error}"
+                problems.append(Problem("allow_origin_regex", allow_origin_regex, message, fix))
+            else:
+                if "*" not in origins:  # with '*' the regex adds nothing
+                    entries.append(regex)
         methods = ALL_METHODS if "*" in allow_methods else tuple(allow_methods)
         headers: object = (
             "*" if "*" in allow_headers else sorted(SAFELISTED_HEADERS | set(allow_headers))
