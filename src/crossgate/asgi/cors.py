@@ -28,10 +28,9 @@ from crossgate.asgi.routes import Routed, RouteTable, find_router
 from crossgate.engine import (
     PREFLIGHT_VARY,
     Decision,
-    RequestFacts,
     apply,
-    decide,
     decide_actual,
+    decide_preflight,
     refusal_reason,
 )
 from crossgate.errors import ConfigError, Problem, describe
@@ -65,6 +64,7 @@ CORS_SCOPE_KEY = "crossgate.cors"
 
 _UNROUTED = Routed(True, None)
 _REFUSED_BODY = b"CORS preflight refused.\n"
+_PREFLIGHT_VARY = (b"vary", PREFLIGHT_VARY.encode())
 _ORIGIN = b"origin"
 _REQUEST_PREFIX = b"access-control-request-"
 _REQUEST_METHOD = b"access-control-request-method"
@@ -139,13 +139,11 @@ class CORSMiddleware:
                 elif name == _REQUEST_PRIVATE_NETWORK:
                     private_network = value == b"true"
         if origin is not None and request_method is not None and scope["method"] == "OPTIONS":
-            routed = self._route(scope)
-            if routed.found:
-                facts = RequestFacts(
-                    "OPTIONS", origin, request_method, request_headers, private_network
-                )
-                decision = decide(self.policy, facts, routed.methods)
-                status, headers, body = self._answer(scope, facts, decision)
+            answer = self._preflight(
+                scope, origin, request_method, request_headers, private_network
+            )
+            if answer is not None:
+                status, headers, body = answer
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
@@ -160,28 +158,42 @@ class CORSMiddleware:
 
         await self.app(scope, receive, send_with_cors)
 
-    def _route(self, scope: Scope) -> Routed:
-        """Where a preflight's path leads: the router's answer, or unknown without a router."""
-        return _UNROUTED if self._routes is None else self._routes.resolve(scope)
-
     def _actual(self, origin: str | None) -> Decision:
         """The engine's answer to an actual request; a refusal's reason is worked out only if
         the log shows it."""
         return decide_actual(self.policy, origin, explain=False)
 
-    def _answer(self, scope: Scope, facts: RequestFacts, decision: Decision) -> Answer:
-        """The response to a preflight: 204 with the headers, or 403 saying why (the reason in
-        the body when the app is in debug mode)."""
-        vary = (b"vary", PREFLIGHT_VARY.encode())
+    def _preflight(
+        self,
+        scope: Scope,
+        origin: str,
+        request_method: str,
+        request_headers: str | None,
+        private_network: bool,
+    ) -> Answer | None:
+        """The answer to a preflight: 204 with the headers, or 403 saying why (the reason in
+        the body when the app is in debug mode). ``None`` leaves a path no route serves to the
+        app. Without a router, ``methods`` says what the path accepts."""
+        routed = _UNROUTED if self._routes is None else self._routes.resolve(scope)
+        if not routed.found:
+            return None
+        decision = decide_preflight(
+            self.policy,
+            origin,
+            request_method,
+            request_headers,
+            routed.methods,
+            private_network=private_network,
+        )
         if decision.allowed:
-            return 204, [*encode(decision.headers), vary], b""
+            return 204, [*encode(decision.headers), _PREFLIGHT_VARY], b""
         assert decision.reason is not None  # the engine explains every refused preflight
         self._log(scope, decision.reason)
         body = f"{decision.reason}\n".encode() if self._debug else _REFUSED_BODY
         headers = [
             (b"content-type", b"text/plain; charset=utf-8"),
             (b"content-length", str(len(body)).encode()),
-            vary,
+            _PREFLIGHT_VARY,
         ]
         return 403, headers, body
 

@@ -21,8 +21,7 @@ from collections.abc import Collection
 from crossgate.asgi._types import ASGIApp, Scope
 from crossgate.asgi.cors import Answer, compile_policy, encode
 from crossgate.asgi.cors import CORSMiddleware as _Adapter
-from crossgate.asgi.routes import Routed
-from crossgate.engine import Decision, RequestFacts, decide_actual
+from crossgate.engine import Decision, decide_actual, decide_preflight
 from crossgate.errors import ConfigError, Problem
 from crossgate.policy import ACAH
 
@@ -123,13 +122,9 @@ class CORSMiddleware(_Adapter):
         self._routes = None
         # Starlette allows a preflight for any of allow_methods on any path, routed or not.
         self._methods = frozenset(methods)
-        self._allowed = Routed(True, self._methods)
         self._any_origin = (
             policy.answers["*"]._replace(vary="Origin") if policy.origins.any_origin else None
         )
-
-    def _route(self, scope: Scope) -> Routed:
-        return self._allowed
 
     def _actual(self, origin: str | None) -> Decision:
         # Starlette adds Vary: Origin to every response, and no CORS header without an Origin.
@@ -139,14 +134,32 @@ class CORSMiddleware(_Adapter):
             return self._any_origin
         return decide_actual(self.policy, origin, explain=False)
 
-    def _answer(self, scope: Scope, facts: RequestFacts, decision: Decision) -> Answer:
-        failures = self._failures(facts, decision)
+    def _preflight(
+        self,
+        scope: Scope,
+        origin: str,
+        request_method: str,
+        request_headers: str | None,
+        private_network: bool,
+    ) -> Answer:
+        # Starlette allows a preflight for any of allow_methods, on any path, routed or not.
+        decision = decide_preflight(
+            self.policy,
+            origin,
+            request_method,
+            request_headers,
+            self._methods,
+            private_network=private_network,
+        )
+        failures = self._failures(decision, request_method, request_headers)
+        if private_network and not self.policy.allow_private_network:
+            failures.append("private-network")  # crossgate would answer as if not asked
         if not failures:
             headers = list(decision.headers)
-            if self.policy.allowed_headers is None and facts.request_headers:
+            if self.policy.allowed_headers is None and request_headers:
                 # Starlette echoes the request's list as written; the engine has checked that
                 # it holds only header names, so it is safe to send back.
-                echoed = facts.request_headers.strip(" \t")
+                echoed = request_headers.strip(" \t")
                 headers = [(name, echoed if name == ACAH else value) for name, value in headers]
             return 200, [*_text(b"OK"), *encode(headers), _PREFLIGHT_VARY], b"OK"
         if decision.reason is not None:
@@ -154,23 +167,23 @@ class CORSMiddleware(_Adapter):
         body = ("Disallowed CORS " + ", ".join(failures)).encode()
         return 400, [*_text(body), _PREFLIGHT_VARY], body
 
-    def _failures(self, facts: RequestFacts, decision: Decision) -> list[str]:
+    def _failures(
+        self, decision: Decision, request_method: str, request_headers: str | None
+    ) -> list[str]:
         """What Starlette's refusal would list. The engine decides and stops at the first
         refusal; the parts it did not reach are named as Starlette would name them."""
-        code = "" if decision.allowed or decision.reason is None else decision.reason.code
+        code = "" if decision.reason is None else decision.reason.code
         failures = []
         origin_refused = code.startswith("origin")
         if origin_refused:
             failures.append("origin")
         method_refused = code.startswith("method")
-        if method_refused or (origin_refused and facts.request_method not in self._methods):
+        if method_refused or (origin_refused and request_method not in self._methods):
             failures.append("method")
         if code.startswith("header") or (
-            (origin_refused or method_refused) and self._refuses_headers(facts.request_headers)
+            (origin_refused or method_refused) and self._refuses_headers(request_headers)
         ):
             failures.append("headers")
-        if facts.private_network and not self.policy.allow_private_network:
-            failures.append("private-network")
         return failures
 
     def _refuses_headers(self, requested: str | None) -> bool:
