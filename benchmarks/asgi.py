@@ -23,7 +23,7 @@ import random
 import statistics
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,7 +103,7 @@ async def _call(app: Any, scope: dict[str, Any]) -> list[dict[str, Any]]:
     return sent
 
 
-def check(app_name: str, kind: str, messages: list[dict[str, Any]]) -> list[str]:
+def check(app_name: str, kind: str, messages: Sequence[Mapping[str, Any]]) -> list[str]:
     """What is wrong with an app's answer (nothing for a correct one): timing a wrong answer
     would prove nothing."""
     start = messages[0]
