@@ -17,7 +17,7 @@ from starlette.endpoints import HTTPEndpoint
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
-from starlette.routing import Mount, Route, WebSocketRoute
+from starlette.routing import Host, Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket
 
 from crossgate.asgi import CORSMiddleware
@@ -321,3 +321,38 @@ def test_middleware_added_in_the_starlette_list_covers_what_is_inside() -> None:
     response = client(app).options("/items", headers=preflight_headers("PUT"))
     assert response.status_code == 204
     assert response.headers["access-control-allow-methods"] == "DELETE, GET, HEAD, PUT"
+
+
+def test_host_routes_are_matched_on_each_request_and_mounted_any_method_routes_are_unknown() -> (
+    None
+):
+    class Anything(HTTPEndpoint):
+        pass
+
+    app = Starlette(
+        routes=[
+            Host("api.example.com", Starlette(routes=[Route("/items", text, methods=["PUT"])])),
+            Mount("/any", routes=[Route("/thing", Anything)]),
+        ]
+    )
+    wrapped = client(CORSMiddleware(app, origins=[ORIGIN], methods=["DELETE", "PUT"]))
+    on_api = {**preflight_headers("PUT"), "Host": "api.example.com"}
+    assert wrapped.options("/items", headers=on_api).status_code == 204
+    # The same path on another host has no route: the answer was not remembered by path.
+    assert wrapped.options("/items", headers=preflight_headers("PUT")).status_code == 404
+    assert wrapped.options("/items", headers=on_api).status_code == 204
+    unknown = wrapped.options("/any/thing", headers=preflight_headers("DELETE"))
+    assert unknown.status_code == 204
+    assert unknown.headers["access-control-allow-methods"] == "DELETE, PUT"
+
+
+def test_a_middleware_chain_that_loops_has_no_router() -> None:
+    class Loop:
+        def __init__(self) -> None:
+            self.app = self
+
+        async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+            await hello(scope, receive, send)
+
+    wrapped = client(CORSMiddleware(Loop(), origins=[ORIGIN], methods=["PUT"]))
+    assert wrapped.options("/", headers=preflight_headers("PUT")).status_code == 204

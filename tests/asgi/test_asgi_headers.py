@@ -25,7 +25,10 @@ def cached(request: Request) -> Response:
 
 
 def page(request: Request) -> Response:
-    return HTMLResponse(f'<script nonce="{csp_nonce(request.scope)}"></script>')
+    nonce = csp_nonce(request.scope)
+    return HTMLResponse(
+        f'<script nonce="{nonce}"></script><style nonce="{csp_nonce(request.scope)}">'
+    )
 
 
 APP = Starlette(routes=[Route("/", cached), Route("/page", page)])
@@ -56,6 +59,9 @@ def test_a_misspelt_option_is_named_with_the_fix_and_with_every_other_problem() 
         "write 'preset'",
     )
     assert len(error.value.problems) == 2
+    with pytest.raises(ConfigError, match="1 problem") as alone:
+        HeadersMiddleware(hello, preset="api", overide=["X-Frame-Options"])  # type: ignore[call-arg]
+    assert alone.value.problems[0].fix == "write 'override'"
 
 
 def test_every_response_gets_the_policy_with_lists_merged() -> None:
@@ -93,6 +99,7 @@ def test_a_nonce_the_page_asked_for_is_in_its_csp() -> None:
     )
     first, second = app.get("/page"), app.get("/page")
     nonce = first.text.split('"')[1]
+    assert first.text.split('"')[3] == nonce  # the same nonce for the whole request
     assert first.headers["content-security-policy"] == f"script-src 'self' 'nonce-{nonce}'"
     assert nonce not in second.text
     assert app.get("/").headers["content-security-policy"] == "script-src 'self'"

@@ -40,7 +40,11 @@ def _lines(messages: list[Message]) -> list[bytes]:
 @pytest.mark.parametrize("origin", HOSTILE_ORIGINS, ids=["crlf", "bytes", "nul", "huge", "utf8"])
 @pytest.mark.parametrize("method", ["GET", "OPTIONS"])
 def test_a_hostile_origin_is_never_reflected(policy: str, origin: bytes, method: str) -> None:
-    headers = [(b"origin", origin), (b"access-control-request-method", b"PUT")]
+    headers = [
+        (b"origin", origin),
+        (b"access-control-request-method", b"PUT"),
+        (b"access-control-request-evil", origin),
+    ]
     messages = call(CORSMiddleware(hello, **POLICIES[policy]), http_scope(method, "/", headers))
     status, lines = start_of(messages)
     if policy == "any":  # every origin may read: the answer is '*', nothing is echoed

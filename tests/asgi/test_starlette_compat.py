@@ -68,6 +68,11 @@ def test_unsafe_settings_are_refused_at_once_in_starlettes_names() -> None:
     assert "crossgate.compat.starlette.CORSMiddleware" in str(error.value)
 
 
+def test_with_every_origin_allowed_the_regex_adds_nothing() -> None:
+    app = client(CORSMiddleware(hello, allow_origins=["*"], allow_origin_regex=r"https://a\.b"))
+    assert app.get("/", headers={"Origin": OTHER}).headers["access-control-allow-origin"] == "*"
+
+
 def test_a_regex_problem_names_allow_origin_regex_and_a_consent_fixes_it() -> None:
     with pytest.raises(ConfigError) as error:
         CORSMiddleware(hello, allow_origin_regex=r"https://app.example.com")
