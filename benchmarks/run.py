@@ -20,6 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import benchmarks.asgi
 from benchmarks.measure import ROOT, Cell, build_cells, measure, memory_probe, run_memory_child
 from benchmarks.report import Report, environment, evaluate, render_markdown, summarize, write_chart
 from benchmarks.variants import Variant, call, check, load_compat, main_variants, scale_variants
@@ -163,6 +164,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for target in targets:
         print(f"{target.verdict:7} {target.goal:{width}}  {target.measured}")
     print(f"wrote {page} and {chart} in {time.perf_counter() - started:.0f} s")
+    benchmarks.asgi.main(["--quick"] if args.quick else [])
     return 0
 
 

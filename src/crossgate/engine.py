@@ -173,7 +173,11 @@ def decide_preflight(
     if route_methods is None:  # no router: what the policy allows is what the route accepts
         configured = DEFAULT_METHODS if policy.allowed_methods is None else policy.allowed_methods
         route_methods = configured | SAFELISTED_METHODS
-    route = frozenset(route_methods) - {"OPTIONS"}
+    route = frozenset(route_methods)
+    if policy.allowed_methods is None or "OPTIONS" not in policy.allowed_methods:
+        # Routers answer OPTIONS on every route by themselves: a page may send one only when
+        # the policy's methods name it.
+        route -= {"OPTIONS"}
     spelled = request_method
     if request_method.upper() not in NORMALIZED_METHODS and request_method.upper() in route:
         # fetch() sends methods other than the six it normalises as written ("patch"), and

@@ -1,0 +1,148 @@
+"""crossgate.compat.starlette.CORSMiddleware: Starlette's API on crossgate's engine, beyond
+what Starlette's own suite (test_starlette_suite.py) checks."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+
+import pytest
+from fastapi import FastAPI
+from starlette.middleware.cors import CORSMiddleware as StarletteCORS
+
+from crossgate.compat.starlette import CORSMiddleware
+from crossgate.errors import ConfigError
+from tests.asgi_support import ORIGIN, OTHER, client, hello, preflight_headers
+
+
+def test_the_signature_and_defaults_are_starlettes() -> None:
+    ours = inspect.signature(CORSMiddleware).parameters
+    theirs = inspect.signature(StarletteCORS).parameters
+    assert [(p.name, p.default) for p in theirs.values()] == [
+        (p.name, p.default) for p in ours.values() if p.kind is not p.KEYWORD_ONLY
+    ]
+
+
+def test_a_fastapi_app_migrates_by_changing_the_import() -> None:
+    api = FastAPI()
+
+    @api.post("/items")
+    def create() -> dict[str, bool]:
+        return {"created": True}
+
+    api.add_middleware(
+        CORSMiddleware,
+        allow_origins=[ORIGIN],
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+    )
+    app = client(api)
+    preflight = app.options("/items", headers=preflight_headers("POST", "Content-Type, X-Token"))
+    assert preflight.status_code == 200
+    assert preflight.text == "OK"
+    assert preflight.headers["access-control-allow-origin"] == ORIGIN
+    assert preflight.headers["access-control-allow-headers"] == "Content-Type, X-Token"
+    assert preflight.headers["access-control-allow-credentials"] == "true"
+    assert preflight.headers["access-control-max-age"] == "600"
+    # Starlette answers a preflight for any of allow_methods on any path, routed or not.
+    assert app.options("/elsewhere", headers=preflight_headers("PUT")).status_code == 200
+    response = app.post("/items", headers={"Origin": ORIGIN})
+    assert response.json() == {"created": True}
+    assert response.headers["access-control-allow-origin"] == ORIGIN
+    refused = app.options("/items", headers=preflight_headers("POST", origin=OTHER))
+    assert refused.status_code == 400
+    assert refused.text == "Disallowed CORS origin"
+
+
+def test_unsafe_settings_are_refused_at_once_in_starlettes_names() -> None:
+    with pytest.raises(ConfigError) as error:
+        CORSMiddleware(
+            hello, allow_origins=["*"], allow_credentials=True, allow_origin_regex="https://(.*"
+        )
+    problems = error.value.problems
+    assert [problem.option for problem in problems] == ["allow_origin_regex", "allow_origins"]
+    assert "does not compile" in problems[0].message
+    assert "allow_credentials=True" in problems[1].message
+    assert "supports_credentials" not in str(error.value)
+    assert "crossgate.compat.starlette.CORSMiddleware" in str(error.value)
+
+
+def test_with_every_origin_allowed_the_regex_adds_nothing() -> None:
+    app = client(CORSMiddleware(hello, allow_origins=["*"], allow_origin_regex=r"https://a\.b"))
+    assert app.get("/", headers={"Origin": OTHER}).headers["access-control-allow-origin"] == "*"
+
+
+def test_a_regex_problem_names_allow_origin_regex_and_a_consent_fixes_it() -> None:
+    with pytest.raises(ConfigError) as error:
+        CORSMiddleware(hello, allow_origin_regex=r"https://app.example.com")
+    assert error.value.problems[0].option == "allow_origin_regex"
+    assert "allow_regex_wildcards=True" in error.value.problems[0].fix
+    allowed = CORSMiddleware(
+        hello, allow_origin_regex=r"https://app.example.com", allow_regex_wildcards=True
+    )
+    assert client(allowed).get("/", headers={"Origin": ORIGIN}).headers[
+        "access-control-allow-origin"
+    ] == (ORIGIN)
+
+
+def test_plain_http_with_credentials_needs_crossgates_consent() -> None:
+    options = {"allow_origins": ["http://app.example.com"], "allow_credentials": True}
+    with pytest.raises(ConfigError, match="allow_insecure_http_origins=True"):
+        CORSMiddleware(hello, **options)  # type: ignore[arg-type]
+    app = CORSMiddleware(hello, **options, allow_insecure_http_origins=True)  # type: ignore[arg-type]
+    response = client(app).get("/", headers={"Origin": "http://app.example.com"})
+    assert response.headers["access-control-allow-origin"] == "http://app.example.com"
+
+
+def test_a_string_of_origins_is_one_origin_not_a_set_of_substrings() -> None:
+    app = client(CORSMiddleware(hello, allow_origins=ORIGIN))
+    assert app.get("/", headers={"Origin": ORIGIN}).headers["access-control-allow-origin"] == ORIGIN
+    # Starlette tests `origin in allow_origins`: on a string, any substring was allowed.
+    assert (
+        "access-control-allow-origin" not in app.get("/", headers={"Origin": "https://app"}).headers
+    )
+
+
+def test_options_is_allowed_only_when_listed() -> None:
+    default = client(CORSMiddleware(hello, allow_origins=[ORIGIN]))
+    refused = default.options("/", headers=preflight_headers("OPTIONS"))
+    assert (refused.status_code, refused.text) == (400, "Disallowed CORS method")
+    listed = client(CORSMiddleware(hello, allow_origins=[ORIGIN], allow_methods=["OPTIONS"]))
+    allowed = listed.options("/", headers=preflight_headers("OPTIONS"))
+    assert allowed.status_code == 200
+    assert allowed.headers["access-control-allow-methods"] == "OPTIONS"
+
+
+def test_a_refused_preflight_lists_every_failure_and_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    app = client(CORSMiddleware(hello, allow_origins=[ORIGIN], allow_headers=["X-Token"]))
+    with caplog.at_level(logging.DEBUG, logger="crossgate"):
+        everything = app.options("/", headers=preflight_headers("PUT", "X-Other", origin=OTHER))
+        method = app.options("/", headers=preflight_headers("PUT", "X-Token, X-Other"))
+        headers = app.options("/", headers=preflight_headers("GET", "X-Token, X-Other"))
+        network = app.options(
+            "/",
+            headers={**preflight_headers("GET"), "Access-Control-Request-Private-Network": "true"},
+        )
+    assert everything.text == "Disallowed CORS origin, method, headers"
+    assert method.text == "Disallowed CORS method, headers"
+    assert headers.text == "Disallowed CORS headers"
+    assert network.text == "Disallowed CORS private-network"
+    assert [record.crossgate_reason for record in caplog.records] == [  # type: ignore[attr-defined]
+        "origin-not-allowed",
+        "method-not-routed",
+        "header-not-allowed",
+    ]
+
+
+def test_actual_responses_vary_on_origin_as_in_starlette() -> None:
+    app = client(CORSMiddleware(hello, allow_origins=["*"], expose_headers=["X-Id"]))
+    with_origin = app.get("/", headers={"Origin": OTHER})
+    assert with_origin.headers["access-control-allow-origin"] == "*"
+    assert with_origin.headers["access-control-expose-headers"] == "X-Id"
+    assert with_origin.headers["vary"] == "Accept-Encoding, Origin"
+    without = app.get("/")
+    assert "access-control-allow-origin" not in without.headers
+    assert without.headers["vary"] == "Accept-Encoding, Origin"
