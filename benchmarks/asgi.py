@@ -187,6 +187,42 @@ def render(result: Result) -> str:
     return "\n".join(lines)
 
 
+def markdown(result: Result) -> str:
+    """The result as a section of ``docs/benchmarks.md``."""
+    rows = [
+        "## ASGI: crossgate.asgi against Starlette's CORSMiddleware",
+        "",
+        "CPU microseconds per request through the whole ASGI app (median of interleaved rounds),",
+        "the same Starlette app bare, with Starlette's `CORSMiddleware`, and with",
+        "`crossgate.asgi.CORSMiddleware` allowing the same origin.",
+        "",
+        "| app | allowed GET | allowed preflight |",
+        "|---|---|---|",
+    ]
+    for name in APPS:
+        actual, preflight = result.medians[name, "actual"], result.medians[name, "preflight"]
+        rows.append(f"| {name} | {actual:.1f} µs | {preflight:.1f} µs |")
+    rows += [
+        "",
+        "| target | measured | verdict |",
+        "|---|---|---|",
+    ]
+    for label, ratio in (
+        ("allowed GET: crossgate.asgi's overhead / Starlette's", result.actual_ratio),
+        ("allowed preflight: crossgate.asgi's time / Starlette's", result.preflight_ratio),
+    ):
+        verdict = "PASS" if ratio <= TARGET else "MISS"
+        rows.append(f"| {label} ≤ {TARGET}{TIMES} | {ratio:.2f}{TIMES} | {verdict} |")
+    return "\n".join(rows) + "\n"
+
+
+def run(*, quick: bool) -> Result:
+    """Measure with ``make bench``'s settings (*quick*: a few seconds)."""
+    rounds, batch = (10, 200) if quick else (30, 500)
+    print(f"ASGI: {rounds} rounds of {batch} requests per (app, request)", file=sys.stderr)
+    return asyncio.run(measure(rounds, batch, warmup=batch))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.asgi",

@@ -153,18 +153,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Load average (1 min)": f"{load_before:.2f} at start, {os.getloadavg()[0]:.2f} at end",
         "Date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
+    asgi = benchmarks.asgi.run(quick=args.quick)
     report = Report(variants, samples, summarize(samples), memory, notes, settings, environment())
     targets = evaluate(report)
     args.out.mkdir(parents=True, exist_ok=True)
     chart = args.out / "benchmarks.png"
     write_chart(report, chart)
     page = args.out / "benchmarks.md"
-    page.write_text(render_markdown(report, targets, chart.name), encoding="utf-8")
+    text = render_markdown(report, targets, chart.name) + "\n" + benchmarks.asgi.markdown(asgi)
+    page.write_text(text, encoding="utf-8")
     width = max(len(target.goal) for target in targets)
     for target in targets:
         print(f"{target.verdict:7} {target.goal:{width}}  {target.measured}")
+    print(benchmarks.asgi.render(asgi))
     print(f"wrote {page} and {chart} in {time.perf_counter() - started:.0f} s")
-    benchmarks.asgi.main(["--quick"] if args.quick else [])
     return 0
 
 
