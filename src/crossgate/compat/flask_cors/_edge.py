@@ -46,15 +46,10 @@ from flask.signals import request_finished
 from werkzeug.wrappers import Response as BaseResponse
 
 from crossgate._http import Header
-from crossgate.compat.flask_cors._app import (
-    AppState,
-    Registration,
-    app_state,
-    current_request,
-    has_origin,
-)
-from crossgate.compat.flask_cors._log import log_left_alone
+from crossgate.compat.flask_cors._app import AppState, Registration, app_state, current_request
+from crossgate.compat.flask_cors._log import log_added, log_left_alone
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
+from crossgate.engine import Decision, apply
 from crossgate.errors import describe
 from crossgate.flask.edge import debug_error_body
 
@@ -215,60 +210,44 @@ class Edge:
         if not self.ready:
             self._first_request()
         registration = self.takes_over
-        if registration is None:
-            try:
-                return self.wsgi_app(environ, start_response)
-            except Exception:
-                answer = self._debug_error(environ, start_response)
-                if answer is None:
-                    raise
-                return answer
+        send = start_response
+        if registration is not None:
 
-        def start_with_cors(status: str, headers: list[Header], exc_info: Any = None) -> Any:
-            # What the hook did, on the lines about to be sent. Flask's request object is in
-            # the environ, unless its request class keeps out; then the request context, still
-            # pushed while Flask sends the response, has it.
-            if not environ.get(_AS_IS_KEY):
-                if has_origin(headers):
-                    log_left_alone()
-                else:
+            def start_with_cors(status: str, headers: list[Header], exc_info: Any = None) -> Any:
+                # What the hook did, on the lines about to be sent. Flask's request object is
+                # in the environ, unless its request class keeps out; then the request
+                # context, still pushed while Flask sends the response, has it.
+                if not environ.get(_AS_IS_KEY):
                     req = environ.get("werkzeug.request")
-                    if req is None:
-                        req = current_request()
-                    headers.extend(registration.headers_for(req))
-            return start_response(status, headers, exc_info)
+                    found = registration.headers_for(current_request() if req is None else req)
+                    sent = len(headers)
+                    apply(headers, Decision(True, found))
+                    if len(headers) > sent:
+                        log_added(found)
+                    elif found:
+                        log_left_alone()
+                return start_response(status, headers, exc_info)
 
+            send = start_with_cors
         token = _SENT_THROUGH.set((self, environ))
         try:
-            return self.wsgi_app(environ, start_with_cors)
+            return self.wsgi_app(environ, send)
         except Exception:
-            answer = self._debug_error(environ, start_response)
-            if answer is None:
+            # Propagated (debug mode): the 500 carries what the error response would have.
+            headers = environ.pop(_ERROR_HEADERS_KEY, None)
+            if headers is None:
                 raise
-            return answer
+            self.app.logger.error(
+                "Exception on %s [%s]",
+                describe(environ.get("PATH_INFO", "")),
+                describe(environ.get("REQUEST_METHOD", "")),
+                exc_info=sys.exc_info(),
+            )
+            body = debug_error_body()
+            length = str(len(body))
+            text = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", length)]
+            # No exc_info: nothing was sent yet (Werkzeug's test client would re-raise it).
+            start_response("500 INTERNAL SERVER ERROR", [*text, *headers])
+            return [body]
         finally:
             _SENT_THROUGH.reset(token)
-
-    def _debug_error(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> list[bytes] | None:
-        """The 500 sent for the exception Flask let escape, if it is to carry CORS headers."""
-        headers = environ.pop(_ERROR_HEADERS_KEY, None)
-        if headers is None:
-            return None
-        self.app.logger.error(
-            "Exception on %s [%s]",
-            describe(environ.get("PATH_INFO", "")),
-            describe(environ.get("REQUEST_METHOD", "")),
-            exc_info=sys.exc_info(),
-        )
-        body = debug_error_body()
-        start_response(
-            "500 INTERNAL SERVER ERROR",
-            [
-                ("Content-Type", "text/plain; charset=utf-8"),
-                ("Content-Length", str(len(body))),
-                *headers,
-            ],
-        )  # no exc_info: nothing was sent yet (Werkzeug's test client would re-raise it)
-        return [body]

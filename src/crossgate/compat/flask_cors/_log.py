@@ -20,6 +20,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from crossgate._http import Header
 from crossgate.compat.flask_cors.core import ACL_METHODS
 from crossgate.errors import describe
 
@@ -27,13 +28,12 @@ __all__ = [
     "core_logger",
     "decorator_logger",
     "extension_logger",
+    "log_added",
     "log_decision",
     "log_left_alone",
     "log_resource",
     "quiet_by_default",
 ]
-
-Header = tuple[str, str]
 
 
 def quiet_by_default(logger: logging.Logger) -> None:
@@ -96,7 +96,11 @@ def log_decision(
             "methods: no preflight headers",
             describe(environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", "")),
         )
-    if allowed is not None and core_logger.isEnabledFor(_DEBUG):
+
+
+def log_added(headers: Sequence[Header]) -> None:
+    """Say which CORS header lines were added to a response."""
+    if headers and core_logger.isEnabledFor(_DEBUG):
         core_logger.debug("CORS headers added: %s", _lines(headers))
 
 

@@ -18,12 +18,12 @@ The rules are flask-cors 6.0.5's, with its matching defects fixed (see docs/migr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from crossgate._http import Header
+from crossgate._http import CONTROL, Header
 from crossgate.compat.flask_cors.core import (
     ACL_ALLOW_HEADERS,
     ACL_CREDENTIALS,
@@ -67,8 +67,6 @@ _REGEX_HINT_CHARS = frozenset("*\\]?$^[]()")
 _PRIVATE_NETWORK_REQUEST = "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"
 _METHOD_SEPARATORS = re.compile(r"[\s,]+")
 _GLOB_SUBDOMAIN = re.compile(r"://\*\.")
-# Control characters (CR/LF above all) in an Origin that flask-cors would echo.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _NATIVE_CREDENTIALS_FIX = (
     "crossgate.flask.CORS(app, origins=['https://app.example.com'], supports_credentials=True)"
@@ -269,23 +267,23 @@ class CompatPolicy:
 
     def headers_for(
         self, origin: str | None, method: str, environ: WSGIEnviron
-    ) -> Sequence[Header]:
+    ) -> tuple[Header, ...]:
         """The CORS headers flask-cors would add to the response of this request, in its order."""
         if method != "OPTIONS" and _PRIVATE_NETWORK_REQUEST not in environ:
             simple = self.simple_answers.get(origin)
             if simple is not None:
                 return simple
         if origin:
-            if _CONTROL.search(origin):
-                return []  # echoed, it would split the response (flask-cors answers a 500)
+            if CONTROL.search(origin):
+                return ()  # echoed, CR/LF would split the response (flask-cors answers a 500)
             if self.answers_wildcard:
                 allowed = "*"
             elif self.origins.matches(origin):
                 allowed = origin
             else:
-                return []
+                return ()
         elif self.no_origin_answer is None:
-            return []
+            return ()
         else:
             allowed = self.no_origin_answer
         headers = [(ACL_ORIGIN, allowed), *self.matched_headers]
@@ -303,7 +301,7 @@ class CompatPolicy:
             headers.extend(self.preflight_headers)
         if self.varies and allowed != "*":
             headers.append(("Vary", "Origin"))
-        return headers
+        return tuple(headers)
 
 
 def check_patterns(options: Mapping[str, Any], notes: Notes) -> None:
