@@ -13,7 +13,7 @@ in. A preflight to a URL Werkzeug redirects is resolved by the native edge's rou
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, Protocol
@@ -25,16 +25,15 @@ from werkzeug.routing import RequestRedirect
 
 from crossgate._http import Header
 from crossgate.compat.flask_cors._log import (
-    core_logger,
     extension_logger,
-    log_added,
-    log_decision,
     log_left_alone,
     log_resource,
+    log_written,
 )
 from crossgate.compat.flask_cors._policy import CompatPolicy
 from crossgate.compat.flask_cors._resources import Rules, policies
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
+from crossgate.engine import Decision
 
 # Werkzeug's routing, redirects followed, exactly as the native edge resolves a preflight.
 from crossgate.flask.edge import _route as route
@@ -55,6 +54,8 @@ __all__ = [
 VIEW_ATTRIBUTE = "__crossgate_flask_cors__"
 
 _STATE_KEY = "crossgate.compat.flask_cors"
+_UNCOVERED = Decision(False)
+_ACAO = ACL_ORIGIN.lower()
 
 
 class DecoratedView(Protocol):
@@ -80,24 +81,26 @@ def current_request() -> Request:
     return request._get_current_object()  # type: ignore[attr-defined, no-any-return]
 
 
-def decide(policy: CompatPolicy, req: Request) -> tuple[Header, ...]:
-    """*policy*'s CORS headers for the response to *req*, the decision logged."""
-    environ = req.environ
-    origin = environ.get("HTTP_ORIGIN")
-    headers = policy.headers_for(origin, req.method, environ)
-    if core_logger.isEnabledFor(logging.INFO):
-        log_decision(origin, req.method, environ, headers, wildcard=policy.answers_wildcard)
-    return headers
+def decide(policy: CompatPolicy, req: Request) -> Decision:
+    """*policy*'s answer to *req*."""
+    return policy.decide(req.environ.get("HTTP_ORIGIN"), req.method, req.environ)
 
 
 def left_alone(response: Response) -> bool:
     """flask-cors's rule for every writer: a response a ``cross_origin`` view evaluated, or that
     carries ``Access-Control-Allow-Origin`` (any line, as ``crossgate.engine.apply`` decides),
     keeps its headers."""
-    if hasattr(response, FLASK_CORS_EVALUATED) or ACL_ORIGIN in response.headers:
+    if hasattr(response, FLASK_CORS_EVALUATED) or _has_acao(response.headers):
         log_left_alone()
         return True
     return False
+
+
+def _has_acao(headers: Iterable[Header] | Mapping[str, str]) -> bool:
+    if type(headers) is not Headers:
+        return ACL_ORIGIN in headers  # a plain mapping, or a subclass with its own rules
+    # Iterating spares the KeyError that Headers.__contains__ costs on a miss.
+    return any(name.lower() == _ACAO for name, _ in headers)
 
 
 def add_cors_headers(response: Response, headers: Sequence[Header]) -> None:
@@ -108,7 +111,7 @@ def add_cors_headers(response: Response, headers: Sequence[Header]) -> None:
     add = response.headers.add
     for name, value in headers:
         add(name, value)
-    log_added(headers)
+    log_written(headers)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -130,18 +133,18 @@ class Registration:
         found = self.rules.lookup(path)
         return None if found is None else found[1]
 
-    def headers_for(self, req: Request) -> tuple[Header, ...]:
-        """The CORS headers of the response to *req* (none when no resource covers it)."""
+    def decide(self, req: Request) -> Decision:
+        """The CORS answer to *req* (none when no resource covers it)."""
         path = req.path
         found = self.rules.lookup(path)
         if extension_logger.isEnabledFor(logging.DEBUG):
             log_resource(path, None if found is None else found[0])
-        return () if found is None else decide(found[1], req)
+        return _UNCOVERED if found is None else decide(found[1], req)
 
     def after_request(self, response: Response) -> Response:
         """flask-cors's hook; leaves alone what ``left_alone`` says."""
         if not left_alone(response):
-            add_cors_headers(response, self.headers_for(current_request()))
+            add_cors_headers(response, self.decide(current_request()).headers)
         return response
 
 
@@ -212,7 +215,7 @@ class AppState:
             if answer is None:
                 # The CORS hooks (or the edge) then add the headers, as to Flask's own answer.
                 return app.make_default_options_response()
-            add_cors_headers(answer, decide(policy, current_request()))
+            add_cors_headers(answer, decide(policy, current_request()).headers)
             # Decided here, by the route's path: the hooks leave it as it is.
             setattr(answer, FLASK_CORS_EVALUATED, True)
             return answer

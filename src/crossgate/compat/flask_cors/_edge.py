@@ -47,9 +47,9 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from crossgate._http import Header
 from crossgate.compat.flask_cors._app import AppState, Registration, app_state, current_request
-from crossgate.compat.flask_cors._log import log_added, log_left_alone
+from crossgate.compat.flask_cors._log import log_left_alone, log_written
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
-from crossgate.engine import Decision, apply
+from crossgate.engine import apply
 from crossgate.errors import describe
 from crossgate.flask.edge import debug_error_body
 
@@ -219,13 +219,11 @@ class Edge:
                 # context, still pushed while Flask sends the response, has it.
                 if not environ.get(_AS_IS_KEY):
                     req = environ.get("werkzeug.request")
-                    found = registration.headers_for(current_request() if req is None else req)
-                    sent = len(headers)
-                    apply(headers, Decision(True, found))
-                    if len(headers) > sent:
-                        log_added(found)
-                    elif found:
-                        log_left_alone()
+                    decision = registration.decide(current_request() if req is None else req)
+                    if decision.headers:
+                        sent = len(headers)
+                        apply(headers, decision)
+                        log_written(decision.headers, added=len(headers) > sent)
                 return start_response(status, headers, exc_info)
 
             send = start_with_cors

@@ -28,10 +28,10 @@ __all__ = [
     "core_logger",
     "decorator_logger",
     "extension_logger",
-    "log_added",
     "log_decision",
     "log_left_alone",
     "log_resource",
+    "log_written",
     "quiet_by_default",
 ]
 
@@ -98,9 +98,11 @@ def log_decision(
         )
 
 
-def log_added(headers: Sequence[Header]) -> None:
-    """Say which CORS header lines were added to a response."""
-    if headers and core_logger.isEnabledFor(_DEBUG):
+def log_written(headers: Sequence[Header], *, added: bool = True) -> None:
+    """Say which CORS header lines were added to a response, or that it kept its own."""
+    if not added:
+        log_left_alone()
+    elif headers and core_logger.isEnabledFor(_DEBUG):
         core_logger.debug("CORS headers added: %s", _lines(headers))
 
 

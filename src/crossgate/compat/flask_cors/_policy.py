@@ -6,6 +6,15 @@ computed once: which origins and headers are literals (casefolded into frozenset
 regular expressions (compiled), the joined ``Allow-Methods``/``Expose-Headers`` values, the answer
 for a request without ``Origin``, and whether ``Vary: Origin`` can ever be needed.
 
+The answer is an engine ``Decision``, written by ``crossgate.engine.apply`` where the layer has
+the header list. Matching and the answer's content stay flask-cors's, not ``crossgate.policy``'s
+and ``decide``'s, because nearly every observable detail differs: literals are any string
+compared ignoring case and echoed as sent, strings are guessed to be regexes, ``'*'`` echoes the
+Origin unless ``send_wildcard``, ``always_send`` answers requests without one, ``null`` and
+plain-http origins need no consent, the app answers the preflight (200 and ``Allow``) and never
+refuses it, requested headers are echoed in their own case, sorted, and the lines come in
+flask-cors's order with ``Vary: Origin`` on a line of its own.
+
 The rules are flask-cors 6.0.5's, with its matching defects fixed (see docs/migration.md):
 
 - a string containing any of ``* \\ ] ? $ ^ [ ( )`` is a regular expression, matched
@@ -17,6 +26,7 @@ The rules are flask-cors 6.0.5's, with its matching defects fixed (see docs/migr
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -24,6 +34,7 @@ from datetime import timedelta
 from typing import Any
 
 from crossgate._http import CONTROL, Header
+from crossgate.compat.flask_cors._log import core_logger, log_decision
 from crossgate.compat.flask_cors.core import (
     ACL_ALLOW_HEADERS,
     ACL_CREDENTIALS,
@@ -35,6 +46,7 @@ from crossgate.compat.flask_cors.core import (
     CONFIG_OPTIONS,
     DEFAULT_OPTIONS,
 )
+from crossgate.engine import Decision
 from crossgate.errors import Problem, describe
 from crossgate.policy import closest_name
 
@@ -256,7 +268,7 @@ class CompatPolicy:
     #: The whole answer to a request that is not ``OPTIONS`` and does not ask about the private
     #: network, per ``Origin`` exactly as configured, and for no ``Origin`` (key ``None``): most
     #: requests are answered by one look-up.
-    simple_answers: Mapping[str | None, tuple[Header, ...]] = field(compare=False)
+    simple_answers: Mapping[str | None, Decision] = field(compare=False)
 
     def allowed_headers(self, requested: str) -> str:
         """The requested names that ``allow_headers`` accepts, sorted, as flask-cors sends them."""
@@ -265,14 +277,26 @@ class CompatPolicy:
             names = [name for name in names if self.allow_headers.matches(name)]
         return ", ".join(sorted(names))
 
+    def decide(self, origin: str | None, method: str, environ: WSGIEnviron) -> Decision:
+        """flask-cors's answer to this request, as an engine ``Decision`` for
+        ``crossgate.engine.apply``: its ``Vary: Origin`` is a line of its own among the headers
+        (flask-cors never merges it), so ``vary`` is unset. The decision is logged."""
+        decision = None
+        if method != "OPTIONS" and _PRIVATE_NETWORK_REQUEST not in environ:
+            decision = self.simple_answers.get(origin)
+        if decision is None:
+            decision = _decision(self._headers(origin, method, environ))
+        if core_logger.isEnabledFor(logging.INFO):
+            log_decision(origin, method, environ, decision.headers, wildcard=self.answers_wildcard)
+        return decision
+
     def headers_for(
         self, origin: str | None, method: str, environ: WSGIEnviron
     ) -> tuple[Header, ...]:
         """The CORS headers flask-cors would add to the response of this request, in its order."""
-        if method != "OPTIONS" and _PRIVATE_NETWORK_REQUEST not in environ:
-            simple = self.simple_answers.get(origin)
-            if simple is not None:
-                return simple
+        return self.decide(origin, method, environ).headers
+
+    def _headers(self, origin: str | None, method: str, environ: WSGIEnviron) -> tuple[Header, ...]:
         if origin:
             if CONTROL.search(origin):
                 return ()  # echoed, CR/LF would split the response (flask-cors answers a 500)
@@ -302,6 +326,10 @@ class CompatPolicy:
         if self.varies and allowed != "*":
             headers.append(("Vary", "Origin"))
         return tuple(headers)
+
+
+def _decision(headers: tuple[Header, ...]) -> Decision:
+    return Decision(bool(headers), headers)
 
 
 def check_patterns(options: Mapping[str, Any], notes: Notes) -> None:
@@ -381,12 +409,12 @@ def compile_policy(options: Mapping[str, Any], notes: Notes) -> CompatPolicy | N
         return ((ACL_ORIGIN, allowed), *matched, *vary)
 
     # A literal is allowed exactly as written; other spellings of it take the general path.
-    simple_answers: dict[str | None, tuple[Header, ...]] = {
-        literal: answer(literal)
+    simple_answers: dict[str | None, Decision] = {
+        literal: _decision(answer(literal))
         for literal in ([] if answers_wildcard else origins.literal_strings)
         if literal
     }
-    simple_answers[None] = () if no_origin_answer is None else answer(no_origin_answer)
+    simple_answers[None] = _decision(() if no_origin_answer is None else answer(no_origin_answer))
 
     return CompatPolicy(
         origins=origins,

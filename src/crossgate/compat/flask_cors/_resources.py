@@ -10,10 +10,11 @@ start of it (``re.match``, as in flask-cors): ``r'/api/*'`` covers ``/api``, ``/
 also ``/apiary``. Regex strings are compiled case-sensitively; a compiled pattern keeps its flags.
 
 Native ``PathRules`` express this once each regex is rewritten to match whole paths: literals
-are its exact paths (tried first, as a sorted dict tries them), each regex ``p`` becomes
-``(?:p)(?s:.*)`` in flask-cors's order, and a pattern covering every path is its catch-all, with
-the rules after it dropped (flask-cors never reaches them). The path is the one the app routes
-(``request.path``: decoded once, ``+`` kept, case kept).
+are its exact paths (tried first: a dict sorts them first, and a list's patterns all share one
+policy), each regex ``p`` becomes ``(?:p)(?s:.*)`` in flask-cors's order, and a pattern covering
+every path is its catch-all, tried last, with the regexes after it dropped (flask-cors never
+reaches them). The path is the one the app routes (``request.path``: decoded once, ``+`` kept,
+case kept).
 """
 
 from __future__ import annotations
@@ -101,8 +102,8 @@ def compile_rules(pairs: Iterable[tuple[Any, CompatPolicy]], problems: list[Prob
         if isinstance(pattern, str) and pattern in _EVERY_PATH:
             catch_all.setdefault("", value)
         elif isinstance(pattern, str) and not probably_regex(pattern):
-            if not catch_all:
-                exact.setdefault(pattern, value)
+            # Tried first: a dict puts literals first, and a list's patterns share one policy.
+            exact.setdefault(pattern, value)
         elif isinstance(pattern, str) or (
             isinstance(pattern, re.Pattern) and isinstance(pattern.pattern, str)
         ):

@@ -103,7 +103,7 @@ class _Spec:
     def finish(self, response: Response, policy: CompatPolicy) -> Response:
         """*response* with *policy*'s headers (unless ``left_alone``), marked as evaluated."""
         if not left_alone(response):
-            add_cors_headers(response, decide(policy, current_request()))
+            add_cors_headers(response, decide(policy, current_request()).headers)
         setattr(response, FLASK_CORS_EVALUATED, True)
         return response
 
