@@ -96,9 +96,10 @@ def left_alone(response: Response) -> bool:
     return False
 
 
-def _has_acao(headers: Iterable[Header] | Mapping[str, str]) -> bool:
+def _has_acao(headers: Iterable[Header] | Mapping[str, str] | None) -> bool:
     if type(headers) is not Headers:
-        return ACL_ORIGIN in headers  # a plain mapping, or a subclass with its own rules
+        # A subclass with its own rules, or a plain mapping (see add_cors_headers), or none.
+        return headers is not None and ACL_ORIGIN in headers
     # Iterating spares the KeyError that Headers.__contains__ costs on a miss.
     return any(name.lower() == _ACAO for name, _ in headers)
 
@@ -139,7 +140,10 @@ class Registration:
         found = self.rules.lookup(path)
         if extension_logger.isEnabledFor(logging.DEBUG):
             log_resource(path, None if found is None else found[0])
-        return _UNCOVERED if found is None else decide(found[1], req)
+        if found is None:
+            return _UNCOVERED
+        environ = req.environ
+        return found[1].decide(environ.get("HTTP_ORIGIN"), req.method, environ)
 
     def after_request(self, response: Response) -> Response:
         """flask-cors's hook; leaves alone what ``left_alone`` says."""
