@@ -25,10 +25,11 @@ from werkzeug.routing import RequestRedirect
 
 from crossgate._http import Header
 from crossgate.compat.flask_cors._log import (
+    core_logger,
     extension_logger,
+    log_decision,
     log_left_alone,
     log_resource,
-    log_written,
 )
 from crossgate.compat.flask_cors._policy import CompatPolicy
 from crossgate.compat.flask_cors._resources import Rules, policies
@@ -82,8 +83,15 @@ def current_request() -> Request:
 
 
 def decide(policy: CompatPolicy, req: Request) -> Decision:
-    """*policy*'s answer to *req*."""
-    return policy.decide(req.environ.get("HTTP_ORIGIN"), req.method, req.environ)
+    """*policy*'s answer to *req*, logged."""
+    environ = req.environ
+    origin = environ.get("HTTP_ORIGIN")
+    decision = policy.decide(origin, req.method, environ)
+    if core_logger.isEnabledFor(logging.INFO):
+        log_decision(
+            origin, req.method, environ, decision.headers, wildcard=policy.answers_wildcard
+        )
+    return decision
 
 
 def left_alone(response: Response) -> bool:
@@ -112,7 +120,6 @@ def add_cors_headers(response: Response, headers: Sequence[Header]) -> None:
     add = response.headers.add
     for name, value in headers:
         add(name, value)
-    log_written(headers)
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -140,10 +147,7 @@ class Registration:
         found = self.rules.lookup(path)
         if extension_logger.isEnabledFor(logging.DEBUG):
             log_resource(path, None if found is None else found[0])
-        if found is None:
-            return _UNCOVERED
-        environ = req.environ
-        return found[1].decide(environ.get("HTTP_ORIGIN"), req.method, environ)
+        return _UNCOVERED if found is None else decide(found[1], req)
 
     def after_request(self, response: Response) -> Response:
         """flask-cors's hook; leaves alone what ``left_alone`` says."""

@@ -47,7 +47,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from crossgate._http import Header
 from crossgate.compat.flask_cors._app import AppState, Registration, app_state, current_request
-from crossgate.compat.flask_cors._log import log_left_alone, log_written
+from crossgate.compat.flask_cors._log import log_left_alone
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
 from crossgate.engine import apply
 from crossgate.errors import describe
@@ -223,7 +223,8 @@ class Edge:
                     if decision.headers:
                         sent = len(headers)
                         apply(headers, decision)
-                        log_written(decision.headers, added=len(headers) > sent)
+                        if len(headers) == sent:
+                            log_left_alone(decided=True)
                 return start_response(status, headers, exc_info)
 
             send = start_with_cors

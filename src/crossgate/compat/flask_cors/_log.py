@@ -31,7 +31,6 @@ __all__ = [
     "log_decision",
     "log_left_alone",
     "log_resource",
-    "log_written",
     "quiet_by_default",
 ]
 
@@ -96,13 +95,7 @@ def log_decision(
             "methods: no preflight headers",
             describe(environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", "")),
         )
-
-
-def log_written(headers: Sequence[Header], *, added: bool = True) -> None:
-    """Say which CORS header lines were added to a response, or that it kept its own."""
-    if not added:
-        log_left_alone()
-    elif headers and core_logger.isEnabledFor(_DEBUG):
+    if allowed is not None and core_logger.isEnabledFor(_DEBUG):
         core_logger.debug("CORS headers added: %s", _lines(headers))
 
 
@@ -117,10 +110,12 @@ def log_resource(path: str, pattern: str | None) -> None:
         )
 
 
-def log_left_alone() -> None:
-    """Say that a response keeps the CORS headers it has (a view's own, or ``cross_origin``'s)."""
+def log_left_alone(*, decided: bool = False) -> None:
+    """Say that a response keeps the CORS headers it has (a view's own, or ``cross_origin``'s);
+    *decided*: after its headers were decided (and logged), so they were not added."""
     if extension_logger.isEnabledFor(_DEBUG):
         extension_logger.debug(
             "The response already has Access-Control-Allow-Origin, or a cross_origin view "
-            "decided its headers: left as it is"
+            "decided its headers: left as it is%s",
+            " (the CORS headers above were not added)" if decided else "",
         )

@@ -26,7 +26,6 @@ The rules are flask-cors 6.0.5's, with its matching defects fixed (see docs/migr
 
 from __future__ import annotations
 
-import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -34,7 +33,6 @@ from datetime import timedelta
 from typing import Any
 
 from crossgate._http import CONTROL, Header
-from crossgate.compat.flask_cors._log import core_logger, log_decision
 from crossgate.compat.flask_cors.core import (
     ACL_ALLOW_HEADERS,
     ACL_CREDENTIALS,
@@ -280,34 +278,23 @@ class CompatPolicy:
     def decide(self, origin: str | None, method: str, environ: WSGIEnviron) -> Decision:
         """flask-cors's answer to this request, as an engine ``Decision`` for
         ``crossgate.engine.apply``: its ``Vary: Origin`` is a line of its own among the headers
-        (flask-cors never merges it), so ``vary`` is unset. The decision is logged."""
-        decision = None
+        (flask-cors never merges it), so ``vary`` is unset."""
         if method != "OPTIONS" and _PRIVATE_NETWORK_REQUEST not in environ:
-            decision = self.simple_answers.get(origin)
-        if decision is None:
-            decision = _decision(self._headers(origin, method, environ))
-        if core_logger.isEnabledFor(logging.INFO):
-            log_decision(origin, method, environ, decision.headers, wildcard=self.answers_wildcard)
-        return decision
-
-    def headers_for(
-        self, origin: str | None, method: str, environ: WSGIEnviron
-    ) -> tuple[Header, ...]:
-        """The CORS headers flask-cors would add to the response of this request, in its order."""
-        return self.decide(origin, method, environ).headers
-
-    def _headers(self, origin: str | None, method: str, environ: WSGIEnviron) -> tuple[Header, ...]:
+            simple = self.simple_answers.get(origin)
+            if simple is not None:
+                return simple
         if origin:
             if CONTROL.search(origin):
-                return ()  # echoed, CR/LF would split the response (flask-cors answers a 500)
+                # Echoed, CR/LF would split the response (flask-cors answers a 500).
+                return _REFUSED
             if self.answers_wildcard:
                 allowed = "*"
             elif self.origins.matches(origin):
                 allowed = origin
             else:
-                return ()
+                return _REFUSED
         elif self.no_origin_answer is None:
-            return ()
+            return _REFUSED
         else:
             allowed = self.no_origin_answer
         headers = [(ACL_ORIGIN, allowed), *self.matched_headers]
@@ -325,11 +312,20 @@ class CompatPolicy:
             headers.extend(self.preflight_headers)
         if self.varies and allowed != "*":
             headers.append(("Vary", "Origin"))
-        return tuple(headers)
+        return Decision(True, tuple(headers))
+
+    def headers_for(
+        self, origin: str | None, method: str, environ: WSGIEnviron
+    ) -> tuple[Header, ...]:
+        """The CORS headers flask-cors would add to the response of this request, in its order."""
+        return self.decide(origin, method, environ).headers
 
 
 def _decision(headers: tuple[Header, ...]) -> Decision:
     return Decision(bool(headers), headers)
+
+
+_REFUSED = _decision(())
 
 
 def check_patterns(options: Mapping[str, Any], notes: Notes) -> None:
