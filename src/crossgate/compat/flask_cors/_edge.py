@@ -3,14 +3,15 @@
 Its first job is speed. flask-cors adds its headers in an ``after_request`` hook, through
 werkzeug's ``Headers``: calling the hook, and validating each value on the way in and again
 when the response is sent, costs more than deciding the headers. When nothing could tell the
-difference, the edge takes the place of the hook: it removes it and appends the very same header
-lines to the list the response is sent with, in ``start_response``. A wrapper of
-``app.process_response``, which runs where the hook ran (after every other hook), sees the final
-response object: a response ``cross_origin`` evaluated is left alone; the hook's headers are
-added to the response itself, as the hook added them, when a ``request_finished`` receiver is
-connected (it sees the response), when the response class sends its headers its own way, and
-when ``process_response`` is called outside a request through the edge (a test calling
-``full_dispatch_request``).
+difference, the edge takes the place of the hook: it removes it and writes the very same header
+lines into the list the response is sent with, in ``start_response``, with
+``crossgate.engine.apply`` (a response that has ``Access-Control-Allow-Origin`` is left alone).
+A wrapper of ``app.process_response``, which runs where the hook ran (after every other
+hook), sees the final response object: a response ``cross_origin`` evaluated is left alone;
+the hook's headers are added to the response itself, as the hook added them, when a
+``request_finished`` receiver is connected (it sees the response), when the response class
+sends its headers its own way, and when ``process_response`` is called outside a request
+through the edge (a test calling ``full_dispatch_request``).
 
 What "nothing could tell" takes is checked at the first request, when Flask no longer accepts
 new hooks (``_takes_over``):
@@ -29,7 +30,8 @@ Otherwise the hooks stay, and so does everything flask-cors's order implies.
 Its second job is debug mode, where Flask lets an exception escape to the debugger: a 500
 carrying the CORS headers the error response would have had (a browser otherwise reports a CORS
 error instead of the real one). The headers are worked out while the request context still
-exists, in a wrapper of ``handle_exception``, and the 500 is sent by the edge.
+exists, in a wrapper of ``handle_exception``, and the 500 is sent by the edge, with the body
+the native edge sends (``crossgate.flask.edge.debug_error_body``).
 """
 
 from __future__ import annotations

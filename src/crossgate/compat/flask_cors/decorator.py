@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Mapping
 from functools import update_wrapper
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, make_response, request
 
@@ -153,7 +153,7 @@ def cross_origin(*args: Any, **kwargs: Unpack[CrossOriginOptionsInput]) -> Calla
         def wrapped(*args: Any, **kwargs: Any) -> Response:
             return spec.respond(view, is_async, args, kwargs)
 
-        update_wrapper(wrapped, view)
+        view_function: Any = update_wrapper(wrapped, view)
         if decorator_logger.isEnabledFor(logging.DEBUG):
             decorator_logger.debug(
                 "cross_origin on %s with options %s",
@@ -161,12 +161,9 @@ def cross_origin(*args: Any, **kwargs: Unpack[CrossOriginOptionsInput]) -> Calla
                 describe(dict(spec.options)),
             )
         if spec.handles_options:
-            wrapped.required_methods = {  # type: ignore[attr-defined]
-                *getattr(view, "required_methods", ()),
-                "OPTIONS",
-            }
-            wrapped.provide_automatic_options = False  # type: ignore[attr-defined]
-        setattr(wrapped, VIEW_ATTRIBUTE, spec)
-        return wrapped  # type: ignore[return-value]
+            view_function.required_methods = {*getattr(view, "required_methods", ()), "OPTIONS"}
+            view_function.provide_automatic_options = False
+        setattr(view_function, VIEW_ATTRIBUTE, spec)
+        return cast(F, view_function)
 
     return decorator
