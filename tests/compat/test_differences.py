@@ -382,6 +382,36 @@ def test_decorator_leaves_a_response_with_acao_alone() -> None:
     assert acao(results["crossgate"]["own"]) == ("https://own.example",)
 
 
+@pytest.mark.parametrize("later_hook", [False, True], ids=["edge", "hook"])
+def test_a_response_with_an_empty_acao_is_left_alone(later_hook: bool) -> None:
+    """flask-cors tests the first value (an empty one is falsy) and adds a second line; the
+    layer, like the engine, leaves any response that has the header alone."""
+
+    def setup(cors: CorsModule, app: Flask) -> None:
+        if later_hook:  # registered before CORS, it keeps CORS a hook
+            app.after_request(lambda response: response)
+
+        @app.route("/empty-acao")
+        def empty_acao() -> Response:
+            return Response("own", headers={"Access-Control-Allow-Origin": ""})
+
+        @app.route("/decorated-empty-acao")
+        @cors.cross_origin()
+        def decorated_empty_acao() -> Response:
+            return Response("own", headers={"Access-Control-Allow-Origin": ""})
+
+        cors.CORS(app, origins=[ORIGIN])
+
+    requests = [
+        Req(name, path=path, headers={"Origin": ORIGIN})
+        for name, path in (("view", "/empty-acao"), ("decorated", "/decorated-empty-acao"))
+    ]
+    results = assert_same(setup, requests, differs=["view", "decorated"])
+    for name in ("view", "decorated"):
+        assert acao(results["flask_cors"][name]) == ("", ORIGIN)
+        assert acao(results["crossgate"][name]) == ("",)
+
+
 # flask-cors calls the coroutine function and drops the coroutine.
 @pytest.mark.filterwarnings("ignore:coroutine .* was never awaited:RuntimeWarning")
 # flask-cors calls the async view without awaiting it: the coroutine's "never awaited" warning

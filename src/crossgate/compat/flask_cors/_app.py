@@ -7,13 +7,13 @@ takes the place of the hook and adds the same headers as the response is sent.
 
 A ``before_request`` hook, first in line, answers preflights when ``preflight_before_request``
 is on, so an auth hook never answers one with a 401; it is installed only when something opted
-in.
+in. A preflight to a URL Werkzeug redirects is resolved by the native edge's route resolver.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any, Protocol
@@ -32,8 +32,9 @@ from crossgate.compat.flask_cors._log import (
     log_resource,
 )
 from crossgate.compat.flask_cors._policy import CompatPolicy
-from crossgate.compat.flask_cors._resources import Rules
+from crossgate.compat.flask_cors._resources import Rules, policies
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
+from crossgate.engine import Decision
 
 # Werkzeug's routing, redirects followed, exactly as the native edge resolves a preflight.
 from crossgate.flask.edge import _route as route
@@ -45,15 +46,16 @@ __all__ = [
     "add_cors_headers",
     "app_state",
     "blueprint_scopes",
-    "carries_origin",
     "current_request",
-    "has_origin",
+    "decide",
+    "left_alone",
 ]
 
 #: Where ``cross_origin`` leaves its spec on the view it wraps.
 VIEW_ATTRIBUTE = "__crossgate_flask_cors__"
 
 _STATE_KEY = "crossgate.compat.flask_cors"
+_UNCOVERED = Decision(False)
 _ACAO = ACL_ORIGIN.lower()
 
 
@@ -80,7 +82,37 @@ def current_request() -> Request:
     return request._get_current_object()  # type: ignore[attr-defined, no-any-return]
 
 
-def add_cors_headers(response: Response, headers: Iterable[Header]) -> None:
+def decide(policy: CompatPolicy, req: Request) -> Decision:
+    """*policy*'s answer to *req*, logged."""
+    environ = req.environ
+    origin = environ.get("HTTP_ORIGIN")
+    decision = policy.decide(origin, req.method, environ)
+    if core_logger.isEnabledFor(logging.INFO):
+        log_decision(
+            origin, req.method, environ, decision.headers, wildcard=policy.answers_wildcard
+        )
+    return decision
+
+
+def left_alone(response: Response) -> bool:
+    """flask-cors's rule for every writer: a response a ``cross_origin`` view evaluated, or that
+    carries ``Access-Control-Allow-Origin`` (any line, as ``crossgate.engine.apply`` decides),
+    keeps its headers."""
+    if hasattr(response, FLASK_CORS_EVALUATED) or _has_acao(response.headers):
+        log_left_alone()
+        return True
+    return False
+
+
+def _has_acao(headers: Iterable[Header] | Mapping[str, str] | None) -> bool:
+    if type(headers) is not Headers:
+        # A subclass with its own rules, or a plain mapping (see add_cors_headers), or none.
+        return headers is not None and ACL_ORIGIN in headers
+    # Iterating spares the KeyError that Headers.__contains__ costs on a miss.
+    return any(name.lower() == _ACAO for name, _ in headers)
+
+
+def add_cors_headers(response: Response, headers: Sequence[Header]) -> None:
     """Add *headers* to *response* through its ``Headers`` (as flask-cors does)."""
     if not isinstance(response.headers, (Headers, MultiDict)):
         # Some libraries (OAuthlib) replace the headers with a plain mapping.
@@ -88,23 +120,6 @@ def add_cors_headers(response: Response, headers: Iterable[Header]) -> None:
     add = response.headers.add
     for name, value in headers:
         add(name, value)
-
-
-def has_origin(headers: Iterable[Header]) -> bool:
-    """Whether header lines include ``Access-Control-Allow-Origin``, as flask-cors tests it
-    (``headers.get``: the first line counts, an empty value does not)."""
-    for name, value in headers:
-        if name.lower() == _ACAO:
-            return bool(value)
-    return False
-
-
-def carries_origin(response: Response) -> bool:
-    """``has_origin`` for a response."""
-    headers = response.headers
-    if type(headers) is Headers:
-        return has_origin(headers)  # spares the KeyError that Headers.get costs on a miss
-    return headers is not None and bool(headers.get(ACL_ORIGIN))
 
 
 @dataclass(frozen=True, slots=True, eq=False)
@@ -119,30 +134,25 @@ class Registration:
     @property
     def varies(self) -> bool:
         """Whether some answer of this call has a ``Vary: Origin`` line."""
-        return any(policy.varies for _, policy in self.rules.entries)
+        return any(policy.varies for policy in policies(self.rules))
 
-    def headers_for(self, req: Request) -> Sequence[Header]:
-        """The CORS headers of the response to *req* (none when no resource covers it)."""
+    def lookup(self, path: str) -> CompatPolicy | None:
+        """The policy of the first rule that covers *path*."""
+        found = self.rules.lookup(path)
+        return None if found is None else found[1]
+
+    def decide(self, req: Request) -> Decision:
+        """The CORS answer to *req* (none when no resource covers it)."""
         path = req.path
+        found = self.rules.lookup(path)
         if extension_logger.isEnabledFor(logging.DEBUG):
-            found = self.rules.find(path)
             log_resource(path, None if found is None else found[0])
-        policy = self.rules.lookup(path)
-        if policy is None:
-            return ()
-        environ = req.environ
-        origin = environ.get("HTTP_ORIGIN")
-        headers = policy.headers_for(origin, req.method, environ)
-        if core_logger.isEnabledFor(logging.INFO):
-            log_decision(origin, req.method, environ, headers, wildcard=policy.answers_wildcard)
-        return headers
+        return _UNCOVERED if found is None else decide(found[1], req)
 
     def after_request(self, response: Response) -> Response:
-        """flask-cors's hook; skips a response that has ACAO or that the decorator evaluated."""
-        if not carries_origin(response) and not hasattr(response, FLASK_CORS_EVALUATED):
-            add_cors_headers(response, self.headers_for(current_request()))
-        else:
-            log_left_alone()
+        """flask-cors's hook; leaves alone what ``left_alone`` says."""
+        if not left_alone(response):
+            add_cors_headers(response, self.decide(current_request()).headers)
         return response
 
 
@@ -167,53 +177,39 @@ class AppState:
                 if name == scope:
                     yield name, registration
 
-    def _in_scope(self, scopes: Iterable[str | None]) -> Iterable[Registration]:
-        return (registration for _, registration in self.in_scope(scopes))
+    def _in_scope(self, endpoint: str) -> list[Registration]:
+        scopes = chain(blueprint_scopes(endpoint), (None,))
+        return [registration for _, registration in self.in_scope(scopes)]
 
     def answer_preflight_early(self) -> Response | None:
-        """``before_request`` hook, first in line: answer preflights that opted in."""
-        if request.method != "OPTIONS":
-            return None
+        """``before_request`` hook, first in line: answer preflights that opted in.
+
+        A preflight to a URL Werkzeug redirects (a missing trailing slash...) is answered as
+        the route it leads to would be, by that route's policy: a browser never follows a
+        redirect for a preflight.
+        """
         environ = request.environ
-        if not (environ.get("HTTP_ORIGIN") and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")):
+        if request.method != "OPTIONS" or not (
+            environ.get("HTTP_ORIGIN") and environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")
+        ):
             return None
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-        rule = request.url_rule
+        rule, path, answer = request.url_rule, request.path, None
         if rule is None:
+            found = None
             if isinstance(request.routing_exception, RequestRedirect):
-                return self._answer_redirected_preflight(app)
-            return None
-        registrations = list(self._in_scope(chain(request.blueprints, (None,))))
-        spec: DecoratedView | None = getattr(
-            app.view_functions.get(rule.endpoint), VIEW_ATTRIBUTE, None
-        )
-        if spec is not None:
-            app_wide = any(registration.preflight_before_request for registration in registrations)
-            return spec.early_answer(app, app_wide=app_wide)
-        path = request.path
-        for registration in registrations:
-            policy = registration.rules.lookup(path)
-            if policy is not None and policy.preflight_before_request:
-                # The CORS hooks (or the edge) then add the headers, as to Flask's own answer.
-                return app.make_default_options_response()
-        return None
-
-    def _answer_redirected_preflight(self, app: Flask) -> Response | None:
-        """A preflight to a URL Werkzeug redirects (a missing trailing slash...): a browser
-        never follows a redirect for a preflight, so answer it as the route it leads to would
-        be answered, by that route's policy, if it opted in."""
-        found = route(app, request.environ, "OPTIONS")
-        if found is None:
-            return None
-        try:
-            rule, _ = found.adapter.match(found.path, method="OPTIONS", return_rule=True)
-        except HTTPException:
-            return None  # the route reached does not answer OPTIONS: neither does Flask
-        registrations = list(self._in_scope(chain(blueprint_scopes(rule.endpoint), (None,))))
-        # Flask's answer to OPTIONS on the route reached (its own, at the redirecting URL,
-        # would list no methods).
-        answer = app.response_class()
-        answer.allow.update(found.methods)
+                found = route(app, environ, "OPTIONS")
+            if found is None:
+                return None
+            try:
+                rule, _ = found.adapter.match(found.path, method="OPTIONS", return_rule=True)
+            except HTTPException:
+                return None  # the route reached does not answer OPTIONS: neither does Flask
+            # Flask's answer to OPTIONS on the route reached (its own, at the redirecting URL,
+            # would list no methods).
+            path, answer = found.path, app.response_class()
+            answer.allow.update(found.methods)
+        registrations = self._in_scope(rule.endpoint)
         spec: DecoratedView | None = getattr(
             app.view_functions.get(rule.endpoint), VIEW_ATTRIBUTE, None
         )
@@ -221,22 +217,23 @@ class AppState:
             app_wide = any(registration.preflight_before_request for registration in registrations)
             return spec.early_answer(app, app_wide=app_wide, answer=answer)
         for registration in registrations:
-            policy = registration.rules.lookup(found.path)
-            if policy is not None and policy.preflight_before_request:
-                environ = request.environ
-                add_cors_headers(
-                    answer, policy.headers_for(environ.get("HTTP_ORIGIN"), "OPTIONS", environ)
-                )
-                # Decided here, by the route's path: the hooks leave it as it is.
-                setattr(answer, FLASK_CORS_EVALUATED, True)
-                return answer
+            policy = registration.lookup(path)
+            if policy is None or not policy.preflight_before_request:
+                continue
+            if answer is None:
+                # The CORS hooks (or the edge) then add the headers, as to Flask's own answer.
+                return app.make_default_options_response()
+            add_cors_headers(answer, decide(policy, current_request()).headers)
+            # Decided here, by the route's path: the hooks leave it as it is.
+            setattr(answer, FLASK_CORS_EVALUATED, True)
+            return answer
         return None
 
-    def error_headers(self, app: Flask) -> list[tuple[str, str]]:
+    def error_headers(self, app: Flask) -> Sequence[Header]:
         """The CORS headers a 500 for the current request would get outside debug mode."""
         scratch = app.response_class(status=500)
         before = len(scratch.headers)
-        for registration in self._in_scope(chain(request.blueprints, (None,))):
+        for registration in self._in_scope(request.endpoint or ""):
             if registration.intercept_exceptions:
                 registration.after_request(scratch)
         return list(scratch.headers)[before:]

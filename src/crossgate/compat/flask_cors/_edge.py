@@ -3,14 +3,15 @@
 Its first job is speed. flask-cors adds its headers in an ``after_request`` hook, through
 werkzeug's ``Headers``: calling the hook, and validating each value on the way in and again
 when the response is sent, costs more than deciding the headers. When nothing could tell the
-difference, the edge takes the place of the hook: it removes it and appends the very same header
-lines to the list the response is sent with, in ``start_response``. A wrapper of
-``app.process_response``, which runs where the hook ran (after every other hook), sees the final
-response object: a response ``cross_origin`` evaluated is left alone; the hook's headers are
-added to the response itself, as the hook added them, when a ``request_finished`` receiver is
-connected (it sees the response), when the response class sends its headers its own way, and
-when ``process_response`` is called outside a request through the edge (a test calling
-``full_dispatch_request``).
+difference, the edge takes the place of the hook: it removes it and writes the very same header
+lines into the list the response is sent with, in ``start_response``, with
+``crossgate.engine.apply`` (a response that has ``Access-Control-Allow-Origin`` is left alone).
+A wrapper of ``app.process_response``, which runs where the hook ran (after every other
+hook), sees the final response object: a response ``cross_origin`` evaluated is left alone;
+the hook's headers are added to the response itself, as the hook added them, when a
+``request_finished`` receiver is connected (it sees the response), when the response class
+sends its headers its own way, and when ``process_response`` is called outside a request
+through the edge (a test calling ``full_dispatch_request``).
 
 What "nothing could tell" takes is checked at the first request, when Flask no longer accepts
 new hooks (``_takes_over``):
@@ -29,7 +30,8 @@ Otherwise the hooks stay, and so does everything flask-cors's order implies.
 Its second job is debug mode, where Flask lets an exception escape to the debugger: a 500
 carrying the CORS headers the error response would have had (a browser otherwise reports a CORS
 error instead of the real one). The headers are worked out while the request context still
-exists, in a wrapper of ``handle_exception``, and the 500 is sent by the edge.
+exists, in a wrapper of ``handle_exception``, and the 500 is sent by the edge, with the body
+the native edge sends (``crossgate.flask.edge.debug_error_body``).
 """
 
 from __future__ import annotations
@@ -46,15 +48,10 @@ from flask.signals import request_finished
 from werkzeug.wrappers import Response as BaseResponse
 
 from crossgate._http import Header
-from crossgate.compat.flask_cors._app import (
-    AppState,
-    Registration,
-    app_state,
-    current_request,
-    has_origin,
-)
+from crossgate.compat.flask_cors._app import AppState, Registration, app_state, current_request
 from crossgate.compat.flask_cors._log import log_left_alone
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
+from crossgate.engine import apply
 from crossgate.errors import describe
 from crossgate.flask.edge import debug_error_body
 
@@ -215,60 +212,43 @@ class Edge:
         if not self.ready:
             self._first_request()
         registration = self.takes_over
-        if registration is None:
-            try:
-                return self.wsgi_app(environ, start_response)
-            except Exception:
-                answer = self._debug_error(environ, start_response)
-                if answer is None:
-                    raise
-                return answer
+        send = start_response
+        if registration is not None:
 
-        def start_with_cors(status: str, headers: list[Header], exc_info: Any = None) -> Any:
-            # What the hook did, on the lines about to be sent. Flask's request object is in
-            # the environ, unless its request class keeps out; then the request context, still
-            # pushed while Flask sends the response, has it.
-            if not environ.get(_AS_IS_KEY):
-                if has_origin(headers):
-                    log_left_alone()
-                else:
+            def start_with_cors(status: str, headers: list[Header], exc_info: Any = None) -> Any:
+                # What the hook did, on the lines about to be sent. Flask's request object is
+                # in the environ, unless its request class keeps out; then the request
+                # context, still pushed while Flask sends the response, has it.
+                if not environ.get(_AS_IS_KEY):
                     req = environ.get("werkzeug.request")
-                    if req is None:
-                        req = current_request()
-                    headers.extend(registration.headers_for(req))
-            return start_response(status, headers, exc_info)
+                    decision = registration.decide(current_request() if req is None else req)
+                    if decision.headers:
+                        sent = len(headers)
+                        apply(headers, decision)
+                        if len(headers) == sent:
+                            log_left_alone(decided=True)
+                return start_response(status, headers, exc_info)
 
+            send = start_with_cors
         token = _SENT_THROUGH.set((self, environ))
         try:
-            return self.wsgi_app(environ, start_with_cors)
+            return self.wsgi_app(environ, send)
         except Exception:
-            answer = self._debug_error(environ, start_response)
-            if answer is None:
+            # Propagated (debug mode): the 500 carries what the error response would have.
+            headers = environ.pop(_ERROR_HEADERS_KEY, None)
+            if headers is None:
                 raise
-            return answer
+            self.app.logger.error(
+                "Exception on %s [%s]",
+                describe(environ.get("PATH_INFO", "")),
+                describe(environ.get("REQUEST_METHOD", "")),
+                exc_info=sys.exc_info(),
+            )
+            body = debug_error_body()
+            length = str(len(body))
+            text = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", length)]
+            # No exc_info: nothing was sent yet (Werkzeug's test client would re-raise it).
+            start_response("500 INTERNAL SERVER ERROR", [*text, *headers])
+            return [body]
         finally:
             _SENT_THROUGH.reset(token)
-
-    def _debug_error(
-        self, environ: WSGIEnvironment, start_response: StartResponse
-    ) -> list[bytes] | None:
-        """The 500 sent for the exception Flask let escape, if it is to carry CORS headers."""
-        headers = environ.pop(_ERROR_HEADERS_KEY, None)
-        if headers is None:
-            return None
-        self.app.logger.error(
-            "Exception on %s [%s]",
-            describe(environ.get("PATH_INFO", "")),
-            describe(environ.get("REQUEST_METHOD", "")),
-            exc_info=sys.exc_info(),
-        )
-        body = debug_error_body()
-        start_response(
-            "500 INTERNAL SERVER ERROR",
-            [
-                ("Content-Type", "text/plain; charset=utf-8"),
-                ("Content-Length", str(len(body))),
-                *headers,
-            ],
-        )  # no exc_info: nothing was sent yet (Werkzeug's test client would re-raise it)
-        return [body]

@@ -72,7 +72,7 @@ def _policies(app: Flask, rule: Rule) -> list[_Found]:
         return [_Found(spec.policy_for(app), f"cross_origin on {rule.endpoint!r}", "view")]
     found = []
     for name, registration in state.in_scope(chain(blueprint_scopes(rule.endpoint), (None,))):
-        match = registration.rules.find(rule.rule)
+        match = registration.rules.lookup(rule.rule)
         if match is not None:
             pattern, policy = match
             level = "app" if name is None else f"blueprint {name!r}"

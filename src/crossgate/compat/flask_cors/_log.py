@@ -20,6 +20,7 @@ import logging
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from crossgate._http import Header
 from crossgate.compat.flask_cors.core import ACL_METHODS
 from crossgate.errors import describe
 
@@ -32,8 +33,6 @@ __all__ = [
     "log_resource",
     "quiet_by_default",
 ]
-
-Header = tuple[str, str]
 
 
 def quiet_by_default(logger: logging.Logger) -> None:
@@ -111,10 +110,12 @@ def log_resource(path: str, pattern: str | None) -> None:
         )
 
 
-def log_left_alone() -> None:
-    """Say that a response keeps the CORS headers it has (a view's own, or ``cross_origin``'s)."""
+def log_left_alone(*, decided: bool = False) -> None:
+    """Say that a response keeps the CORS headers it has (a view's own, or ``cross_origin``'s);
+    *decided*: after its headers were decided (and logged), so they were not added."""
     if extension_logger.isEnabledFor(_DEBUG):
         extension_logger.debug(
             "The response already has Access-Control-Allow-Origin, or a cross_origin view "
-            "decided its headers: left as it is"
+            "decided its headers: left as it is%s",
+            " (the CORS headers above were not added)" if decided else "",
         )

@@ -6,6 +6,15 @@ computed once: which origins and headers are literals (casefolded into frozenset
 regular expressions (compiled), the joined ``Allow-Methods``/``Expose-Headers`` values, the answer
 for a request without ``Origin``, and whether ``Vary: Origin`` can ever be needed.
 
+The answer is an engine ``Decision``, written by ``crossgate.engine.apply`` where the layer has
+the header list. Matching and the answer's content stay flask-cors's, not ``crossgate.policy``'s
+and ``decide``'s, because nearly every observable detail differs: literals are any string
+compared ignoring case and echoed as sent, strings are guessed to be regexes, ``'*'`` echoes the
+Origin unless ``send_wildcard``, ``always_send`` answers requests without one, ``null`` and
+plain-http origins need no consent, the app answers the preflight (200 and ``Allow``) and never
+refuses it, requested headers are echoed in their own case, sorted, and the lines come in
+flask-cors's order with ``Vary: Origin`` on a line of its own.
+
 The rules are flask-cors 6.0.5's, with its matching defects fixed (see docs/migration.md):
 
 - a string containing any of ``* \\ ] ? $ ^ [ ( )`` is a regular expression, matched
@@ -18,12 +27,12 @@ The rules are flask-cors 6.0.5's, with its matching defects fixed (see docs/migr
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
-from crossgate._http import Header
+from crossgate._http import CONTROL, Header
 from crossgate.compat.flask_cors.core import (
     ACL_ALLOW_HEADERS,
     ACL_CREDENTIALS,
@@ -35,6 +44,7 @@ from crossgate.compat.flask_cors.core import (
     CONFIG_OPTIONS,
     DEFAULT_OPTIONS,
 )
+from crossgate.engine import Decision
 from crossgate.errors import Problem, describe
 from crossgate.policy import closest_name
 
@@ -67,8 +77,6 @@ _REGEX_HINT_CHARS = frozenset("*\\]?$^[]()")
 _PRIVATE_NETWORK_REQUEST = "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"
 _METHOD_SEPARATORS = re.compile(r"[\s,]+")
 _GLOB_SUBDOMAIN = re.compile(r"://\*\.")
-# Control characters (CR/LF above all) in an Origin that flask-cors would echo.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 
 _NATIVE_CREDENTIALS_FIX = (
     "crossgate.flask.CORS(app, origins=['https://app.example.com'], supports_credentials=True)"
@@ -258,7 +266,7 @@ class CompatPolicy:
     #: The whole answer to a request that is not ``OPTIONS`` and does not ask about the private
     #: network, per ``Origin`` exactly as configured, and for no ``Origin`` (key ``None``): most
     #: requests are answered by one look-up.
-    simple_answers: Mapping[str | None, tuple[Header, ...]] = field(compare=False)
+    simple_answers: Mapping[str | None, Decision] = field(compare=False)
 
     def allowed_headers(self, requested: str) -> str:
         """The requested names that ``allow_headers`` accepts, sorted, as flask-cors sends them."""
@@ -267,25 +275,26 @@ class CompatPolicy:
             names = [name for name in names if self.allow_headers.matches(name)]
         return ", ".join(sorted(names))
 
-    def headers_for(
-        self, origin: str | None, method: str, environ: WSGIEnviron
-    ) -> Sequence[Header]:
-        """The CORS headers flask-cors would add to the response of this request, in its order."""
+    def decide(self, origin: str | None, method: str, environ: WSGIEnviron) -> Decision:
+        """flask-cors's answer to this request, as an engine ``Decision`` for
+        ``crossgate.engine.apply``: its ``Vary: Origin`` is a line of its own among the headers
+        (flask-cors never merges it), so ``vary`` is unset."""
         if method != "OPTIONS" and _PRIVATE_NETWORK_REQUEST not in environ:
             simple = self.simple_answers.get(origin)
             if simple is not None:
                 return simple
         if origin:
-            if _CONTROL.search(origin):
-                return []  # echoed, it would split the response (flask-cors answers a 500)
+            if CONTROL.search(origin):
+                # Echoed, CR/LF would split the response (flask-cors answers a 500).
+                return _REFUSED
             if self.answers_wildcard:
                 allowed = "*"
             elif self.origins.matches(origin):
                 allowed = origin
             else:
-                return []
+                return _REFUSED
         elif self.no_origin_answer is None:
-            return []
+            return _REFUSED
         else:
             allowed = self.no_origin_answer
         headers = [(ACL_ORIGIN, allowed), *self.matched_headers]
@@ -303,7 +312,20 @@ class CompatPolicy:
             headers.extend(self.preflight_headers)
         if self.varies and allowed != "*":
             headers.append(("Vary", "Origin"))
-        return headers
+        return Decision(True, tuple(headers))
+
+    def headers_for(
+        self, origin: str | None, method: str, environ: WSGIEnviron
+    ) -> tuple[Header, ...]:
+        """The CORS headers flask-cors would add to the response of this request, in its order."""
+        return self.decide(origin, method, environ).headers
+
+
+def _decision(headers: tuple[Header, ...]) -> Decision:
+    return Decision(bool(headers), headers)
+
+
+_REFUSED = _decision(())
 
 
 def check_patterns(options: Mapping[str, Any], notes: Notes) -> None:
@@ -383,12 +405,12 @@ def compile_policy(options: Mapping[str, Any], notes: Notes) -> CompatPolicy | N
         return ((ACL_ORIGIN, allowed), *matched, *vary)
 
     # A literal is allowed exactly as written; other spellings of it take the general path.
-    simple_answers: dict[str | None, tuple[Header, ...]] = {
-        literal: answer(literal)
+    simple_answers: dict[str | None, Decision] = {
+        literal: _decision(answer(literal))
         for literal in ([] if answers_wildcard else origins.literal_strings)
         if literal
     }
-    simple_answers[None] = () if no_origin_answer is None else answer(no_origin_answer)
+    simple_answers[None] = _decision(() if no_origin_answer is None else answer(no_origin_answer))
 
     return CompatPolicy(
         origins=origins,

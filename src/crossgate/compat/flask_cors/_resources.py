@@ -1,4 +1,4 @@
-"""The ``resources`` option: which request paths get which compiled policy, in flask-cors's order.
+"""The ``resources`` option in flask-cors's forms and order, compiled into ``crossgate.paths``.
 
 flask-cors accepts a pattern, a list of patterns, or a dict ``{pattern: options}``. A dict is
 sorted once: literal paths first, then compiled regexes, then regex-looking strings; within each,
@@ -7,40 +7,45 @@ rule that covers the path wins.
 
 A literal covers exactly its path (case-sensitive). A regex covers a path when it matches at the
 start of it (``re.match``, as in flask-cors): ``r'/api/*'`` covers ``/api``, ``/api/items`` and
-also ``/apiary``, ``r'/test_acl*'`` covers ``/test_acl_abort_404``. Regex strings are compiled
-case-sensitively; a compiled pattern keeps its own flags.
+also ``/apiary``. Regex strings are compiled case-sensitively; a compiled pattern keeps its flags.
 
-The path is the one the app routes (``request.path``: decoded once, ``+`` kept, case kept).
+Native ``PathRules`` express this once each regex is rewritten to match whole paths: literals
+are its exact paths (tried first: a dict sorts them first, and a list's patterns all share one
+policy), each regex ``p`` becomes ``(?:p)(?s:.*)`` in flask-cors's order, and a pattern covering
+every path is its catch-all, tried last, with the regexes after it dropped (flask-cors never
+reaches them). The path is the one the app routes (``request.path``: decoded once, ``+`` kept,
+case kept).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from crossgate.compat.flask_cors._policy import CompatPolicy, probably_regex
 from crossgate.errors import Problem
+from crossgate.paths import PathRules
 
-__all__ = ["Rules", "compile_rules", "pattern_text", "resource_pairs"]
+__all__ = ["Rules", "compile_rules", "pattern_text", "policies", "resource_pairs"]
+
+#: A resource's pattern as written, and its policy.
+Rules = PathRules[tuple[str, CompatPolicy]]
 
 # Patterns that cover every path: flask-cors's default r"/*" and its spelling of "*".
-_EVERY_PATH = frozenset({"/*", ".*"})
+_EVERY_PATH = frozenset({"/*", ".*", "*"})
+# Global inline flags, which Python accepts only at the start of a pattern.
+_LEADING_FLAGS = re.compile(r"(?:\(\?[aiLmsux]+\))+")
 
 
 def resource_pairs(resources: Any, problems: list[Problem]) -> list[tuple[Any, Any]]:
     """``(pattern, options)`` pairs in the order flask-cors tries them."""
     if isinstance(resources, dict):
-        pairs = [(_re_fix(pattern), options) for pattern, options in resources.items()]
-        pairs.sort(key=_specificity)
-        return pairs
-    if isinstance(resources, str):
-        return [(_re_fix(resources), {})]
-    if isinstance(resources, Iterable):
-        return [(_re_fix(pattern), {}) for pattern in resources]
-    if isinstance(resources, re.Pattern):
+        return sorted(resources.items(), key=_specificity)
+    if isinstance(resources, (str, re.Pattern)):
         return [(resources, {})]
+    if isinstance(resources, Iterable):
+        return [(pattern, {}) for pattern in resources]
     problems.append(
         Problem(
             "resources",
@@ -52,82 +57,14 @@ def resource_pairs(resources: Any, problems: list[Problem]) -> list[tuple[Any, A
     return []
 
 
-def _re_fix(pattern: Any) -> Any:
-    return ".*" if pattern == "*" else pattern
-
-
 def _specificity(pair: tuple[Any, Any]) -> tuple[int, int, int, int]:
     pattern = pair[0]
     if isinstance(pattern, re.Pattern):
-        text = str(pattern.pattern)
-        return (1, 0, -text.count("/"), -len(text))
-    text = str(pattern)
-    group = (1, 1) if probably_regex(text) else (0, 0)
+        group, text = (1, 0), str(pattern.pattern)
+    else:
+        text = ".*" if pattern == "*" else str(pattern)
+        group = (1, 1) if probably_regex(text) else (0, 0)
     return (*group, -text.count("/"), -len(text))
-
-
-#: Whether a rule covers a path: a match object, ``True`` or ``False``.
-PathTest = Callable[[str], object]
-
-
-def _compile_path(pattern: Any, problems: list[Problem]) -> PathTest | None:
-    """The test for one resource pattern; ``None`` (with a problem) if it is invalid."""
-    if isinstance(pattern, re.Pattern) and isinstance(pattern.pattern, str):
-        return _regex_test(pattern.pattern, pattern.flags, problems)
-    if not isinstance(pattern, str):
-        problems.append(
-            Problem("resources", pattern, "is not a path pattern", "write a path like '/api/*'")
-        )
-        return None
-    if pattern in _EVERY_PATH:
-        return _every_path
-    if probably_regex(pattern):
-        return _regex_test(pattern, 0, problems)
-    return pattern.__eq__
-
-
-def _every_path(path: str) -> bool:
-    return True
-
-
-def _regex_test(text: str, flags: int, problems: list[Problem]) -> PathTest | None:
-    try:
-        regex = re.compile(text, flags)
-    except re.error as error:
-        problems.append(
-            Problem(
-                "resources",
-                text,
-                f"is not a valid regular expression ({error})",
-                "fix or escape it",
-            )
-        )
-        return None
-    return regex.match
-
-
-@dataclass(frozen=True, slots=True)
-class Rules:
-    """Compiled resources: ``(test, policy)`` in the order they are tried."""
-
-    entries: tuple[tuple[PathTest, CompatPolicy], ...]
-    #: Each entry's pattern as the user wrote it (a compiled regex: its pattern), for logs and
-    #: ``flask crossgate routes``.
-    patterns: tuple[str, ...] = ()
-
-    def lookup(self, path: str) -> CompatPolicy | None:
-        """The policy of the first rule that covers *path*."""
-        for test, policy in self.entries:
-            if test(path):
-                return policy
-        return None
-
-    def find(self, path: str) -> tuple[str, CompatPolicy] | None:
-        """The pattern and the policy of the first rule that covers *path*."""
-        for pattern, (test, policy) in zip(self.patterns, self.entries, strict=True):
-            if test(path):
-                return pattern, policy
-        return None
 
 
 def pattern_text(pattern: Any) -> str:
@@ -135,13 +72,52 @@ def pattern_text(pattern: Any) -> str:
     return str(pattern.pattern) if isinstance(pattern, re.Pattern) else str(pattern)
 
 
+def _whole_path_regex(pattern: Any, problems: list[Problem]) -> re.Pattern[str] | None:
+    """*pattern* (a regex string or a compiled str regex) as a regex that ``fullmatch``es
+    exactly the paths ``re.match`` finds it at the start of; ``None`` (with a problem) if
+    it is invalid."""
+    if isinstance(pattern, re.Pattern):
+        text, flags = pattern.pattern, pattern.flags
+    else:
+        text, flags = pattern, 0
+    try:
+        flags = re.compile(text, flags).flags  # with the pattern's own inline flags
+    except re.error as error:
+        message = f"is not a valid regular expression ({error})"
+        problems.append(Problem("resources", text, message, "fix or escape it"))
+        return None
+    body = text[len(leading.group()) :] if (leading := _LEADING_FLAGS.match(text)) else text
+    # A verbose pattern's trailing comment would swallow the suffix without the newline.
+    end = "\n" if flags & re.VERBOSE else ""
+    return re.compile(f"(?:{body}{end})(?s:.*)", flags)
+
+
 def compile_rules(pairs: Iterable[tuple[Any, CompatPolicy]], problems: list[Problem]) -> Rules:
-    """Compile ``(pattern, policy)`` pairs, keeping their order."""
-    entries = []
-    patterns = []
+    """Compile ``(pattern, policy)`` pairs, tried in their order (see the module docstring)."""
+    exact: dict[str, tuple[str, CompatPolicy]] = {}
+    catch_all: dict[str, tuple[str, CompatPolicy]] = {}
+    regexes: list[tuple[re.Pattern[str], tuple[str, CompatPolicy]]] = []
     for pattern, policy in pairs:
-        test = _compile_path(pattern, problems)
-        if test is not None:
-            entries.append((test, policy))
-            patterns.append(pattern_text(pattern))
-    return Rules(tuple(entries), tuple(patterns))
+        value = (pattern_text(pattern), policy)
+        if isinstance(pattern, str) and pattern in _EVERY_PATH:
+            catch_all.setdefault("", value)
+        elif isinstance(pattern, str) and not probably_regex(pattern):
+            # Tried first: a dict puts literals first, and a list's patterns share one policy.
+            exact.setdefault(pattern, value)
+        elif isinstance(pattern, str) or (
+            isinstance(pattern, re.Pattern) and isinstance(pattern.pattern, str)
+        ):
+            regex = _whole_path_regex(pattern, problems)  # checked even if never reached
+            if regex is not None and not catch_all:
+                regexes.append((regex, value))
+        else:
+            message = "is not a path pattern"
+            problems.append(Problem("resources", pattern, message, "write a path like '/api/*'"))
+    return PathRules(exact, catch_all, tuple(regexes))
+
+
+def policies(rules: Rules) -> Iterator[CompatPolicy]:
+    """Every policy *rules* can answer with."""
+    values = [*rules.exact.values(), *rules.subtrees.values()]
+    values += [value for _, value in rules.regexes]
+    return (policy for _, policy in values)

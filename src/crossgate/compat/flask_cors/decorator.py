@@ -14,7 +14,7 @@ import logging
 from collections.abc import Callable, Mapping
 from functools import update_wrapper
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, make_response, request
 
@@ -22,15 +22,11 @@ from crossgate.compat.flask_cors._app import (
     VIEW_ATTRIBUTE,
     add_cors_headers,
     app_state,
-    carries_origin,
     current_request,
+    decide,
+    left_alone,
 )
-from crossgate.compat.flask_cors._log import (
-    core_logger,
-    decorator_logger,
-    log_decision,
-    log_left_alone,
-)
+from crossgate.compat.flask_cors._log import decorator_logger
 from crossgate.compat.flask_cors._policy import (
     CONFIG_KEYS,
     CompatPolicy,
@@ -105,27 +101,21 @@ class _Spec:
         return policy
 
     def finish(self, response: Response, policy: CompatPolicy) -> Response:
-        # A response that already carries ACAO keeps it: two values fail the browser's check.
-        if not hasattr(response, FLASK_CORS_EVALUATED) and not carries_origin(response):
-            req = current_request()
-            environ = req.environ
-            origin = environ.get("HTTP_ORIGIN")
-            headers = policy.headers_for(origin, req.method, environ)
-            if core_logger.isEnabledFor(logging.INFO):
-                log_decision(origin, req.method, environ, headers, wildcard=policy.answers_wildcard)
-            add_cors_headers(response, headers)
-        else:
-            log_left_alone()
+        """*response* with *policy*'s headers (unless ``left_alone``), marked as evaluated."""
+        if not left_alone(response):
+            add_cors_headers(response, decide(policy, current_request()).headers)
         setattr(response, FLASK_CORS_EVALUATED, True)
         return response
 
-    def begin(self) -> tuple[CompatPolicy, Response | None]:
-        """The policy for this request, and the answer if the view is not to be called."""
+    def respond(self, view: Callable[..., Any], is_async: bool, args: Any, kwargs: Any) -> Response:
+        """The decorated view's response: *view*'s, or Flask's answer to ``OPTIONS``."""
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         policy = self.policy_for(app)
         if policy.automatic_options and request.method == "OPTIONS":
-            return policy, self.finish(app.make_default_options_response(), policy)
-        return policy, None
+            return self.finish(app.make_default_options_response(), policy)
+        # An async view runs as Flask runs one (Flask's async extra); the wrapper stays sync.
+        call = app.ensure_sync(view) if is_async else view
+        return self.finish(make_response(call(*args, **kwargs)), policy)
 
     def early_answer(
         self, app: Flask, *, app_wide: bool, answer: Response | None = None
@@ -158,24 +148,12 @@ def cross_origin(*args: Any, **kwargs: Unpack[CrossOriginOptionsInput]) -> Calla
     spec = _Spec(kwargs)
 
     def decorator(view: F) -> F:
-        wrapped: Any
-        if inspect.iscoroutinefunction(view):
+        is_async = inspect.iscoroutinefunction(view)
 
-            async def wrapped(*args: Any, **kwargs: Any) -> Response:
-                policy, answer = spec.begin()
-                if answer is not None:
-                    return answer
-                return spec.finish(make_response(await view(*args, **kwargs)), policy)
+        def wrapped(*args: Any, **kwargs: Any) -> Response:
+            return spec.respond(view, is_async, args, kwargs)
 
-        else:
-
-            def wrapped(*args: Any, **kwargs: Any) -> Response:
-                policy, answer = spec.begin()
-                if answer is not None:
-                    return answer
-                return spec.finish(make_response(view(*args, **kwargs)), policy)
-
-        update_wrapper(wrapped, view)
+        view_function: Any = update_wrapper(wrapped, view)
         if decorator_logger.isEnabledFor(logging.DEBUG):
             decorator_logger.debug(
                 "cross_origin on %s with options %s",
@@ -183,9 +161,9 @@ def cross_origin(*args: Any, **kwargs: Unpack[CrossOriginOptionsInput]) -> Calla
                 describe(dict(spec.options)),
             )
         if spec.handles_options:
-            wrapped.required_methods = {*getattr(view, "required_methods", ()), "OPTIONS"}
-            wrapped.provide_automatic_options = False
-        setattr(wrapped, VIEW_ATTRIBUTE, spec)
-        return wrapped  # type: ignore[no-any-return]
+            view_function.required_methods = {*getattr(view, "required_methods", ()), "OPTIONS"}
+            view_function.provide_automatic_options = False
+        setattr(view_function, VIEW_ATTRIBUTE, spec)
+        return cast(F, view_function)
 
     return decorator

@@ -21,7 +21,7 @@ from crossgate.compat.flask_cors._app import Registration
 from crossgate.compat.flask_cors._edge import install
 from crossgate.compat.flask_cors._log import extension_logger
 from crossgate.compat.flask_cors._policy import CompatPolicy, Notes, compile_policy, config_options
-from crossgate.compat.flask_cors._resources import compile_rules, resource_pairs
+from crossgate.compat.flask_cors._resources import compile_rules, pattern_text, resource_pairs
 from crossgate.compat.flask_cors._warnings import emit
 from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS
 from crossgate.errors import ConfigError, Problem, describe
@@ -101,7 +101,7 @@ class CORS:
             extension_logger.debug(
                 "CORS on %s with resources %s",
                 describe(app.name),
-                describe(list(rules.patterns)),
+                describe([pattern_text(pattern) for pattern, _ in compiled]),
             )
 
         registration = Registration(rules, base.intercept_exceptions, base.preflight_before_request)
