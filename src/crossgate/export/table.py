@@ -284,7 +284,7 @@ def build_table(app: Flask, engine: Engine) -> ExportTable:
             Location(len(locations) + 1, exact, regex, label, cors, methods, entry.headers)
         )
     if refusals:
-        raise ExportError(refusals)
+        raise ExportError(dict.fromkeys(refusals))  # each once, in the order found
     return ExportTable(
         tuple(policies), tuple(locations), bool(resolved.policies), resolved.https_redirect
     )
