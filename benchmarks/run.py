@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import benchmarks.asgi
+import benchmarks.proxy
 from benchmarks.measure import ROOT, Cell, build_cells, measure, memory_probe, run_memory_child
 from benchmarks.report import Report, environment, evaluate, render_markdown, summarize, write_chart
 from benchmarks.variants import Variant, call, check, load_compat, main_variants, scale_variants
@@ -154,6 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "Date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     }
     asgi = benchmarks.asgi.run(quick=args.quick)
+    proxy = benchmarks.proxy.run(quick=args.quick)
     report = Report(variants, samples, summarize(samples), memory, notes, settings, environment())
     targets = evaluate(report)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -161,11 +163,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_chart(report, chart)
     page = args.out / "benchmarks.md"
     text = render_markdown(report, targets, chart.name) + "\n" + benchmarks.asgi.markdown(asgi)
+    text += "\n" + benchmarks.proxy.markdown(proxy)
     page.write_text(text, encoding="utf-8")
     width = max(len(target.goal) for target in targets)
     for target in targets:
         print(f"{target.verdict:7} {target.goal:{width}}  {target.measured}")
     print(benchmarks.asgi.render(asgi))
+    print(benchmarks.proxy.render(proxy))
     print(f"wrote {page} and {chart} in {time.perf_counter() - started:.0f} s")
     return 0
 

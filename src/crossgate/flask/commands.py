@@ -274,3 +274,32 @@ def check_command(
     )
     body = data.encode() if data is not None else None
     finish(run_check(request, send, send_unsafe=send_unsafe, body=body), as_json)
+
+
+@crossgate_group.command("export")
+@click.argument("proxy", type=click.Choice(["nginx", "caddy"]))
+@click.option(
+    "--upstream",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="Where the app listens (gunicorn): http://host:port.",
+)
+@click.option(
+    "--listen", default="127.0.0.1:8080", show_default=True, help="host:port the proxy listens on."
+)
+def export_command(proxy: str, upstream: str, listen: str) -> None:
+    """Print PROXY configuration answering CORS as the app does (see docs/deployment.md).
+
+    Exits 2, naming each route and option, when the proxy cannot do what the app does (an
+    origins callable, a regex the proxy's engine cannot run), before printing anything.
+    """
+    from crossgate.export import ExportError, export_config
+
+    try:
+        text = export_config(current_app, proxy, upstream=upstream, listen=listen)  # type: ignore[arg-type]
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--upstream") from None
+    except ExportError as error:
+        click.echo(f"Error: {error}", err=True)
+        click.get_current_context().exit(2)
+    click.echo(text, nl=False)

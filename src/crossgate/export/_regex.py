@@ -1,0 +1,128 @@
+"""Regular expressions for the proxies: what each origin entry becomes, and what an engine lacks.
+
+nginx matches with PCRE, Caddy with RE2. Both read the common syntax Python's ``re`` writes
+(classes, groups, ``(?P<name>...)``, ``{m,n}``), so a pattern is carried over as written, inside
+an anchored group. What differs is refused by name: RE2 has no lookaround, backreference,
+conditional, atomic group or possessive repeat; ``\\Z`` means "end" in Python and "before a final
+newline" in PCRE, so it becomes ``\\z``, which both read as Python's ``\\Z``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+from typing import Any, Literal
+
+from crossgate._origin_matcher import OriginMatcher
+from crossgate._origin_syntax import HostPattern
+from crossgate._regex_reading import explicit_flags, quiet
+
+__all__ = [
+    "HEADER_LIST",
+    "SERIALIZED_ORIGIN",
+    "Engine",
+    "allowed_names",
+    "engine_problem",
+    "origin_alternatives",
+    "translated",
+]
+
+Engine = Literal["pcre", "re2"]
+
+try:
+    _PARSER: Any = importlib.import_module("re._parser")
+except ImportError:  # pragma: no cover - Python 3.10
+    _PARSER = importlib.import_module("sre_parse")
+
+# One header-name character (RFC 9110 tchar), written so no proxy quoting can break it: the
+# backtick is \x60, which both engines read.
+_TCHAR = r"[!#$%&'*+.^_\x60|~0-9A-Za-z-]"
+_LABEL = r"[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?"
+#: An Origin header as a browser serializes it (what crossgate's patterns and regexes are ever
+#: shown): lowercase scheme and host, a port without leading zero. Exact origins need no such
+#: check: they are compared as strings.
+SERIALIZED_ORIGIN = (
+    rf"^[a-z][a-z0-9+.-]*://(?:\[[0-9a-f:]+\]|{_LABEL}(?:\.{_LABEL})*)(?::[1-9][0-9]{{0,4}})?$"
+)
+#: An ``Access-Control-Request-Headers`` value crossgate accepts: a list of tokens, empty
+#: elements allowed (proxies join lines with them).
+HEADER_LIST = rf"^[ \t]*(?:{_TCHAR}+[ \t]*)?(?:,[ \t]*(?:{_TCHAR}+[ \t]*)?)*$"
+
+_RE2_LACKS = {
+    "ASSERT": "a lookahead or lookbehind",
+    "ASSERT_NOT": "a negative lookahead or lookbehind",
+    "GROUPREF": "a backreference",
+    "GROUPREF_EXISTS": "a conditional group",
+    "ATOMIC_GROUP": "an atomic group",
+    "POSSESSIVE_REPEAT": "a possessive repeat",
+}
+_FLAGS = {re.IGNORECASE: "i", re.MULTILINE: "m", re.DOTALL: "s", re.VERBOSE: "x"}
+_END = re.compile(r"(\\\\)|\\Z")
+
+
+def _constructs(parsed: Any) -> set[str]:
+    """The names of the constructs (opcodes) a parsed pattern uses, at any depth."""
+    found: set[str] = set()
+    stack: list[Any] = [parsed]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, int) and type(item) is not int and type(item) is not bool:
+            found.add(str(item))  # an opcode: a named int constant
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
+        elif hasattr(item, "data"):
+            stack.extend(item.data)
+    return found
+
+
+def engine_problem(pattern: re.Pattern[str], engine: Engine) -> str | None:
+    """Why *engine* cannot run *pattern* as Python does, or ``None`` when it can."""
+    if engine == "re2":
+        if pattern.flags & re.VERBOSE:
+            return "uses re.VERBOSE, which RE2 (Caddy) does not read"
+        used = _constructs(quiet(_PARSER.parse)(pattern.pattern, pattern.flags))
+        for name, what in _RE2_LACKS.items():
+            if name in used:
+                return f"uses {what}, which RE2 (Caddy) cannot run"
+    return None
+
+
+def translated(pattern: re.Pattern[str]) -> str:
+    """*pattern* as an unanchored group both engines read as Python reads it (see
+    ``engine_problem`` for what RE2 refuses)."""
+    text = _END.sub(lambda found: found.group(1) or r"\z", pattern.pattern)
+    explicit = explicit_flags(pattern)  # inline flags are in the text already
+    flags = "".join(letter for flag, letter in _FLAGS.items() if explicit & flag)
+    return f"(?{flags}:{text})" if flags else f"(?:{text})"
+
+
+def _host_pattern(pattern: HostPattern) -> str:
+    host = re.escape(pattern.host)
+    if pattern.subdomains:
+        host = rf"(?:{_LABEL}\.)+{host}"
+    if pattern.any_port:
+        port = r"(?::[1-9][0-9]{0,4})?"
+    else:
+        port = "" if pattern.port is None else f":{pattern.port}"
+    return f"{re.escape(pattern.scheme)}://{host}{port}"
+
+
+def origin_alternatives(matcher: OriginMatcher) -> tuple[list[str], list[str]]:
+    """The allowed origins as regex alternatives: those compared exactly (exact origins and
+    ``null``), and those that apply only to a serialized origin (patterns and regexes).
+    Callables are the caller's to refuse."""
+    exact = [re.escape(origin) for origin in sorted(matcher.exact)]
+    if matcher.allow_null:
+        exact.append("null")
+    patterns = [_host_pattern(pattern) for pattern in matcher.host_patterns]
+    patterns += [translated(regex) for regex in matcher.regexes]
+    return exact, patterns
+
+
+def allowed_names(names: frozenset[str]) -> str:
+    """A case-insensitive regex for a header list whose every element is one of *names*."""
+    if not names:
+        # Nothing allowed: only a list of empty elements passes. (No lookahead: RE2 reads it.)
+        return r"^[ \t,]*$"
+    element = "(?:" + "|".join(re.escape(name) for name in sorted(names)) + ")"
+    return rf"(?i)^[ \t]*(?:{element}[ \t]*)?(?:,[ \t]*(?:{element}[ \t]*)?)*$"

@@ -1,0 +1,89 @@
+"""The app the export tests serve with gunicorn, export, and replay scenarios against.
+
+It uses what a policy can say: exact origins, a subdomain pattern, a port wildcard, a regex,
+credentials, expose headers, max-age, a fixed header list and reflected headers, ``resources``
+rules, a blueprint policy, a ``@cross_origin`` view, converters, a trailing-slash redirect, an
+error response, a view with its own ``Vary``, and a header policy.
+"""
+
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, Flask, abort
+
+from crossgate.flask import CORS, Headers, cross_origin
+
+app = Flask(__name__)
+public = Blueprint("public", __name__, url_prefix="/public")
+
+
+@app.get("/items/")
+def items() -> dict[str, list[int]]:
+    return {"items": [1, 2]}
+
+
+@app.post("/items/")
+def create_item() -> tuple[dict[str, int], int]:
+    return {"id": 3}, 201
+
+
+@app.route("/items/<int:item_id>", methods=["GET", "PUT", "PATCH", "DELETE"])
+def item(item_id: int) -> dict[str, int]:
+    return {"id": item_id}
+
+
+@app.get("/files/<path:name>")
+def files(name: str) -> str:
+    return name
+
+
+@app.get("/boom")
+def boom() -> str:
+    abort(500)
+
+
+@app.get("/negotiated")
+def negotiated() -> tuple[str, int, dict[str, str]]:
+    return "text", 200, {"Vary": "Accept-Encoding"}
+
+
+@app.post("/decorated")
+@cross_origin(origins=["https://partner.example.org"], max_age=60)
+def decorated() -> str:
+    return "decorated"
+
+
+@public.get("/feed")
+def feed() -> dict[str, list[int]]:
+    return {"feed": []}
+
+
+@app.get("/private")
+def private() -> str:
+    return "no CORS here"
+
+
+CORS(public, origins="*", expose_headers=["X-Feed-Version"])
+app.register_blueprint(public)
+CORS(
+    app,
+    origins=[
+        "https://app.example.com",
+        "https://*.tenant.example.com",
+        "http://localhost:*",
+        re.compile(r"https://preview-[0-9]+\.example\.net"),
+    ],
+    supports_credentials=True,
+    expose_headers=["X-Request-Id"],
+    max_age=600,
+    resources={
+        "/items/*": {"allow_headers": ["Content-Type", "X-Token"]},
+        "/files/*": {},
+        "/boom": {},
+        "/negotiated": {},
+        "/decorated": {},
+        "/public/*": {},
+    },
+)
+Headers(app, headers={"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"})

@@ -1,0 +1,233 @@
+"""Real proxies for the export tests: gunicorn serving a fixture app, nginx and Caddy in front of
+it with the exported configuration, all on 127.0.0.1, as non-daemon children of the test.
+
+Without nginx or Caddy the tests that need it are skipped on a workstation and fail under CI
+(``CI`` set): a CI run that never reached the proxy has proved nothing.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+NGINX_MAIN = """
+daemon off;
+master_process off;
+worker_processes 1;
+error_log {root}/error.log warn;
+pid {root}/nginx.pid;
+events {{ worker_connections 256; }}
+http {{
+    access_log off;
+    client_body_temp_path {root}/client_body;
+    proxy_temp_path {root}/proxy;
+    fastcgi_temp_path {root}/fastcgi;
+    uwsgi_temp_path {root}/uwsgi;
+    scgi_temp_path {root}/scgi;
+    include {root}/crossgate.conf;
+}}
+"""
+
+PROXIES = {
+    "nginx": ("nginx", "apt-get install -y nginx"),
+    "caddy": ("caddy", "apt-get install -y caddy"),
+}
+
+
+def binary(name: str) -> str:
+    """The proxy's executable, or the test's verdict on its absence."""
+    found = shutil.which(name) or next(
+        (
+            str(path)
+            for path in (Path("/usr/sbin") / name, Path("/usr/bin") / name)
+            if path.is_file()
+        ),
+        None,
+    )
+    if found is None:
+        reason = f"{name} is missing: install it with 'apt-get install -y {name}'"
+        if os.environ.get("CI"):
+            pytest.fail(f"{reason} (under CI a missing proxy is a failure)", pytrace=False)
+        pytest.skip(reason)
+    return found
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_for(port: int, process: subprocess.Popen[bytes], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+            raise AssertionError(f"{what} exited with {process.returncode}: {output[-3000:]}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"{what} did not listen on 127.0.0.1:{port}")
+
+
+def stop(process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM) -> None:
+    if process.poll() is None:
+        process.send_signal(sig)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def start(
+    command: list[str], port: int, what: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        wait_for(port, process, what)
+    except BaseException:
+        stop(process)
+        raise
+    return process
+
+
+@contextmanager
+def gunicorn(module: str, workers: int = 1) -> Iterator[int]:
+    """gunicorn serving ``module:app`` on a free loopback port, importing what the tests import
+    (a worktree's src/ when it comes first)."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
+    port = free_port()
+    command = [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--workers",
+        str(workers),
+        f"{module}:app",
+    ]
+    process = start(command, port, "gunicorn", env)
+    try:
+        yield port
+    finally:
+        stop(process)
+
+
+def nginx_check(root: Path, config: str) -> subprocess.CompletedProcess[str]:
+    """``nginx -t`` of *config* (for the ``http {}`` context) inside a minimal main file."""
+    (root / "crossgate.conf").write_text(config)
+    (root / "nginx.conf").write_text(NGINX_MAIN.format(root=root))
+    return subprocess.run(
+        [
+            binary("nginx"),
+            "-t",
+            "-p",
+            str(root),
+            "-c",
+            str(root / "nginx.conf"),
+            "-e",
+            str(root / "error.log"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@contextmanager
+def nginx(root: Path, config: str, port: int) -> Iterator[int]:
+    checked = nginx_check(root, config)
+    assert checked.returncode == 0, checked.stderr
+    command = [
+        binary("nginx"),
+        "-p",
+        str(root),
+        "-c",
+        str(root / "nginx.conf"),
+        "-e",
+        str(root / "error.log"),
+    ]
+    process = start(command, port, "nginx")
+    try:
+        yield port
+    finally:
+        stop(process, signal.SIGQUIT)
+
+
+def caddy_env(root: Path) -> dict[str, str]:
+    env = dict(os.environ)
+    # Caddy keeps state under HOME/XDG dirs: a private one, never the user's.
+    env.update(
+        HOME=str(root), XDG_DATA_HOME=str(root / "data"), XDG_CONFIG_HOME=str(root / "config")
+    )
+    return env
+
+
+def caddy_check(root: Path, config: str) -> subprocess.CompletedProcess[str]:
+    (root / "Caddyfile").write_text(config)
+    return subprocess.run(
+        [
+            binary("caddy"),
+            "validate",
+            "--adapter",
+            "caddyfile",
+            "--config",
+            str(root / "Caddyfile"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=caddy_env(root),
+    )
+
+
+@contextmanager
+def caddy(root: Path, config: str, port: int) -> Iterator[int]:
+    checked = caddy_check(root, config)
+    assert checked.returncode == 0, checked.stderr + checked.stdout
+    command = [
+        binary("caddy"),
+        "run",
+        "--adapter",
+        "caddyfile",
+        "--config",
+        str(root / "Caddyfile"),
+    ]
+    process = start(command, port, "caddy", caddy_env(root))
+    try:
+        yield port
+    finally:
+        stop(process)
+
+
+def send(
+    port: int, method: str, path: str, headers: dict[str, str]
+) -> tuple[int, list[tuple[str, str]]]:
+    """One request to 127.0.0.1:*port*: the status and every header line, in order."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request(method, path, headers=headers)
+        response = connection.getresponse()
+        response.read()
+        return response.status, response.getheaders()
+    finally:
+        connection.close()

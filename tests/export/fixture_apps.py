@@ -1,0 +1,1 @@
+"""Fixture apps for the export tests (served by gunicorn, exported, replayed)."""

@@ -1,0 +1,157 @@
+"""The exported nginx and Caddy configurations answer every scenario as the app does.
+
+gunicorn serves the fixture app; nginx and Caddy run the configuration ``flask crossgate export``
+prints for it; each scenario (preflights and actual requests from allowed and refused origins,
+methods, headers, credentials, on paths with converters, redirects, blueprints and ``resources``
+rules) is sent to the app directly and through each proxy, and the CORS-relevant parts must be
+equal: the preflight's status class, ACAO, ACAC and Max-Age exactly, the methods and the allowed
+and exposed headers as sets, the Vary tokens as a set, and never two ACAO lines.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from crossgate.export import export_config
+from tests.export.export_fixture_app import app
+from tests.export.export_proxies import caddy, free_port, gunicorn, nginx, send
+
+pytestmark = pytest.mark.proxies
+
+APP = "https://app.example.com"
+TENANT = "https://acme.tenant.example.com"
+LOCAL = "http://localhost:3000"
+PREVIEW = "https://preview-42.example.net"
+PARTNER = "https://partner.example.org"
+EVIL = "https://evil.example.com"
+APEX = "https://tenant.example.com"
+
+
+Scenario = tuple[str, str, dict[str, str]]
+
+
+def preflight(
+    path: str, origin: str, method: str, headers: str | None = None, **extra: str
+) -> Scenario:
+    lines = {"Origin": origin, "Access-Control-Request-Method": method}
+    if headers is not None:
+        lines["Access-Control-Request-Headers"] = headers
+    lines.update({key.replace("_", "-"): value for key, value in extra.items()})
+    return ("OPTIONS", path, lines)
+
+
+def actual(method: str, path: str, origin: str | None = None, **extra: str) -> Scenario:
+    lines = {} if origin is None else {"Origin": origin}
+    lines.update({key.replace("_", "-"): value for key, value in extra.items()})
+    return (method, path, lines)
+
+
+SCENARIOS = {
+    "preflight exact origin": preflight("/items/", APP, "POST", "content-type,x-token"),
+    "preflight subdomain pattern": preflight("/items/", TENANT, "POST", "content-type"),
+    "preflight apex is not a subdomain": preflight("/items/", APEX, "POST"),
+    "preflight port wildcard": preflight("/items/", LOCAL, "POST"),
+    "preflight regex origin": preflight("/items/", PREVIEW, "POST"),
+    "preflight refused origin": preflight("/items/", EVIL, "POST"),
+    "preflight uppercase origin is not serialized": preflight(
+        "/items/", "HTTPS://APP.EXAMPLE.COM", "POST"
+    ),
+    "preflight header not allowed": preflight("/items/", APP, "POST", "x-other"),
+    "preflight header list with empty elements": preflight(
+        "/items/", APP, "POST", "content-type,,x-token"
+    ),
+    "preflight invalid header name": preflight("/items/", APP, "POST", "bad header"),
+    "preflight method not routed": preflight("/items/", APP, "DELETE"),
+    "preflight converter route": preflight("/items/7", APP, "PUT", "content-type"),
+    "preflight converter mismatch": preflight("/items/seven", APP, "PUT"),
+    "preflight lowercase patch": preflight("/items/7", APP, "patch"),
+    "preflight lowercase put is not normalised": preflight("/items/7", APP, "put"),
+    "preflight trailing-slash redirect": preflight("/items", APP, "POST"),
+    "preflight path converter": preflight("/files/a/b.txt", TENANT, "GET", "x-anything"),
+    "preflight blueprint wildcard": preflight("/public/feed", EVIL, "GET", "x-custom"),
+    "preflight decorator": preflight("/decorated", PARTNER, "POST", "content-type"),
+    "preflight decorator refuses app origin": preflight("/decorated", APP, "POST"),
+    "preflight route without CORS": preflight("/private", APP, "GET"),
+    "preflight unknown path": preflight("/nowhere", APP, "GET"),
+    "preflight private network": preflight(
+        "/items/", APP, "POST", Access_Control_Request_Private_Network="true"
+    ),
+    "actual allowed": actual("GET", "/items/", APP),
+    "actual allowed with cookies": actual("GET", "/items/", TENANT, Cookie="session=1"),
+    "actual refused origin": actual("GET", "/items/", EVIL),
+    "actual without origin": actual("GET", "/items/"),
+    "actual post created": actual("POST", "/items/", APP),
+    "actual converter": actual("DELETE", "/items/9", LOCAL),
+    "actual redirect": actual("GET", "/items", APP),
+    "actual error response": actual("GET", "/boom", APP),
+    "actual method not allowed": actual("PATCH", "/items/", APP),
+    "actual upstream vary merged": actual("GET", "/negotiated", APP),
+    "actual blueprint wildcard": actual("GET", "/public/feed", EVIL),
+    "actual blueprint without origin": actual("GET", "/public/feed"),
+    "actual decorator": actual("POST", "/decorated", PARTNER),
+    "actual route without CORS": actual("GET", "/private", APP),
+    "actual unknown path": actual("GET", "/nowhere", APP),
+    "actual options without request method": actual("OPTIONS", "/items/", APP),
+}
+
+SINGLE = (
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "access-control-max-age",
+)
+SETS = ("access-control-allow-methods", "access-control-expose-headers")
+CASELESS_SETS = ("access-control-allow-headers", "vary")
+HEADER_POLICY = ("x-frame-options", "x-content-type-options")
+
+
+def cors_view(response: tuple[int, list[tuple[str, str]]], is_preflight: bool) -> dict[str, object]:
+    """The CORS-relevant parts of a response, in the form they are compared."""
+    status, lines = response
+    found: dict[str, list[str]] = {}
+    for name, value in lines:
+        found.setdefault(name.lower(), []).append(value)
+    assert len(found.get("access-control-allow-origin", [])) <= 1, lines
+    view: dict[str, object] = {"status": status // 100 if is_preflight else status}
+    for name in SINGLE + HEADER_POLICY:
+        view[name] = found.get(name, [None])[0]
+    for name in SETS + CASELESS_SETS:
+        members = {
+            item.strip() if name in SETS else item.strip().lower()
+            for value in found.get(name, [])
+            for item in value.split(",")
+            if item.strip()
+        }
+        view[name] = members
+    return view
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[int]:
+    with gunicorn("tests.export.export_fixture_app") as port:
+        yield port
+
+
+@pytest.fixture(scope="module", params=["nginx", "caddy"])
+def proxy(
+    request: pytest.FixtureRequest, upstream: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[int]:
+    kind = request.param
+    root = tmp_path_factory.mktemp(kind)
+    port = free_port()
+    config = export_config(
+        app, kind, upstream=f"http://127.0.0.1:{upstream}", listen=f"127.0.0.1:{port}"
+    )
+    runner = nginx if kind == "nginx" else caddy
+    with runner(root, config, port):
+        yield port
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_the_proxy_answers_as_the_app(name: str, upstream: int, proxy: int) -> None:
+    method, path, headers = SCENARIOS[name]
+    is_preflight = method == "OPTIONS" and "Access-Control-Request-Method" in headers
+    direct = cors_view(send(upstream, method, path, headers), is_preflight)
+    proxied = cors_view(send(proxy, method, path, headers), is_preflight)
+    assert proxied == direct
