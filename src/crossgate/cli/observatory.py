@@ -18,6 +18,7 @@ and followed its redirects.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from crossgate._public_suffixes import registrable_domain
+from crossgate.cli.observatory_cookies import cookies_test
 from crossgate.cli.observatory_csp import csp_test
 from crossgate.cli.observatory_table import (
     BONUS_THRESHOLD,
@@ -100,6 +102,15 @@ def _lines(headers: Iterable[tuple[str, str]], name: str) -> list[str]:
 def _joined(headers: Iterable[tuple[str, str]], name: str) -> str | None:
     values = _lines(headers, name)
     return ", ".join(values) if values else None
+
+
+def _site(host: str) -> str:
+    """A host's registrable domain (an IP address is its own)."""
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return registrable_domain(host)
+    return host
 
 
 def _mime(headers: Iterable[tuple[str, str]]) -> str:
@@ -179,7 +190,9 @@ def _results(observed: Observed) -> dict[str, Result]:
     hsts = _hsts(headers if https else None, observed.verified)
     return {
         "content-security-policy": (csp.result, csp.passed, {"policy": csp.policy, **csp.flags}),
-        "cookies": _cookies(observed, hsts_passed=hsts[1]),
+        "cookies": cookies_test(
+            _lines(headers, "set-cookie"), observed.cookies, hsts_passed=hsts[1]
+        ),
         "cross-origin-embedder-policy": _structured(
             headers, "cross-origin-embedder-policy", "coep", ("require-corp", "credentialless")
         ),
@@ -252,10 +265,18 @@ def _redirection(observed: Observed) -> Result:
     return result, result == "redirection-to-https", data
 
 
-_PRIVATE_REFERRERS = ("no-referrer", "same-origin", "strict-origin")
-_PRIVATE_REFERRERS += ("strict-origin-when-cross-origin",)
-_UNSAFE_REFERRERS = ("origin", "origin-when-cross-origin", "unsafe-url")
-_UNSAFE_REFERRERS += ("no-referrer-when-downgrade",)
+_PRIVATE_REFERRERS = (
+    "no-referrer",
+    "same-origin",
+    "strict-origin",
+    "strict-origin-when-cross-origin",
+)
+_UNSAFE_REFERRERS = (
+    "origin",
+    "origin-when-cross-origin",
+    "unsafe-url",
+    "no-referrer-when-downgrade",
+)
 
 
 def _referrer(headers: tuple[tuple[str, str], ...], meta: list[str]) -> Result:
@@ -331,115 +352,6 @@ def _corp(headers: tuple[tuple[str, str], ...]) -> Result:
     return "corp-header-invalid", False, {"value": value}
 
 
-_COOKIE_ORDER = (
-    "cookies-without-secure-flag-but-protected-by-hsts",
-    "cookies-without-secure-flag",
-    "cookies-session-without-secure-flag-but-protected-by-hsts",
-    "cookies-samesite-flag-invalid",
-    "cookies-anticsrf-without-samesite-flag",
-    "cookies-session-without-httponly-flag",
-    "cookies-session-without-secure-flag",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _Cookie:
-    name: str
-    secure: bool
-    http_only: bool
-    same_site: str | None
-
-
-def _jar(cookies: Iterable[tuple[str, str]]) -> list[_Cookie]:
-    """The cookies a client keeps: the last one set per (domain, path, name); Max-Age=0
-    deletes; a Domain outside the host is refused."""
-    jar: dict[tuple[str, str, str], _Cookie] = {}
-    for url, line in cookies:
-        pair, *attributes = line.split(";")
-        name, equals, _ = pair.partition("=")
-        name = name.strip()
-        if not equals or not name:
-            continue
-        host = (urlsplit(url).hostname or "").lower()
-        domain, path = host, "/"
-        secure = http_only = expired = False
-        same_site: str | None = None
-        for attribute in attributes:
-            key, _, value = attribute.partition("=")
-            key, value = key.strip().lower(), value.strip()
-            if key == "secure":
-                secure = True
-            elif key == "httponly":
-                http_only = True
-            elif key == "samesite":
-                lowered = value.lower()
-                same_site = lowered if lowered in ("strict", "lax", "none") else None
-            elif key == "domain" and value:
-                domain = value.lstrip(".").lower()
-            elif key == "path" and value.startswith("/"):
-                path = value
-            elif key == "max-age" and re.fullmatch(r"-?[0-9]+", value):
-                expired = int(value) <= 0
-        if domain != host and not host.endswith("." + domain):
-            continue
-        jar.pop((domain, path, name), None)
-        if not expired:
-            jar[(domain, path, name)] = _Cookie(name, secure, http_only, same_site)
-    return [cookie for cookie in jar.values() if cookie.name != "heroku-session-affinity"]
-
-
-def _samesite_invalid(line: str) -> bool:
-    for part in line.strip().split(";"):
-        key, *rest = part.strip().split("=")
-        if key.strip().lower() == "samesite":
-            value = rest[0].strip().lower() if rest else ""
-            if value not in ("lax", "strict", "none"):
-                return True
-    return False
-
-
-def _cookies(observed: Observed, *, hsts_passed: bool) -> Result:
-    result: str | None = None
-
-    def worse(candidate: str) -> None:
-        nonlocal result
-        if result is None or _COOKIE_ORDER.index(candidate) > _COOKIE_ORDER.index(result):
-            result = candidate
-
-    if any(_samesite_invalid(line) for line in _lines(observed.headers, "set-cookie")):
-        worse("cookies-samesite-flag-invalid")
-    jar = _jar(observed.cookies)
-    if not jar:
-        return "cookies-not-found", True, {}
-    for cookie in jar:
-        lowered = cookie.name.lower()
-        session = "login" in lowered or "sess" in lowered
-        if not cookie.secure and cookie.same_site == "none":
-            worse("cookies-samesite-flag-invalid")
-        if not cookie.secure:
-            worse(
-                "cookies-without-secure-flag-but-protected-by-hsts"
-                if hsts_passed
-                else "cookies-without-secure-flag"
-            )
-        if "csrf" in lowered and not cookie.same_site:
-            worse("cookies-anticsrf-without-samesite-flag")
-        if session and not cookie.secure:
-            worse(
-                "cookies-session-without-secure-flag-but-protected-by-hsts"
-                if hsts_passed
-                else "cookies-session-without-secure-flag"
-            )
-        if session and not cookie.http_only:
-            worse("cookies-session-without-httponly-flag")
-    data: dict[str, object] = {"names": [cookie.name for cookie in jar]}
-    if result is not None:
-        return result, False, data
-    if all(cookie.same_site for cookie in jar):
-        return "cookies-secure-with-httponly-sessions-and-samesite", True, data
-    return "cookies-secure-with-httponly-sessions", True, data
-
-
 _SRI_ORDER = (
     "sri-implemented-and-all-scripts-loaded-securely",
     "sri-implemented-and-external-scripts-loaded-securely",
@@ -458,7 +370,7 @@ def _sri(observed: Observed, html: str) -> Result:
     if not scripts:
         return "sri-not-implemented-but-no-scripts-loaded", True, {}
     page = urlsplit(observed.url)
-    site = registrable_domain((page.hostname or "").lower())
+    site = _site((page.hostname or "").lower())
     result: str | None = None
     foreign = False
     external: list[str] = []
@@ -472,7 +384,7 @@ def _sri(observed: Observed, html: str) -> Result:
         relative = not relative_protocol and not full_url
         same_site = relative or relative_protocol
         if full_url:
-            same_site = registrable_domain((urlsplit(source).hostname or "").lower()) == site
+            same_site = _site((urlsplit(source).hostname or "").lower()) == site
         secure_origin = relative or (same_site and not relative_protocol)
         secure_scheme = (full_url and source.startswith("https:")) or (
             relative and page.scheme == "https"

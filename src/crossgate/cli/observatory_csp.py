@@ -23,6 +23,7 @@ Google's CSP Evaluator.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -101,7 +102,7 @@ def parse_csp(policies: Sequence[str]) -> tuple[dict[str, set[str]], bool]:
                 sources = [_Source("'none'", index, keep)]
             merged = sources if index == 0 else [*combined.get(directive, ()), *sources]
             merged.sort(key=lambda source: _collation_key(source.text))
-            for before, source in zip(merged, merged[1:]):
+            for before, source in itertools.pairwise(merged):
                 if source.policy == before.policy and source.text.startswith(before.text):
                     source.keep = False  # a longer path under a shorter one adds nothing
                 if source.policy != before.policy and _path_part_match(before.text, source.text):
