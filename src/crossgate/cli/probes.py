@@ -149,7 +149,8 @@ def derive_probes(url: str, trusted: tuple[str, ...]) -> tuple[Probe, ...]:
             f"{len(trusted)} trusted origins given; audit at most {MAX_TRUSTED} per run"
         )
     parts = urlsplit(url)
-    own = f"{parts.scheme}://{parts.netloc}"
+    # The API's port says nothing about the pages that call it: derive from the bare host.
+    own = f"{parts.scheme}://{parts.hostname}"
     bases = trusted or (own,)
     scheme = urlsplit(bases[0]).scheme
     candidates: list[tuple[str, str, str | None]] = [
