@@ -76,7 +76,7 @@ def audit(url: str, origins: tuple[str, ...]) -> dict[str, Any]:
         arguments += ["--origin", origin]
     result = CliRunner().invoke(main, arguments, catch_exceptions=False)
     assert result.exit_code in (0, 1), result.output
-    report: dict[str, Any] = json.loads(result.output)
+    report: dict[str, Any] = json.loads(result.stdout)
     assert result.exit_code == (1 if report["findings"] else 0)
     return report
 
