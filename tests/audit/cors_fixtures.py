@@ -22,7 +22,9 @@ PAGE = "https://app.example.com"
 API_HOST = "api.example.com"
 
 
-def allowing(check: Callable[[str], bool], *, vary: bool = True, credentials: bool = True) -> WSGIApp:
+def allowing(
+    check: Callable[[str], bool], *, vary: bool = True, credentials: bool = True
+) -> WSGIApp:
     """A raw WSGI app that echoes the Origin whenever *check(origin)* is true."""
 
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
@@ -172,7 +174,11 @@ FIXTURES: dict[str, tuple[WSGIApp, tuple[str, ...], frozenset[str]]] = {
             }
         ),
     ),
-    "no-vary": (allowing(lambda origin: origin == PAGE, vary=False), (PAGE,), frozenset({"vary-origin-missing"})),
+    "no-vary": (
+        allowing(lambda origin: origin == PAGE, vary=False),
+        (PAGE,),
+        frozenset({"vary-origin-missing"}),
+    ),
     "flask-cors-any": (
         _flask_cors_app(origins="*", supports_credentials=True),
         (),

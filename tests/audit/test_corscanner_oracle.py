@@ -51,9 +51,7 @@ def servers(tls_serve: Callable[[WSGIApp], TlsServer]) -> dict[str, TlsServer]:
 def corscanner(servers: dict[str, TlsServer]) -> dict[str, set[str]]:
     """CORScanner's classes per fixture, from one run over every server."""
     pytest.importorskip("CORScanner", reason="pip install cors (CORScanner)")
-    environment = {
-        key: value for key, value in os.environ.items() if "proxy" not in key.lower()
-    }
+    environment = {key: value for key, value in os.environ.items() if "proxy" not in key.lower()}
     urls = [server.url for server in servers.values()]
     ran = subprocess.run(
         [sys.executable, str(DRIVER), *urls],
