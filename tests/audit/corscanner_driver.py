@@ -15,6 +15,7 @@ import json
 import socket
 import sys
 import tempfile
+from typing import Any
 
 import CORScanner  # type: ignore[import-untyped]  # noqa: F401  (puts `common` on sys.path)
 from common import corscheck  # type: ignore[import-not-found]
@@ -24,10 +25,10 @@ from common.logger import Log  # type: ignore[import-not-found]
 def main() -> None:
     resolve = socket.getaddrinfo  # gevent's, by now
 
-    def loopback(host: object, *args: object, **kwargs: object) -> object:
+    def loopback(host: object, *args: Any, **kwargs: Any) -> Any:
         return resolve("127.0.0.1", *args, **kwargs)
 
-    socket.getaddrinfo = loopback  # type: ignore[assignment]
+    socket.getaddrinfo = loopback
     found = {}
     with tempfile.TemporaryDirectory() as cache:
         extract = corscheck.tldextract.TLDExtract(cache_dir=cache, suffix_list_urls=())

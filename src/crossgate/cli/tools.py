@@ -98,6 +98,18 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[], None]]:
         sys.stderr.flush()
 
 
+def _trusted_origins(
+    context: click.Context, parameter: click.Parameter, values: tuple[str, ...]
+) -> tuple[str, ...]:
+    if len(values) > MAX_TRUSTED:
+        raise click.BadParameter(
+            f"{len(values)} given; audit at most {MAX_TRUSTED} trusted origins per run",
+            context,
+            parameter,
+        )
+    return tuple(validate_origin(context, parameter, value) for value in values)
+
+
 def audit_options(function: click.decorators.FC) -> click.decorators.FC:
     """The options shared by ``crossgate audit`` and ``flask crossgate audit``."""
     for option in reversed(
@@ -106,9 +118,7 @@ def audit_options(function: click.decorators.FC) -> click.decorators.FC:
                 "--origin",
                 "origins",
                 multiple=True,
-                callback=lambda context, parameter, values: tuple(
-                    validate_origin(context, parameter, value) for value in values
-                ),
+                callback=_trusted_origins,
                 help=f"An origin you trust (repeatable, at most {MAX_TRUSTED}); attack origins "
                 "are derived from it. Without one, from the URL's own origin.",
             ),
