@@ -126,9 +126,21 @@ def reaches(grade_letter: str, minimum: str) -> bool:
     return GRADES.index(grade_letter) <= GRADES.index(minimum)
 
 
+#: Results where the test's bonus is out of reach: nothing to fix.
+_NOTHING_TO_FIX = frozenset(
+    {
+        "cookies-not-found",
+        "sri-not-implemented-response-not-html",
+        "sri-not-implemented-but-no-scripts-loaded",
+    }
+)
+
+
 def _fix(name: str, modifier: int, result: str) -> str | None:
     if result == NOT_TESTED and name == "redirection":
         return FIXES[name]
+    if result in _NOTHING_TO_FIX:
+        return None
     return FIXES[name] if modifier < _BEST.get(name, 0) else None
 
 
