@@ -652,3 +652,21 @@ def test_unexpected_status_is_not_graded() -> None:
         with pytest.raises(ValueError, match=str(status)):
             run(status=status)
     assert run(status=403).grade == run(status=200).grade
+
+
+def test_policies_intersect_by_path_and_bad_percent_encoding_is_invalid() -> None:
+    both = run(
+        (
+            (
+                "Content-Security-Policy",
+                "default-src 'self' https://a.example/x/, default-src https://a.example/x/y 'self'",
+            ),
+        )
+    )
+    test = next(test for test in both.tests if test.name == "content-security-policy")
+    assert test.data["policy"] == {"default-src": ["'self'", "https://a.example/x/y"]}
+    euro = "script-src https://a.example/%E2%82%AC; object-src 'none'; style-src 'self'"
+    assert csp(f"{euro}, {euro}") == "csp-implemented-with-no-unsafe"
+    for bad in ("%zz", "%FF"):
+        policy = f"script-src https://a.example/{bad}; object-src 'none'"
+        assert csp(f"{policy}, {policy}") == "csp-header-invalid"
