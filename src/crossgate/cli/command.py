@@ -226,3 +226,10 @@ def check_command(
     request = BrowserRequest(url, origin, method, parse_header_options(headers), credentials)
     body = data.encode() if data is not None else None
     finish(check_live(request, send_unsafe=send_unsafe, body=body, timeout=timeout), as_json)
+
+
+# Registered last: these commands reuse the helpers above (issue 13).
+from crossgate.cli.tools import audit_command, headers_command  # noqa: E402
+
+main.add_command(audit_command)
+main.add_command(headers_command)

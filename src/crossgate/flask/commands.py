@@ -19,8 +19,11 @@ from flask.cli import AppGroup
 from werkzeug.routing import Rule
 
 from crossgate.browser import BrowserRequest, HttpResponse
-from crossgate.cli.check import Reply, run_check
+from crossgate.cli.audit import run_audit
+from crossgate.cli.check import Reply, Send, run_check
 from crossgate.cli.command import finish, parse_header_options, request_options
+from crossgate.cli.observatory_table import GRADES
+from crossgate.cli.tools import audit_options, finish_audit, finish_grade
 from crossgate.errors import ConfigError
 from crossgate.flask.resolved import Resolved
 from crossgate.flask.state import AppState, has_decorated_views
@@ -165,13 +168,38 @@ def _echo_policy(cors: Row) -> None:
 
 
 @crossgate_group.command("headers")
+@click.argument("path", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-def headers_command(as_json: bool) -> None:
+@click.option(
+    "--grade",
+    "grade_path",
+    is_flag=True,
+    help="Grade PATH by the MDN HTTP Observatory's scoring (through the test client, https).",
+)
+@click.option(
+    "--min-grade",
+    type=click.Choice(GRADES, case_sensitive=False),
+    default=None,
+    help="With --grade: exit 1 below this grade.",
+)
+def headers_command(
+    as_json: bool, path: str | None = None, grade_path: bool = False, min_grade: str | None = None
+) -> None:
     """Every route's response headers: the value, and where each came from.
 
     The source is the option that set it (preset:<name>, headers, hsts, csp) and the level
     (app, blueprint '<name>', view). Headers a view sets itself win unless marked override.
+    With --grade PATH: PATH's grade, each test's modifier and the fix (see docs/audit.md).
     """
+    if grade_path or path is not None or min_grade is not None:
+        if not grade_path or path is None or not path.startswith("/"):
+            raise click.UsageError(
+                "grade one path of the app: flask crossgate headers /path --grade"
+            )
+        base = "https://localhost"  # https: the edge sends HSTS on secure requests only
+        finish_grade(
+            base + path, _client_send(base), as_json=as_json, min_grade=min_grade, inside_app=True
+        )
     policies = _policies()
     rows = []
     for rule in _rules():
@@ -259,21 +287,12 @@ def check_command(
     """Check PATH inside the app (its test client, no server) the way a browser on ORIGIN would."""
     if not path.startswith("/"):
         raise click.BadParameter(f"{path!r} is not a path starting with '/'", param_hint="PATH")
-    client = current_app.test_client()
     base = "http://localhost"
-
-    def send(method: str, url: str, lines: list[tuple[str, str]], body: bytes | None) -> Reply:
-        response = client.open(
-            url.removeprefix(base), method=method, headers=lines, data=body, base_url=base
-        )
-        answer = HttpResponse(response.status_code, tuple(response.headers.items()), url)
-        return Reply(answer, response.get_data())
-
     request = BrowserRequest(
         base + path, origin, method, parse_header_options(headers), credentials
     )
     body = data.encode() if data is not None else None
-    finish(run_check(request, send, send_unsafe=send_unsafe, body=body), as_json)
+    finish(run_check(request, _client_send(base), send_unsafe=send_unsafe, body=body), as_json)
 
 
 @crossgate_group.command("export")
@@ -303,3 +322,44 @@ def export_command(proxy: str, upstream: str, listen: str) -> None:
         click.echo(f"Error: {error}", err=True)
         click.get_current_context().exit(2)
     click.echo(text, nl=False)
+
+
+def _client_send(base: str) -> Send:
+    """A ``Send`` through the app's test client, for URLs under *base*."""
+    client = current_app.test_client()
+
+    def send(method: str, url: str, lines: list[tuple[str, str]], body: bytes | None) -> Reply:
+        response = client.open(
+            url.removeprefix(base) or "/", method=method, headers=lines, data=body, base_url=base
+        )
+        answer = HttpResponse(response.status_code, tuple(response.headers.items()), url)
+        return Reply(answer, response.get_data())
+
+    return send
+
+
+@crossgate_group.command("audit")
+@click.argument("path")
+@audit_options
+def audit_command(
+    path: str,
+    origins: tuple[str, ...],
+    headers: tuple[str, ...],
+    concurrency: int,
+    delay: float,
+    as_json: bool,
+) -> None:
+    """Probe PATH inside the app (its test client) with attack origins derived from --origin."""
+    if not path.startswith("/"):
+        raise click.BadParameter(f"{path!r} is not a path starting with '/'", param_hint="PATH")
+    base = "http://localhost"
+    # One request at a time: the test client runs the app in this thread.
+    audit = run_audit(
+        base + path,
+        origins,
+        _client_send(base),
+        headers=parse_header_options(headers),
+        delay=delay,
+        concurrency=1,
+    )
+    finish_audit(audit, as_json)
