@@ -1,8 +1,9 @@
-"""Fixtures for the browser tests: one Chromium per session, live servers, the page origins.
+"""Fixtures for the browser tests: one process per engine, live servers, the page origins.
 
-Chromium is Debian's ``/usr/bin/chromium`` driven by playwright (nothing is downloaded). Without
-it the tests are skipped on a workstation, and fail under CI: a CI run that cannot reach a real
-browser has proved nothing.
+Chromium is Debian's ``/usr/bin/chromium`` driven by playwright (nothing is downloaded); Firefox
+is Debian's ``firefox-esr`` over WebDriver BiDi; WebKit is WebKitGTK's MiniBrowser under Xvfb
+(see ``engines.py``). Without an engine its tests are skipped on a workstation, and fail under
+CI: a CI run that cannot reach a real browser has proved nothing.
 """
 
 from __future__ import annotations
@@ -15,6 +16,16 @@ from typing import TYPE_CHECKING
 import pytest
 from playwright.sync_api import Browser, sync_playwright
 
+from .engines import (
+    FIREFOX,
+    MINIBROWSER,
+    XVFB,
+    ChromiumEngine,
+    Engine,
+    FirefoxEngine,
+    WebKitEngine,
+    webkit_version,
+)
 from .harness import ServerPool, Tab
 
 if TYPE_CHECKING:
@@ -33,6 +44,32 @@ CHROMIUM_ARGS = [
 ]
 _BLANK_PAGE = b"<!doctype html><meta charset=utf-8><title>crossgate browser tests</title>"
 
+#: Per engine: [scenarios where engine, model and console agreed, scenarios run].
+AGREEMENT: dict[str, list[int]] = {}
+#: Per engine: the version that ran.
+VERSIONS: dict[str, str] = {}
+
+
+def _missing(reason: str) -> None:
+    """Skip on a workstation; fail under CI, where a missing engine means nothing was proved."""
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason} (under CI a missing browser is a failure)", pytrace=False)
+    pytest.skip(reason)
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Report each engine's version and how many scenarios agreed, at the end of the run."""
+    if not VERSIONS:
+        return
+    terminalreporter.section("browser engines")
+    for name, version in VERSIONS.items():
+        agreed, total = AGREEMENT.get(name, [0, 0])
+        share = f"{100 * agreed / total:.1f} %" if total else "n/a"
+        terminalreporter.write_line(
+            f"{name} {version}: engine, model and console agreed on {agreed}/{total} "
+            f"scenarios ({share})"
+        )
+
 
 @pytest.fixture(scope="package")
 def chromium() -> Iterator[Browser]:
@@ -42,10 +79,7 @@ def chromium() -> Iterator[Browser]:
     thread while it is open, which would break the async-view tests that run after this package.
     """
     if not CHROMIUM.is_file():
-        reason = f"{CHROMIUM} is missing: install it with 'apt-get install -y chromium'"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason} (under CI a missing browser is a failure)", pytrace=False)
-        pytest.skip(reason)
+        _missing(f"{CHROMIUM} is missing: install it with 'apt-get install -y chromium'")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         yield browser
@@ -90,3 +124,35 @@ def tab(chromium: Browser) -> Iterator[Tab]:
         yield Tab(context.new_page())
     finally:
         context.close()
+
+
+@pytest.fixture(scope="package", params=["chromium", "firefox", "webkit"])
+def engine(request: pytest.FixtureRequest, servers: ServerPool) -> Iterator[Engine]:
+    """Each real engine in turn, one process for the whole package."""
+    started: Engine
+    if request.param == "chromium":
+        started = ChromiumEngine(request.getfixturevalue("chromium"))
+    elif request.param == "firefox":
+        if not FIREFOX.is_file():
+            _missing(f"{FIREFOX} is missing: install it with 'apt-get install -y firefox-esr'")
+        started = FirefoxEngine()
+    else:
+        if not (MINIBROWSER.is_file() and XVFB.is_file()):
+            _missing(
+                "WebKitGTK's MiniBrowser or Xvfb is missing: install them with "
+                "'apt-get install -y webkit2gtk-driver xvfb'"
+            )
+        started = WebKitEngine(servers.serve, webkit_version())
+    VERSIONS[started.name] = started.version
+    try:
+        yield started
+    finally:
+        started.close()
+
+
+@pytest.fixture(scope="package")
+def engine_page(engine: Engine, page_origins: dict[str, str]) -> str:
+    """The origin of the engine's page (WebKit's runner page has its own server)."""
+    if isinstance(engine, WebKitEngine):
+        return f"http://localhost:{engine.port}"
+    return page_origins["localhost"]

@@ -8,6 +8,7 @@ response) to :func:`crossgate.browser.evaluate`, so the model is judged on what 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,7 +16,15 @@ from typing import TYPE_CHECKING, Any
 from playwright.sync_api import ConsoleMessage, Page
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from crossgate.browser import BrowserRequest, HttpResponse, Verdict, evaluate
+from crossgate.browser import (
+    CHROMIUM,
+    BrowserRequest,
+    EngineProfile,
+    HttpResponse,
+    Verdict,
+    evaluate,
+    is_redirect,
+)
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
@@ -62,6 +71,8 @@ class Exchange:
     request_headers: tuple[tuple[str, str], ...]
     status: int
     response_headers: tuple[tuple[str, str], ...]
+    #: When the server answered (``time.monotonic()``), to order exchanges across servers.
+    at: float = 0.0
 
     def request_header(self, name: str) -> str | None:
         """The request header called *name* (case-insensitive), ``None`` when absent."""
@@ -103,7 +114,13 @@ class Recorder:
             status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
         ) -> Callable[[bytes], object]:
             exchange = Exchange(
-                method, path, query, request_headers, int(status.split()[0]), tuple(headers)
+                method,
+                path,
+                query,
+                request_headers,
+                int(status.split()[0]),
+                tuple(headers),
+                time.monotonic(),
             )
             with self._lock:
                 self._exchanges.append(exchange)
@@ -234,7 +251,10 @@ class Tab:
 
 
 def replay(
-    request: BrowserRequest, exchanges: list[Exchange], cached_preflight: HttpResponse | None
+    request: BrowserRequest,
+    exchanges: list[Exchange],
+    cached_preflight: HttpResponse | None,
+    profile: EngineProfile = CHROMIUM,
 ) -> tuple[Verdict, HttpResponse | None]:
     """Ask the browser model about one ``fetch()``, given every exchange it caused.
 
@@ -252,6 +272,9 @@ def replay(
             pending = None
     if pending is not None or not hops:
         hops.append((pending, None))
+    elif (last := hops[-1][1]) is not None and is_redirect(last):
+        # The browser stopped at a redirect (its CORS check failed): nothing answered after it.
+        hops.append((None, None))
     preflight = hops[0][0] or cached_preflight
     redirects = [response for _, response in hops[:-1] if response is not None]
     verdict = evaluate(
@@ -260,5 +283,6 @@ def replay(
         response=hops[-1][1],
         redirects=redirects,
         redirect_preflights=[answer for answer, _ in hops[1:]],
+        profile=profile,
     )
     return verdict, preflight
