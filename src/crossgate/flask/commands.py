@@ -19,8 +19,8 @@ from flask.cli import AppGroup
 from werkzeug.routing import Rule
 
 from crossgate.browser import BrowserRequest, HttpResponse
-from crossgate.cli.check import Reply, run_check
-from crossgate.cli.command import finish, parse_header_options, request_options
+from crossgate.cli.check import Reply
+from crossgate.cli.command import check_engines, finish, parse_header_options, request_options
 from crossgate.errors import ConfigError
 from crossgate.flask.resolved import Resolved
 from crossgate.flask.state import AppState, has_decorated_views
@@ -255,6 +255,8 @@ def check_command(
     data: str | None,
     send_unsafe: bool,
     as_json: bool,
+    browser: str,
+    target_address_space: str | None,
 ) -> None:
     """Check PATH inside the app (its test client, no server) the way a browser on ORIGIN would."""
     if not path.startswith("/"):
@@ -273,4 +275,14 @@ def check_command(
         base + path, origin, method, parse_header_options(headers), credentials
     )
     body = data.encode() if data is not None else None
-    finish(run_check(request, send, send_unsafe=send_unsafe, body=body), as_json)
+    results = check_engines(
+        request,
+        send,
+        browser=browser,
+        target_address_space=target_address_space,
+        send_unsafe=send_unsafe,
+        body=body,
+        # The test client's localhost says nothing about where the app will run.
+        guess_address_space=False,
+    )
+    finish(results, as_json)
