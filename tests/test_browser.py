@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 import doctest
 import importlib
+import json
 import pkgutil
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -26,9 +28,11 @@ from crossgate.browser import (
     EngineProfile,
     HttpResponse,
     Verdict,
+    console_lines,
     console_message,
     cors_check,
     evaluate,
+    get_profile,
     is_safelisted_request_header,
     needs_preflight,
     normalize_method,
@@ -38,6 +42,7 @@ from crossgate.browser import (
     unsafe_request_header_names,
     url_origin,
 )
+from crossgate.cli.check import address_space, local_network_access
 
 ORIGIN = "https://app.example.com"
 API = "https://api.example.com/items"
@@ -1437,3 +1442,175 @@ def test_docstring_examples_hold() -> None:
     ]
     attempted = sum(doctest.testmod(m, raise_on_error=True).attempted for m in modules)
     assert attempted >= 10
+
+
+# Engine profiles in the command line: --browser, Local Network Access, routes' cache ages.
+
+
+def _flask_app() -> Any:
+    from flask import Flask
+
+    from crossgate.flask import CORS
+
+    app = Flask("engines")
+
+    @app.route("/api", methods=["GET", "PUT"])
+    def api() -> str:
+        return "ok"
+
+    CORS(app, origins=["https://app.example.com"], allow_headers=["Content-Type"], max_age=7200)
+    return app
+
+
+def _flask_check(*args: str) -> Any:
+    app = _flask_app()
+    return app.test_cli_runner().invoke(
+        args=["crossgate", "check", "/api", "--origin", "https://app.example.com", *args]
+    )
+
+
+def test_check_all_gives_one_verdict_per_engine_and_says_where_they_differ() -> None:
+    result = _flask_check("-H", "User-Agent: bot", "--browser", "all", "--json")
+    data = json.loads(result.output)
+    verdicts = {item["engine"]: item for item in data["engines"]}
+
+    assert result.exit_code == 1
+    assert data["allowed"] is False
+    assert verdicts["chromium"]["allowed"] is True
+    assert verdicts["chromium"]["preflight_needed"] is False
+    # crossgate refuses the preflight with a 403 without CORS headers: Firefox runs the CORS
+    # check first, WebKit the status check.
+    assert verdicts["firefox"]["step"] == "allow-origin-missing"
+    assert verdicts["webkit"]["step"] == "preflight-status"
+    for name in ("firefox", "webkit"):
+        assert verdicts[name]["allowed"] is False
+        assert verdicts[name]["fix"]
+    assert verdicts["firefox"]["console_lines"][0].startswith("Cross-Origin Request Blocked")
+    assert verdicts["webkit"]["console"].startswith("Preflight response is not successful")
+    assert any("chromium allow it; firefox, webkit block it" in d for d in data["differences"])
+    assert any("only firefox, webkit send a preflight" in d for d in data["differences"])
+
+
+def test_check_all_as_text_lists_each_engine() -> None:
+    result = _flask_check("-H", "User-Agent: bot", "--browser", "all")
+    assert "chromium 156: ALLOWED" in result.output
+    assert "firefox 153: BLOCKED at step allow-origin-missing" in result.output
+    assert "webkit 2.50: BLOCKED at step" in result.output
+    assert "* where they differ" in result.output
+
+
+def test_check_all_exits_zero_only_when_every_engine_allows() -> None:
+    result = _flask_check("--browser", "all")
+    assert result.exit_code == 0
+    assert "* every engine decides the same" in result.output
+
+
+def test_check_one_engine_uses_its_wording() -> None:
+    result = _flask_check("-X", "PUT", "-H", "X-Other: 1", "--browser", "webkit", "--json")
+    data = json.loads(result.output)
+    assert data["engine"] == "webkit"
+    assert data["console"] == "Preflight response is not successful. Status code: 403"
+    assert result.exit_code == 1
+
+
+def test_routes_say_how_long_each_engine_caches_the_preflight() -> None:
+    app = _flask_app()
+    result = app.test_cli_runner().invoke(args=["crossgate", "routes"])
+    assert "preflight cached: chromium 7200s, firefox 7200s, webkit 600s" in result.output
+    data = json.loads(app.test_cli_runner().invoke(args=["crossgate", "routes", "--json"]).output)
+    row = next(row for row in data if row["rule"] == "/api")
+    assert row["cors"]["max_age_cached"] == {"chromium": 7200, "firefox": 7200, "webkit": 600}
+
+
+@pytest.mark.parametrize(
+    ("host", "space"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("localhost", "loopback"),
+        ("api.localhost", "loopback"),
+        ("[::1]", "loopback"),
+        ("10.1.2.3", "local"),
+        ("192.168.0.10", "local"),
+        ("169.254.1.1", "local"),
+        ("8.8.8.8", "public"),
+        ("api.example.com", "public"),
+    ],
+)
+def test_address_spaces(host: str, space: str) -> None:
+    assert address_space(host) == space
+
+
+def test_local_network_access_applies_from_a_more_public_page_only() -> None:
+    public_to_loopback = BrowserRequest("http://127.0.0.1:5000/a", "https://app.example.com")
+    blocked = local_network_access(public_to_loopback)
+    assert blocked is not None
+    assert blocked.step == "local-network-access"
+    assert "`loopback` address space" in blocked.message
+    assert "no response header changes this" in blocked.fix
+    assert "targetAddressSpace" in blocked.fix
+    assert "local-network-access" in blocked.fix
+    assert console_message(public_to_loopback, blocked).endswith(
+        "has been blocked by CORS policy: Permission was denied for this request to access "
+        "the `loopback` address space."
+    )
+    local = BrowserRequest("http://127.0.0.1:5000/a", "http://localhost:3000")
+    assert local_network_access(local) is None
+    assert local_network_access(local, page_space="local") is not None
+    intranet = BrowserRequest("https://wiki.corp/a", "https://app.example.com")
+    assert local_network_access(intranet) is None
+    assert local_network_access(intranet, "local") is not None
+    sandboxed = BrowserRequest("http://127.0.0.1:5000/a", "null")
+    assert local_network_access(sandboxed) is None
+
+
+def test_check_explains_local_network_access_next_to_the_cors_verdict() -> None:
+    result = _flask_check("--target-address-space", "local")
+    assert result.exit_code == 0  # the CORS verdict, which applies once permission is granted
+    assert "LOCAL NETWORK ACCESS (Chromium 142+)" in result.output
+    data = json.loads(_flask_check("--target-address-space", "local", "--json").output)
+    assert "`local` address space" in data["local_network_access"]["message"]
+    plain = json.loads(_flask_check("--json").output)
+    assert plain["local_network_access"] is None  # the test client's localhost proves nothing
+
+
+def test_get_profile_names_the_choices() -> None:
+    assert get_profile("webkit") is WEBKIT
+    with pytest.raises(ValueError, match="'safari' is no browser engine profile: use one of"):
+        get_profile("safari")
+
+
+@pytest.mark.parametrize(
+    ("profile", "lines"),
+    [
+        (
+            CHROMIUM,
+            (
+                "Access to fetch at 'https://api.example.com/a' from origin "
+                "'https://app.example.com' has been blocked by CORS policy: Response to "
+                "preflight request doesn't pass access control check: It does not have HTTP ok "
+                "status.",
+            ),
+        ),
+        (
+            FIREFOX,
+            (
+                "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the "
+                "remote resource at https://api.example.com/a. (Reason: CORS preflight response "
+                "did not succeed). Status code: 403.",
+                "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the "
+                "remote resource at https://api.example.com/a. (Reason: CORS request did not "
+                "succeed). Status code: (null).",
+            ),
+        ),
+        (WEBKIT, ("Preflight response is not successful. Status code: 403",)),
+    ],
+    ids=lambda value: getattr(value, "name", "lines"),
+)
+def test_each_engine_words_a_failed_preflight_its_own_way(
+    profile: EngineProfile, lines: tuple[str, ...]
+) -> None:
+    req = BrowserRequest("https://api.example.com/a", ORIGIN, method="PUT")
+    answer = HttpResponse(403, (("Access-Control-Allow-Origin", ORIGIN),))
+    verdict = evaluate(req, preflight=answer, response=None, profile=profile)
+    assert verdict.step == "preflight-status"
+    assert console_lines(req, verdict) == lines

@@ -26,7 +26,8 @@ from .engines import (
     WebKitEngine,
     webkit_version,
 )
-from .harness import ServerPool, Tab
+from .harness import LiveServer, ServerPool, Tab, run_scenario
+from .scenarios import SCENARIOS, RawApi
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
@@ -72,7 +73,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
 
 
 @pytest.fixture(scope="package")
-def chromium() -> Iterator[Browser]:
+def public_page(servers: ServerPool) -> LiveServer:
+    """A page server Chromium treats as a public address (``--ip-address-space-overrides``)."""
+    return servers.serve(_blank_page)
+
+
+@pytest.fixture(scope="package")
+def chromium(public_page: LiveServer) -> Iterator[Browser]:
     """Chromium, launched once for this package; every test module opens its own context.
 
     Package scope, not session: playwright's sync API keeps an asyncio loop running in the main
@@ -81,7 +88,11 @@ def chromium() -> Iterator[Browser]:
     if not CHROMIUM.is_file():
         _missing(f"{CHROMIUM} is missing: install it with 'apt-get install -y chromium'")
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        # One page server counts as public, for the Local Network Access test.
+        override = f"--ip-address-space-overrides=127.0.0.1:{public_page.port}=public"
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, override]
+        )
         yield browser
         browser.close()
 
@@ -156,3 +167,25 @@ def engine_page(engine: Engine, page_origins: dict[str, str]) -> str:
     if isinstance(engine, WebKitEngine):
         return f"http://localhost:{engine.port}"
     return page_origins["localhost"]
+
+
+@pytest.fixture(scope="package")
+def raw_apis(servers: ServerPool) -> dict[str, LiveServer]:
+    """Two raw servers on two ports of 127.0.0.1 (two origins), answering every scenario."""
+    bases: dict[str, str] = {}
+    apis = {name: servers.serve(RawApi(name, bases)) for name in ("api", "api2")}
+    for name, server in apis.items():
+        bases[name] = f"http://127.0.0.1:{server.port}"
+    return apis
+
+
+@pytest.fixture(scope="package")
+def warm_engine(engine: Engine, engine_page: str, raw_apis: dict[str, LiveServer]) -> Engine:
+    """The engine after one preflighted fetch.
+
+    Measured: Firefox ESR 153 does not keep the first preflight result it caches in a session
+    (the second fetch is preflighted again whatever the max-age); from then on it does.
+    """
+    scenario = next(item for item in SCENARIOS if item.id == "put-204")
+    run_scenario(engine, engine_page, raw_apis, scenario, f"warm-up={engine.name}")
+    return engine

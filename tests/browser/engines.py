@@ -222,19 +222,25 @@ class FirefoxEngine:
             stderr=subprocess.PIPE,
             text=True,
         )
-        address = self._bidi_address()
         self._stack = ExitStack()
-        self._socket = self._stack.enter_context(
-            connect(f"{address}/session", max_size=None, open_timeout=_TIMEOUT)
-        )
         self._next_id = 0
         self._console: list[str] = []
-        created = self._command("session.new", {"capabilities": {}})
-        self.version = created["capabilities"]["browserVersion"]
-        self._command("session.subscribe", {"events": ["log.entryAdded"]})
-        tree = self._command("browsingContext.getTree", {})
-        self._context = tree["contexts"][0]["context"]
         self._origin = ""
+        try:
+            address = self._bidi_address()
+            self._socket = self._stack.enter_context(
+                connect(f"{address}/session", max_size=None, open_timeout=_TIMEOUT)
+            )
+            created = self._command("session.new", {"capabilities": {}})
+            self.version = created["capabilities"]["browserVersion"]
+            self._command("session.subscribe", {"events": ["log.entryAdded"]})
+            tree = self._command("browsingContext.getTree", {})
+            self._context = tree["contexts"][0]["context"]
+        except BaseException:
+            # Never leave a browser running behind a failed start.
+            self._stack.close()
+            _stop(self._process)
+            raise
 
     def _bidi_address(self) -> str:
         assert self._process.stderr is not None
@@ -243,7 +249,8 @@ class FirefoxEngine:
             found = re.search(r"WebDriver BiDi listening on (ws://\S+)", line)
             if found:
                 # Keep draining stderr so Firefox never blocks on a full pipe.
-                threading.Thread(target=self._drain, daemon=True).start()
+                self._drainer = threading.Thread(target=self._drain, daemon=True)
+                self._drainer.start()
                 return found.group(1)
             if time.monotonic() > deadline:
                 break
@@ -328,12 +335,8 @@ class FirefoxEngine:
         with suppress(Exception):
             self._command("session.end", {})
         self._stack.close()
-        self._process.terminate()
-        try:
-            self._process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait()
+        _stop(self._process)
+        self._drainer.join(timeout=10)
         shutil.rmtree(self._profile, ignore_errors=True)
 
 
@@ -421,9 +424,14 @@ class WebKitEngine:
             stderr=subprocess.PIPE,
             text=True,
         )
-        threading.Thread(target=self._read_console, daemon=True).start()
-        self._wait_for(self._origin)
+        self._reader = threading.Thread(target=self._read_console, daemon=True)
+        self._reader.start()
         self._next_id = 0
+        try:
+            self._wait_for(self._origin)
+        except BaseException:
+            self.close()
+            raise
 
     def _read_console(self) -> None:
         assert self._browser.stderr is not None
@@ -469,13 +477,21 @@ class WebKitEngine:
         return _result(answer["result"], console)
 
     def close(self) -> None:
-        for process in (self._browser, self._xvfb):
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        _stop(self._browser)
+        self._reader.join(timeout=10)
+        _stop(self._xvfb)
+
+
+def _stop(process: subprocess.Popen[str] | subprocess.Popen[bytes]) -> None:
+    """Stop a process this module started, and close its pipes."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    if process.stderr is not None:
+        process.stderr.close()
 
 
 def webkit_version() -> str:

@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
+    from .engines import Engine, EngineFetch
+    from .scenarios import Scenario
+
 __all__ = [
     "CORS_BLOCKED",
     "Exchange",
@@ -38,7 +41,9 @@ __all__ = [
     "Recorder",
     "ServerPool",
     "Tab",
+    "recorded_exchanges",
     "replay",
+    "run_scenario",
 ]
 
 #: What Chromium's console line says between the request and the reason.
@@ -286,3 +291,33 @@ def replay(
         profile=profile,
     )
     return verdict, preflight
+
+
+def recorded_exchanges(apis: dict[str, LiveServer], query: str) -> list[Exchange]:
+    """Every exchange of the servers whose query is *query*, in the order answered."""
+    taken = [exchange for server in apis.values() for exchange in server.recorder.take(query)]
+    return sorted(taken, key=lambda exchange: exchange.at)
+
+
+def run_scenario(
+    engine: Engine, page: str, apis: dict[str, LiveServer], scenario: Scenario, query: str
+) -> tuple[BrowserRequest, list[tuple[EngineFetch, list[Exchange]]]]:
+    """Run *scenario* from *page* in *engine*: the request and, per fetch, what was seen."""
+    base = f"http://127.0.0.1:{apis[scenario.hops[0].server].port}"
+    request = BrowserRequest(
+        f"{base}/s/{scenario.id}/0?{query}",
+        "null" if scenario.sandboxed else page,
+        method=scenario.method,
+        headers=scenario.headers,
+        credentials=scenario.credentials,
+    )
+    engine.open(page)
+    runs = []
+    for attempt in range(scenario.repeat):
+        if attempt:
+            # Firefox stores a preflight result a moment after the fetch settles: a fetch
+            # sent at once may miss it.
+            time.sleep(0.3)
+        seen = engine.fetch(request, scenario.body, scenario.read, sandboxed=scenario.sandboxed)
+        runs.append((seen, recorded_exchanges(apis, query)))
+    return request, runs

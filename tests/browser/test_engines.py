@@ -14,12 +14,12 @@ from urllib.parse import quote
 
 import pytest
 
-from crossgate.browser import PROFILES, BrowserRequest, HttpResponse, console_lines
+from crossgate.browser import PROFILES, HttpResponse, console_lines
 
 from .conftest import AGREEMENT
-from .engines import Engine, EngineFetch
-from .harness import Exchange, LiveServer, ServerPool, replay
-from .scenarios import LATER_SCENARIOS, SCENARIOS, RawApi, Scenario
+from .engines import Engine
+from .harness import LiveServer, recorded_exchanges, replay, run_scenario
+from .scenarios import LATER_SCENARIOS, SCENARIOS, Scenario
 
 pytestmark = pytest.mark.browser
 
@@ -32,56 +32,6 @@ KNOWN_DISAGREEMENTS = {
         "entries; not explained yet"
     ),
 }
-
-
-@pytest.fixture(scope="package")
-def raw_apis(servers: ServerPool) -> dict[str, LiveServer]:
-    """Two raw servers on two ports of 127.0.0.1 (two origins), answering every scenario."""
-    bases: dict[str, str] = {}
-    apis = {name: servers.serve(RawApi(name, bases)) for name in ("api", "api2")}
-    for name, server in apis.items():
-        bases[name] = f"http://127.0.0.1:{server.port}"
-    return apis
-
-
-@pytest.fixture(scope="package")
-def warm_engine(engine: Engine, engine_page: str, raw_apis: dict[str, LiveServer]) -> Engine:
-    """The engine after one preflighted fetch.
-
-    Measured: Firefox ESR 153 does not keep the first preflight result it caches in a session
-    (the second fetch is preflighted again whatever the max-age); from then on it does.
-    """
-    scenario = next(item for item in SCENARIOS if item.id == "put-204")
-    _run(engine, engine_page, raw_apis, scenario, f"warm-up={engine.name}")
-    return engine
-
-
-def _exchanges(apis: dict[str, LiveServer], query: str) -> list[Exchange]:
-    taken = [exchange for server in apis.values() for exchange in server.recorder.take(query)]
-    return sorted(taken, key=lambda exchange: exchange.at)
-
-
-def _run(
-    engine: Engine, page: str, apis: dict[str, LiveServer], scenario: Scenario, query: str
-) -> tuple[BrowserRequest, list[tuple[EngineFetch, list[Exchange]]]]:
-    base = f"http://127.0.0.1:{apis[scenario.hops[0].server].port}"
-    request = BrowserRequest(
-        f"{base}/s/{scenario.id}/0?{query}",
-        "null" if scenario.sandboxed else page,
-        method=scenario.method,
-        headers=scenario.headers,
-        credentials=scenario.credentials,
-    )
-    engine.open(page)
-    runs = []
-    for attempt in range(scenario.repeat):
-        if attempt:
-            # Firefox stores a preflight result a moment after the fetch settles: a fetch
-            # sent at once may miss it.
-            time.sleep(0.3)
-        seen = engine.fetch(request, scenario.body, scenario.read, sandboxed=scenario.sandboxed)
-        runs.append((seen, _exchanges(apis, query)))
-    return request, runs
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[scenario.id for scenario in SCENARIOS])
@@ -100,7 +50,7 @@ def test_engine_model_and_console_agree(
     counts = AGREEMENT.setdefault(engine.name, [0, 0])
     counts[1] += 1
     query = f"c={scenario.id}&e={engine.name}&page={quote(engine_page, safe='')}"
-    page_request, runs = _run(engine, engine_page, raw_apis, scenario, query)
+    page_request, runs = run_scenario(engine, engine_page, raw_apis, scenario, query)
     cached: HttpResponse | None = None
     for attempt, (seen, exchanges) in enumerate(runs):
         verdict, cached = replay(page_request, exchanges, cached, profile)
@@ -133,7 +83,9 @@ def test_the_preflight_cache_expires_as_the_model_says(
     engine = warm_engine
     profile = PROFILES[engine.name]
     query = f"e={engine.name}&page={quote(engine_page, safe='')}"
-    first = [_run(engine, engine_page, raw_apis, scenario, query) for scenario in LATER_SCENARIOS]
+    first = [
+        run_scenario(engine, engine_page, raw_apis, scenario, query) for scenario in LATER_SCENARIOS
+    ]
     time.sleep(6)
     ages = {}
     for scenario, (request, runs) in zip(LATER_SCENARIOS, first, strict=True):
@@ -142,7 +94,7 @@ def test_the_preflight_cache_expires_as_the_model_says(
         assert verdict.max_age is not None
         seen = engine.fetch(request, scenario.body, None, sandboxed=False)
         assert seen.allowed
-        again = any(exchange.is_preflight for exchange in _exchanges(raw_apis, query))
+        again = any(exchange.is_preflight for exchange in recorded_exchanges(raw_apis, query))
         ages[scenario.id] = verdict.max_age
         assert again is (verdict.max_age < 6), (scenario.id, verdict.max_age)
     expected_short = {"later-none": True, "later-600": False}

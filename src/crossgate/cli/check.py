@@ -353,7 +353,7 @@ def address_space(host: str) -> str:
 
 
 def local_network_access(
-    request: BrowserRequest, target_space: str | None = None
+    request: BrowserRequest, target_space: str | None = None, page_space: str | None = None
 ) -> Verdict | None:
     """Chromium's Local Network Access verdict for *request*, ``None`` when it does not apply.
 
@@ -366,7 +366,7 @@ def local_network_access(
     if request.origin == "null":
         # An opaque origin's address space is its creator's, which the check cannot know.
         return None
-    page_space = address_space(urlsplit(request.origin).hostname or "")
+    page_space = page_space or address_space(urlsplit(request.origin).hostname or "")
     target = urlsplit(request.url).hostname or ""
     space = target_space or address_space(target)
     if ADDRESS_SPACES.index(space) >= ADDRESS_SPACES.index(page_space):

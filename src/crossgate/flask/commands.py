@@ -18,7 +18,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from werkzeug.routing import Rule
 
-from crossgate.browser import BrowserRequest, HttpResponse
+from crossgate.browser import ENGINES, BrowserRequest, HttpResponse
 from crossgate.cli.check import Reply
 from crossgate.cli.command import check_engines, finish, parse_header_options, request_options
 from crossgate.errors import ConfigError
@@ -124,7 +124,7 @@ def routes_command(as_json: bool) -> None:
     policies = _policies()
     rows = []
     for rule in _rules():
-        cors = policies.cors(rule)
+        cors = [_with_cached_age(row) for row in policies.cors(rule)]
         rows.append(
             {
                 "rule": rule.rule,
@@ -151,6 +151,17 @@ def routes_command(as_json: bool) -> None:
             _echo_policy(other)
 
 
+def _with_cached_age(cors: Row) -> Row:
+    """The policy row plus how long each engine caches its preflight (each caps max_age)."""
+    max_age = cors.get("max_age")
+    if not isinstance(max_age, int):
+        return cors
+    cached = {
+        profile.name: min(max(max_age, 0), profile.max_age_cap or max_age) for profile in ENGINES
+    }
+    return {**cors, "max_age_cached": cached}
+
+
 def _echo_policy(cors: Row) -> None:
     credentials = "yes" if cors["supports_credentials"] else "no"
     origins = cors["origins"]
@@ -161,6 +172,10 @@ def _echo_policy(cors: Row) -> None:
     shown = methods if isinstance(methods, str) else ", ".join(methods)
     max_age = "none" if cors["max_age"] is None else f"{cors['max_age']}s"
     click.echo(f"    credentials: {credentials}  max-age: {max_age}  methods: {shown}")
+    cached = cors.get("max_age_cached")
+    if isinstance(cached, dict):
+        engines = ", ".join(f"{name} {seconds}s" for name, seconds in cached.items())
+        click.echo(f"    preflight cached: {engines}")
     click.echo(f"    from: {cors['source']}")
 
 
