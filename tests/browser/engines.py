@@ -3,11 +3,9 @@
 - Chromium: Debian's ``/usr/bin/chromium`` through playwright, as the rest of the suite.
 - Firefox ESR: ``firefox-esr --headless`` over WebDriver BiDi (the ``websockets`` sync client);
   console lines arrive as ``log.entryAdded`` events.
-- WebKitGTK: MiniBrowser under Xvfb, loading a runner page that asks the test process for its
-  next ``fetch()``. ``WebKitWebDriver`` starts MiniBrowser's automation views without the
-  ``--enable-write-console-messages-to-stdout`` setting (measured with WebKitGTK 2.50: nothing
-  is written), and the console line is half of what is checked, so the page drives itself and
-  MiniBrowser's own console output (on stderr) is read instead.
+- WebKitGTK: MiniBrowser under Xvfb, running a page that asks the test process for its next
+  ``fetch()``, its console read from stderr. (``WebKitWebDriver``'s automation views ignore
+  ``--enable-write-console-messages-to-stdout``: measured with WebKitGTK 2.50.)
 
 Each engine reports the console lines of one ``fetch()``: the engine's CORS error lines, tied to
 the fetch by its URL (Chromium, Firefox) or by a marker the runner logs after it (WebKit).
@@ -56,10 +54,9 @@ FETCH_JS = """
 async ({url, init, read, sandboxed}) => {
   const run = async (url, init, read) => {
     try {
-      const response = await fetch(url, init);
-      const body = await response.text();
-      return {allowed: true, status: response.status, body,
-              header: read ? response.headers.get(read) : null, error: ""};
+      const response = await fetch(url, init), body = await response.text();
+      return {allowed: true, status: response.status, body, error: "",
+              header: read ? response.headers.get(read) : null};
     } catch (error) {
       return {allowed: false, status: null, body: "", header: null, error: String(error)};
     }
@@ -73,9 +70,7 @@ async ({url, init, read, sandboxed}) => {
       + "<\\/script>";
     addEventListener("message", function answer(event) {
       if (event.source !== frame.contentWindow) return;
-      removeEventListener("message", answer);
-      frame.remove();
-      resolve(event.data);
+      removeEventListener("message", answer); frame.remove(); resolve(event.data);
     });
     frame.onload = () => frame.contentWindow.postMessage([url, init, read], "*");
     document.body.appendChild(frame);
