@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 import doctest
 import importlib
+import json
 import pkgutil
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -18,12 +20,19 @@ from hypothesis import strategies as st
 
 import crossgate.browser
 from crossgate.browser import (
+    CHROMIUM,
+    FIREFOX,
+    STANDARD,
+    WEBKIT,
     BrowserRequest,
+    EngineProfile,
     HttpResponse,
     Verdict,
+    console_lines,
     console_message,
     cors_check,
     evaluate,
+    get_profile,
     is_safelisted_request_header,
     needs_preflight,
     normalize_method,
@@ -33,6 +42,7 @@ from crossgate.browser import (
     unsafe_request_header_names,
     url_origin,
 )
+from crossgate.cli.check import address_space, local_network_access
 
 ORIGIN = "https://app.example.com"
 API = "https://api.example.com/items"
@@ -259,15 +269,28 @@ def test_safelisted_headers_stay_out_of_the_unsafe_names() -> None:
 
 def test_safelisted_values_over_1024_bytes_in_total_make_them_all_unsafe() -> None:
     headers = [("Accept", "x" * 120)] * 8 + [("Content-Language", "en"), ("Accept-Language", "fr")]
-    assert unsafe_request_header_names(headers) == []
+    assert unsafe_request_header_names(headers, STANDARD) == []
     headers.append(("Accept", "x" * 100))
-    assert unsafe_request_header_names(headers) == ["accept", "accept-language", "content-language"]
+    assert unsafe_request_header_names(headers, STANDARD) == [
+        "accept",
+        "accept-language",
+        "content-language",
+    ]
+    # Firefox has no limit on the total; Chromium combines the repeated Accept into one value.
+    assert unsafe_request_header_names(headers, FIREFOX) == []
+    assert unsafe_request_header_names(headers, CHROMIUM) == ["accept"]
 
 
-def test_a_repeated_header_is_checked_entry_by_entry() -> None:
-    # Firefox and the standard accept this without a preflight; Chromium 156 joins the two lines
-    # into one invalid MIME type and preflights.
-    assert not needs_preflight("POST", [("Content-Type", "text/plain")] * 2)
+@pytest.mark.parametrize(
+    ("profile", "preflighted"),
+    [(STANDARD, False), (FIREFOX, False), (CHROMIUM, True), (WEBKIT, True)],
+    ids=lambda value: getattr(value, "name", str(value)),
+)
+def test_a_repeated_header_is_checked_per_value_or_combined(
+    profile: EngineProfile, preflighted: bool
+) -> None:
+    # Chromium and WebKit join the two lines into one invalid MIME type (measured).
+    assert needs_preflight("POST", [("Content-Type", "text/plain")] * 2, profile) is preflighted
 
 
 @pytest.mark.parametrize(
@@ -328,11 +351,34 @@ def test_headers_chromium_preflights_are_unsafe(name: str) -> None:
     assert unsafe_request_header_names([(name, "1")]) == [name.lower()]
 
 
-@pytest.mark.parametrize("name", ["User-Agent", "DPR", "Save-Data", "Width", "Device-Memory"])
-def test_headers_only_chromium_lets_through_stay_unsafe(name: str) -> None:
-    # Chromium 156 drops User-Agent and safelists these client hints; Firefox and Safari
-    # preflight them, so a server must allow them.
-    assert unsafe_request_header_names([(name, "1")]) == [name.lower()]
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("User-Agent", "bot"),
+        ("DPR", "2"),
+        ("DPR", "1.5"),
+        ("Save-Data", "on"),
+        ("Width", "100"),
+        ("Viewport-Width", "100"),
+        ("Device-Memory", "8"),
+        ("RTT", "50"),
+        ("Downlink", "1.5"),
+        ("ECT", "4g"),
+    ],
+)
+def test_headers_only_chromium_lets_through(name: str, value: str) -> None:
+    # Measured: Chromium 156 drops User-Agent and safelists valid client hints; Firefox and
+    # WebKit preflight them, so a server must allow them.
+    assert unsafe_request_header_names([(name, value)], CHROMIUM) == []
+    for profile in (FIREFOX, WEBKIT, STANDARD):
+        assert unsafe_request_header_names([(name, value)], profile) == [name.lower()]
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("DPR", "two"), ("Save-Data", "1"), ("Width", "1.5"), ("ECT", "5g")]
+)
+def test_client_hints_with_bad_values_preflight_in_chromium(name: str, value: str) -> None:
+    assert unsafe_request_header_names([(name, value)], CHROMIUM) == [name.lower()]
 
 
 @given(st.text(), st.lists(st.tuples(st.text(), st.text()), max_size=8))
@@ -796,7 +842,7 @@ def test_header_check(
     response = preflight(
         ("Access-Control-Allow-Headers", listed), ("Access-Control-Allow-Credentials", "true")
     )
-    verdict = preflight_check(req, response)
+    verdict = preflight_check(req, response, profile=STANDARD)
     assert verdict.allowed is (not missing)
     assert verdict.missing_headers == missing
     if missing:
@@ -810,12 +856,15 @@ def test_header_check(
         )
 
 
-def test_authorization_is_never_covered_by_a_wildcard() -> None:
-    # Chromium 156 still lets it through; Firefox and Safari follow the standard.
+def test_authorization_is_not_covered_by_a_wildcard_in_the_standard_only() -> None:
+    # Measured: Chromium 156, Firefox ESR 153 and WebKitGTK 2.50 all let '*' cover it.
     req = request(headers=(("Authorization", "Bearer t"),))
-    verdict = preflight_check(req, preflight(("Access-Control-Allow-Headers", "*")))
+    response = preflight(("Access-Control-Allow-Headers", "*"))
+    verdict = preflight_check(req, response, profile=STANDARD)
     assert verdict.step == "header-not-allowed"
-    assert "never covers Authorization" in verdict.fix
+    assert "'*' does not cover Authorization in the Fetch standard" in verdict.fix
+    for profile in (CHROMIUM, FIREFOX, WEBKIT):
+        assert preflight_check(req, response, profile=profile).allowed
 
 
 def test_a_credentialed_wildcard_header_is_explained() -> None:
@@ -843,11 +892,11 @@ def test_a_credentialed_wildcard_header_is_explained() -> None:
         ("1e1", 5, "is not a number"),
         ("0x1", 5, "is not a number"),
         ("", 5, "is not a number"),
-        ("99999999999999999999", 5, "is not a number"),
-        ("9223372036854775808", 5, "is not a number"),
+        ("99999999999999999999", 5, "too large a number"),
+        ("9223372036854775808", 5, "too large a number"),
         ("9223372036854775807", 7200, "at most 7200 s"),
         ("-9223372036854775808", 0, ""),
-        ("1" * 5000, 5, "is not a number"),
+        ("1" * 5000, 5, "too large a number"),
     ],
 )
 def test_max_age_as_chromium_caches_it(value: str | None, seconds: int, note: str) -> None:
@@ -859,6 +908,27 @@ def test_max_age_as_chromium_caches_it(value: str | None, seconds: int, note: st
     assert verdict.max_age == seconds
     assert note in verdict.fix
     assert ("max_age" in verdict.fix) is bool(note)
+
+
+@pytest.mark.parametrize(
+    ("profile", "value", "seconds"),
+    [
+        (FIREFOX, None, 5),
+        (FIREFOX, "abc", 0),
+        (FIREFOX, "9" * 20, 86400),
+        (FIREFOX, "100000", 86400),
+        (WEBKIT, "abc", 5),
+        (WEBKIT, "9" * 20, 5),
+        (WEBKIT, "7200", 600),
+        (STANDARD, "100000", 100000),
+        (STANDARD, "9" * 20, 10**20 - 1),
+    ],
+)
+def test_max_age_per_engine(profile: EngineProfile, value: str | None, seconds: int) -> None:
+    headers = [("Access-Control-Allow-Methods", "PUT")]
+    if value is not None:
+        headers.append(("Access-Control-Max-Age", value))
+    assert preflight_check(PUT, preflight(*headers), profile=profile).max_age == seconds
 
 
 def test_repeated_max_age_lines_are_not_a_number() -> None:
@@ -1372,3 +1442,175 @@ def test_docstring_examples_hold() -> None:
     ]
     attempted = sum(doctest.testmod(m, raise_on_error=True).attempted for m in modules)
     assert attempted >= 10
+
+
+# Engine profiles in the command line: --browser, Local Network Access, routes' cache ages.
+
+
+def _flask_app() -> Any:
+    from flask import Flask
+
+    from crossgate.flask import CORS
+
+    app = Flask("engines")
+
+    @app.route("/api", methods=["GET", "PUT"])
+    def api() -> str:
+        return "ok"
+
+    CORS(app, origins=["https://app.example.com"], allow_headers=["Content-Type"], max_age=7200)
+    return app
+
+
+def _flask_check(*args: str) -> Any:
+    app = _flask_app()
+    return app.test_cli_runner().invoke(
+        args=["crossgate", "check", "/api", "--origin", "https://app.example.com", *args]
+    )
+
+
+def test_check_all_gives_one_verdict_per_engine_and_says_where_they_differ() -> None:
+    result = _flask_check("-H", "User-Agent: bot", "--browser", "all", "--json")
+    data = json.loads(result.output)
+    verdicts = {item["engine"]: item for item in data["engines"]}
+
+    assert result.exit_code == 1
+    assert data["allowed"] is False
+    assert verdicts["chromium"]["allowed"] is True
+    assert verdicts["chromium"]["preflight_needed"] is False
+    # crossgate refuses the preflight with a 403 without CORS headers: Firefox runs the CORS
+    # check first, WebKit the status check.
+    assert verdicts["firefox"]["step"] == "allow-origin-missing"
+    assert verdicts["webkit"]["step"] == "preflight-status"
+    for name in ("firefox", "webkit"):
+        assert verdicts[name]["allowed"] is False
+        assert verdicts[name]["fix"]
+    assert verdicts["firefox"]["console_lines"][0].startswith("Cross-Origin Request Blocked")
+    assert verdicts["webkit"]["console"].startswith("Preflight response is not successful")
+    assert any("chromium allow it; firefox, webkit block it" in d for d in data["differences"])
+    assert any("only firefox, webkit send a preflight" in d for d in data["differences"])
+
+
+def test_check_all_as_text_lists_each_engine() -> None:
+    result = _flask_check("-H", "User-Agent: bot", "--browser", "all")
+    assert "chromium 156: ALLOWED" in result.output
+    assert "firefox 153: BLOCKED at step allow-origin-missing" in result.output
+    assert "webkit 2.50: BLOCKED at step" in result.output
+    assert "* where they differ" in result.output
+
+
+def test_check_all_exits_zero_only_when_every_engine_allows() -> None:
+    result = _flask_check("--browser", "all")
+    assert result.exit_code == 0
+    assert "* every engine decides the same" in result.output
+
+
+def test_check_one_engine_uses_its_wording() -> None:
+    result = _flask_check("-X", "PUT", "-H", "X-Other: 1", "--browser", "webkit", "--json")
+    data = json.loads(result.output)
+    assert data["engine"] == "webkit"
+    assert data["console"] == "Preflight response is not successful. Status code: 403"
+    assert result.exit_code == 1
+
+
+def test_routes_say_how_long_each_engine_caches_the_preflight() -> None:
+    app = _flask_app()
+    result = app.test_cli_runner().invoke(args=["crossgate", "routes"])
+    assert "preflight cached: chromium 7200s, firefox 7200s, webkit 600s" in result.output
+    data = json.loads(app.test_cli_runner().invoke(args=["crossgate", "routes", "--json"]).output)
+    row = next(row for row in data if row["rule"] == "/api")
+    assert row["cors"]["max_age_cached"] == {"chromium": 7200, "firefox": 7200, "webkit": 600}
+
+
+@pytest.mark.parametrize(
+    ("host", "space"),
+    [
+        ("127.0.0.1", "loopback"),
+        ("localhost", "loopback"),
+        ("api.localhost", "loopback"),
+        ("[::1]", "loopback"),
+        ("10.1.2.3", "local"),
+        ("192.168.0.10", "local"),
+        ("169.254.1.1", "local"),
+        ("8.8.8.8", "public"),
+        ("api.example.com", "public"),
+    ],
+)
+def test_address_spaces(host: str, space: str) -> None:
+    assert address_space(host) == space
+
+
+def test_local_network_access_applies_from_a_more_public_page_only() -> None:
+    public_to_loopback = BrowserRequest("http://127.0.0.1:5000/a", "https://app.example.com")
+    blocked = local_network_access(public_to_loopback)
+    assert blocked is not None
+    assert blocked.step == "local-network-access"
+    assert "`loopback` address space" in blocked.message
+    assert "no response header changes this" in blocked.fix
+    assert "targetAddressSpace" in blocked.fix
+    assert "local-network-access" in blocked.fix
+    assert console_message(public_to_loopback, blocked).endswith(
+        "has been blocked by CORS policy: Permission was denied for this request to access "
+        "the `loopback` address space."
+    )
+    local = BrowserRequest("http://127.0.0.1:5000/a", "http://localhost:3000")
+    assert local_network_access(local) is None
+    assert local_network_access(local, page_space="local") is not None
+    intranet = BrowserRequest("https://wiki.corp/a", "https://app.example.com")
+    assert local_network_access(intranet) is None
+    assert local_network_access(intranet, "local") is not None
+    sandboxed = BrowserRequest("http://127.0.0.1:5000/a", "null")
+    assert local_network_access(sandboxed) is None
+
+
+def test_check_explains_local_network_access_next_to_the_cors_verdict() -> None:
+    result = _flask_check("--target-address-space", "local")
+    assert result.exit_code == 0  # the CORS verdict, which applies once permission is granted
+    assert "LOCAL NETWORK ACCESS (Chromium 142+)" in result.output
+    data = json.loads(_flask_check("--target-address-space", "local", "--json").output)
+    assert "`local` address space" in data["local_network_access"]["message"]
+    plain = json.loads(_flask_check("--json").output)
+    assert plain["local_network_access"] is None  # the test client's localhost proves nothing
+
+
+def test_get_profile_names_the_choices() -> None:
+    assert get_profile("webkit") is WEBKIT
+    with pytest.raises(ValueError, match="'safari' is no browser engine profile: use one of"):
+        get_profile("safari")
+
+
+@pytest.mark.parametrize(
+    ("profile", "lines"),
+    [
+        (
+            CHROMIUM,
+            (
+                "Access to fetch at 'https://api.example.com/a' from origin "
+                "'https://app.example.com' has been blocked by CORS policy: Response to "
+                "preflight request doesn't pass access control check: It does not have HTTP ok "
+                "status.",
+            ),
+        ),
+        (
+            FIREFOX,
+            (
+                "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the "
+                "remote resource at https://api.example.com/a. (Reason: CORS preflight response "
+                "did not succeed). Status code: 403.",
+                "Cross-Origin Request Blocked: The Same Origin Policy disallows reading the "
+                "remote resource at https://api.example.com/a. (Reason: CORS request did not "
+                "succeed). Status code: (null).",
+            ),
+        ),
+        (WEBKIT, ("Preflight response is not successful. Status code: 403",)),
+    ],
+    ids=lambda value: getattr(value, "name", "lines"),
+)
+def test_each_engine_words_a_failed_preflight_its_own_way(
+    profile: EngineProfile, lines: tuple[str, ...]
+) -> None:
+    req = BrowserRequest("https://api.example.com/a", ORIGIN, method="PUT")
+    answer = HttpResponse(403, (("Access-Control-Allow-Origin", ORIGIN),))
+    verdict = evaluate(req, preflight=answer, response=None, profile=profile)
+    assert verdict.step == "preflight-status"
+    assert console_lines(req, verdict) == lines

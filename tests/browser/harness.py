@@ -8,6 +8,7 @@ response) to :func:`crossgate.browser.evaluate`, so the model is judged on what 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -15,11 +16,22 @@ from typing import TYPE_CHECKING, Any
 from playwright.sync_api import ConsoleMessage, Page
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from crossgate.browser import BrowserRequest, HttpResponse, Verdict, evaluate
+from crossgate.browser import (
+    CHROMIUM,
+    BrowserRequest,
+    EngineProfile,
+    HttpResponse,
+    Verdict,
+    evaluate,
+    is_redirect,
+)
 
 if TYPE_CHECKING:
     from _typeshed import OptExcInfo
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+    from .engines import Engine, EngineFetch
+    from .scenarios import Scenario
 
 __all__ = [
     "CORS_BLOCKED",
@@ -29,7 +41,9 @@ __all__ = [
     "Recorder",
     "ServerPool",
     "Tab",
+    "recorded_exchanges",
     "replay",
+    "run_scenario",
 ]
 
 #: What Chromium's console line says between the request and the reason.
@@ -62,6 +76,8 @@ class Exchange:
     request_headers: tuple[tuple[str, str], ...]
     status: int
     response_headers: tuple[tuple[str, str], ...]
+    #: When the server answered (``time.monotonic()``), to order exchanges across servers.
+    at: float = 0.0
 
     def request_header(self, name: str) -> str | None:
         """The request header called *name* (case-insensitive), ``None`` when absent."""
@@ -103,7 +119,13 @@ class Recorder:
             status: str, headers: list[tuple[str, str]], exc_info: OptExcInfo | None = None
         ) -> Callable[[bytes], object]:
             exchange = Exchange(
-                method, path, query, request_headers, int(status.split()[0]), tuple(headers)
+                method,
+                path,
+                query,
+                request_headers,
+                int(status.split()[0]),
+                tuple(headers),
+                time.monotonic(),
             )
             with self._lock:
                 self._exchanges.append(exchange)
@@ -234,7 +256,10 @@ class Tab:
 
 
 def replay(
-    request: BrowserRequest, exchanges: list[Exchange], cached_preflight: HttpResponse | None
+    request: BrowserRequest,
+    exchanges: list[Exchange],
+    cached_preflight: HttpResponse | None,
+    profile: EngineProfile = CHROMIUM,
 ) -> tuple[Verdict, HttpResponse | None]:
     """Ask the browser model about one ``fetch()``, given every exchange it caused.
 
@@ -252,6 +277,9 @@ def replay(
             pending = None
     if pending is not None or not hops:
         hops.append((pending, None))
+    elif (last := hops[-1][1]) is not None and is_redirect(last):
+        # The browser stopped at a redirect (its CORS check failed): nothing answered after it.
+        hops.append((None, None))
     preflight = hops[0][0] or cached_preflight
     redirects = [response for _, response in hops[:-1] if response is not None]
     verdict = evaluate(
@@ -260,5 +288,36 @@ def replay(
         response=hops[-1][1],
         redirects=redirects,
         redirect_preflights=[answer for answer, _ in hops[1:]],
+        profile=profile,
     )
     return verdict, preflight
+
+
+def recorded_exchanges(apis: dict[str, LiveServer], query: str) -> list[Exchange]:
+    """Every exchange of the servers whose query is *query*, in the order answered."""
+    taken = [exchange for server in apis.values() for exchange in server.recorder.take(query)]
+    return sorted(taken, key=lambda exchange: exchange.at)
+
+
+def run_scenario(
+    engine: Engine, page: str, apis: dict[str, LiveServer], scenario: Scenario, query: str
+) -> tuple[BrowserRequest, list[tuple[EngineFetch, list[Exchange]]]]:
+    """Run *scenario* from *page* in *engine*: the request and, per fetch, what was seen."""
+    base = f"http://127.0.0.1:{apis[scenario.hops[0].server].port}"
+    request = BrowserRequest(
+        f"{base}/s/{scenario.id}/0?{query}",
+        "null" if scenario.sandboxed else page,
+        method=scenario.method,
+        headers=scenario.headers,
+        credentials=scenario.credentials,
+    )
+    engine.open(page)
+    runs = []
+    for attempt in range(scenario.repeat):
+        if attempt:
+            # Firefox stores a preflight result a moment after the fetch settles: a fetch
+            # sent at once may miss it.
+            time.sleep(0.3)
+        seen = engine.fetch(request, scenario.body, scenario.read, sandboxed=scenario.sandboxed)
+        runs.append((seen, recorded_exchanges(apis, query)))
+    return request, runs

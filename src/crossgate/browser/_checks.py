@@ -1,9 +1,10 @@
 """The checks a browser runs on what the server answered: the CORS check, the CORS-preflight
 check, and which response headers the page may read.
 
-Each check follows Chromium's order, so the first failure found is the one its console reports,
-and words its fix in crossgate's options. Chromium's own numbers (how long it caches a preflight)
-are the constants below; its wording is ``_wording``'s.
+Each check follows the order of the engine profile it is given (Chromium's by default), so the
+first failure found is the one that engine's console reports, and words its fix in crossgate's
+options. How long each engine caches a preflight is its profile's (``max_age_*``); the wording
+is ``_wording``'s.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import replace
+from typing import Any
 
 from crossgate._fetch import SAFELISTED_METHODS, SAFELISTED_RESPONSE_HEADERS
 from crossgate._http import TOKEN
+from crossgate.browser._profiles import CHROMIUM
 from crossgate.browser._redirects import is_redirect, url_origin
 from crossgate.browser._safelist import (
     INT64_MAX,
@@ -23,6 +26,7 @@ from crossgate.browser._safelist import (
 )
 from crossgate.browser._values import (
     BrowserRequest,
+    EngineProfile,
     HttpResponse,
     Verdict,
     ascii_lower,
@@ -41,16 +45,14 @@ __all__ = [
     "readable_response_headers",
 ]
 
-# Chromium's preflight cache: the age without Access-Control-Max-Age, and its upper bound.
-_DEFAULT_MAX_AGE = 5
-_MAX_AGE_CAP = 7200
-
-_MAX_AGE = re.compile(r"[+-]?[0-9]{1,19}")
+_MAX_AGE = re.compile(r"[+-]?[0-9]+")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
 
 
-def cors_check(request: BrowserRequest, response: HttpResponse) -> Verdict:
+def cors_check(
+    request: BrowserRequest, response: HttpResponse, *, profile: EngineProfile = CHROMIUM
+) -> Verdict:
     """Run the CORS check a browser applies to every cross-origin response the page reads.
 
     The steps follow Chromium's order: a wildcard ``Access-Control-Allow-Origin`` passes unless
@@ -61,7 +63,9 @@ def cors_check(request: BrowserRequest, response: HttpResponse) -> Verdict:
     CORS headers is a CORS error in the page.
     """
     url = response.url or request.url
-    failure = cors_failure(request.origin, request.credentials, response, url, "response")
+    failure = cors_failure(
+        request.origin, request.credentials, response, url, "response", profile=profile
+    )
     if failure is not None:
         return failure
     return Verdict(
@@ -69,23 +73,31 @@ def cors_check(request: BrowserRequest, response: HttpResponse) -> Verdict:
         "ok",
         url=url,
         readable_headers=exposed_headers(request.credentials, response),
+        status=response.status,
+        engine=profile.name,
     )
 
 
-def preflight_check(request: BrowserRequest, preflight_response: HttpResponse) -> Verdict:
+def preflight_check(
+    request: BrowserRequest,
+    preflight_response: HttpResponse,
+    *,
+    profile: EngineProfile = CHROMIUM,
+) -> Verdict:
     """Check the answer to the preflight (``OPTIONS``) the browser sends before *request*.
 
-    In Chromium's order: a redirect fails, then the CORS check, then the status must be 2xx;
-    then ``Access-Control-Allow-Methods`` and ``-Headers`` must parse as comma-separated tokens,
-    the method must be safelisted or listed (case-sensitive; ``*`` for a request without
-    credentials), and every unsafe header must be listed (case-insensitive; ``*`` for a request
-    without credentials, but never for ``Authorization``). The verdict carries the number of
-    seconds Chromium caches the result (``Access-Control-Max-Age``).
+    In Chromium's order: a redirect fails, then the CORS check, then the status must be 2xx
+    (Firefox runs the CORS check first; WebKit checks the status, redirects included, before
+    the CORS check); then ``Access-Control-Allow-Methods`` and ``-Headers`` must parse as
+    comma-separated tokens, the method must be safelisted or listed (case-sensitive; ``*`` for
+    a request without credentials), and every unsafe header must be listed (case-insensitive;
+    ``*`` for a request without credentials). The verdict carries the number of seconds the
+    engine caches the result (``Access-Control-Max-Age``).
 
-    Chromium 156 still lets ``*`` cover ``Authorization`` (Firefox and Safari do not, as the
-    standard says); this model fails it so that a passing server works everywhere. When several
-    headers are missing the message names the first in ``Access-Control-Request-Headers`` order
-    and ``missing_headers`` lists them all; Chromium may name another one of them.
+    The standard says ``*`` never covers ``Authorization``; Chromium 156, Firefox ESR 153 and
+    WebKitGTK 2.50 all let it (``profile=STANDARD`` refuses it). When several headers are
+    missing the message names the first in ``Access-Control-Request-Headers`` order and
+    ``missing_headers`` lists them all; an engine may name another one of them.
     """
     url = preflight_response.url or request.url
     verdict = preflight_verdict(
@@ -95,11 +107,16 @@ def preflight_check(request: BrowserRequest, preflight_response: HttpResponse) -
         request.headers,
         preflight_response,
         url,
+        profile=profile,
     )
-    return replace(verdict, preflight_needed=needs_preflight(request.method, request.headers))
+    return replace(
+        verdict, preflight_needed=needs_preflight(request.method, request.headers, profile)
+    )
 
 
-def readable_response_headers(request: BrowserRequest, response: HttpResponse) -> frozenset[str]:
+def readable_response_headers(
+    request: BrowserRequest, response: HttpResponse, *, profile: EngineProfile = CHROMIUM
+) -> frozenset[str]:
     """Return the lowercased names of the headers in *response* the page's script can read.
 
     A same-origin page reads every header but ``Set-Cookie``. Cross-origin, the response must
@@ -112,7 +129,7 @@ def readable_response_headers(request: BrowserRequest, response: HttpResponse) -
     """
     if url_origin(request.url) == request.origin:
         return present_headers(response)
-    if cors_check(request, response).allowed:
+    if cors_check(request, response, profile=profile).allowed:
         return exposed_headers(request.credentials, response)
     return frozenset()
 
@@ -124,162 +141,199 @@ def preflight_verdict(
     headers: Iterable[tuple[str, str]],
     response: HttpResponse,
     url: str,
+    *,
+    profile: EngineProfile = CHROMIUM,
 ) -> Verdict:
     """The CORS-preflight check for one preflight response (*method* already normalized)."""
+    headers = tuple(headers)
     stage = "preflight"
-    if is_redirect(response):
+
+    def fail(step: str, text: str, fix: str, **extra: Any) -> Verdict:
         return Verdict(
             False,
-            "preflight-redirect",
-            message("preflight-redirect"),
-            f"the preflight was redirected ({response.status} to "
-            f"{quoted(response.get('Location') or '')}): request "
-            "the final URL directly (for example with the trailing slash Werkzeug redirects to)",
+            step,
+            text,
+            fix,
             stage=stage,
             url=url,
+            status=response.status,
+            origin=origin,
+            engine=profile.name,
+            **extra,
         )
-    failure = cors_failure(origin, credentials, response, url, stage)
-    if failure is not None:
-        return failure
-    if not 200 <= response.status <= 299:
-        return Verdict(
-            False,
-            "preflight-status",
-            message("preflight-status"),
-            f"the preflight got status {response.status}: answer OPTIONS with 200 or 204 (let "
-            "crossgate handle it before authentication, CSRF protection or routing rejects it)",
-            stage=stage,
-            url=url,
-        )
+
+    for check in profile.preflight_order:
+        if check == "redirect" and is_redirect(response):
+            return fail(
+                "preflight-redirect",
+                message("preflight-redirect", profile=profile, status=response.status),
+                f"the preflight was redirected ({response.status} to "
+                f"{quoted(response.get('Location') or '')}): request the final URL directly "
+                "(for example with the trailing slash Werkzeug redirects to)",
+            )
+        if check == "cors":
+            failure = cors_failure(origin, credentials, response, url, stage, profile=profile)
+            if failure is not None:
+                return failure
+        if check == "status" and not 200 <= response.status <= 299:
+            return fail(
+                "preflight-status",
+                message("preflight-status", profile=profile, status=response.status),
+                f"the preflight got status {response.status}: answer OPTIONS with 200 or 204 "
+                "(let crossgate handle it before authentication, CSRF protection or routing "
+                "rejects it)",
+            )
     methods = _token_list(response.get("Access-Control-Allow-Methods"))
     if isinstance(methods, str):
-        return Verdict(
-            False,
+        return fail(
             "allow-methods-parse",
-            message("allow-methods-parse"),
+            message("allow-methods-parse", value=methods, profile=profile),
             f"Access-Control-Allow-Methods must be a comma-separated list of method names: "
             f"remove {quoted(methods)} from methods",
-            stage=stage,
-            url=url,
         )
     header_names = _token_list(response.get("Access-Control-Allow-Headers"))
     if isinstance(header_names, str):
-        return Verdict(
-            False,
+        return fail(
             "allow-headers-parse",
-            message("allow-headers-parse"),
+            message("allow-headers-parse", value=header_names, profile=profile),
             f"Access-Control-Allow-Headers must be a comma-separated list of header names: "
             f"remove {quoted(header_names)} from allow_headers",
-            stage=stage,
-            url=url,
         )
     wildcard = not credentials and "*" in methods
     if method not in SAFELISTED_METHODS and method not in methods and not wildcard:
-        return Verdict(
-            False,
+        return fail(
             "method-not-allowed",
-            message("method-not-allowed", value=method),
+            message("method-not-allowed", value=method, profile=profile),
             f"add {quoted(method)} to methods" + _method_note(method, methods, credentials),
-            stage=stage,
-            url=url,
         )
     allowed_headers = {ascii_lower(name) for name in header_names}
     wildcard = not credentials and "*" in allowed_headers
+    covers_authorization = profile.wildcard_covers_authorization
     missing = tuple(
         name
-        for name in unsafe_request_header_names(headers)
-        if name not in allowed_headers and not (wildcard and name != "authorization")
+        for name in unsafe_request_header_names(headers, profile)
+        if name not in allowed_headers
+        and not (wildcard and (covers_authorization or name != "authorization"))
     )
     if missing:
-        return Verdict(
-            False,
+        # WebKit names the header as the page spelled it; the others lowercase it.
+        named = missing[0]
+        if profile.wording == "webkit":
+            named = next((key for key, _ in headers if ascii_lower(key) == named), named)
+        return fail(
             "header-not-allowed",
-            message("header-not-allowed", value=missing[0]),
+            message("header-not-allowed", value=named, profile=profile),
             f"add {', '.join(quoted(name) for name in missing)} to allow_headers"
             + _header_note(missing, allowed_headers, credentials),
-            stage=stage,
-            url=url,
             missing_headers=missing,
         )
-    max_age, note = _max_age(response.get("Access-Control-Max-Age"))
-    return Verdict(True, "ok", fix=note, stage=stage, url=url, max_age=max_age)
+    max_age, note = _max_age(response.get("Access-Control-Max-Age"), profile)
+    return Verdict(
+        True,
+        "ok",
+        fix=note,
+        stage=stage,
+        url=url,
+        max_age=max_age,
+        status=response.status,
+        engine=profile.name,
+    )
 
 
 def cors_failure(
-    origin: str, credentials: bool, response: HttpResponse, url: str, stage: str
+    origin: str,
+    credentials: bool,
+    response: HttpResponse,
+    url: str,
+    stage: str,
+    *,
+    profile: EngineProfile = CHROMIUM,
 ) -> Verdict | None:
-    """The CORS check in Chromium's order; ``None`` when it passes."""
+    """The CORS check in the engine's order; ``None`` when it passes."""
     preflight = stage == "preflight"
+
+    def fail(step: str, fix: str, value: str = "") -> Verdict:
+        text = message(
+            step,
+            value=value,
+            preflight=preflight,
+            profile=profile,
+            status=response.status,
+            origin=origin,
+        )
+        return Verdict(
+            False,
+            step,
+            text,
+            fix,
+            stage=stage,
+            url=url,
+            status=response.status,
+            origin=origin,
+            engine=profile.name,
+        )
+
     allow_origin = response.get("Access-Control-Allow-Origin")
     if allow_origin == "*":
         if not credentials:
             return None
-        return Verdict(
-            False,
+        return fail(
             "allow-origin-wildcard-credentials",
-            message("allow-origin-wildcard-credentials", preflight=preflight),
             f"with supports_credentials=True, list the allowed origins in origins instead of "
             f"'*' so that {quoted(origin)} is echoed; or send the request without credentials",
-            stage=stage,
-            url=url,
         )
     if allow_origin is None:
-        return Verdict(
-            False,
-            "allow-origin-missing",
-            message("allow-origin-missing", preflight=preflight),
-            _origin_fix(origin, stage),
-            stage=stage,
-            url=url,
-        )
+        return fail("allow-origin-missing", _origin_fix(origin, stage))
     if allow_origin != origin:
-        if "," in allow_origin or " " in allow_origin:
-            return Verdict(
-                False,
+        if _is_multiple(allow_origin, response, profile):
+            return fail(
                 "allow-origin-multiple",
-                message("allow-origin-multiple", value=allow_origin, preflight=preflight),
                 "send one Access-Control-Allow-Origin value: list the origins in origins and "
                 "crossgate echoes the matching one; if it already does, another layer (a proxy, "
                 "a second CORS extension, an after_request hook) adds the header again",
-                stage=stage,
-                url=url,
+                allow_origin,
             )
-        if allow_origin != "null" and not _looks_like_url(allow_origin):
-            return Verdict(
-                False,
+        if (
+            profile.reports_invalid_origin
+            and allow_origin != "null"
+            and not _looks_like_url(allow_origin)
+        ):
+            return fail(
                 "allow-origin-invalid",
-                message("allow-origin-invalid", value=allow_origin, preflight=preflight),
                 "Access-Control-Allow-Origin must be '*' or one origin written "
                 "scheme://host[:port]; " + _origin_fix(origin, stage),
-                stage=stage,
-                url=url,
+                allow_origin,
             )
-        return Verdict(
-            False,
+        slash = allow_origin.rstrip("/") == origin
+        return fail(
             "allow-origin-mismatch",
-            message("allow-origin-mismatch", value=allow_origin, preflight=preflight),
             _origin_fix(origin, stage)
             + (
                 " (origins are written scheme://host[:port], without a trailing slash)"
-                if allow_origin.rstrip("/") == origin
+                if slash
                 else ""
             ),
-            stage=stage,
-            url=url,
+            allow_origin,
         )
     if credentials:
         allow_credentials = response.get("Access-Control-Allow-Credentials")
         if allow_credentials != "true":
-            return Verdict(
-                False,
+            return fail(
                 "allow-credentials",
-                message("allow-credentials", value=allow_credentials or "", preflight=preflight),
                 "set supports_credentials=True so that Access-Control-Allow-Credentials: true is "
                 "sent; or send the request without credentials",
-                stage=stage,
-                url=url,
+                allow_credentials or "",
             )
     return None
+
+
+def _is_multiple(allow_origin: str, response: HttpResponse, profile: EngineProfile) -> bool:
+    """Whether the engine reports this ``Access-Control-Allow-Origin`` as several values."""
+    if profile.multiple_origins == "lines":
+        return len(response.get_all("Access-Control-Allow-Origin")) > 1
+    if profile.multiple_origins == "comma":
+        return "," in allow_origin
+    return "," in allow_origin or " " in allow_origin
 
 
 def _origin_fix(origin: str, stage: str) -> str:
@@ -316,28 +370,39 @@ def _header_note(missing: tuple[str, ...], listed: set[str], credentials: bool) 
         return " ('*' is a literal header name for a request with credentials)"
     # Only Authorization can be missing when '*' counts, so it is the one to explain.
     return (
-        " ('*' never covers Authorization: Firefox and Safari block it, Chromium 156 still "
-        "lets it through)"
+        " ('*' does not cover Authorization in the Fetch standard, though Chromium 156, "
+        "Firefox 153 and WebKit 2.50 still let it through: list it)"
     )
 
 
-def _max_age(value: str | None) -> tuple[int, str]:
-    """Seconds Chromium caches a preflight for this ``Access-Control-Max-Age``, and a note."""
+def _max_age(value: str | None, profile: EngineProfile) -> tuple[int, str]:
+    """Seconds the engine caches a preflight for this ``Access-Control-Max-Age``, and a note."""
+    cap = profile.max_age_cap
     if value is None:
-        return _DEFAULT_MAX_AGE, ""
-    if not _MAX_AGE.fullmatch(value) or not -INT64_MAX - 1 <= int(value) <= INT64_MAX:
-        return _DEFAULT_MAX_AGE, (
+        return profile.max_age_default, ""
+    if not _MAX_AGE.fullmatch(value):
+        seconds = profile.max_age_invalid
+        return seconds, (
             f"Access-Control-Max-Age {quoted(value)} is not a number of seconds, so the browser "
-            f"caches the preflight for {_DEFAULT_MAX_AGE} s: set max_age to an integer"
+            f"caches the preflight for {seconds} s: set max_age to an integer"
         )
-    seconds = int(value)
-    if seconds > _MAX_AGE_CAP:
-        return _MAX_AGE_CAP, (
-            f"Chromium caches a preflight for at most {_MAX_AGE_CAP} s (Firefox 86400 s): a "
-            f"larger max_age only helps Firefox"
+    # A hostile value may have thousands of digits: no int() for those.
+    number = int(value) if len(value) <= 40 else INT64_MAX * (-1 if value[0] == "-" else 2)
+    if not -INT64_MAX - 1 <= number <= INT64_MAX:
+        if profile.max_age_overflow_to_default:
+            return profile.max_age_default, (
+                f"Access-Control-Max-Age {quoted(value)} is too large a number, so the browser "
+                f"caches the preflight for {profile.max_age_default} s: set max_age to at most "
+                f"{cap if cap is not None else 86400}"
+            )
+        number = cap if cap is not None else number
+    if cap is not None and number > cap:
+        return cap, (
+            f"{profile.name.capitalize()} caches a preflight for at most {cap} s (Chromium "
+            "7200 s, Firefox 86400 s, WebKit 600 s): a larger max_age only helps the others"
         )
     # A negative age is a request not to cache at all.
-    return max(seconds, 0), ""
+    return max(number, 0), ""
 
 
 def _token_list(value: str | None) -> frozenset[str] | str:

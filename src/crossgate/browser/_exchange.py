@@ -16,9 +16,10 @@ from crossgate.browser._checks import (
     preflight_verdict,
     present_headers,
 )
-from crossgate.browser._redirects import first_hop, follow_redirect, is_redirect
+from crossgate.browser._profiles import CHROMIUM
+from crossgate.browser._redirects import first_hop, follow_redirect, is_redirect, resolve_redirect
 from crossgate.browser._safelist import needs_preflight
-from crossgate.browser._values import BrowserRequest, HttpResponse, Verdict
+from crossgate.browser._values import BrowserRequest, EngineProfile, HttpResponse, Verdict
 from crossgate.errors import show
 
 __all__ = ["evaluate"]
@@ -31,6 +32,7 @@ def evaluate(
     response: HttpResponse | None,
     redirects: Sequence[HttpResponse] = (),
     redirect_preflights: Sequence[HttpResponse | None] = (),
+    profile: EngineProfile = CHROMIUM,
 ) -> Verdict:
     """Decide the whole ``fetch()``: preflight, every redirect hop, and the final response.
 
@@ -41,13 +43,16 @@ def evaluate(
     :param redirect_preflights: ``redirect_preflights[i]`` answers the preflight sent to the
         URL that ``redirects[i]`` points to; the browser preflights again at every new URL
         while the request still needs it.
+    :param profile: the engine whose rules and wording apply (Chromium's by default).
     :raises ValueError: if an item of *redirects* is not a redirect.
 
     Every hop's URL is worked out from the ``Location`` headers. The CORS check runs on every
     cross-origin hop; after a hop to another origin from a URL not of the page's origin, the
     browser sends ``Origin: null`` for the rest of the chain; ``Authorization`` is dropped when a
     redirect changes origin; a 301/302 turns ``POST`` into ``GET`` and a 303 turns anything but
-    ``GET``/``HEAD`` into ``GET``, without the body headers; the 21st redirect fails.
+    ``GET``/``HEAD`` into ``GET``, without the body headers; the 21st redirect fails. Firefox
+    preflights a once-preflighted request again at every new URL; WebKit keeps
+    ``Authorization`` and the body headers (see :class:`EngineProfile`).
     """
     for index, redirect in enumerate(redirects):
         if not is_redirect(redirect):
@@ -65,7 +70,10 @@ def evaluate(
         hop: HttpResponse | None = response if last else redirects[index]
         stage = "response" if last else "redirect"
         origin = state.origin
-        if state.cors and needs_preflight(state.method, state.headers):
+        if state.cors and (
+            needs_preflight(state.method, state.headers, profile)
+            or (preflight_needed and profile.redirect_repeats_preflight)
+        ):
             preflight_needed = True
             answer = answers[index] if index < len(answers) else None
             if answer is None:
@@ -79,9 +87,16 @@ def evaluate(
                     url=state.url,
                     preflight_needed=True,
                     max_age=first_preflight.max_age if first_preflight else None,
+                    engine=profile.name,
                 )
             checked = preflight_verdict(
-                origin, request.credentials, state.method, state.headers, answer, state.url
+                origin,
+                request.credentials,
+                state.method,
+                state.headers,
+                answer,
+                state.url,
+                profile=profile,
             )
             if not checked.allowed:
                 return replace(checked, preflight_needed=True)
@@ -96,11 +111,20 @@ def evaluate(
                 url=state.url,
                 preflight_needed=preflight_needed,
                 max_age=max_age,
+                engine=profile.name,
             )
         if state.cors:
-            failure = cors_failure(origin, request.credentials, hop, state.url, stage)
+            failure = cors_failure(
+                origin, request.credentials, hop, state.url, stage, profile=profile
+            )
             if failure is not None:
-                return replace(failure, preflight_needed=preflight_needed, max_age=max_age)
+                location = "" if last else resolve_redirect(state.url, hop.get("Location") or "")
+                return replace(
+                    failure,
+                    preflight_needed=preflight_needed,
+                    max_age=max_age,
+                    location=location or "",
+                )
         if last:
             return Verdict(
                 True,
@@ -114,9 +138,13 @@ def evaluate(
                     if state.cors
                     else present_headers(hop)
                 ),
+                status=hop.status,
+                engine=profile.name,
             )
-        followed = follow_redirect(request, state, hop, index)
+        followed = follow_redirect(request, state, hop, index, profile=profile)
         if isinstance(followed, Verdict):
-            return replace(followed, preflight_needed=preflight_needed, max_age=max_age)
+            return replace(
+                followed, preflight_needed=preflight_needed, max_age=max_age, engine=profile.name
+            )
         state = followed
         index += 1

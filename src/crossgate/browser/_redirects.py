@@ -12,8 +12,16 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
+from crossgate.browser._profiles import CHROMIUM
 from crossgate.browser._safelist import normalize_method
-from crossgate.browser._values import BrowserRequest, HttpResponse, Verdict, ascii_lower, quoted
+from crossgate.browser._values import (
+    BrowserRequest,
+    EngineProfile,
+    HttpResponse,
+    Verdict,
+    ascii_lower,
+    quoted,
+)
 from crossgate.browser._wording import message
 
 __all__ = [
@@ -133,17 +141,25 @@ def first_hop(request: BrowserRequest) -> Hop:
 
 
 def follow_redirect(
-    request: BrowserRequest, hop: Hop, redirect: HttpResponse, followed: int
+    request: BrowserRequest,
+    hop: Hop,
+    redirect: HttpResponse,
+    followed: int,
+    *,
+    profile: EngineProfile = CHROMIUM,
 ) -> Hop | Verdict:
     """The request the browser sends after *redirect*, the answer to *hop*; or the failure that
-    stops the fetch. *followed* counts the redirects followed before this one."""
+    stops the fetch. *followed* counts the redirects followed before this one.
+
+    WebKit keeps ``Authorization`` across origins and the body headers when the method turns
+    into ``GET`` (``profile.redirect_drops_*``)."""
     location = redirect.get("Location") or ""
     stage = "redirect"
     if followed >= MAX_REDIRECTS:
         return Verdict(
             False,
             "too-many-redirects",
-            message("too-many-redirects"),
+            message("too-many-redirects", profile=profile),
             f"browsers follow at most {MAX_REDIRECTS} redirects: break the redirect loop or "
             "link to the final URL",
             stage=stage,
@@ -153,23 +169,38 @@ def follow_redirect(
     fix = f"redirect to an http(s) URL (the Location was {quoted(location)})"
     if new_url is None:
         return Verdict(
-            False, "redirect-invalid", message("redirect-invalid"), fix, stage=stage, url=hop.url
+            False,
+            "redirect-invalid",
+            message("redirect-invalid", profile=profile),
+            fix,
+            stage=stage,
+            url=hop.url,
         )
     target = urlsplit(new_url)
     if target.scheme in _UNSAFE_REDIRECT_SCHEMES:
         return Verdict(
-            False, "redirect-invalid", message("redirect-unsafe"), fix, stage=stage, url=hop.url
+            False,
+            "redirect-invalid",
+            message("redirect-unsafe", profile=profile),
+            fix,
+            stage=stage,
+            url=hop.url,
         )
     if target.scheme not in _DEFAULT_PORTS:
         return Verdict(
-            False, "redirect-scheme", message("redirect-scheme"), fix, stage=stage, url=new_url
+            False,
+            "redirect-scheme",
+            message("redirect-scheme", profile=profile),
+            fix,
+            stage=stage,
+            url=new_url,
         )
     new_origin = url_origin(new_url)
     if (target.username or target.password) and new_origin != request.origin:
         return Verdict(
             False,
             "redirect-credentials",
-            message("redirect-credentials"),
+            message("redirect-credentials", profile=profile),
             f"remove the user name and password from the redirect Location {quoted(location)}",
             stage=stage,
             url=hop.url,
@@ -177,7 +208,7 @@ def follow_redirect(
     current_origin = url_origin(hop.url)
     cross_origin = new_origin != current_origin
     headers = hop.headers
-    if cross_origin:
+    if cross_origin and profile.redirect_drops_authorization:
         # Credentials the page meant for one origin must not reach another.
         headers = tuple(pair for pair in headers if ascii_lower(pair[0]) != "authorization")
     method = hop.method
@@ -185,9 +216,10 @@ def follow_redirect(
         redirect.status == 303 and method not in ("GET", "HEAD")
     ):
         method = "GET"
-        headers = tuple(
-            pair for pair in headers if ascii_lower(pair[0]) not in _REQUEST_BODY_HEADERS
-        )
+        if profile.redirect_drops_body_headers:
+            headers = tuple(
+                pair for pair in headers if ascii_lower(pair[0]) not in _REQUEST_BODY_HEADERS
+            )
     # Once a server of a third origin has chosen where the request goes, no later server can
     # trust the page's origin: the browser sends "null" from then on.
     tainted = cross_origin and request.origin != current_origin

@@ -1,8 +1,8 @@
 """What a page may send without a preflight: methods, CORS-safelisted request headers.
 
 Fetch's "CORS-safelisted method", "CORS-safelisted request-header" and "CORS-unsafe request-header
-names", with the forbidden request headers ``fetch()`` silently drops. The model keeps the
-standard's rules where Chromium is laxer, so a request judged here preflights in every browser.
+names", with the forbidden request headers ``fetch()`` silently drops; where the engines part
+from the standard, the :class:`EngineProfile` passed says how.
 """
 
 from __future__ import annotations
@@ -17,7 +17,8 @@ from crossgate._fetch import (
     is_forbidden_header_name,
 )
 from crossgate._http import TOKEN
-from crossgate.browser._values import ascii_lower, ascii_upper
+from crossgate.browser._profiles import CHROMIUM
+from crossgate.browser._values import EngineProfile, ascii_lower, ascii_upper
 
 __all__ = [
     "HTTP_WHITESPACE",
@@ -34,7 +35,6 @@ HTTP_WHITESPACE = " \t\r\n"
 INT64_MAX = 2**63 - 1
 
 _SAFELISTED_VALUE_MAX = 128
-_SAFELISTED_TOTAL_MAX = 1024
 _METHOD_OVERRIDE_HEADERS = frozenset(
     {"x-http-method", "x-http-method-override", "x-method-override"}
 )
@@ -44,6 +44,19 @@ _SAFELISTED_CONTENT_TYPES = frozenset(
 _UNSAFE_BYTES = re.compile(r'[\x00-\x08\x0a-\x1f"():<>?@\[\\\]{}\x7f]')
 _LANGUAGE = re.compile(r"[0-9A-Za-z *,\-.;=]*")
 _RANGE = re.compile(r"bytes=([0-9]+)-([0-9]*)")
+# Chromium's client hints that need no preflight, and the values it accepts for each.
+_DOUBLE = re.compile(r"[0-9]+(\.[0-9]+)?")
+_INTEGER = re.compile(r"[0-9]+")
+_CLIENT_HINTS = {
+    "dpr": _DOUBLE,
+    "device-memory": _DOUBLE,
+    "downlink": _DOUBLE,
+    "width": _INTEGER,
+    "viewport-width": _INTEGER,
+    "rtt": _INTEGER,
+    "ect": re.compile(r"slow-2g|2g|3g|4g"),
+    "save-data": re.compile(r"on"),
+}
 
 
 def normalize_method(method: str) -> str:
@@ -69,7 +82,9 @@ def is_safelisted_request_header(name: str, value: str) -> bool:
     return _is_safelisted(ascii_lower(name), value.strip(HTTP_WHITESPACE))
 
 
-def unsafe_request_header_names(headers: Iterable[tuple[str, str]]) -> list[str]:
+def unsafe_request_header_names(
+    headers: Iterable[tuple[str, str]], profile: EngineProfile = CHROMIUM
+) -> list[str]:
     """Return the header names a browser puts in ``Access-Control-Request-Headers``.
 
     The names are lowercased, de-duplicated and sorted. Headers a page may not set (``Cookie``,
@@ -77,11 +92,11 @@ def unsafe_request_header_names(headers: Iterable[tuple[str, str]]) -> list[str]
     ``fetch()`` silently drops them. When the safelisted values add up to more than 1024 bytes,
     their names are unsafe too.
 
-    Chromium 156 differs in three places, none of which makes this list shorter than Chromium's
-    for a request that works in every browser: it also drops ``User-Agent`` and safelists a few
-    client hints (``DPR``, ``Save-Data``, ``Width``...), which Firefox and Safari preflight; and
-    it checks repeated headers as one combined value, so two ``Content-Type`` lines preflight
-    there.
+    The engines differ (see *profile*): Chromium also drops ``User-Agent`` and safelists valid
+    client hints (``DPR``, ``Save-Data: on``, ``Width``...), which Firefox and WebKit
+    preflight; Chromium and WebKit check a header set twice as one combined value (two
+    ``Content-Type: text/plain`` preflight there), Firefox checks each value and has no limit on
+    their total size.
 
     >>> unsafe_request_header_names([("X-Trace", "1"), ("Content-Type", "application/json"),
     ...                              ("Accept", "*/*"), ("Cookie", "a=b")])
@@ -90,22 +105,49 @@ def unsafe_request_header_names(headers: Iterable[tuple[str, str]]) -> list[str]
     unsafe: set[str] = set()
     safelisted: set[str] = set()
     safelisted_size = 0
-    for raw_name, raw_value in headers:
-        name = ascii_lower(raw_name)
-        value = raw_value.strip(HTTP_WHITESPACE)
-        if _is_forbidden_request_header(name, value):
-            continue
-        if _is_safelisted(name, value):
+    for name, value in _sent_headers(headers, profile):
+        if _is_safelisted(name, value) or (
+            profile.safelists_client_hints and _is_client_hint(name, value)
+        ):
             safelisted.add(name)
             safelisted_size += len(value)
         else:
             unsafe.add(name)
-    if safelisted_size > _SAFELISTED_TOTAL_MAX:
+    limit = profile.safelisted_total_limit
+    if limit is not None and safelisted_size > limit:
         unsafe |= safelisted
     return sorted(unsafe)
 
 
-def needs_preflight(method: str, headers: Iterable[tuple[str, str]]) -> bool:
+def _sent_headers(
+    headers: Iterable[tuple[str, str]], profile: EngineProfile
+) -> list[tuple[str, str]]:
+    """The headers ``fetch()`` keeps, lowercased and trimmed; combined by name if the engine
+    combines them."""
+    kept: list[tuple[str, str]] = []
+    for raw_name, raw_value in headers:
+        name = ascii_lower(raw_name)
+        value = raw_value.strip(HTTP_WHITESPACE)
+        if _is_forbidden_request_header(name, value) or name in profile.dropped_request_headers:
+            continue
+        kept.append((name, value))
+    if not profile.combines_repeated_headers:
+        return kept
+    combined: dict[str, list[str]] = {}
+    for name, value in kept:
+        combined.setdefault(name, []).append(value)
+    return [(name, ", ".join(values)) for name, values in combined.items()]
+
+
+def _is_client_hint(name: str, value: str) -> bool:
+    """A client hint Chromium sends without a preflight, with a value of the right shape."""
+    pattern = _CLIENT_HINTS.get(name)
+    return pattern is not None and bool(pattern.fullmatch(value))
+
+
+def needs_preflight(
+    method: str, headers: Iterable[tuple[str, str]], profile: EngineProfile = CHROMIUM
+) -> bool:
     """Tell whether a cross-origin ``fetch()`` with this method and these headers is preflighted.
 
     It is when the (normalized) method is not ``GET``, ``HEAD`` or ``POST``, or when any header
@@ -119,7 +161,7 @@ def needs_preflight(method: str, headers: Iterable[tuple[str, str]]) -> bool:
     """
     if normalize_method(method) not in SAFELISTED_METHODS:
         return True
-    return bool(unsafe_request_header_names(headers))
+    return bool(unsafe_request_header_names(headers, profile))
 
 
 def _is_forbidden_request_header(name: str, value: str) -> bool:

@@ -10,7 +10,15 @@ from dataclasses import dataclass, field
 
 from crossgate.errors import show
 
-__all__ = ["BrowserRequest", "HttpResponse", "Verdict", "ascii_lower", "ascii_upper", "quoted"]
+__all__ = [
+    "BrowserRequest",
+    "EngineProfile",
+    "HttpResponse",
+    "Verdict",
+    "ascii_lower",
+    "ascii_upper",
+    "quoted",
+]
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
@@ -114,6 +122,11 @@ class Verdict:
     :param max_age: seconds Chromium caches the first passing preflight, ``None`` without one.
     :param missing_headers: for ``header-not-allowed``, every request header name not allowed.
     :param readable_headers: when allowed, the response header names the page's script can read.
+    :param status: the status of the response that decided (``None`` when there was none).
+    :param origin: the ``Origin`` the browser sent with that response's request (``null`` after
+        a redirect to a third origin); empty when allowed.
+    :param location: for a failure on a redirect, the URL the redirect pointed to.
+    :param engine: the name of the engine profile the verdict was reached with.
     """
 
     allowed: bool
@@ -126,3 +139,68 @@ class Verdict:
     max_age: int | None = None
     missing_headers: tuple[str, ...] = ()
     readable_headers: frozenset[str] = field(default_factory=frozenset)
+    status: int | None = None
+    origin: str = ""
+    location: str = ""
+    engine: str = "chromium"
+
+
+@dataclass(frozen=True, slots=True)
+class EngineProfile:
+    """Where one browser engine departs from another: every difference the model knows of.
+
+    The model runs the Fetch standard's steps and asks the profile at each place where real
+    engines were measured to differ. :data:`crossgate.browser.CHROMIUM`, ``FIREFOX``, ``WEBKIT``
+    and ``STANDARD`` (the standard's own rules) are the profiles; ``PROFILES`` maps names to
+    them.
+
+    :param name: ``chromium``, ``firefox``, ``webkit`` or ``standard``.
+    :param version: the engine version the fields were measured with.
+    :param max_age_cap: the most seconds a preflight result is cached (``None``: no cap).
+    :param max_age_default: seconds cached without ``Access-Control-Max-Age``.
+    :param max_age_invalid: seconds cached for a value that is no number (``0``: not cached).
+    :param max_age_overflow_to_default: a number too large for 64 bits falls back to
+        *max_age_default* (``False``: it is cached for *max_age_cap*).
+    :param wildcard_covers_authorization: ``Access-Control-Allow-Headers: *`` also allows
+        ``Authorization`` (the standard says it never does).
+    :param dropped_request_headers: header names ``fetch()`` silently drops beyond the
+        forbidden ones (Chromium drops ``User-Agent``).
+    :param safelists_client_hints: valid ``DPR``, ``Width``, ``Viewport-Width``, ``RTT``,
+        ``Downlink``, ``ECT``, ``Device-Memory`` and ``Save-Data: on`` need no preflight.
+    :param combines_repeated_headers: a header set twice is checked as one combined value
+        (``text/plain, text/plain`` is no safelisted ``Content-Type``), not value by value.
+    :param safelisted_total_limit: the total size of safelisted values above which they all
+        need a preflight (``None``: no such limit).
+    :param preflight_order: the order of the preflight answer's first checks: ``redirect``
+        (a 3xx fails), ``cors`` (the CORS check), ``status`` (not 2xx fails; without a
+        ``redirect`` step it catches redirects too).
+    :param multiple_origins: what makes ``Access-Control-Allow-Origin`` "multiple values":
+        ``comma-or-space`` in the value, a ``comma``, or several header ``lines``.
+    :param reports_invalid_origin: a value that is no URL is reported as invalid rather than
+        as not matching.
+    :param redirect_drops_authorization: a redirect to another origin drops ``Authorization``.
+    :param redirect_drops_body_headers: a redirect that turns the request into ``GET`` drops
+        ``Content-Type`` and the other body headers.
+    :param redirect_repeats_preflight: once preflighted, the request is preflighted again at
+        every new URL even when it no longer needs one.
+    :param wording: whose console wording: ``chromium``, ``firefox`` or ``webkit``.
+    """
+
+    name: str
+    version: str
+    max_age_cap: int | None
+    max_age_default: int = 5
+    max_age_invalid: int = 5
+    max_age_overflow_to_default: bool = True
+    wildcard_covers_authorization: bool = True
+    dropped_request_headers: frozenset[str] = frozenset()
+    safelists_client_hints: bool = False
+    combines_repeated_headers: bool = True
+    safelisted_total_limit: int | None = 1024
+    preflight_order: tuple[str, ...] = ("redirect", "cors", "status")
+    multiple_origins: str = "comma-or-space"
+    reports_invalid_origin: bool = True
+    redirect_drops_authorization: bool = True
+    redirect_drops_body_headers: bool = True
+    redirect_repeats_preflight: bool = False
+    wording: str = "chromium"

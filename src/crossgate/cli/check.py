@@ -17,11 +17,15 @@ Two things go beyond what a browser does, and the result says so:
 
 from __future__ import annotations
 
+import ipaddress
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
 
 from crossgate.browser import (
+    CHROMIUM,
     BrowserRequest,
+    EngineProfile,
     Hop,
     HttpResponse,
     Verdict,
@@ -38,11 +42,13 @@ from crossgate.browser import (
 from crossgate.cli.diagnose import Diagnosis, Probe, diagnose
 
 __all__ = [
+    "ADDRESS_SPACES",
     "CheckResult",
     "Exchange",
     "Prediction",
     "Reply",
     "Send",
+    "local_network_access",
     "preflight_headers",
     "run_check",
 ]
@@ -109,14 +115,20 @@ class CheckResult:
     notes: tuple[str, ...] = field(default=())
     prediction: Prediction | None = None
     diagnosis: Diagnosis | None = None
+    #: Chromium's Local Network Access prompt, when the fetch reaches a more private address.
+    local_network: Verdict | None = None
 
 
 def preflight_headers(
-    origin: str, method: str, headers: tuple[tuple[str, str], ...]
+    origin: str,
+    method: str,
+    headers: tuple[tuple[str, str], ...],
+    profile: EngineProfile = CHROMIUM,
 ) -> list[tuple[str, str]]:
-    """The header lines of the preflight a browser sends before *method* with *headers*."""
+    """The header lines of the preflight *profile*'s engine sends before *method* with
+    *headers*."""
     lines = [("Origin", origin), ("Access-Control-Request-Method", method), ("Accept", "*/*")]
-    names = unsafe_request_header_names(headers)
+    names = unsafe_request_header_names(headers, profile)
     if names:
         lines.append(("Access-Control-Request-Headers", ",".join(names)))
     return lines
@@ -158,24 +170,30 @@ class _Transcript:
 
 
 def run_check(
-    request: BrowserRequest, send: Send, *, send_unsafe: bool = False, body: bytes | None = None
+    request: BrowserRequest,
+    send: Send,
+    *,
+    send_unsafe: bool = False,
+    body: bytes | None = None,
+    profile: EngineProfile = CHROMIUM,
 ) -> CheckResult:
-    """Do what the browser would do for *request*, and return the verdict with the transcript."""
+    """Do what *profile*'s browser would do for *request*; return the verdict and transcript."""
     transcript = _Transcript(send)
     method = normalize_method(request.method)
     cross_origin = url_origin(request.url) != request.origin
 
     preflight: HttpResponse | None = None
-    if cross_origin and needs_preflight(method, request.headers):
+    if cross_origin and needs_preflight(method, request.headers, profile):
         sent = transcript(
             "preflight",
             "OPTIONS",
             request.url,
-            preflight_headers(request.origin, method, request.headers),
+            preflight_headers(request.origin, method, request.headers, profile),
             None,
         )
         preflight = sent.response
-        verdict = replace(preflight_check(request, preflight), preflight_needed=True)
+        checked = preflight_check(request, preflight, profile=profile)
+        verdict = replace(checked, preflight_needed=True)
         if not verdict.allowed:
             diagnosis = None
             if verdict.step == "allow-origin-missing":
@@ -185,8 +203,10 @@ def run_check(
                 verdict = replace(verdict, fix=diagnosis.fix)
             return transcript.result(request, verdict, diagnosis=diagnosis)
     if method not in ("GET", "HEAD") and not send_unsafe:
-        return _predict(request, method, preflight, transcript, cross_origin=cross_origin)
-    return _send_request(request, preflight, transcript, body)
+        return _predict(
+            request, method, preflight, transcript, cross_origin=cross_origin, profile=profile
+        )
+    return _send_request(request, preflight, transcript, body, profile)
 
 
 def _prober(request: BrowserRequest, transcript: _Transcript) -> Probe:
@@ -204,6 +224,7 @@ def _predict(
     transcript: _Transcript,
     *,
     cross_origin: bool,
+    profile: EngineProfile,
 ) -> CheckResult:
     """The verdict for an unsafe request that is not sent, from what the server did answer."""
     why = f"the {method} request itself was not sent, because it may change data"
@@ -226,7 +247,7 @@ def _predict(
         tuple(line for line in answer.headers if line[0].lower() in _PREDICTED_HEADERS),
         request.url,
     )
-    verdict = evaluate(request, preflight=preflight, response=predicted)
+    verdict = evaluate(request, preflight=preflight, response=predicted, profile=profile)
     note = f"pass --send to send the {method} request too and observe its response"
     if basis == "probe" and not verdict.allowed:
         note += (
@@ -247,6 +268,7 @@ def _send_request(
     preflight: HttpResponse | None,
     transcript: _Transcript,
     body: bytes | None,
+    profile: EngineProfile,
 ) -> CheckResult:
     """Send the actual request and follow its redirects as the browser does.
 
@@ -262,24 +284,26 @@ def _send_request(
     final: HttpResponse | None = None
     while is_redirect(response):
         redirects.append(response)
-        followed = follow_redirect(request, hop, response, len(redirects) - 1)
+        followed = follow_redirect(request, hop, response, len(redirects) - 1, profile=profile)
         if isinstance(followed, Verdict):
             break
         if followed.method != hop.method:
             data = None  # a redirect that turns the request into GET drops the body
         hop = followed
         answer: HttpResponse | None = None
-        if hop.cors and needs_preflight(hop.method, hop.headers):
+        # Firefox and WebKit preflight again at every hop once they have preflighted.
+        again = preflight is not None and profile.redirect_repeats_preflight
+        if hop.cors and (again or needs_preflight(hop.method, hop.headers, profile)):
             answer = transcript(
                 "preflight",
                 "OPTIONS",
                 hop.url,
-                preflight_headers(hop.origin, hop.method, hop.headers),
+                preflight_headers(hop.origin, hop.method, hop.headers, profile),
                 None,
             ).response
         redirect_preflights.append(answer)
         at_hop = BrowserRequest(hop.url, hop.origin, hop.method, hop.headers, request.credentials)
-        if answer is not None and not preflight_check(at_hop, answer).allowed:
+        if answer is not None and not preflight_check(at_hop, answer, profile=profile).allowed:
             break
         response = transcript("request", hop.method, hop.url, _request_lines(hop), data).response
     else:
@@ -290,6 +314,7 @@ def _send_request(
         response=final,
         redirects=redirects,
         redirect_preflights=redirect_preflights,
+        profile=profile,
     )
     return transcript.result(request, verdict)
 
@@ -300,3 +325,64 @@ def _request_lines(hop: Hop) -> list[tuple[str, str]]:
     if hop.cors:
         lines.append(("Origin", hop.origin))
     return lines
+
+
+#: Local Network Access's address spaces, from the most private.
+ADDRESS_SPACES = ("loopback", "local", "public")
+_LOOPBACK_NAMES = ("localhost",)
+
+
+def address_space(host: str) -> str:
+    """The address space of *host* as Chromium sees it: ``loopback``, ``local`` or ``public``.
+
+    A name that is not an IP literal is taken as public, except ``localhost`` and
+    ``*.localhost`` (use ``--target-address-space`` for an intranet name).
+    """
+    name = host.strip("[]").lower()
+    if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
+        return "loopback"
+    try:
+        address = ipaddress.ip_address(name)
+    except ValueError:
+        return "public"
+    if address.is_loopback:
+        return "loopback"
+    if address.is_private or address.is_link_local:
+        return "local"
+    return "public"
+
+
+def local_network_access(
+    request: BrowserRequest, target_space: str | None = None, page_space: str | None = None
+) -> Verdict | None:
+    """Chromium's Local Network Access verdict for *request*, ``None`` when it does not apply.
+
+    Chromium 142 and later ask the user before a page fetches an address more private than its
+    own (a public page fetching ``local`` or ``loopback``, a local page fetching ``loopback``);
+    in automation, or once the user says no, the fetch fails before any request is sent. No
+    response header changes that. The verdict is what happens without the permission; with it,
+    the CORS verdict applies.
+    """
+    if request.origin == "null":
+        # An opaque origin's address space is its creator's, which the check cannot know.
+        return None
+    page_space = page_space or address_space(urlsplit(request.origin).hostname or "")
+    target = urlsplit(request.url).hostname or ""
+    space = target_space or address_space(target)
+    if ADDRESS_SPACES.index(space) >= ADDRESS_SPACES.index(page_space):
+        return None
+    return Verdict(
+        False,
+        "local-network-access",
+        f"Permission was denied for this request to access the `{space}` address space.",
+        f"Chromium 142+ asks the user before a {page_space} page reaches a {space} address "
+        "(Local Network Access) and fails the fetch before sending anything when the user or "
+        "the browser says no; no response header changes this (Access-Control-Allow-Private-"
+        "Network no longer does). What does: serve the page from a secure context (https), "
+        f"pass the fetch option targetAddressSpace: '{space}', and for an iframe allow it with "
+        'the local-network-access Permissions-Policy (allow="local-network-access")',
+        stage="preflight",
+        url=request.url,
+        origin=request.origin,
+        engine="chromium",
+    )

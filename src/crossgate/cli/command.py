@@ -13,17 +13,38 @@ import sys
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from typing import Any, NoReturn
 
 import click
 
 from crossgate import __version__
-from crossgate.browser import BrowserRequest, HttpResponse
-from crossgate.cli.check import CheckResult, Reply, run_check
-from crossgate.cli.render import render_json, render_text
+from crossgate.browser import ENGINES, BrowserRequest, EngineProfile, HttpResponse, get_profile
+from crossgate.cli.check import (
+    ADDRESS_SPACES,
+    CheckResult,
+    Reply,
+    Send,
+    local_network_access,
+    run_check,
+)
+from crossgate.cli.render import (
+    render_engines_json,
+    render_engines_text,
+    render_json,
+    render_text,
+)
 from crossgate.origins import OriginError, parse_origin
 
-__all__ = ["check_live", "finish", "main", "parse_header_options", "request_options"]
+__all__ = [
+    "check_engines",
+    "check_live",
+    "finish",
+    "main",
+    "parse_header_options",
+    "request_options",
+    "selected_engines",
+]
 
 EXIT_ALLOWED, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
 _DNS_HINTS = ("name or service", "nodename", "getaddrinfo", "name resolution", "no address")
@@ -100,10 +121,51 @@ def _network_error(url: str, error: Exception) -> NoReturn:
     raise click.ClickException(message)
 
 
+def selected_engines(browser: str) -> list[EngineProfile]:
+    """The profiles ``--browser`` names: one engine, or all three."""
+    return list(ENGINES) if browser == "all" else [get_profile(browser)]
+
+
+def check_engines(
+    request: BrowserRequest,
+    send: Send,
+    *,
+    browser: str,
+    target_address_space: str | None,
+    send_unsafe: bool,
+    body: bytes | None,
+    guess_address_space: bool = True,
+) -> list[CheckResult]:
+    """Run the check once per selected engine (each sends what that engine sends).
+
+    Chromium's result notes Local Network Access when the URL is more private than the page
+    (its host says so, or *target_address_space*; the guess is skipped without
+    *guess_address_space*): Chromium then asks the user first.
+    """
+    local_network = (
+        local_network_access(request, target_address_space)
+        if guess_address_space or target_address_space is not None
+        else None
+    )
+    results = []
+    for profile in selected_engines(browser):
+        result = run_check(request, send, send_unsafe=send_unsafe, body=body, profile=profile)
+        if profile.name == "chromium" and local_network is not None:
+            result = replace(result, local_network=local_network)
+        results.append(result)
+    return results
+
+
 def check_live(
-    request: BrowserRequest, *, send_unsafe: bool, body: bytes | None, timeout: float
-) -> CheckResult:
-    """Run the check against a live server with httpx."""
+    request: BrowserRequest,
+    *,
+    send_unsafe: bool,
+    body: bytes | None,
+    timeout: float,
+    browser: str = "chromium",
+    target_address_space: str | None = None,
+) -> list[CheckResult]:
+    """Run the check against a live server with httpx, for each engine ``--browser`` selects."""
     import httpx
 
     with httpx.Client(
@@ -123,7 +185,14 @@ def check_live(
                 response.content,
             )
 
-        return run_check(request, send, send_unsafe=send_unsafe, body=body)
+        return check_engines(
+            request,
+            send,
+            browser=browser,
+            target_address_space=target_address_space,
+            send_unsafe=send_unsafe,
+            body=body,
+        )
 
 
 class _Group(click.Group):
@@ -188,19 +257,45 @@ def request_options(function: click.decorators.FC) -> click.decorators.FC:
                 help="Also send unsafe requests (may change data).",
             ),
             click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and CI."),
+            click.option(
+                "--browser",
+                type=click.Choice(["chromium", "firefox", "webkit", "all"]),
+                default="chromium",
+                show_default=True,
+                help="Whose rules and console wording: one engine, or all three side by side.",
+            ),
+            click.option(
+                "--target-address-space",
+                type=click.Choice(ADDRESS_SPACES),
+                default=None,
+                help="The URL's address space for Local Network Access (default: from its host).",
+            ),
         ]
     ):
         function = option(function)
     return function
 
 
-def finish(result: CheckResult, as_json: bool) -> NoReturn:
-    """Print the result and exit with 0 (allowed) or 1 (blocked)."""
-    if as_json:
-        click.echo(json.dumps(render_json(result), indent=2))
+def finish(results: CheckResult | list[CheckResult], as_json: bool) -> NoReturn:
+    """Print the result(s) and exit 0 when every engine allows, 1 when any blocks."""
+    if isinstance(results, CheckResult):
+        results = [results]
+    color = sys.stdout.isatty()
+    if len(results) == 1:
+        output = (
+            json.dumps(render_json(results[0]), indent=2)
+            if as_json
+            else render_text(results[0], color=color)
+        )
     else:
-        click.echo(render_text(result, color=sys.stdout.isatty()))
-    sys.exit(EXIT_ALLOWED if result.verdict.allowed else EXIT_BLOCKED)
+        output = (
+            json.dumps(render_engines_json(results), indent=2)
+            if as_json
+            else render_engines_text(results, color=color)
+        )
+    click.echo(output)
+    allowed = all(result.verdict.allowed for result in results)
+    sys.exit(EXIT_ALLOWED if allowed else EXIT_BLOCKED)
 
 
 @main.command("check")
@@ -218,6 +313,8 @@ def check_command(
     data: str | None,
     send_unsafe: bool,
     as_json: bool,
+    browser: str,
+    target_address_space: str | None,
     timeout: float,
 ) -> None:
     """Send what a browser on ORIGIN would send to URL, and say whether it would allow it."""
@@ -225,7 +322,15 @@ def check_command(
         raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
     request = BrowserRequest(url, origin, method, parse_header_options(headers), credentials)
     body = data.encode() if data is not None else None
-    finish(check_live(request, send_unsafe=send_unsafe, body=body, timeout=timeout), as_json)
+    results = check_live(
+        request,
+        send_unsafe=send_unsafe,
+        body=body,
+        timeout=timeout,
+        browser=browser,
+        target_address_space=target_address_space,
+    )
+    finish(results, as_json)
 
 
 # Registered last: these commands reuse the helpers above (issue 13).

@@ -10,11 +10,23 @@ from typing import Any
 
 import click
 
-from crossgate.browser import console_message, needs_preflight, unsafe_request_header_names
+from crossgate.browser import (
+    PROFILES,
+    console_lines,
+    console_message,
+    needs_preflight,
+    unsafe_request_header_names,
+)
 from crossgate.cli.check import CheckResult, Exchange, Prediction
 from crossgate.errors import show
 
-__all__ = ["render_json", "render_text"]
+__all__ = [
+    "differences",
+    "render_engines_json",
+    "render_engines_text",
+    "render_json",
+    "render_text",
+]
 
 _OBSERVED = {
     "preflight": "observed: the preflight",
@@ -133,7 +145,20 @@ def render_text(result: CheckResult, *, color: bool = False) -> str:
     if verdict.fix:
         lines.append(f"  fix: {show(verdict.fix, whole=True)}")
     lines += [f"  note: {note}" for note in result.notes]
+    lines += _local_network_text(result)
     return "\n".join(lines)
+
+
+def _local_network_text(result: CheckResult) -> list[str]:
+    blocked = result.local_network
+    if blocked is None:
+        return []
+    return [
+        "  LOCAL NETWORK ACCESS (Chromium 142+): Chromium asks the user before this fetch; "
+        "without the permission it fails before anything is sent",
+        f"  console: {show(console_message(result.request, blocked), whole=True)}",
+        f"  what helps: {show(blocked.fix, whole=True)}",
+    ]
 
 
 def _exchange_json(exchange: Exchange) -> dict[str, Any]:
@@ -152,13 +177,21 @@ def render_json(result: CheckResult) -> dict[str, Any]:
     """A JSON-serialisable summary for scripts and CI."""
     verdict = result.verdict
     request = result.request
+    profile = PROFILES.get(verdict.engine)
     return {
+        "engine": verdict.engine,
+        "engine_version": profile.version if profile else None,
         "allowed": verdict.allowed,
         "step": verdict.step,
         "message": verdict.message,
         "console": console_message(request, verdict),
+        "console_lines": list(console_lines(request, verdict)),
         "fix": verdict.fix,
-        "preflight_needed": needs_preflight(request.method, request.headers),
+        "preflight_needed": (
+            needs_preflight(request.method, request.headers, profile)
+            if profile
+            else verdict.preflight_needed
+        ),
         "max_age": verdict.max_age,
         "readable_headers": sorted(verdict.readable_headers),
         "notes": list(result.notes),
@@ -166,6 +199,18 @@ def render_json(result: CheckResult) -> dict[str, Any]:
         "prediction": _prediction_json(result.prediction),
         "cause": _cause_json(result),
         "exchanges": [_exchange_json(exchange) for exchange in result.exchanges],
+        "local_network_access": _local_network_json(result),
+    }
+
+
+def _local_network_json(result: CheckResult) -> dict[str, Any] | None:
+    blocked = result.local_network
+    if blocked is None:
+        return None
+    return {
+        "message": blocked.message,
+        "console": console_message(result.request, blocked),
+        "fix": blocked.fix,
     }
 
 
@@ -192,4 +237,76 @@ def _cause_json(result: CheckResult) -> dict[str, Any] | None:
         "message": diagnosis.message,
         "fix": diagnosis.fix,
         "probes": sum(exchange.kind == "probe" for exchange in result.exchanges),
+    }
+
+
+def _label(result: CheckResult) -> str:
+    profile = PROFILES.get(result.verdict.engine)
+    return f"{result.verdict.engine} {profile.version}" if profile else result.verdict.engine
+
+
+def differences(results: list[CheckResult]) -> list[str]:
+    """Where the engines' verdicts part, and why, one sentence each."""
+    found: list[str] = []
+    if len({result.verdict.allowed for result in results}) > 1:
+        allowed = [result.verdict.engine for result in results if result.verdict.allowed]
+        blocked = [result.verdict.engine for result in results if not result.verdict.allowed]
+        found.append(f"{', '.join(allowed)} allow it; {', '.join(blocked)} block it")
+    if len({result.verdict.preflight_needed for result in results}) > 1:
+        sending = [result.verdict.engine for result in results if result.verdict.preflight_needed]
+        found.append(
+            f"only {', '.join(sending)} send a preflight: engines differ on which request "
+            "headers need one (Chromium drops User-Agent and lets client hints through; "
+            "Chromium and WebKit check a repeated header as one combined value)"
+        )
+    if len({result.verdict.step for result in results}) > 1:
+        steps = "; ".join(f"{result.verdict.engine}: {result.verdict.step}" for result in results)
+        found.append(
+            f"they stop at different steps ({steps}): the engines run the preflight checks in "
+            "different orders, and Firefox and WebKit report an invalid origin as a mismatch"
+        )
+    ages = {result.verdict.engine: result.verdict.max_age for result in results}
+    if len(set(ages.values())) > 1 and all(age is not None for age in ages.values()):
+        shown = ", ".join(f"{engine} {age} s" for engine, age in ages.items())
+        found.append(f"the preflight is cached for different times ({shown})")
+    if any(result.local_network is not None for result in results):
+        found.append(
+            "Chromium 142+ asks for Local Network Access permission before the request is sent "
+            "(Firefox and WebKit do not ask)"
+        )
+    return found
+
+
+def render_engines_text(results: list[CheckResult], *, color: bool = False) -> str:
+    """The first engine's transcript, then one verdict per engine, then where they differ."""
+    shown = next((result for result in results if result.exchanges), results[0])
+    lines = [render_text(shown, color=color), "", "* verdict per engine"]
+    for result in results:
+        verdict = result.verdict
+        head = "ALLOWED" if verdict.allowed else f"BLOCKED at step {verdict.step}"
+        if result.prediction is not None:
+            head += " (PREDICTED)"
+        lines.append(f"{_label(result)}: {head}")
+        for line in console_lines(result.request, verdict):
+            lines.append(f"  console: {show(line, whole=True)}")
+        if verdict.fix and not verdict.allowed:
+            lines.append(f"  fix: {show(verdict.fix, whole=True)}")
+        if verdict.allowed and verdict.max_age is not None:
+            lines.append(f"  preflight cached for {verdict.max_age}s")
+        if result.local_network is not None:
+            lines.append("  and first: Local Network Access permission (see above)")
+    found = differences(results)
+    if found:
+        lines += ["", "* where they differ"] + [f"  - {item}" for item in found]
+    else:
+        lines += ["", "* every engine decides the same"]
+    return "\n".join(lines)
+
+
+def render_engines_json(results: list[CheckResult]) -> dict[str, Any]:
+    """Every engine's verdict (as :func:`render_json`) and where they differ."""
+    return {
+        "allowed": all(result.verdict.allowed for result in results),
+        "engines": [render_json(result) for result in results],
+        "differences": differences(results),
     }

@@ -18,10 +18,10 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from werkzeug.routing import Rule
 
-from crossgate.browser import BrowserRequest, HttpResponse
+from crossgate.browser import ENGINES, BrowserRequest, HttpResponse
 from crossgate.cli.audit import run_audit
-from crossgate.cli.check import Reply, Send, run_check
-from crossgate.cli.command import finish, parse_header_options, request_options
+from crossgate.cli.check import Reply, Send
+from crossgate.cli.command import check_engines, finish, parse_header_options, request_options
 from crossgate.cli.observatory_table import GRADES
 from crossgate.cli.tools import audit_options, finish_audit, finish_grade
 from crossgate.errors import ConfigError
@@ -127,7 +127,7 @@ def routes_command(as_json: bool) -> None:
     policies = _policies()
     rows = []
     for rule in _rules():
-        cors = policies.cors(rule)
+        cors = [_with_cached_age(row) for row in policies.cors(rule)]
         rows.append(
             {
                 "rule": rule.rule,
@@ -154,6 +154,17 @@ def routes_command(as_json: bool) -> None:
             _echo_policy(other)
 
 
+def _with_cached_age(cors: Row) -> Row:
+    """The policy row plus how long each engine caches its preflight (each caps max_age)."""
+    max_age = cors.get("max_age")
+    if not isinstance(max_age, int):
+        return cors
+    cached = {
+        profile.name: min(max(max_age, 0), profile.max_age_cap or max_age) for profile in ENGINES
+    }
+    return {**cors, "max_age_cached": cached}
+
+
 def _echo_policy(cors: Row) -> None:
     credentials = "yes" if cors["supports_credentials"] else "no"
     origins = cors["origins"]
@@ -164,6 +175,10 @@ def _echo_policy(cors: Row) -> None:
     shown = methods if isinstance(methods, str) else ", ".join(methods)
     max_age = "none" if cors["max_age"] is None else f"{cors['max_age']}s"
     click.echo(f"    credentials: {credentials}  max-age: {max_age}  methods: {shown}")
+    cached = cors.get("max_age_cached")
+    if isinstance(cached, dict):
+        engines = ", ".join(f"{name} {seconds}s" for name, seconds in cached.items())
+        click.echo(f"    preflight cached: {engines}")
     click.echo(f"    from: {cors['source']}")
 
 
@@ -283,6 +298,8 @@ def check_command(
     data: str | None,
     send_unsafe: bool,
     as_json: bool,
+    browser: str,
+    target_address_space: str | None,
 ) -> None:
     """Check PATH inside the app (its test client, no server) the way a browser on ORIGIN would."""
     if not path.startswith("/"):
@@ -292,7 +309,17 @@ def check_command(
         base + path, origin, method, parse_header_options(headers), credentials
     )
     body = data.encode() if data is not None else None
-    finish(run_check(request, _client_send(base), send_unsafe=send_unsafe, body=body), as_json)
+    results = check_engines(
+        request,
+        _client_send(base),
+        browser=browser,
+        target_address_space=target_address_space,
+        send_unsafe=send_unsafe,
+        body=body,
+        # The test client's localhost says nothing about where the app will run.
+        guess_address_space=False,
+    )
+    finish(results, as_json)
 
 
 @crossgate_group.command("export")
