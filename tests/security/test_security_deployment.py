@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import http.client
 import os
-import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.export.export_proxies import binary, free_port, stop, wait_for
 
 pytestmark = pytest.mark.deployment
 
@@ -87,56 +86,10 @@ http {{
 """
 
 
-def nginx_binary() -> str:
-    """Debian's nginx, or the test's verdict on its absence."""
-    found = shutil.which("nginx") or (
-        "/usr/sbin/nginx" if Path("/usr/sbin/nginx").is_file() else None
-    )
-    if found is None:
-        reason = "nginx is missing: install it with 'apt-get install -y nginx'"
-        if os.environ.get("CI"):
-            pytest.fail(f"{reason} (under CI a missing nginx is a failure)", pytrace=False)
-        pytest.skip(reason)
-    return found
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_for(port: int, process: subprocess.Popen[bytes], what: str) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            output = process.stdout.read().decode(errors="replace") if process.stdout else ""
-            raise AssertionError(f"{what} exited with {process.returncode}: {output[-2000:]}")
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"{what} did not listen on 127.0.0.1:{port}")
-
-
-def stop(process: subprocess.Popen[bytes], sig: signal.Signals) -> None:
-    if process.poll() is None:
-        process.send_signal(sig)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-    if process.stdout is not None:
-        process.stdout.close()
-
-
 @pytest.fixture
 def cached_proxy(tmp_path: Path) -> Iterator[int]:
     """gunicorn serving the app, nginx caching in front of it: yields nginx's port."""
-    nginx = nginx_binary()
+    nginx = binary("nginx")
     (tmp_path / "deployed_app.py").write_text(APP_SOURCE)
     env = dict(os.environ)
     # The same crossgate the test process imports (a worktree's src/ when it comes first).
