@@ -1,5 +1,6 @@
-"""Real proxies for the export and security deployment tests: gunicorn serving a fixture app, nginx and Caddy in front of
-it with the exported configuration, all on 127.0.0.1, as non-daemon children of the test.
+"""Real proxies for the export tests (and the security suite's nginx deployment test): gunicorn
+serving a fixture app, nginx and Caddy in front of it with the exported configuration, all on
+127.0.0.1, as non-daemon children of the test.
 
 Without nginx or Caddy the tests that need it are skipped on a workstation and fail under CI
 (``CI`` set): a CI run that never reached the proxy has proved nothing.
