@@ -45,7 +45,9 @@ def test_engine_model_and_console_agree(
     engine = warm_engine
     if (engine.name, scenario.id) in KNOWN_DISAGREEMENTS:
         reason = KNOWN_DISAGREEMENTS[engine.name, scenario.id]
-        request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
+        # Not strict: what Firefox does here depends on timing it does not explain, so the
+        # scenario may agree on another run; either way it is reported and counted.
+        request.applymarker(pytest.mark.xfail(strict=False, reason=reason))
     profile = PROFILES[engine.name]
     counts = AGREEMENT.setdefault(engine.name, [0, 0])
     counts[1] += 1
