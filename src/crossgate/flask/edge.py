@@ -186,10 +186,11 @@ def _route(
             target = unquote(urlsplit(redirect.new_url).path)
             path = target[len(adapter.script_name.rstrip("/")) :] or "/"
             continue
-        except MethodNotAllowed as refused:
-            untried = sorted(refused.valid_methods or ())
-        except HTTPException:
-            pass  # no rule for this method (the path may still have one for another)
+        except HTTPException as missed:
+            # A 405 names the methods the path has; a 404 is only about this method: the path
+            # may still have a rule for another of *untried*.
+            if isinstance(missed, MethodNotAllowed):
+                untried = sorted(missed.valid_methods or ())
         else:
             methods = frozenset(adapter.allowed_methods(path)) or frozenset(rule.methods or ())
             return _Route(adapter, rule, values, methods, path)
