@@ -52,6 +52,28 @@ def test_regex_origins_are_anchored_at_both_ends() -> None:
     assert acao(results["crossgate"]["suffix"]) is None
 
 
+def test_regex_origins_see_only_origins_as_browsers_send_them() -> None:
+    # The core matcher hands a regex only the serialized form (lower-case scheme and host, no
+    # path, no default port); an upper-case Origin is then read in lower case, as the regexes
+    # that ignore case read it. A case-sensitive regex written in upper case matches no
+    # browser's origin, and now no hand-made one either.
+    requests = [
+        Req("browser", headers={"Origin": "https://a.example.com"}),
+        Req("upper-case", headers={"Origin": "HTTPS://A.EXAMPLE.COM"}),
+        Req("path", headers={"Origin": "https://a.example.com/x"}),
+    ]
+    results = assert_same(
+        with_cors(origins=[re.compile(r"HTTPS://A\.EXAMPLE\.COM|https://a\.example\.com.*")]),
+        requests,
+        differs=["upper-case", "path"],
+    )
+    assert acao(results["flask_cors"]["path"]) == ("https://a.example.com/x",)
+    assert acao(results["crossgate"]["path"]) is None
+    assert acao(results["crossgate"]["browser"]) == ("https://a.example.com",)
+    assert acao(results["flask_cors"]["upper-case"]) == ("HTTPS://A.EXAMPLE.COM",)
+    assert acao(results["crossgate"]["upper-case"]) is None
+
+
 def test_regex_allow_headers_are_anchored_at_both_ends() -> None:
     requests = [
         preflight("exact", **{ACRM: "GET", ACRH: "X-Request-Id"}),

@@ -45,7 +45,6 @@ ORIGIN_REGEX = r"https?://(example|other)\.(com|org)"
         ORIGIN_REGEX,
         [ORIGIN, ORIGIN_REGEX],
         re.compile(r"http://example\.com"),
-        [re.compile(r"HTTP://EXAMPLE\.COM")],
         ["*", ORIGIN],
         ".*",
         "null",

@@ -7,13 +7,13 @@ regular expressions (compiled), the joined ``Allow-Methods``/``Expose-Headers`` 
 for a request without ``Origin``, and whether ``Vary: Origin`` can ever be needed.
 
 The answer is an engine ``Decision``, written by ``crossgate.engine.apply`` where the layer has
-the header list. Matching and the answer's content stay flask-cors's, not ``crossgate.policy``'s
-and ``decide``'s, because nearly every observable detail differs: literals are any string
-compared ignoring case and echoed as sent, strings are guessed to be regexes, ``'*'`` echoes the
-Origin unless ``send_wildcard``, ``always_send`` answers requests without one, ``null`` and
-plain-http origins need no consent, the app answers the preflight (200 and ``Allow``) and never
-refuses it, requested headers are echoed in their own case, sorted, and the lines come in
-flask-cors's order with ``Vary: Origin`` on a line of its own.
+the header list, and origins are matched by the core's ``OriginMatcher``: what this layer keeps
+is only what flask-cors users can observe. Strings are guessed to be regexes; literals are any
+string, compared ignoring case and echoed as sent; ``'*'`` echoes the Origin unless
+``send_wildcard``; ``always_send`` answers requests without one; ``null`` and plain-http origins
+need no consent; the app answers the preflight (200 and ``Allow``) and never refuses it; requested
+headers are echoed in their own case, sorted; and the lines come in flask-cors's order with
+``Vary: Origin`` on a line of its own.
 
 The rules are flask-cors 6.0.5's, with its matching defects fixed (see docs/migration.md):
 
@@ -21,7 +21,9 @@ The rules are flask-cors 6.0.5's, with its matching defects fixed (see docs/migr
   case-insensitively, but with ``fullmatch`` (flask-cors used ``re.match``, so
   ``https://.*\\.example\\.com`` also accepted ``https://a.example.com.evil.net``);
 - ``methods`` is a set of method names (flask-cors tested the requested method as a substring of
-  the joined list, so ``ET`` passed).
+  the joined list, so ``ET`` passed);
+- a regex only ever sees an Origin in the serialized form browsers send (the core matcher's
+  rule): ``https://a.example.com/x`` or an origin with control characters matches none.
 """
 
 from __future__ import annotations
@@ -46,6 +48,7 @@ from crossgate.compat.flask_cors.core import (
 )
 from crossgate.engine import Decision
 from crossgate.errors import Problem, describe
+from crossgate.origins import OriginMatcher
 from crossgate.policy import closest_name
 
 __all__ = [
@@ -186,6 +189,16 @@ class _Patterns:
             return True
         return any(regex.fullmatch(value) for regex in self.regexes)
 
+    def origin_matchers(self) -> tuple[OriginMatcher, OriginMatcher]:
+        """These patterns as ``origins``, compiled into the core's matchers: one for the Origin
+        as sent, one for it in lower case, which holds what flask-cors compares ignoring case
+        (the literals, and the regexes with ``re.IGNORECASE``, as every guessed one has)."""
+        caseless = tuple(regex for regex in self.regexes if regex.flags & re.IGNORECASE)
+        return (
+            OriginMatcher(self.literals, any_origin=self.any_value, regexes=self.regexes),
+            OriginMatcher(self.literals, regexes=caseless),
+        )
+
 
 def _ensure_iterable(value: Any) -> list[Any]:
     if isinstance(value, str) or not isinstance(value, Iterable):
@@ -245,7 +258,12 @@ def _flexible_str(value: Any) -> str | None:
 class CompatPolicy:
     """One compiled flask-cors configuration (a resource's, or a decorated view's)."""
 
+    #: ``origins`` as written, read: literals and guessed regexes.
     origins: _Patterns
+    #: The same, compiled into the core's matcher, which answers every request ...
+    matcher: OriginMatcher
+    #: ... and the one asked again with an Origin that has upper-case letters.
+    caseless: OriginMatcher
     allow_headers: _Patterns
     #: ``origins='*'`` with ``send_wildcard``: every request with an Origin gets ``*``.
     answers_wildcard: bool
@@ -289,7 +307,9 @@ class CompatPolicy:
                 return _REFUSED
             if self.answers_wildcard:
                 allowed = "*"
-            elif self.origins.matches(origin):
+            elif self.matcher.match(origin) is True or (
+                origin != (lowered := origin.lower()) and self.caseless.match(lowered) is True
+            ):
                 allowed = origin
             else:
                 return _REFUSED
@@ -412,8 +432,11 @@ def compile_policy(options: Mapping[str, Any], notes: Notes) -> CompatPolicy | N
     }
     simple_answers[None] = _decision(() if no_origin_answer is None else answer(no_origin_answer))
 
+    matcher, caseless = origins.origin_matchers()
     return CompatPolicy(
         origins=origins,
+        matcher=matcher,
+        caseless=caseless,
         allow_headers=allow_headers,
         answers_wildcard=answers_wildcard,
         no_origin_answer=no_origin_answer,
