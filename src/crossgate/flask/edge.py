@@ -58,6 +58,7 @@ __all__ = [
     "Edge",
     "answer_preflight",
     "apply_headers",
+    "debug_error_answer",
     "debug_error_body",
     "decide_request",
     "https_redirect",
@@ -66,6 +67,7 @@ __all__ = [
     "proxy_fix_after",
     "request_path",
     "route_policies",
+    "send_answer",
     "write_headers",
 ]
 
@@ -385,12 +387,12 @@ class Edge:
             assert resolved.app_scope.headers is not None  # declared with Headers(app)
             redirect = https_redirect(app, environ, resolved.app_scope.headers)
             if redirect is not None:
-                return _send(start_response, redirect)
+                return send_answer(start_response, redirect)
         origin: str | None = environ.get("HTTP_ORIGIN")
         if origin is not None and resolved.policies and is_preflight(environ):
             answer = answer_preflight(app, resolved, environ, origin)
             if answer is not None:
-                return _send(start_response, answer)
+                return send_answer(start_response, answer)
         path = request_path(environ)
 
         def edge_start_response(status: str, headers: Headers, exc_info: Any = None) -> Any:
@@ -404,7 +406,7 @@ class Edge:
             answer = self._debug_error(environ, resolved, path, origin)
             if answer is None:
                 raise
-            return _send(start_response, answer)
+            return send_answer(start_response, answer)
 
     def _debug_error(
         self, environ: WSGIEnvironment, resolved: Resolved, path: str, origin: str | None
@@ -416,16 +418,9 @@ class Edge:
         policy = route_policies(app, resolved, environ, path)[0]
         if policy is None or not policy.origins.allows(origin):
             return None
-        method = environ.get("REQUEST_METHOD", "")
-        # Flask does not log an exception it propagates: the server would have.
-        app.logger.error("Exception on %s [%s]", describe(path), describe(method), exc_info=True)
-        body = debug_error_body()
-        headers = [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-        ]
-        write_headers(app, resolved, environ, path, headers)
-        return "500 INTERNAL SERVER ERROR", headers, body
+        return debug_error_answer(
+            app, environ, path, lambda headers: write_headers(app, resolved, environ, path, headers)
+        )
 
 
 def write_headers(
@@ -440,6 +435,21 @@ def write_headers(
         apply_headers(header_policy, headers, environ, cross_origin_allowed=policy is not None)
 
 
+def debug_error_answer(
+    app: Flask, environ: WSGIEnvironment, path: str, add_cors: Callable[[Headers], None]
+) -> Answer:
+    """The debug-mode 500 for the exception being handled, which Flask let escape: logged as
+    the server would have, its body readable by the page (``debug_error_body``), and the CORS
+    headers *add_cors* writes into its header list. Both Flask layers send this one."""
+    # Flask does not log an exception it propagates: the server would have.
+    method = environ.get("REQUEST_METHOD", "")
+    app.logger.error("Exception on %s [%s]", describe(path), describe(method), exc_info=True)
+    body = debug_error_body()
+    headers = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))]
+    add_cors(headers)
+    return "500 INTERNAL SERVER ERROR", headers, body
+
+
 def debug_error_body() -> bytes:
     """The body of a debug-mode 500 for the exception being handled: the exception's type and
     message first, since that is the line a browser's network preview shows, then the
@@ -449,7 +459,8 @@ def debug_error_body() -> bytes:
     return f"{summary}\n{traceback.format_exc()}".encode("utf-8", "backslashreplace")
 
 
-def _send(start_response: StartResponse, answer: Answer) -> list[bytes]:
+def send_answer(start_response: StartResponse, answer: Answer) -> list[bytes]:
+    """Send an answer crossgate gives itself, in place of the app's."""
     status, headers, body = answer
     # No exc_info: Flask never called start_response, and some servers (Werkzeug's test
     # client) re-raise whenever it is given.

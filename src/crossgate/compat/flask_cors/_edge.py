@@ -30,13 +30,12 @@ Otherwise the hooks stay, and so does everything flask-cors's order implies.
 Its second job is debug mode, where Flask lets an exception escape to the debugger: a 500
 carrying the CORS headers the error response would have had (a browser otherwise reports a CORS
 error instead of the real one). The headers are worked out while the request context still
-exists, in a wrapper of ``handle_exception``, and the 500 is sent by the edge, with the body
-the native edge sends (``crossgate.flask.edge.debug_error_body``).
+exists, in a wrapper of ``handle_exception``, and the 500 is sent by the edge: the very
+answer the native edge sends (``crossgate.flask.edge.debug_error_answer``).
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 from collections.abc import Callable, Iterable
 from contextvars import ContextVar
@@ -52,8 +51,7 @@ from crossgate.compat.flask_cors._app import AppState, Registration, app_state, 
 from crossgate.compat.flask_cors._log import log_left_alone
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
 from crossgate.engine import apply
-from crossgate.errors import describe
-from crossgate.flask.edge import debug_error_body
+from crossgate.flask.edge import debug_error_answer, request_path, send_answer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
@@ -238,17 +236,10 @@ class Edge:
             headers = environ.pop(_ERROR_HEADERS_KEY, None)
             if headers is None:
                 raise
-            self.app.logger.error(
-                "Exception on %s [%s]",
-                describe(environ.get("PATH_INFO", "")),
-                describe(environ.get("REQUEST_METHOD", "")),
-                exc_info=sys.exc_info(),
+            path = request_path(environ)
+            answer = debug_error_answer(
+                self.app, environ, path, lambda lines: lines.extend(headers)
             )
-            body = debug_error_body()
-            length = str(len(body))
-            text = [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", length)]
-            # No exc_info: nothing was sent yet (Werkzeug's test client would re-raise it).
-            start_response("500 INTERNAL SERVER ERROR", [*text, *headers])
-            return [body]
+            return send_answer(start_response, answer)
         finally:
             _SENT_THROUGH.reset(token)
