@@ -58,9 +58,11 @@ async ({url, init, read}) => {
     const response = await fetch(url, init);
     const body = await response.text();
     return {allowed: true, status: response.status, body,
-            header: read ? response.headers.get(read) : null, error: ""};
+            header: read ? response.headers.get(read) : null, error: "",
+            names: [...response.headers.keys()]};
   } catch (error) {
-    return {allowed: false, status: null, body: "", header: null, error: String(error)};
+    return {allowed: false, status: null, body: "", header: null, error: String(error),
+            names: []};
   }
 }
 """
@@ -202,6 +204,8 @@ class FetchResult:
     header: str | None
     error: str
     cors_errors: tuple[str, ...]
+    #: Every response header name the page's script can read (lowercase, sorted).
+    names: tuple[str, ...] = ()
 
 
 class Tab:
@@ -249,6 +253,7 @@ class Tab:
             header=seen["header"],
             error=seen["error"],
             cors_errors=self._cors_errors(),
+            names=tuple(seen["names"]),
         )
 
     def _cors_errors(self) -> tuple[str, ...]:

@@ -29,8 +29,9 @@ def create_item() -> tuple[dict[str, int], int]:
 
 
 @app.route("/items/<int:item_id>", methods=["GET", "PUT", "PATCH", "DELETE"])
-def item(item_id: int) -> dict[str, int]:
-    return {"id": item_id}
+def item(item_id: int) -> tuple[dict[str, int], dict[str, str]]:
+    # An exposed header and one that is not: what a page may read is part of the proof.
+    return {"id": item_id}, {"X-Request-Id": f"item-{item_id}", "X-Internal": "hidden"}
 
 
 @app.get("/files/<path:name>")
