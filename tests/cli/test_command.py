@@ -13,7 +13,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from crossgate.cli.command import _network_error, main, progress
+from crossgate.cli.command import main
+from crossgate.cli.shared import network_error, progress
 
 PAGE = "https://app.example.com"
 
@@ -180,7 +181,7 @@ def test_no_spinner_for_a_quick_step_or_off_a_terminal(monkeypatch):
 )
 def test_network_errors_are_named(error, expected):
     with pytest.raises(click.ClickException, match=expected):
-        _network_error("https://api.example.com/a", error)
+        network_error("https://api.example.com/a", error)
 
 
 def test_aborted_run_exits_two(monkeypatch):

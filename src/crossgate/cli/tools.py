@@ -22,16 +22,16 @@ from crossgate import __version__
 from crossgate.browser import HttpResponse
 from crossgate.cli.audit import Audit, run_audit
 from crossgate.cli.check import Reply, Send
-from crossgate.cli.command import (
-    EXIT_ALLOWED,
-    EXIT_BLOCKED,
-    _network_error,
-    parse_header_options,
-    validate_origin,
-)
 from crossgate.cli.grade import grade_report, observe, reaches, render_json, render_text
 from crossgate.cli.observatory_table import GRADES
 from crossgate.cli.probes import MAX_TRUSTED, PER_ORIGIN, SHARED
+from crossgate.cli.shared import (
+    EXIT_ALLOWED,
+    EXIT_BLOCKED,
+    network_error,
+    parse_header_options,
+    validate_origin,
+)
 from crossgate.errors import show
 
 __all__ = [
@@ -66,7 +66,7 @@ def live_send(timeout: float, *, insecure: bool) -> Iterator[Send]:
             try:
                 response = client.request(method, url, headers=lines, content=data)
             except httpx.HTTPError as error:
-                _network_error(url, error)
+                network_error(url, error)
             return Reply(
                 HttpResponse(response.status_code, tuple(response.headers.multi_items()), url),
                 response.content,

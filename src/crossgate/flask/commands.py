@@ -21,8 +21,9 @@ from werkzeug.routing import Rule
 from crossgate.browser import ENGINES, BrowserRequest, HttpResponse
 from crossgate.cli.audit import run_audit
 from crossgate.cli.check import Reply, Send
-from crossgate.cli.command import check_engines, finish, parse_header_options, request_options
+from crossgate.cli.command import check_engines, finish, request_options
 from crossgate.cli.observatory_table import GRADES
+from crossgate.cli.shared import parse_header_options
 from crossgate.cli.tools import audit_options, finish_audit, finish_grade
 from crossgate.errors import ConfigError
 from crossgate.flask.resolved import Resolved
