@@ -16,6 +16,8 @@ from crossgate.flask import CORS, Headers, cross_origin
 
 app = Flask(__name__)
 public = Blueprint("public", __name__, url_prefix="/public")
+admin = Blueprint("admin", __name__, url_prefix="/admin")
+PARTNER = "https://partner.example.org"
 
 
 @app.get("/items/")
@@ -65,8 +67,67 @@ def private() -> str:
     return "no CORS here"
 
 
+@app.route("/api/<name>", methods=["GET", "POST"])
+def api_name(name: str) -> dict[str, str]:
+    return {"name": name}
+
+
+@app.route("/api/<path:rest>", methods=["GET", "POST"])
+def api_rest(rest: str) -> dict[str, str]:
+    return {"rest": rest}
+
+
+@app.get("/docs/<name>/")
+def doc(name: str) -> str:
+    return name
+
+
+@app.route("/orders/<int:order_id>", methods=["GET", "DELETE"])
+def order(order_id: int) -> dict[str, int]:
+    return {"order": order_id}
+
+
+@app.get("/reports/<path:name>")
+def report(name: str) -> str:
+    return name
+
+
+@app.get("/things")
+def list_things() -> dict[str, list[int]]:
+    return {"things": []}
+
+
+@app.post("/things")
+@cross_origin(origins=[PARTNER], max_age=60)
+def add_thing() -> tuple[str, int]:
+    return "added", 201
+
+
+@app.get("/things/<int:thing_id>")
+def thing(thing_id: int) -> dict[str, int]:
+    return {"thing": thing_id}
+
+
+@app.route("/things/<int:thing_id>", methods=["PUT", "DELETE"])
+@cross_origin(origins=[PARTNER], supports_credentials=False, expose_headers=["X-Changed"])
+def change_thing(thing_id: int) -> dict[str, int]:
+    return {"changed": thing_id}
+
+
+@admin.get("/users")
+def users() -> dict[str, list[str]]:
+    return {"users": []}
+
+
+@app.post("/admin/users")
+def add_user() -> tuple[str, int]:
+    return "no CORS on this method", 201
+
+
 CORS(public, origins="*", expose_headers=["X-Feed-Version"])
+CORS(admin, origins=["https://admin.example.com"], max_age=120)
 app.register_blueprint(public)
+app.register_blueprint(admin)
 CORS(
     app,
     origins=[
@@ -85,6 +146,16 @@ CORS(
         "/negotiated": {},
         "/decorated": {},
         "/public/*": {},
+        "/api/special": {"origins": [PARTNER]},
+        "/api/public/*": {"origins": "*", "supports_credentials": False},
+        "/api/*": {"max_age": 30},
+        "/docs/intro/": {"origins": [PARTNER]},
+        "/docs/*": {},
+        "/orders/7": {"origins": [PARTNER]},
+        "/orders/*": {},
+        re.compile(r"/reports/[a-z]+\.csv"): {"expose_headers": ["X-Report"]},
+        "/things": {},
+        "/things/*": {},
     },
 )
 Headers(app, headers={"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"})

@@ -94,6 +94,60 @@ SCENARIOS = {
     "actual route without CORS": actual("GET", "/private", APP),
     "actual unknown path": actual("GET", "/nowhere", APP),
     "actual options without request method": actual("OPTIONS", "/items/", APP),
+    # Policies that depend on the value of a variable: the resources rule covering the path
+    # Werkzeug builds back decides, in the app's order (exact, longest subtree, regex).
+    "value: exact resource, preflight": preflight("/api/special", PARTNER, "POST"),
+    "value: exact resource refuses the app origin": preflight("/api/special", APP, "GET"),
+    "value: exact resource, actual": actual("POST", "/api/special", PARTNER),
+    "value: subtree equal to the path": preflight("/api/public", EVIL, "GET", "x-any"),
+    "value: longer subtree wins, preflight": preflight("/api/public/feed/1", EVIL, "POST"),
+    "value: longer subtree wins, actual": actual("GET", "/api/public/feed/1", EVIL),
+    "value: longer subtree, actual with cookies": actual(
+        "POST", "/api/public/x", APP, Cookie="a=1"
+    ),
+    "value: shorter subtree, preflight": preflight("/api/other", APP, "POST", "content-type"),
+    "value: shorter subtree refuses": preflight("/api/other/deep", EVIL, "GET"),
+    "value: shorter subtree, actual": actual("GET", "/api/other/deep", TENANT),
+    "value: no subtree prefix match": preflight("/api/publication", EVIL, "GET"),
+    "value: percent-encoded value answered by the app": preflight("/api/a%20b", APP, "GET"),
+    "value: percent-encoded actual answered by the app": actual("GET", "/api/a%20b", APP),
+    "value: trailing slash exact": preflight("/docs/intro/", PARTNER, "GET"),
+    "value: trailing slash added as the app builds it": preflight("/docs/intro", PARTNER, "GET"),
+    "value: trailing slash subtree": preflight("/docs/other", APP, "GET"),
+    "value: trailing slash, actual redirect": actual("GET", "/docs/intro", PARTNER),
+    "value: integer exact": preflight("/orders/7", PARTNER, "DELETE"),
+    "value: integer exact refuses the app origin": preflight("/orders/7", APP, "DELETE"),
+    "value: integer subtree": preflight("/orders/8", APP, "DELETE"),
+    "value: integer with a leading zero answered by the app": preflight(
+        "/orders/007", PARTNER, "DELETE"
+    ),
+    "value: integer with a leading zero, actual": actual("GET", "/orders/007", PARTNER),
+    "value: regex resource": preflight("/reports/q.csv", APP, "GET"),
+    "value: regex resource, actual exposes": actual("GET", "/reports/q.csv", APP),
+    "value: regex not matching: no CORS": preflight("/reports/q.pdf", APP, "GET"),
+    "value: regex not matching, actual": actual("GET", "/reports/q.pdf", APP),
+    # Policies that depend on the method: a preflight is routed by the method it asks for.
+    "method: GET under the app policy": preflight("/things", APP, "GET"),
+    "method: POST under the decorator": preflight("/things", PARTNER, "POST", "content-type"),
+    "method: POST refuses the app origin": preflight("/things", APP, "POST"),
+    "method: GET refuses the decorator origin": preflight("/things", PARTNER, "GET"),
+    "method: unrouted method takes the first method's policy": preflight("/things", APP, "PATCH"),
+    "method: lowercase post": preflight("/things", PARTNER, "post"),
+    "method: actual GET": actual("GET", "/things", APP),
+    "method: actual POST": actual("POST", "/things", PARTNER),
+    "method: actual POST from the app origin": actual("POST", "/things", APP),
+    "method: actual unrouted method": actual("PATCH", "/things", APP),
+    "method: converter GET": preflight("/things/3", APP, "GET"),
+    "method: converter PUT": preflight("/things/3", PARTNER, "PUT", "content-type"),
+    "method: converter DELETE refuses the app origin": preflight("/things/3", APP, "DELETE"),
+    "method: converter actual DELETE": actual("DELETE", "/things/3", PARTNER),
+    "method: converter actual GET": actual("GET", "/things/3", TENANT),
+    "method: blueprint on GET": preflight("/admin/users", "https://admin.example.com", "GET"),
+    "method: no policy on POST": preflight("/admin/users", "https://admin.example.com", "POST"),
+    "method: actual blueprint GET": actual("GET", "/admin/users", "https://admin.example.com"),
+    "method: actual POST without policy": actual(
+        "POST", "/admin/users", "https://admin.example.com"
+    ),
 }
 
 SINGLE = (

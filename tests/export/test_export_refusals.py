@@ -4,6 +4,7 @@ what they can is written as the app means it."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Literal
 
 import pytest
@@ -13,6 +14,7 @@ from crossgate.export import ExportError, check_upstream, export_config
 from crossgate.export._regex import engine_problem, translated
 from crossgate.flask import CORS, Headers, cross_origin, headers
 from crossgate.flask.commands import register_commands
+from tests.export.export_proxies import caddy_check, nginx_check
 
 UPSTREAM = "http://127.0.0.1:5000"
 
@@ -88,7 +90,7 @@ def test_a_converter_regex_with_a_backreference_is_refused_for_caddy() -> None:
     assert "/t/<twice:value>: converter of <value> uses a backreference" in err
 
 
-def test_policies_differing_by_method_on_one_path_are_refused() -> None:
+def per_method_app() -> Flask:
     app = Flask(__name__)
 
     @app.get("/things")
@@ -101,10 +103,96 @@ def test_policies_differing_by_method_on_one_path_are_refused() -> None:
         return "added"
 
     CORS(app, origins=["https://app.example.com"])
+    return app
+
+
+def value_dependent_app() -> Flask:
+    app = Flask(__name__)
+
+    @app.get("/api/<path:rest>")
+    def api(rest: str) -> str:
+        return rest
+
+    CORS(
+        app,
+        origins=["https://app.example.com"],
+        resources={"/api/public/*": {"origins": "*"}, "/api/*": {}},
+    )
+    return app
+
+
+@pytest.mark.parametrize("proxy", ["nginx", "caddy"])
+@pytest.mark.parametrize("make", [per_method_app, value_dependent_app])
+def test_policies_by_method_or_by_value_are_exported_and_the_proxy_accepts_them(
+    proxy: Literal["nginx", "caddy"], make: object, tmp_path: Path
+) -> None:
+    assert callable(make)
+    text = export_config(make(), proxy, upstream=UPSTREAM, listen="127.0.0.1:8080")
+    if make is per_method_app:
+        # The preflight's requested method picks the policy.
+        assert "crossgate_l1_verb" in text
+    else:
+        assert re.search(r"crossgate_l[0-9]+_path", text)  # the resources rule picks it
+        assert "answered by the app" in text  # paths Werkzeug writes back otherwise
+    checked = nginx_check(tmp_path, text) if proxy == "nginx" else caddy_check(tmp_path, text)
+    assert checked.returncode == 0, checked.stderr + checked.stdout
+
+
+def test_a_float_converter_deciding_between_resources_is_refused() -> None:
+    app = Flask(__name__)
+
+    @app.get("/rates/<float:rate>")
+    def rate(rate: float) -> str:
+        return str(rate)
+
+    CORS(
+        app,
+        origins=["https://app.example.com"],
+        resources={"/rates/1.5": {"max_age": 5}, "/rates/*": {}},
+    )
+    code, out, err = run_export(app, "nginx")
+    assert (code, out) == (2, "")
+    assert "/rates/<float:rate>: resources rules cover its paths differently" in err
+    assert "FloatConverter writes back" in err
+
+
+def test_a_resources_regex_caddy_cannot_run_is_refused_where_it_decides() -> None:
+    app = Flask(__name__)
+
+    @app.get("/api/<name>")
+    def api(name: str) -> str:
+        return name
+
+    CORS(
+        app,
+        origins=["https://app.example.com"],
+        resources={re.compile(r"/api/(?!admin)[a-z]+"): {}, "/api/*": {"max_age": 5}},
+    )
+    code, out, err = run_export(app, "caddy")
+    assert (code, out) == (2, "")
+    assert "/api/<name>: resources re.compile(" in err
+    assert "lookahead" in err
+    assert run_export(app, "nginx")[0] == 0
+
+
+def test_header_policies_differing_by_method_on_one_path_are_refused() -> None:
+    app = Flask(__name__)
+
+    @app.get("/page")
+    def page() -> str:
+        return "page"
+
+    @app.post("/page")
+    @headers({"Cache-Control": "no-store"})
+    def post_page() -> str:
+        return "posted"
+
+    CORS(app, origins=["https://app.example.com"])
     with pytest.raises(ExportError) as raised:
         export_config(app, "nginx", upstream=UPSTREAM, listen="127.0.0.1:8080")
-    assert [refusal.route for refusal in raised.value.refusals] == ["/things"]
-    assert raised.value.refusals[0].option == "policies"
+    [refusal] = raised.value.refusals
+    assert (refusal.route, refusal.option) == ("/page", "headers")
+    assert "differ by method" in refusal.message
 
 
 def test_an_app_without_crossgate_is_refused() -> None:

@@ -13,7 +13,8 @@ from urllib.parse import urlsplit
 
 from crossgate.export.caddy import write_caddy
 from crossgate.export.nginx import write_nginx
-from crossgate.export.table import ExportError, Refusal, build_table
+from crossgate.export.routes import build_table
+from crossgate.export.table import ExportError, Refusal
 
 if TYPE_CHECKING:
     from flask import Flask

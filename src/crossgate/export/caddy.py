@@ -15,6 +15,8 @@ header limits.
 
 from __future__ import annotations
 
+import re
+
 from crossgate.engine import PREFLIGHT_VARY
 from crossgate.export._regex import HEADER_LIST, SERIALIZED_ORIGIN, allowed_names
 from crossgate.export._regex import origin_alternatives as _alternatives
@@ -62,28 +64,83 @@ def _policy_maps(number: int, policy: CORSPolicy) -> list[str]:
     return lines
 
 
+def _selector_maps(location: Location) -> tuple[list[str], str]:
+    """The maps choosing a location's variant, and the placeholder (or constant) holding it."""
+    choice, n = location.choice, location.number
+    if choice is None:
+        return [], "0"
+    lines: list[str] = []
+    path = str(choice.default_path)
+    if choice.paths:
+        source = "{http.request.uri.path}" + ("{crossgate_slash}" if choice.slash else "")
+        entries = [("~" + regex, str(key)) for regex, key in choice.paths]
+        lines += _map(source, f"crossgate_l{n}_path", entries, path)
+        path = f"{{crossgate_l{n}_path}}"
+    method = str(choice.default_method)
+    if choice.methods:
+        entries = []
+        for name, number in choice.methods:
+            # A preflight is routed by the method it asks for, an actual request by its own.
+            escaped = re.escape(name)
+            entries += [
+                (f"~(?i)^1:[^:]*:{escaped}$", str(number)),
+                (f"~(?i)^0:{escaped}:", str(number)),
+            ]
+        lines += _map(
+            "{crossgate_preflight}:{method}:" + _ACRM, f"crossgate_l{n}_verb", entries, method
+        )
+        method = f"{{crossgate_l{n}_verb}}"
+    entries = [(key, str(variant)) for key, variant in choice.variants]
+    lines += _map(f"{path}:{method}", f"crossgate_l{n}_variant", entries, "0")
+    return lines, f"{{crossgate_l{n}_variant}}"
+
+
 def _location_maps(location: Location, table: ExportTable) -> list[str]:
     n = location.number
-    if location.cors is None:
-        return _map("{crossgate_preflight}", f"crossgate_l{n}_state", [("1", "pre_no")], "no")
-    policy = table.policies[location.cors]
-    answers = method_answers(policy, location.methods)
-    lines = _map(_ACRM, f"crossgate_l{n}_method", [("~" + a.regex, "1") for a in answers], "0")
-    # Caddy does not expand placeholders in a map's outputs: the browser's own spelling of a
-    # method (patch) is sent as a second Access-Control-Allow-Methods line, which HTTP joins.
-    acam = [("~" + a.regex, _quoted(a.allow_methods or "-")) for a in answers]
-    lines += _map(_ACRM, f"crossgate_l{n}_acam", acam, '"-"')
-    spelled = [("~" + a.regex, "1") for a in answers if a.spelled]
-    lines += _map(_ACRM, f"crossgate_l{n}_spelled", spelled, "0")
-    p = location.cors
-    lines += _map(
-        f"{{crossgate_preflight}}{{crossgate_p{p}_origin}}{{crossgate_l{n}_method}}"
-        f"{{crossgate_p{p}_headers}}",
-        f"crossgate_l{n}_state",
-        [("1111", "pre_ok"), ("~^1", "pre_no"), ("~^01", "ok")],
-        "no",
-    )
+    lines, variant = _selector_maps(location)
+    bits = []
+    states: list[tuple[str, str]] = []
+    for index, entry in enumerate(location.variants):
+        # The source holds every variant's bits, each followed by ':'; skip to this one's.
+        head, skip = f"~^{index}:", "[^:]*:" * index
+        if entry.cors is None:
+            bits.append("-")
+            states.append((f"{head}1:", "pre_no"))
+            continue
+        p, policy = entry.cors, table.policies[entry.cors]
+        bits.append(
+            f"{{crossgate_p{p}_origin}}{{crossgate_l{n}_v{index}_method}}{{crossgate_p{p}_headers}}"
+        )
+        answers = method_answers(policy, entry.methods)
+        name = f"crossgate_l{n}_v{index}"
+        lines += _map(_ACRM, f"{name}_method", [("~" + a.regex, "1") for a in answers], "0")
+        # Caddy does not expand placeholders in a map's outputs: the browser's own spelling of
+        # a method (patch) is sent as a second Access-Control-Allow-Methods line, which HTTP
+        # joins.
+        acam = [("~" + a.regex, _quoted(a.allow_methods or "-")) for a in answers]
+        lines += _map(_ACRM, f"{name}_acam", acam, '"-"')
+        spelled = [("~" + a.regex, "1") for a in answers if a.spelled]
+        lines += _map(_ACRM, f"{name}_spelled", spelled, "0")
+        states += [
+            (f"{head}1:{skip}111", f"pre_ok{index}"),
+            (f"{head}1:", "pre_no"),
+            (f"{head}0:{skip}1", f"ok{index}"),
+        ]
+    source = f"{variant}:{{crossgate_preflight}}:" + "".join(f"{item}:" for item in bits)
+    lines += _map(source, f"crossgate_l{n}_state", states, "no")
+    if location.choice is not None:
+        varies = [(str(index), "1") for index in _varying(location, table)]
+        lines += _map(variant, f"crossgate_l{n}_varies", varies, "0")
     return lines
+
+
+def _varying(location: Location, table: ExportTable) -> list[int]:
+    """The variants whose answer depends on the Origin (their responses vary on it)."""
+    return [
+        index
+        for index, variant in enumerate(location.variants)
+        if variant.cors is not None and table.policies[variant.cors].varies
+    ]
 
 
 def _header_block(matcher: str, headers: list[tuple[str, str]]) -> list[str]:
@@ -94,6 +151,47 @@ def _header_block(matcher: str, headers: list[tuple[str, str]]) -> list[str]:
     return [*lines, "}"]
 
 
+def _variant_headers(n: int, index: int, policy: CORSPolicy) -> list[str]:
+    """The header directives of one variant's allowed preflights and actual requests."""
+    state = f"{{crossgate_l{n}_state}}"
+    name = f"crossgate_l{n}_v{index}"
+    pre_ok, ok = f"@pre_ok{index}", f"@ok{index}"
+    inner = [f"{pre_ok} vars {state} pre_ok{index}", f"{ok} vars {state} ok{index}"]
+    preflight: list[tuple[str, str]] = []
+    actual: list[tuple[str, str]] = []
+    origin = "*" if policy.origins.any_origin else _ORIGIN
+    preflight.append((ACAO, origin))
+    actual.append((ACAO, origin))
+    if policy.supports_credentials:
+        preflight.append((ACAC, "true"))
+        actual.append((ACAC, "true"))
+    if policy.allow_headers_value:
+        preflight.append((ACAH, policy.allow_headers_value))
+    preflight.append((ACMA, str(policy.max_age)))
+    if policy.expose_headers:
+        actual.append((ACEH, ", ".join(policy.expose_headers)))
+    inner += _header_block(pre_ok, preflight)
+    inner += [
+        f"@acam{index} {{\n{_IN}vars {state} pre_ok{index}\n{_IN}not vars {{{name}_acam}} -\n}}",
+        f"header @acam{index} {ACAM} {{{name}_acam}}",
+        f"@spelled{index} {{\n{_IN}vars {state} pre_ok{index}\n{_IN}vars {{{name}_spelled}} 1\n}}",
+        f"header @spelled{index} +{ACAM} {_ACRM}",
+    ]
+    if policy.allowed_headers is None:
+        inner += [
+            f"@acah{index} {{\n{_IN}vars {state} pre_ok{index}\n"
+            f'{_IN}header_regexp Access-Control-Request-Headers "[^ \\t,]"\n}}',
+            f"header @acah{index} {ACAH} {_ACRH}",
+        ]
+    if policy.allow_private_network:
+        inner += [
+            f"@pna{index} {{\n{_IN}vars {state} pre_ok{index}\n"
+            f"{_IN}header Access-Control-Request-Private-Network true\n}}",
+            f"header @pna{index} {ACAPN} true",
+        ]
+    return inner + _header_block(ok, actual)
+
+
 def _location(location: Location, table: ExportTable, upstream: str) -> list[str]:
     n = location.number
     name = f"@crossgate_l{n}"
@@ -101,66 +199,63 @@ def _location(location: Location, table: ExportTable, upstream: str) -> list[str
         regex = location.regex
     else:
         regex = "^(?:" + "|".join(_escape_path(path) for path in location.exact_paths) + ")$"
-    out = [f"# {location.label}", f"{name} path_regexp {_quoted(regex)}", f"handle {name} {{"]
+    if location.unless is not None:
+        matcher = [
+            f"{name} {{",
+            f"{_IN}path_regexp {_quoted(regex)}",
+            f"{_IN}not path_regexp {_quoted(location.unless)}",
+            "}",
+        ]
+    else:
+        matcher = [f"{name} path_regexp {_quoted(regex)}"]
+    out = [f"# {location.label}", *matcher, f"handle {name} {{"]
+    if location.passthrough:
+        return [*out, f"{_IN}reverse_proxy {upstream}", "}"]
     inner: list[str] = []
-    policy = None if location.cors is None else table.policies[location.cors]
     lines = static_lines(location)
+    state = f"{{crossgate_l{n}_state}}"
+    allowed = [index for index, variant in enumerate(location.variants) if variant.cors is not None]
+    varying = _varying(location, table)
     if table.answers_preflights:
-        for state in ("pre_ok", "pre_no", "ok"):
-            inner.append(f"@{state} vars {{crossgate_l{n}_state}} {state}")
-        preflight: list[tuple[str, str]] = [("Vary", PREFLIGHT_VARY)]
-        actual: list[tuple[str, str]] = []
-        if policy is not None:
-            origin = "*" if policy.origins.any_origin else _ORIGIN
-            preflight.append((ACAO, origin))
-            actual.append((ACAO, origin))
-            if policy.supports_credentials:
-                preflight.append((ACAC, "true"))
-                actual.append((ACAC, "true"))
-            if policy.allow_headers_value:
-                preflight.append((ACAH, policy.allow_headers_value))
-            preflight.append((ACMA, str(policy.max_age)))
-            if policy.expose_headers:
-                actual.append((ACEH, ", ".join(policy.expose_headers)))
-            inner += _header_block("@pre_ok", preflight)
-            inner += [
-                f"@acam {{\n{_IN}vars {{crossgate_l{n}_state}} pre_ok\n"
-                f"{_IN}not vars {{crossgate_l{n}_acam}} -\n}}",
-                f"header @acam {ACAM} {{crossgate_l{n}_acam}}",
-                f"@spelled {{\n{_IN}vars {{crossgate_l{n}_state}} pre_ok\n"
-                f"{_IN}vars {{crossgate_l{n}_spelled}} 1\n}}",
-                f"header @spelled +{ACAM} {_ACRM}",
-            ]
-            if policy.allowed_headers is None:
-                inner += [
-                    f"@acah {{\n{_IN}vars {{crossgate_l{n}_state}} pre_ok\n"
-                    f'{_IN}header_regexp Access-Control-Request-Headers "[^ \\t,]"\n}}',
-                    f"header @acah {ACAH} {_ACRH}",
-                ]
-            if policy.allow_private_network:
-                inner += [
-                    f"@pna {{\n{_IN}vars {{crossgate_l{n}_state}} pre_ok\n"
-                    f"{_IN}header Access-Control-Request-Private-Network true\n}}",
-                    f"header @pna {ACAPN} true",
-                ]
-            inner += _header_block("@ok", actual)
-        inner += _header_block("@pre_no", [("Vary", PREFLIGHT_VARY)])
+        if allowed:
+            inner.append(f"@pre_ok vars {state} " + " ".join(f"pre_ok{i}" for i in allowed))
+        inner.append(f"@pre_no vars {state} pre_no")
+        for index in allowed:
+            cors = location.variants[index].cors
+            assert cors is not None
+            inner += _variant_headers(n, index, table.policies[cors])
         # Header policy lines on the preflight answers: no app response to find them in.
         static = [(line.name, line.https or "") for line in lines if line.https is not None]
-        inner += _header_block("@pre_ok", static) + _header_block("@pre_no", static)
-        inner += ["respond @pre_ok 204", 'respond @pre_no "CORS preflight refused." 403']
-    proxy = [f"reverse_proxy {upstream} {{"]
+        for which in (["@pre_ok"] if allowed else []) + ["@pre_no"]:
+            inner += _header_block(which, [("Vary", PREFLIGHT_VARY), *static])
+            inner.append(
+                f"respond {which} 204"
+                if which == "@pre_ok"
+                else 'respond @pre_no "CORS preflight refused." 403'
+            )
+    hidden = [f"{_IN}header_down -{line.name}" for line in lines if line.replace]
     if table.answers_preflights:
-        proxy += [f"{_IN}header_down -{header}" for header in CORS_HEADERS]
-        if policy is not None and policy.varies:
-            proxy += [
-                f'{_IN}header_down Vary "^(.+)$" "${{1}}, Origin"',
-                f'{_IN}header_down Vary "(?i)^((?:.*[ ,])?origin(?:[ ,].*)?), Origin$" "${{1}}"',
-            ]
-    proxy += [f"{_IN}header_down -{line.name}" for line in lines if line.replace]
-    inner += [*proxy, "}"]
-    if policy is not None and policy.varies and table.answers_preflights:
-        inner.append("header ?Vary Origin")
+        hidden = [f"{_IN}header_down -{header}" for header in CORS_HEADERS] + hidden
+    merge = [
+        f'{_IN}header_down Vary "^(.+)$" "${{1}}, Origin"',
+        f'{_IN}header_down Vary "(?i)^((?:.*[ ,])?origin(?:[ ,].*)?), Origin$" "${{1}}"',
+    ]
+    if not (varying and table.answers_preflights):
+        inner += [f"reverse_proxy {upstream} {{", *hidden, "}"]
+    elif location.choice is None:
+        inner += [f"reverse_proxy {upstream} {{", *hidden, *merge, "}", "header ?Vary Origin"]
+    else:
+        inner += [
+            f"@merge vars {{crossgate_l{n}_varies}} 1",
+            f"reverse_proxy @merge {upstream} {{",
+            *hidden,
+            *merge,
+            "}",
+            f"reverse_proxy {upstream} {{",
+            *hidden,
+            "}",
+            "header @merge ?Vary Origin",
+        ]
     replaced = [(line.name, line.https or "") for line in lines if line.replace and line.https]
     inner += _header_block("", replaced)
     added = [(f"?{line.name}", line.https or "") for line in lines if not line.replace]
@@ -196,8 +291,12 @@ def write_caddy(table: ExportTable, *, upstream: str, listen: str, source: str) 
         body += _map(_ORIGIN, "crossgate_origin_form", [("~" + SERIALIZED_ORIGIN, "1")], "0")
         for number, policy in enumerate(table.policies):
             body += _policy_maps(number, policy)
+        if any(location.choice and location.choice.slash for location in table.locations):
+            # The path Werkzeug builds for a rule ending in '/': the request's, slash added.
+            body += _map("{http.request.uri.path}", "crossgate_slash", [("~/$", '""')], "/")
         for location in table.locations:
-            body += _location_maps(location, table)
+            if not location.passthrough:
+                body += _location_maps(location, table)
     for location in table.locations:
         body += _location(location, table, upstream)
     body += ["# Paths no route matches: the app answers them, CORS included.", "handle {"]

@@ -36,7 +36,7 @@ def static_lines(location: Location) -> list[StaticLine]:
     policy = location.headers
     if policy is None:
         return []
-    cross_origin = location.cors is not None
+    cross_origin = location.cross_origin
     lines = []
     for setting in policy.describe():
         if setting.value is None or setting.name.lower() == "vary":

@@ -18,11 +18,13 @@ so a response never carries two Access-Control-Allow-Origin lines; its ``Vary`` 
 
 from __future__ import annotations
 
+import re
+
 from crossgate.engine import MAX_REQUEST_HEADERS_LENGTH, PREFLIGHT_VARY
 from crossgate.export._regex import HEADER_LIST, SERIALIZED_ORIGIN, allowed_names
 from crossgate.export._regex import origin_alternatives as _alternatives
 from crossgate.export.headers import CORS_HEADERS, static_lines
-from crossgate.export.table import ExportTable, Location, method_answers
+from crossgate.export.table import ExportTable, Location, Variant, method_answers
 from crossgate.origins import MAX_ORIGIN_LENGTH
 from crossgate.policy import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA, CORSPolicy
 
@@ -87,21 +89,62 @@ def _policy_maps(number: int, policy: CORSPolicy) -> list[str]:
     return lines
 
 
+def _selector_maps(location: Location) -> tuple[list[str], str]:
+    """The maps choosing a location's variant, and the variable (or constant) holding it."""
+    choice, n = location.choice, location.number
+    if choice is None:
+        return [], "0"
+    lines: list[str] = []
+    path = str(choice.default_path)
+    if choice.paths:
+        source = "$uri$crossgate_slash" if choice.slash else "$uri"
+        entries = [(_regex_key(regex), str(key)) for regex, key in choice.paths]
+        lines += _map(source, f"crossgate_l{n}_path", entries, path)
+        path = f"$crossgate_l{n}_path"
+    method = str(choice.default_method)
+    if choice.methods:
+        entries = []
+        for name, number in choice.methods:
+            # A preflight is routed by the method it asks for, an actual request by its own.
+            escaped = re.escape(name)
+            entries += [
+                (_quoted(f"~*^1:[^:]*:{escaped}$"), str(number)),
+                (_quoted(f"~*^0:{escaped}:"), str(number)),
+            ]
+        source = "$crossgate_preflight:$request_method:$http_access_control_request_method"
+        lines += _map(source, f"crossgate_l{n}_verb", entries, method)
+        method = f"$crossgate_l{n}_verb"
+    entries = [(_quoted(key), str(variant)) for key, variant in choice.variants]
+    lines += _map(f"{path}:{method}", f"crossgate_l{n}_variant", entries, "0")
+    return lines, f"$crossgate_l{n}_variant"
+
+
 def _location_maps(location: Location, table: ExportTable) -> list[str]:
     n = location.number
-    lines: list[str] = []
-    policy = None if location.cors is None else table.policies[location.cors]
-    if policy is None:
-        lines += _map("$crossgate_preflight", f"crossgate_l{n}_state", [('"~^1"', "pre_no")], "no")
-    else:
-        answers = method_answers(policy, location.methods)
+    lines, variant = _selector_maps(location)
+    bits = []
+    states: list[tuple[str, str]] = []
+    values: dict[str, list[tuple[str, str]]] = {}
+    for index, entry in enumerate(location.variants):
+        # The source holds every variant's bits, each followed by ':'; skip to this one's.
+        head, skip = f"~^{index}:", "[^:]*:" * index
+        if entry.cors is None:
+            bits.append("-")
+            states.append((_quoted(f"{head}1:"), "pre_no"))
+            continue
+        p, policy = entry.cors, table.policies[entry.cors]
+        bits.append(f"$crossgate_p{p}_origin$crossgate_l{n}_v{index}_method$crossgate_p{p}_headers")
+        answers = method_answers(policy, entry.methods)
         source = "$http_access_control_request_method"
         lines += _map(
-            source, f"crossgate_l{n}_method", [(_regex_key(a.regex), "1") for a in answers], "0"
+            source,
+            f"crossgate_l{n}_v{index}_method",
+            [(_regex_key(a.regex), "1") for a in answers],
+            "0",
         )
         lines += _map(
             source,
-            f"crossgate_l{n}_acam",
+            f"crossgate_l{n}_v{index}_acam",
             [
                 (_regex_key(a.regex), _acam(a.allow_methods, a.spelled))
                 for a in answers
@@ -109,42 +152,47 @@ def _location_maps(location: Location, table: ExportTable) -> list[str]:
             ],
             '""',
         )
-        p = location.cors
-        lines += _map(
-            f"$crossgate_preflight$crossgate_p{p}_origin$crossgate_l{n}_method"
-            f"$crossgate_p{p}_headers",
-            f"crossgate_l{n}_state",
-            [('"~^1111$"', "pre_ok"), ('"~^1"', "pre_no"), ('"~^01"', "ok")],
-            "no",
-        )
-        for name, value in _cors_values(policy, n).items():
-            states = ["pre_ok", "ok"] if name in (ACAO, ACAC) else ["pre_ok"]
+        states += [
+            (_quoted(f"{head}1:{skip}111"), f"pre_ok{index}"),
+            (_quoted(f"{head}1:"), "pre_no"),
+            (_quoted(f"{head}0:{skip}1"), f"ok{index}"),
+        ]
+        for name, value in _cors_values(policy, n, index).items():
+            sent = ["pre_ok", "ok"] if name in (ACAO, ACAC) else ["pre_ok"]
             if name == ACEH:
-                states = ["ok"]
-            entries = [(state, value) for state in states]
-            lines += _map(f"$crossgate_l{n}_state", _variable(n, name), entries, '""')
+                sent = ["ok"]
+            values.setdefault(name, []).extend((f"{state}{index}", value) for state in sent)
         if policy.allow_private_network:
-            lines += _map(
-                f"$crossgate_l{n}_state:$http_access_control_request_private_network",
-                _variable(n, ACAPN),
-                [('"~^pre_ok:true$"', '"true"')],
-                '""',
-            )
-    merged = policy is not None and policy.varies
+            values.setdefault(ACAPN, []).append((_quoted(f"~^pre_ok{index}:true$"), '"true"'))
+    source = f"{variant}:$crossgate_preflight:" + "".join(f"{item}:" for item in bits)
+    lines += _map(source, f"crossgate_l{n}_state", states, "no")
+    for name, entries in values.items():
+        state = f"$crossgate_l{n}_state"
+        if name == ACAPN:
+            state += ":$http_access_control_request_private_network"
+        lines += _map(state, _variable(n, name), entries, '""')
+    varies = [str(index) for index, entry in enumerate(location.variants) if _varies(entry, table)]
+    if location.choice is None:
+        merged = "1" if varies else "0"
+    else:
+        lines += _map(variant, f"crossgate_l{n}_varies", [(key, "1") for key in varies], "0")
+        merged = f"$crossgate_l{n}_varies"
     lines += _map(
-        "$crossgate_preflight:$upstream_http_vary",
+        f"$crossgate_preflight:{merged}:$upstream_http_vary",
         f"crossgate_l{n}_vary",
         [
             ('"~^1:"', _literal(PREFLIGHT_VARY)),
-            *(
-                [('"~^0:$"', '"Origin"'), ('"~*^0:(?:.*[ ,])?origin(?:[ ,].*)?$"', _vary())]
-                if merged
-                else []
-            ),
+            ('"~^0:0:"', _vary()),
+            ('"~^0:1:$"', '"Origin"'),
+            ('"~*^0:1:(?:.*[ ,])?origin(?:[ ,].*)?$"', _vary()),
         ],
-        '"$upstream_http_vary, Origin"' if merged else _vary(),
+        '"$upstream_http_vary, Origin"',
     )
     return lines + _header_maps(location, table)
+
+
+def _varies(variant: Variant, table: ExportTable) -> bool:
+    return variant.cors is not None and table.policies[variant.cors].varies
 
 
 def _vary() -> str:
@@ -168,12 +216,13 @@ def _variable(number: int, header: str) -> str:
     return f"crossgate_l{number}_{_var_name(header)}"
 
 
-def _cors_values(policy: CORSPolicy, number: int) -> dict[str, str]:
-    """The value of each CORS header an allowed request gets (its map decides when)."""
+def _cors_values(policy: CORSPolicy, number: int, variant: int) -> dict[str, str]:
+    """The value of each CORS header an allowed request of *variant* gets (its map decides
+    when)."""
     values = {ACAO: '"*"' if policy.origins.any_origin else '"$http_origin"'}
     if policy.supports_credentials:
         values[ACAC] = '"true"'
-    values[ACAM] = f'"$crossgate_l{number}_acam"'
+    values[ACAM] = f'"$crossgate_l{number}_v{variant}_acam"'
     if policy.allowed_headers is None:
         values[ACAH] = '"$http_access_control_request_headers"'
     elif policy.allow_headers_value:
@@ -187,6 +236,11 @@ def _cors_values(policy: CORSPolicy, number: int) -> dict[str, str]:
 def _location(location: Location, table: ExportTable, upstream: str) -> list[str]:
     n = location.number
     body = [f"# {location.label}"]
+    if location.passthrough:
+        regex = location.regex or ""
+        if location.unless is not None:
+            regex = f"^(?!{location.unless[1:]}){regex[1:]}"
+        return [*body, f"location ~ {_quoted(regex)} {{", f"{_INDENT}proxy_pass {upstream};", "}"]
     if location.regex is not None:
         heads = [f"location ~ {_quoted(location.regex)} {{"]
     else:
@@ -194,21 +248,23 @@ def _location(location: Location, table: ExportTable, upstream: str) -> list[str
     inner: list[str] = []
     if table.answers_preflights:
         inner += [
-            f"if ($crossgate_l{n}_state = pre_ok) {{ return 204; }}",
+            f"if ($crossgate_l{n}_state ~ ^pre_ok) {{ return 204; }}",
             f'if ($crossgate_l{n}_state = pre_no) {{ return 403 "CORS preflight refused.\\n"; }}',
         ]
     inner += [f"proxy_pass {upstream};", 'default_type "text/plain; charset=utf-8";']
-    policy = None if location.cors is None else table.policies[location.cors]
     hidden = [*CORS_HEADERS, "Vary"] if table.answers_preflights else []
     lines = static_lines(location)
     hidden += [name for name, _, _, replace in lines if replace]
     inner += [f"proxy_hide_header {name};" for name in hidden]
     if table.answers_preflights:
-        if policy is not None:
-            names = list(_cors_values(policy, n))
-            if policy.allow_private_network:
-                names.append(ACAPN)
-            inner += [f"add_header {name} ${_variable(n, name)} always;" for name in names]
+        names: dict[str, None] = {}
+        for index, variant in enumerate(location.variants):
+            if variant.cors is not None:
+                policy = table.policies[variant.cors]
+                names.update(dict.fromkeys(_cors_values(policy, n, index)))
+                if policy.allow_private_network:
+                    names[ACAPN] = None
+        inner += [f"add_header {name} ${_variable(n, name)} always;" for name in names]
         inner.append(f"add_header Vary $crossgate_l{n}_vary always;")
     inner += [
         f"add_header {name} $crossgate_l{n}_h{index} always;"
@@ -250,8 +306,12 @@ def write_nginx(table: ExportTable, *, upstream: str, listen: str, source: str) 
         )
         for number, policy in enumerate(table.policies):
             out += _policy_maps(number, policy)
+        if any(location.choice and location.choice.slash for location in table.locations):
+            # The path Werkzeug builds for a rule ending in '/': the request's, slash added.
+            out += _map("$uri", "crossgate_slash", [('"~/$"', '""')], '"/"')
         for location in table.locations:
-            out += _location_maps(location, table)
+            if not location.passthrough:
+                out += _location_maps(location, table)
     else:
         for location in table.locations:
             out += _header_maps(location, table)
