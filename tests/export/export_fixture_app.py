@@ -3,14 +3,16 @@
 It uses what a policy can say: exact origins, a subdomain pattern, a port wildcard, a regex,
 credentials, expose headers, max-age, a fixed header list and reflected headers, ``resources``
 rules, a blueprint policy, a ``@cross_origin`` view, converters, a trailing-slash redirect, an
-error response, a view with its own ``Vary``, and a header policy.
+error response, a view with its own ``Vary``, and a header policy. And URL rules whose paths
+overlap with different methods (``/api2``, ``/api3``, ``/api4``, ``/bulk``): Werkzeug routes by
+path and method, a proxy picks a location by path alone.
 """
 
 from __future__ import annotations
 
 import re
 
-from flask import Blueprint, Flask, abort
+from flask import Blueprint, Flask, abort, request
 
 from crossgate.flask import CORS, Headers, cross_origin
 
@@ -114,6 +116,59 @@ def change_thing(thing_id: int) -> dict[str, int]:
     return {"changed": thing_id}
 
 
+# Overlapping rules accepting different methods. /api2/x is matched by both rules: GET reaches
+# the first (the app's policy), POST the second (its own). /api3: the method a 405 falls back to
+# (the first of the path's methods, sorted) is the second rule's. /api4: both rules share one
+# policy, so a preflight lists the methods of both. /bulk: static paths next to a rule with a
+# variable, one of them reached without its trailing slash.
+@app.get("/api2/<name>")
+def api2_name(name: str) -> dict[str, str]:
+    return {"name": name}
+
+
+@app.post("/api2/<path:rest>")
+@cross_origin(origins=[PARTNER], max_age=60, expose_headers=["X-Rest"])
+def api2_rest(rest: str) -> tuple[dict[str, str], dict[str, str]]:
+    return {"rest": rest, "body": request.get_data(as_text=True)}, {"X-Rest": rest}
+
+
+@app.put("/api3/<name>")
+def api3_name(name: str) -> dict[str, str]:
+    return {"name": name}
+
+
+@app.delete("/api3/<path:rest>")
+@cross_origin(origins=[PARTNER], supports_credentials=False)
+def api3_rest(rest: str) -> dict[str, str]:
+    return {"rest": rest}
+
+
+@app.get("/api4/<name>")
+def api4_name(name: str) -> dict[str, str]:
+    return {"name": name}
+
+
+@app.post("/api4/<path:rest>")
+def api4_rest(rest: str) -> dict[str, str]:
+    return {"rest": rest}
+
+
+@app.get("/bulk/special")
+def bulk_special() -> str:
+    return "special"
+
+
+@app.get("/bulk/latest/")
+def bulk_latest() -> str:
+    return "latest"
+
+
+@app.post("/bulk/<name>")
+@cross_origin(origins=["https://admin.example.com"], max_age=90)
+def bulk_name(name: str) -> str:
+    return name
+
+
 @admin.get("/users")
 def users() -> dict[str, list[str]]:
     return {"users": []}
@@ -156,6 +211,11 @@ CORS(
         re.compile(r"/reports/[a-z]+\.csv"): {"expose_headers": ["X-Report"]},
         "/things": {},
         "/things/*": {},
+        "/api2/*": {"max_age": 45},
+        "/api3/*": {},
+        "/api4/*": {"max_age": 20},
+        "/bulk/special": {"origins": [PARTNER]},
+        "/bulk/*": {},
     },
 )
 Headers(app, headers={"X-Frame-Options": "DENY", "X-Content-Type-Options": "nosniff"})

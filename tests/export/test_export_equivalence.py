@@ -10,6 +10,8 @@ and exposed headers as sets, the Vary tokens as a set, and never two ACAO lines.
 
 from __future__ import annotations
 
+import http.client
+import json
 from collections.abc import Iterator
 
 import pytest
@@ -27,6 +29,7 @@ PREVIEW = "https://preview-42.example.net"
 PARTNER = "https://partner.example.org"
 EVIL = "https://evil.example.com"
 APEX = "https://tenant.example.com"
+ADMIN = "https://admin.example.com"
 
 
 Scenario = tuple[str, str, dict[str, str]]
@@ -148,6 +151,52 @@ SCENARIOS = {
     "method: actual POST without policy": actual(
         "POST", "/admin/users", "https://admin.example.com"
     ),
+    # Rules whose paths overlap, with different methods: Werkzeug routes by path and method,
+    # the proxy picks a location by path alone and leaves the other rules' methods to the app.
+    "overlap: GET reaches the first rule": preflight("/api2/x", APP, "GET", "x-any"),
+    "overlap: GET refuses the second rule's origin": preflight("/api2/x", PARTNER, "GET"),
+    "overlap: HEAD reaches the first rule": preflight("/api2/x", APP, "HEAD"),
+    "overlap: POST reaches the second rule": preflight("/api2/x", PARTNER, "POST", "x-any"),
+    "overlap: POST refuses the first rule's origin": preflight("/api2/x", APP, "POST"),
+    "overlap: lowercase post is routed, not allowed": preflight("/api2/x", PARTNER, "post"),
+    "overlap: a method no rule has": preflight("/api2/x", APP, "DELETE"),
+    "overlap: refused origin": preflight("/api2/x", EVIL, "POST"),
+    "overlap: only the second rule's path, POST": preflight("/api2/x/y", PARTNER, "POST"),
+    "overlap: only the second rule's path, GET": preflight("/api2/x/y", APP, "GET"),
+    "overlap: actual GET": actual("GET", "/api2/x", APP),
+    "overlap: actual POST": actual("POST", "/api2/x", PARTNER),
+    "overlap: actual POST from the first rule's origin": actual("POST", "/api2/x", APP),
+    "overlap: actual POST from a refused origin": actual("POST", "/api2/x", EVIL),
+    "overlap: actual method no rule has": actual("PATCH", "/api2/x", APP),
+    "overlap: actual on the second rule's path": actual("POST", "/api2/x/y", PARTNER),
+    "overlap 405: PUT reaches the first rule": preflight("/api3/x", APP, "PUT"),
+    "overlap 405: DELETE reaches the second rule": preflight("/api3/x", PARTNER, "DELETE"),
+    "overlap 405: DELETE refuses the first rule's origin": preflight("/api3/x", APP, "DELETE"),
+    "overlap 405: a method no rule has": preflight("/api3/x", PARTNER, "PATCH"),
+    "overlap 405: actual falls back to the second rule": actual("PATCH", "/api3/x", PARTNER),
+    "overlap 405: actual fallback refuses the first's origin": actual("PATCH", "/api3/x", APP),
+    "overlap 405: actual DELETE": actual("DELETE", "/api3/x", PARTNER),
+    "overlap 405: actual PUT": actual("PUT", "/api3/x", APP),
+    "shared policy: GET lists both rules' methods": preflight("/api4/x", APP, "GET"),
+    "shared policy: POST lists both rules' methods": preflight("/api4/x", APP, "POST"),
+    "shared policy: refused origin": preflight("/api4/x", EVIL, "GET"),
+    "shared policy: the second rule's path alone": preflight("/api4/x/y", APP, "POST"),
+    "shared policy: actual POST": actual("POST", "/api4/x", APP),
+    "static overlap: GET reaches the static rule": preflight("/bulk/special", PARTNER, "GET"),
+    "static overlap: POST reaches the variable rule": preflight("/bulk/special", ADMIN, "POST"),
+    "static overlap: POST refuses the static origin": preflight("/bulk/special", PARTNER, "POST"),
+    "static overlap: actual GET": actual("GET", "/bulk/special", PARTNER),
+    "static overlap: actual POST": actual("POST", "/bulk/special", ADMIN),
+    "static overlap: actual POST refused": actual("POST", "/bulk/special", PARTNER),
+    "slash overlap: POST reaches the variable rule": preflight("/bulk/latest", ADMIN, "POST"),
+    "slash overlap: GET follows the redirect": preflight("/bulk/latest", APP, "GET"),
+    "slash overlap: GET refuses the variable's origin": preflight("/bulk/latest", ADMIN, "GET"),
+    "slash overlap: with the slash, POST": preflight("/bulk/latest/", ADMIN, "POST"),
+    "slash overlap: actual POST": actual("POST", "/bulk/latest", ADMIN),
+    "slash overlap: actual GET redirected": actual("GET", "/bulk/latest", APP),
+    "slash overlap: actual GET refused": actual("GET", "/bulk/latest", ADMIN),
+    "slash overlap: another value": preflight("/bulk/other", ADMIN, "POST"),
+    "slash overlap: another value, GET": preflight("/bulk/other", APP, "GET"),
 }
 
 SINGLE = (
@@ -209,3 +258,17 @@ def test_the_proxy_answers_as_the_app(name: str, upstream: int, proxy: int) -> N
     direct = cors_view(send(upstream, method, path, headers), is_preflight)
     proxied = cors_view(send(proxy, method, path, headers), is_preflight)
     assert proxied == direct
+
+
+def test_a_request_passed_to_the_app_keeps_its_body(proxy: int) -> None:
+    # nginx passes it on through error_page to a named location: the body must survive that.
+    connection = http.client.HTTPConnection("127.0.0.1", proxy, timeout=10)
+    try:
+        headers = {"Origin": PARTNER, "Content-Type": "text/plain"}
+        connection.request("POST", "/api2/x", body=b"the body", headers=headers)
+        response = connection.getresponse()
+        assert response.status == 200
+        assert json.loads(response.read()) == {"rest": "x", "body": "the body"}
+        assert response.getheader("Access-Control-Allow-Origin") == PARTNER
+    finally:
+        connection.close()

@@ -6,7 +6,9 @@ blocks compute ``{crossgate_preflight}``, each policy's ``{crossgate_pN_origin}`
 ``ok``, ``no``); inside the location's ``handle``, ``vars`` matchers on that state choose the
 headers, ``respond`` answers preflights, and ``reverse_proxy`` removes the app's own CORS
 headers (``header_down -Name``) so a response never carries two. The app's ``Vary`` is merged
-with ``Origin`` by two ``header_down`` replacements (append, then drop a repeat).
+with ``Origin`` by two ``header_down`` replacements (append, then drop a repeat). The requests
+another URL rule may serve (``Deferral``) go to a nested ``handle`` that proxies them untouched,
+before the one that answers CORS.
 
 Regexes are RE2 here: the table refuses what RE2 cannot run. RE2 also bounds repeats at 1000,
 so the engine's 4096-character limit on Access-Control-Request-Headers is left to Caddy's own
@@ -21,7 +23,7 @@ from crossgate.engine import PREFLIGHT_VARY
 from crossgate.export._regex import HEADER_LIST, SERIALIZED_ORIGIN, allowed_names
 from crossgate.export._regex import origin_alternatives as _alternatives
 from crossgate.export.headers import CORS_HEADERS, static_lines
-from crossgate.export.table import ExportTable, Location, method_answers
+from crossgate.export.table import Deferral, ExportTable, Location, method_answers
 from crossgate.policy import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA, CORSPolicy
 
 __all__ = ["write_caddy"]
@@ -93,6 +95,30 @@ def _selector_maps(location: Location) -> tuple[list[str], str]:
     entries = [(key, str(variant)) for key, variant in choice.variants]
     lines += _map(f"{path}:{method}", f"crossgate_l{n}_variant", entries, "0")
     return lines, f"{{crossgate_l{n}_variant}}"
+
+
+def _deferral_maps(location: Location, deferral: Deferral, cors: bool) -> list[str]:
+    """``{crossgate_lN_pass}``: 1 for the requests of *location* the app answers itself."""
+    n = location.number
+    names = "|".join(re.escape(method) for method in deferral.methods)
+    # Werkzeug routes a method case-insensitively: a preflight by the one it asks for, an
+    # actual request by its own.
+    hit, miss = ("0", "1") if deferral.all_but else ("1", "0")
+    entries = [(f"~(?i)^1:[^:]*:(?:{names})$", hit), (f"~(?i)^0:(?:{names}):", hit)]
+    preflight = "{crossgate_preflight}" if cors else "0"
+    source = f"{preflight}:{{method}}:{_ACRM}"
+    if not deferral.preflights:
+        return _map(source, f"crossgate_l{n}_pass", entries, miss)
+    lines = _map(source, f"crossgate_l{n}_by_method", entries, miss)
+    _, variant = _selector_maps(location)
+    chosen = "|".join(str(index) for index in deferral.preflights)
+    lines += _map(
+        f"{{crossgate_l{n}_by_method}}:{preflight}:{variant}",
+        f"crossgate_l{n}_pass",
+        [("~^1:", "1"), (f"~^0:1:(?:{chosen})$", "1")],
+        "0",
+    )
+    return lines
 
 
 def _location_maps(location: Location, table: ExportTable) -> list[str]:
@@ -260,7 +286,19 @@ def _location(location: Location, table: ExportTable, upstream: str) -> list[str
     inner += _header_block("", replaced)
     added = [(f"?{line.name}", line.https or "") for line in lines if not line.replace]
     inner += _header_block("", [item for item in added if item[1]])
-    out += [_IN + line for block in inner for line in block.split("\n")]
+    body = [line for block in inner for line in block.split("\n")]
+    if location.deferral is not None:
+        # Requests another URL rule may serve: the app routes them and answers their CORS.
+        body = [
+            f"@pass vars {{crossgate_l{n}_pass}} 1",
+            "handle @pass {",
+            f"{_IN}reverse_proxy {upstream}",
+            "}",
+            "handle {",
+            *(_IN + line for line in body),
+            "}",
+        ]
+    out += [_IN + line for line in body]
     return [*out, "}"]
 
 
@@ -297,6 +335,9 @@ def write_caddy(table: ExportTable, *, upstream: str, listen: str, source: str) 
         for location in table.locations:
             if not location.passthrough:
                 body += _location_maps(location, table)
+    for location in table.locations:
+        if location.deferral is not None:
+            body += _deferral_maps(location, location.deferral, table.answers_preflights)
     for location in table.locations:
         body += _location(location, table, upstream)
     body += ["# Paths no route matches: the app answers them, CORS included.", "handle {"]

@@ -14,6 +14,10 @@ How a request is decided, with variables nginx computes lazily from ``map`` bloc
 The app's own CORS headers are hidden on the routes nginx answers for (``proxy_hide_header``),
 so a response never carries two Access-Control-Allow-Origin lines; its ``Vary`` is merged with
 ``Origin``. Paths no route matches are proxied untouched: the app answers them, CORS included.
+
+A location whose requests another URL rule may serve (``Deferral``: the rules overlap and accept
+different methods) sends those to ``location @crossgate_app``, which proxies them untouched:
+``$crossgate_lN_pass`` decides, ``return 418`` with ``error_page 418 = @crossgate_app`` jumps.
 """
 
 from __future__ import annotations
@@ -24,13 +28,17 @@ from crossgate.engine import MAX_REQUEST_HEADERS_LENGTH, PREFLIGHT_VARY
 from crossgate.export._regex import HEADER_LIST, SERIALIZED_ORIGIN, allowed_names
 from crossgate.export._regex import origin_alternatives as _alternatives
 from crossgate.export.headers import CORS_HEADERS, static_lines
-from crossgate.export.table import ExportTable, Location, Variant, method_answers
+from crossgate.export.table import Deferral, ExportTable, Location, Variant, method_answers
 from crossgate.origins import MAX_ORIGIN_LENGTH
 from crossgate.policy import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA, CORSPolicy
 
 __all__ = ["write_nginx"]
 
 _INDENT = "    "
+#: The named location the requests another rule may serve are passed to, untouched.
+_APP = "@crossgate_app"
+# The status a location returns to jump there (with error_page); never sent to a client.
+_JUMP = 418
 
 
 def _quoted(text: str) -> str:
@@ -117,6 +125,30 @@ def _selector_maps(location: Location) -> tuple[list[str], str]:
     entries = [(_quoted(key), str(variant)) for key, variant in choice.variants]
     lines += _map(f"{path}:{method}", f"crossgate_l{n}_variant", entries, "0")
     return lines, f"$crossgate_l{n}_variant"
+
+
+def _deferral_maps(location: Location, deferral: Deferral, cors: bool) -> list[str]:
+    """``$crossgate_lN_pass``: 1 for the requests of *location* the app answers itself."""
+    n = location.number
+    names = "|".join(re.escape(method) for method in deferral.methods)
+    # Werkzeug routes a method case-insensitively: a preflight by the one it asks for, an
+    # actual request by its own.
+    hit, miss = ("0", "1") if deferral.all_but else ("1", "0")
+    entries = [(_quoted(f"~*^1:[^:]*:(?:{names})$"), hit), (_quoted(f"~*^0:(?:{names}):"), hit)]
+    preflight = "$crossgate_preflight" if cors else "0"
+    source = f"{preflight}:$request_method:$http_access_control_request_method"
+    if not deferral.preflights:
+        return _map(source, f"crossgate_l{n}_pass", entries, miss)
+    lines = _map(source, f"crossgate_l{n}_by_method", entries, miss)
+    _, variant = _selector_maps(location)
+    chosen = "|".join(str(index) for index in deferral.preflights)
+    lines += _map(
+        f"$crossgate_l{n}_by_method:{preflight}:{variant}",
+        f"crossgate_l{n}_pass",
+        [(_quoted("~^1:"), "1"), (_quoted(f"~^0:1:(?:{chosen})$"), "1")],
+        "0",
+    )
+    return lines
 
 
 def _location_maps(location: Location, table: ExportTable) -> list[str]:
@@ -236,16 +268,23 @@ def _cors_values(policy: CORSPolicy, number: int, variant: int) -> dict[str, str
 def _location(location: Location, table: ExportTable, upstream: str) -> list[str]:
     n = location.number
     body = [f"# {location.label}"]
-    if location.passthrough:
-        regex = location.regex or ""
-        if location.unless is not None:
-            regex = f"^(?!{location.unless[1:]}){regex[1:]}"
-        return [*body, f"location ~ {_quoted(regex)} {{", f"{_INDENT}proxy_pass {upstream};", "}"]
+    pass_line = f"proxy_pass {upstream};"
     if location.regex is not None:
-        heads = [f"location ~ {_quoted(location.regex)} {{"]
+        regex = location.regex
+        if location.passthrough and location.unless is not None:
+            regex = f"^(?!{location.unless[1:]}){regex[1:]}"
+        heads = [f"location ~ {_quoted(regex)} {{"]
     else:
         heads = [f"location = {_literal(path)} {{" for path in location.exact_paths]
+    if location.passthrough:
+        return [*body, *(line for head in heads for line in [head, _INDENT + pass_line, "}"])]
     inner: list[str] = []
+    if location.deferral is not None:
+        # Requests another URL rule may serve: the app routes them and answers their CORS.
+        inner += [
+            f"error_page {_JUMP} = {_APP};",
+            f"if ($crossgate_l{n}_pass) {{ return {_JUMP}; }}",
+        ]
     if table.answers_preflights:
         inner += [
             f"if ($crossgate_l{n}_state ~ ^pre_ok) {{ return 204; }}",
@@ -315,6 +354,9 @@ def write_nginx(table: ExportTable, *, upstream: str, listen: str, source: str) 
     else:
         for location in table.locations:
             out += _header_maps(location, table)
+    for location in table.locations:
+        if location.deferral is not None:
+            out += _deferral_maps(location, location.deferral, table.answers_preflights)
     out += [
         "server {",
         f"{_INDENT}listen {listen};",
@@ -327,6 +369,13 @@ def write_nginx(table: ExportTable, *, upstream: str, listen: str, source: str) 
         f"{_INDENT * 2}proxy_pass {upstream};",
         f"{_INDENT}}}",
     ]
+    if any(location.deferral is not None for location in table.locations):
+        out += [
+            f"{_INDENT}# Requests another URL rule may serve: the app answers them, CORS included.",
+            f"{_INDENT}location {_APP} {{",
+            f"{_INDENT * 2}proxy_pass {upstream};",
+            f"{_INDENT}}}",
+        ]
     for location in table.locations:
         out += [_INDENT + line for line in _location(location, table, upstream)]
     out.append("}")

@@ -22,6 +22,7 @@ from werkzeug.routing import RequestRedirect
 
 from crossgate._origin_matcher import callable_name
 from crossgate.errors import ConfigError
+from crossgate.export._overlap import deferral
 from crossgate.export._paths import (
     NEVER,
     canonical_body,
@@ -117,6 +118,9 @@ class _Builder:
         self.policies: list[CORSPolicy] = []
         self.locations: list[Location] = []
         self.refusals: list[Refusal] = []
+        #: The paths of the static rules, and the rules with variables (set by build_table).
+        self.static: frozenset[str] = frozenset()
+        self.dynamic: list[Rule] = []
 
     def policy(self, rule: Rule, resource: int) -> CORSPolicy | None:
         """The CORS policy of *rule*'s requests whose built path is under *resource*."""
@@ -124,6 +128,17 @@ class _Builder:
         if entry.dynamic is None:
             return entry.cors
         return self.resolved.policies.get((resource, entry.dynamic))
+
+    def possible(self, rule: Rule) -> list[CORSPolicy | None]:
+        """Every CORS policy *rule*'s requests may get, whatever their path."""
+        entry = self.resolved.rules[id(rule)]
+        if entry.dynamic is None:
+            return [entry.cors]
+        return [
+            policy
+            for (_, scope), policy in self.resolved.policies.items()
+            if scope == entry.dynamic
+        ]
 
     def index(self, route: str, policy: CORSPolicy | None) -> int | None:
         if policy is None:
@@ -164,7 +179,23 @@ class _Builder:
                 keys = {number for _, number in entries} | {default}
         else:
             routes = self._static_routes(path)
-            exact, regex = (path, *_redirected_from(self.adapter, path, frozenset(routes))), None
+            bare, shared = _redirected_from(self.adapter, path, frozenset(routes), self.static)
+            if shared is not None:
+                # Werkzeug redirects some methods of *shared* to *path* and routes others to
+                # another rule there: the app answers that path.
+                self.locations.append(
+                    Location(
+                        len(self.locations) + 1,
+                        (shared,),
+                        None,
+                        f"{shared}: redirected to {path} or routed to another rule by the "
+                        "method, CORS answered by the app",
+                        (),
+                        None,
+                        passthrough=True,
+                    )
+                )
+            exact, regex = (path, *bare), None
             default = self.resolved.resources.lookup(path) or 0
             keys = {default}
         headers = {id(self.resolved.rules[id(rule)].headers): rule for rule in routes.values()}
@@ -184,8 +215,26 @@ class _Builder:
             choice = dataclasses.replace(
                 choice, slash=regex is not None and regex.endswith("/?$"), paths=tuple(paths)
             )
+        deferred = None
+        if first.arguments:
+            deferred = deferral(
+                rules,
+                [rule for rule in self.dynamic if rule.rule != path],
+                self.possible,
+                [
+                    None if variant.cors is None else self.policies[variant.cors]
+                    for variant in variants
+                ],
+            )
         location = Location(
-            len(self.locations) + 1, exact, regex, label, variants, header_policy, choice
+            len(self.locations) + 1,
+            exact,
+            regex,
+            label,
+            variants,
+            header_policy,
+            choice,
+            deferral=deferred,
         )
         mixed = location.cross_origin and any(variant.cors is None for variant in variants)
         if (
@@ -294,6 +343,8 @@ def build_table(app: Flask, engine: Engine) -> ExportTable:
     except ConfigError as error:
         raise ExportError([Refusal("app", "configuration", str(error))]) from None
     builder = _Builder(app, resolved, engine)
+    builder.static = frozenset(rule.rule for rule in app.url_map.iter_rules() if not rule.arguments)
+    builder.dynamic = [rule for rule in app.url_map.iter_rules() if rule.arguments]
     if app.url_map.host_matching or any(rule.subdomain for rule in app.url_map.iter_rules()):
         builder.refusals.append(
             Refusal("app", "host routes", "are not exported: one server block serves one host")
@@ -318,17 +369,27 @@ def build_table(app: Flask, engine: Engine) -> ExportTable:
     )
 
 
-def _redirected_from(adapter: MapAdapter, path: str, methods: frozenset[str]) -> list[str]:
-    """The path without its trailing slash, when Werkzeug redirects it to *path*."""
+def _redirected_from(
+    adapter: MapAdapter, path: str, methods: frozenset[str], static: frozenset[str]
+) -> tuple[list[str], str | None]:
+    """The path without its trailing slash, when Werkzeug redirects it to *path*: ``[bare]``
+    when that is all Werkzeug does with it; ``bare`` second when it also routes other methods
+    there to another rule (*static*: the static rules' paths, which have their own location)."""
     if not path.endswith("/") or path == "/":
-        return []
+        return [], None
     bare = path.rstrip("/")
+    if bare in static:
+        return [], None  # a rule of its own
+    redirected = False
     for method in sorted(methods):
         try:
             adapter.match(bare, method=method)
         except RequestRedirect as redirect:
-            return [bare] if urlsplit(redirect.new_url).path == path else []
+            redirected = redirected or urlsplit(redirect.new_url).path == path
         except HTTPException:
             continue
-        return []  # a rule of its own
-    return []
+    if not redirected:
+        return [], None
+    if adapter.allowed_methods(bare):
+        return [], bare
+    return [bare], None

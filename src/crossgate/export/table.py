@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "Choice",
+    "Deferral",
     "ExportError",
     "ExportTable",
     "Location",
@@ -84,6 +85,24 @@ class Choice:
 
 
 @dataclass(frozen=True, slots=True)
+class Deferral:
+    """The requests of a location that another URL rule may serve, which the proxy passes to
+    the app untouched (the app answers their CORS). Werkzeug routes by path and method; a proxy
+    picks a location by path alone, so where another rule's path may overlap this one's, a
+    method only that rule accepts is its request, not this location's."""
+
+    #: Methods, compared as Werkzeug routes them (case-insensitively): a preflight's requested
+    #: method, an actual request's own.
+    methods: tuple[str, ...]
+    #: False: ``methods`` are passed. True: every method but ``methods`` (the location's own) is
+    #: passed, because Werkzeug's 405 may lead a method no rule accepts to another rule.
+    all_but: bool
+    #: The variants whose preflights are all passed: a policy another rule may share on these
+    #: paths, where the app lists that rule's methods too.
+    preflights: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Location:
     """One proxy location: the requests of one URL rule (all its methods)."""
 
@@ -103,6 +122,7 @@ class Location:
     #: paths of a rule whose built path the proxy cannot know, those not matching ``unless``.
     passthrough: bool = False
     unless: str | None = None
+    deferral: Deferral | None = None
 
     @property
     def cross_origin(self) -> bool:
