@@ -14,6 +14,7 @@ from werkzeug.routing import Rule
 
 from crossgate.export import export_config
 from crossgate.export._overlap import may_overlap
+from crossgate.export.routes import build_table
 from crossgate.flask import CORS
 from tests.export.export_overlap_app import app as headers_app
 from tests.export.export_proxies import caddy, free_port, gunicorn, nginx, send
@@ -97,3 +98,32 @@ def test_a_request_another_rule_serves_keeps_that_rules_header_policy(
     assert view(headers_proxy) == direct
     if (method, path) == ("POST", "/h/x"):
         assert direct[1:] == (["DENY"], [])  # the second rule's policy, not the first's
+
+
+def exact_locations(app: Flask) -> dict[tuple[str, ...], bool]:
+    """The exact-path locations of *app*'s export, and whether each is passed to the app."""
+    CORS(app, origins=["https://app.example.com"])
+    table = build_table(app, "pcre")
+    return {loc.exact_paths: loc.passthrough for loc in table.locations if loc.exact_paths}
+
+
+def test_a_path_werkzeug_only_redirects_joins_its_target() -> None:
+    app = Flask(__name__)
+    app.add_url_rule("/y/", "y", lambda: "", methods=["GET"])
+    app.add_url_rule("/<name>", "n", lambda name: "", methods=["GET"])  # redirected too
+    assert exact_locations(app) == {("/y/", "/y"): False}
+
+
+def test_a_path_werkzeug_redirects_for_some_methods_only_is_the_apps() -> None:
+    app = Flask(__name__)
+    app.add_url_rule("/y/", "y", lambda: "", methods=["GET"])
+    app.add_url_rule("/<name>", "n", lambda name: "", methods=["POST"])  # POST /y is its own
+    assert exact_locations(app) == {("/y",): True, ("/y/",): False}
+
+
+def test_paths_with_a_rule_of_their_own_are_not_joined() -> None:
+    app = Flask(__name__)
+    app.add_url_rule("/x/", "x", lambda: "")
+    app.add_url_rule("/x", "x2", lambda: "", methods=["POST"])
+    app.add_url_rule("/q/", "q", lambda: "", strict_slashes=False)  # /q matched, not redirected
+    assert exact_locations(app) == {("/x/",): False, ("/x",): False, ("/q/",): False}

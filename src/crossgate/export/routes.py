@@ -380,16 +380,18 @@ def _redirected_from(
     bare = path.rstrip("/")
     if bare in static:
         return [], None  # a rule of its own
-    redirected = False
-    for method in sorted(methods):
+    redirected = direct = False
+    # The path's own methods and those of any rule matching it: Werkzeug prefers the redirect
+    # for some, and may route others to that rule.
+    for method in sorted(methods | set(adapter.allowed_methods(bare))):
         try:
             adapter.match(bare, method=method)
         except RequestRedirect as redirect:
             redirected = redirected or urlsplit(redirect.new_url).path == path
         except HTTPException:
             continue
+        else:
+            direct = True
     if not redirected:
         return [], None
-    if adapter.allowed_methods(bare):
-        return [], bare
-    return [bare], None
+    return ([], bare) if direct else ([bare], None)
