@@ -128,7 +128,9 @@ def test_the_proxy_answers_as_the_middleware(name: str, upstream: int, proxy: in
 
 
 @pytest.mark.parametrize("kind", ["nginx", "caddy"])
-def test_the_edge_answers_located_preflights_without_the_app(kind: str, tmp_path: Path) -> None:
+def test_the_edge_answers_located_preflights_without_the_app(
+    kind: Literal["nginx", "caddy"], tmp_path: Path
+) -> None:
     """With nothing listening upstream, the preflights of the routes the export located are
     still answered (by the proxy alone); what it passes to the app fails with a 502."""
     port, dead = free_port(), free_port()
