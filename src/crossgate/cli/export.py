@@ -24,6 +24,13 @@ from crossgate.cli.shared import EXIT_ERROR
 __all__ = ["export_command", "load_app"]
 
 
+def _import_failed(module_name: str, error: Exception) -> click.ClickException:
+    return click.ClickException(
+        f"importing {module_name!r} failed: {type(error).__name__}: {error} (python -c "
+        f"'import {module_name}' shows where)"
+    )
+
+
 def load_app(target: str) -> object:
     """The object *target* (``module:attribute``, the form uvicorn takes) names, imported with
     the current directory first on the path, as uvicorn imports it; a usage error otherwise."""
@@ -38,13 +45,15 @@ def load_app(target: str) -> object:
     try:
         module = importlib.import_module(module_name)
     except ModuleNotFoundError as error:
-        if error.name is None or not module_name.startswith(error.name):
-            raise  # the app's own import failed: its traceback says why
-        raise click.BadParameter(
-            f"no module named {error.name!r}: run the command from the directory that holds "
-            f"{module_name.split('.')[0]!r}, or put it on PYTHONPATH",
-            param_hint="--app",
-        ) from None
+        if error.name is not None and f"{module_name}.".startswith(f"{error.name}."):
+            raise click.BadParameter(
+                f"no module named {error.name!r}: run the command from the directory that "
+                f"holds {module_name.split('.')[0]!r}, or put it on PYTHONPATH",
+                param_hint="--app",
+            ) from None
+        raise _import_failed(module_name, error) from None
+    except Exception as error:  # the app's own code failed: say so, not "blocked" (exit 1)
+        raise _import_failed(module_name, error) from None
     found: object = module
     for name in attribute.split("."):
         if not hasattr(found, name):

@@ -166,10 +166,10 @@ class _Builder:
             else:
                 self.refusals.append(
                     Refusal(
-                        f"{type(route).__name__} route",
-                        "routes",
-                        "is a route type the export cannot read the paths of (Route, Mount and "
-                        "WebSocketRoute are read); keep CORS in the app",
+                        type(route).__name__,
+                        "route type",
+                        "is not one the export reads the paths of (it reads Route, Mount and "
+                        "WebSocketRoute); keep CORS in the app",
                     )
                 )
 
