@@ -26,6 +26,7 @@ from crossgate.cli.check import (
     local_network_access,
     run_check,
 )
+from crossgate.cli.export import export_command
 from crossgate.cli.render import (
     render_engines_json,
     render_engines_text,
@@ -268,3 +269,4 @@ def check_command(
 
 main.add_command(audit_command)
 main.add_command(headers_command)
+main.add_command(export_command)

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 from crossgate.export.caddy import write_caddy
 from crossgate.export.nginx import write_nginx
-from crossgate.export.routes import build_table
 from crossgate.export.table import ExportError, Refusal
 
 if TYPE_CHECKING:
@@ -44,6 +43,9 @@ def export_config(
     """The configuration of *proxy* answering CORS for *app* as the app does, in front of
     *upstream*, listening on *listen* (``host:port``). Raises ExportError (every refusal) or
     ValueError (a bad upstream)."""
+    # Imported here: the Flask table needs Flask, which an ASGI app's export does not.
+    from crossgate.export.routes import build_table
+
     upstream = check_upstream(upstream)
     source = app.import_name
     if proxy == "nginx":

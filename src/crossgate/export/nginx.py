@@ -245,7 +245,10 @@ def _var_name(header: str) -> str:
 
 
 def _variable(number: int, header: str) -> str:
-    return f"crossgate_l{number}_{_var_name(header)}"
+    # The initials (acao, acapn...): nginx's default variables_hash_bucket_size (64) refuses
+    # to start with names as long as crossgate_l10_access_control_allow_private_network.
+    initials = "".join(word[0] for word in header.lower().split("-"))
+    return f"crossgate_l{number}_{initials}"
 
 
 def _cors_values(policy: CORSPolicy, number: int, variant: int) -> dict[str, str]:

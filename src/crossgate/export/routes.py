@@ -20,8 +20,8 @@ from urllib.parse import urlsplit
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
-from crossgate._origin_matcher import callable_name
 from crossgate.errors import ConfigError
+from crossgate.export._checks import check_policy as _check_policy
 from crossgate.export._overlap import deferral
 from crossgate.export._paths import (
     NEVER,
@@ -79,33 +79,6 @@ def _order(rule: Rule) -> list[tuple[bool, object]]:
     """Werkzeug's preference among rules with variables: static parts first, then converter
     weights; the proxy tries regex locations in this order."""
     return [(not part.static, part.weight) for part in rule._parts]
-
-
-def _check_policy(route: str, policy: CORSPolicy, engine: Engine, refusals: list[Refusal]) -> None:
-    for check in policy.origins.predicates:
-        refusals.append(
-            Refusal(
-                route,
-                "origins",
-                f"includes the callable {callable_name(check)}(), which only the app can call; "
-                "list the origins, or keep CORS in the app for this route",
-            )
-        )
-    for regex in policy.origins.regexes:
-        problem = engine_problem(regex, engine)
-        if problem is not None:
-            refusals.append(
-                Refusal(route, "origins", f"re.compile({regex.pattern!r}) {problem}; rewrite it")
-            )
-    if engine == "pcre":
-        named = [*policy.expose_headers, *sorted(policy.allowed_headers or ())]
-        for name in named:
-            if "$" in name:
-                refusals.append(
-                    Refusal(
-                        route, "headers", f"{name!r} contains '$', which nginx reads as a variable"
-                    )
-                )
 
 
 class _Builder:

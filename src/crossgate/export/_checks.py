@@ -1,0 +1,45 @@
+"""What a proxy cannot do with a CORS policy as the app does, whatever the app's framework: an
+``origins`` callable, a regex its engine cannot run, a header name nginx would read as a
+variable. Each is a :class:`Refusal` naming the route and the option.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from crossgate._origin_matcher import callable_name
+from crossgate.export._regex import Engine, engine_problem
+from crossgate.export.table import Refusal
+
+if TYPE_CHECKING:
+    from crossgate.policy import CORSPolicy
+
+__all__ = ["check_policy"]
+
+
+def check_policy(route: str, policy: CORSPolicy, engine: Engine, refusals: list[Refusal]) -> None:
+    """Append to *refusals* what *engine*'s proxy cannot do with *policy* on *route*."""
+    for check in policy.origins.predicates:
+        refusals.append(
+            Refusal(
+                route,
+                "origins",
+                f"includes the callable {callable_name(check)}(), which only the app can call; "
+                "list the origins, or keep CORS in the app for this route",
+            )
+        )
+    for regex in policy.origins.regexes:
+        problem = engine_problem(regex, engine)
+        if problem is not None:
+            refusals.append(
+                Refusal(route, "origins", f"re.compile({regex.pattern!r}) {problem}; rewrite it")
+            )
+    if engine == "pcre":
+        named = [*policy.expose_headers, *sorted(policy.allowed_headers or ())]
+        for name in named:
+            if "$" in name:
+                refusals.append(
+                    Refusal(
+                        route, "headers", f"{name!r} contains '$', which nginx reads as a variable"
+                    )
+                )
