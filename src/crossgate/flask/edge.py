@@ -210,6 +210,9 @@ def route_policies(app: Flask, resolved: Resolved, environ: WSGIEnvironment, pat
     request = environ.get("werkzeug.request")
     rule = getattr(request, "url_rule", None)
     if rule is not None:
+        fixed = resolved.fixed.get(id(rule))
+        if fixed is not None:
+            return fixed
         return resolved.for_rule(rule, request.view_args)  # type: ignore[union-attr]
     found = _route(app, environ, environ.get("REQUEST_METHOD", "GET"))
     if found is not None:

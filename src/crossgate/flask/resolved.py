@@ -82,11 +82,13 @@ class BoundedCache(Generic[K, V]):
     stays flat whatever stream of distinct keys arrives. Safe under the GIL: a lost race only
     costs a second computation."""
 
-    __slots__ = ("_entries", "_size")
+    __slots__ = ("_entries", "_size", "get")
 
     def __init__(self, size: int) -> None:
         self._entries: dict[K, V] = {}
         self._size = size
+        #: ``get(key, default)``: the dictionary's own, so a hit costs no Python call.
+        self.get = self._entries.get
 
     def __contains__(self, key: object) -> bool:
         return key in self._entries
@@ -142,6 +144,17 @@ class Resolved:
     preflights: BoundedCache[tuple[object, ...], PreflightTarget | None] = field(
         default_factory=lambda: BoundedCache(PREFLIGHT_CACHE_SIZE), compare=False, repr=False
     )
+    #: The policies of every rule whose policies do not depend on its variables' values, by
+    #: ``id(rule)``, as the tuple a request gets: most requests need this one look-up.
+    fixed: Mapping[int, Policies] = field(init=False, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        fixed = {
+            key: (entry.cors, entry.headers)
+            for key, entry in self.rules.items()
+            if entry.dynamic is None
+        }
+        object.__setattr__(self, "fixed", fixed)  # derived once; the instance stays frozen
 
     def for_rule(self, rule: Rule, values: Mapping[str, Any] | None) -> Policies:
         """The policies of a request dispatched to *rule* with the variables *values*."""

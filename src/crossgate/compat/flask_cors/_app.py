@@ -38,6 +38,7 @@ from crossgate.engine import Decision
 
 # Werkzeug's routing, redirects followed, exactly as the native edge resolves a preflight.
 from crossgate.flask.edge import _route as route
+from crossgate.flask.resolved import BoundedCache
 
 __all__ = [
     "VIEW_ATTRIBUTE",
@@ -55,6 +56,10 @@ __all__ = [
 VIEW_ATTRIBUTE = "__crossgate_flask_cors__"
 
 _STATE_KEY = "crossgate.compat.flask_cors"
+_PATH_CACHE_SIZE = 4096
+# Longer paths are looked up each time: the cache holds a bounded number of entries, not bytes.
+_CACHED_PATH_LIMIT = 2048
+_MISS = object()
 _UNCOVERED = Decision(False)
 _ACAO = ACL_ORIGIN.lower()
 
@@ -130,6 +135,10 @@ class Registration:
     intercept_exceptions: bool
     #: The call's own ``preflight_before_request`` (before resources override it).
     preflight_before_request: bool
+    #: What ``covering`` found for recent paths, bounded: the stream of paths is the clients'.
+    paths: BoundedCache[str, Any] = field(
+        default_factory=lambda: BoundedCache(_PATH_CACHE_SIZE), compare=False, repr=False
+    )
 
     @property
     def varies(self) -> bool:
@@ -141,10 +150,20 @@ class Registration:
         found = self.rules.lookup(path)
         return None if found is None else found[1]
 
+    def covering(self, path: str) -> tuple[str, CompatPolicy] | None:
+        """The first rule covering *path* and its policy, kept for recent paths of ordinary
+        length (the regexes flask-cors's ``resources`` are made of cost more than a look-up)."""
+        found = self.rules.lookup(path)
+        if len(path) <= _CACHED_PATH_LIMIT:
+            self.paths.put(path, found)
+        return found
+
     def decide(self, req: Request) -> Decision:
         """The CORS answer to *req* (none when no resource covers it)."""
         path = req.path
-        found = self.rules.lookup(path)
+        found = self.paths.get(path, _MISS)
+        if found is _MISS:
+            found = self.covering(path)
         if extension_logger.isEnabledFor(logging.DEBUG):
             log_resource(path, None if found is None else found[0])
         return _UNCOVERED if found is None else decide(found[1], req)
