@@ -23,7 +23,7 @@ from crossgate.engine import PREFLIGHT_VARY
 from crossgate.export._regex import HEADER_LIST, SERIALIZED_ORIGIN, allowed_names
 from crossgate.export._regex import origin_alternatives as _alternatives
 from crossgate.export.headers import CORS_HEADERS, static_lines
-from crossgate.export.table import Deferral, ExportTable, Location, method_answers
+from crossgate.export.table import Deferral, ExportTable, Location, method_answers, method_keys
 from crossgate.policy import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA, CORSPolicy
 
 __all__ = ["write_caddy"]
@@ -82,12 +82,7 @@ def _selector_maps(location: Location) -> tuple[list[str], str]:
     if choice.methods:
         entries = []
         for name, number in choice.methods:
-            # A preflight is routed by the method it asks for, an actual request by its own.
-            escaped = re.escape(name)
-            entries += [
-                (f"~(?i)^1:[^:]*:{escaped}$", str(number)),
-                (f"~(?i)^0:{escaped}:", str(number)),
-            ]
+            entries += [(f"~(?i){key}", str(number)) for key in method_keys(re.escape(name))]
         lines += _map(
             "{crossgate_preflight}:{method}:" + _ACRM, f"crossgate_l{n}_verb", entries, method
         )
@@ -101,10 +96,8 @@ def _deferral_maps(location: Location, deferral: Deferral, cors: bool) -> list[s
     """``{crossgate_lN_pass}``: 1 for the requests of *location* the app answers itself."""
     n = location.number
     names = "|".join(re.escape(method) for method in deferral.methods)
-    # Werkzeug routes a method case-insensitively: a preflight by the one it asks for, an
-    # actual request by its own.
     hit, miss = ("0", "1") if deferral.all_but else ("1", "0")
-    entries = [(f"~(?i)^1:[^:]*:(?:{names})$", hit), (f"~(?i)^0:(?:{names}):", hit)]
+    entries = [(f"~(?i){key}", hit) for key in method_keys(names)]
     preflight = "{crossgate_preflight}" if cors else "0"
     source = f"{preflight}:{{method}}:{_ACRM}"
     if not deferral.preflights:

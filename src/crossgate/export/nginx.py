@@ -28,7 +28,14 @@ from crossgate.engine import MAX_REQUEST_HEADERS_LENGTH, PREFLIGHT_VARY
 from crossgate.export._regex import HEADER_LIST, SERIALIZED_ORIGIN, allowed_names
 from crossgate.export._regex import origin_alternatives as _alternatives
 from crossgate.export.headers import CORS_HEADERS, static_lines
-from crossgate.export.table import Deferral, ExportTable, Location, Variant, method_answers
+from crossgate.export.table import (
+    Deferral,
+    ExportTable,
+    Location,
+    Variant,
+    method_answers,
+    method_keys,
+)
 from crossgate.origins import MAX_ORIGIN_LENGTH
 from crossgate.policy import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA, CORSPolicy
 
@@ -113,12 +120,7 @@ def _selector_maps(location: Location) -> tuple[list[str], str]:
     if choice.methods:
         entries = []
         for name, number in choice.methods:
-            # A preflight is routed by the method it asks for, an actual request by its own.
-            escaped = re.escape(name)
-            entries += [
-                (_quoted(f"~*^1:[^:]*:{escaped}$"), str(number)),
-                (_quoted(f"~*^0:{escaped}:"), str(number)),
-            ]
+            entries += [(_quoted(f"~*{key}"), str(number)) for key in method_keys(re.escape(name))]
         source = "$crossgate_preflight:$request_method:$http_access_control_request_method"
         lines += _map(source, f"crossgate_l{n}_verb", entries, method)
         method = f"$crossgate_l{n}_verb"
@@ -131,10 +133,8 @@ def _deferral_maps(location: Location, deferral: Deferral, cors: bool) -> list[s
     """``$crossgate_lN_pass``: 1 for the requests of *location* the app answers itself."""
     n = location.number
     names = "|".join(re.escape(method) for method in deferral.methods)
-    # Werkzeug routes a method case-insensitively: a preflight by the one it asks for, an
-    # actual request by its own.
     hit, miss = ("0", "1") if deferral.all_but else ("1", "0")
-    entries = [(_quoted(f"~*^1:[^:]*:(?:{names})$"), hit), (_quoted(f"~*^0:(?:{names}):"), hit)]
+    entries = [(_quoted(f"~*{key}"), hit) for key in method_keys(names)]
     preflight = "$crossgate_preflight" if cors else "0"
     source = f"{preflight}:$request_method:$http_access_control_request_method"
     if not deferral.preflights:

@@ -30,6 +30,7 @@ __all__ = [
     "Refusal",
     "Variant",
     "method_answers",
+    "method_keys",
 ]
 
 
@@ -152,6 +153,14 @@ class MethodAnswer(NamedTuple):
     regex: str
     allow_methods: str
     spelled: bool
+
+
+def method_keys(names: str) -> tuple[str, str]:
+    """The two regexes that pick requests by method out of ``<preflight>:<method>:<requested>``
+    (preflight 1 or 0, the request's method, its Access-Control-Request-Method), for a map
+    matching case-insensitively as Werkzeug routes: a preflight by the method it asks for, an
+    actual request by its own. *names* is a regex of method names (``PUT|DELETE``)."""
+    return f"^1:[^:]*:(?:{names})$", f"^0:(?:{names}):"
 
 
 def method_answers(policy: CORSPolicy, methods: frozenset[str]) -> list[MethodAnswer]:
