@@ -1,9 +1,11 @@
-"""The same policy at the proxy tier: a Flask app's CORS (and static header) policies compiled
-into nginx or Caddy configuration, or refused with the route and option that cannot be.
+"""The same policy at the proxy tier: an app's CORS (and static header) policies compiled into
+nginx or Caddy configuration, or refused with the route and option that cannot be.
 
 >>> text = export_config(app, "nginx", upstream="http://127.0.0.1:5000", listen="127.0.0.1:8080")
 
-The command line is ``flask crossgate export nginx|caddy --upstream URL --listen HOST:PORT``.
+The command line is ``flask crossgate export nginx|caddy --upstream URL --listen HOST:PORT`` for
+a Flask app, and ``crossgate export nginx|caddy --app module:attr ...`` for a Starlette or FastAPI
+app in ``crossgate.asgi.CORSMiddleware`` (``crossgate.export.asgi_table``).
 """
 
 from __future__ import annotations
