@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.export.export_proxies import binary, free_port, stop, wait_for
+from tests.export.export_proxies import free_port, nginx, stop, wait_for
 
 pytestmark = pytest.mark.deployment
 
@@ -57,30 +57,17 @@ CORS(
 )
 """
 
+# For the http {} context; export_proxies.nginx puts it inside its minimal main file.
 NGINX_CONF = """
-daemon off;
-master_process off;
-worker_processes 1;
-error_log {root}/error.log warn;
-pid {root}/nginx.pid;
-events {{ worker_connections 64; }}
-http {{
-    access_log off;
-    client_body_temp_path {root}/client_body;
-    proxy_temp_path {root}/proxy;
-    fastcgi_temp_path {root}/fastcgi;
-    uwsgi_temp_path {root}/uwsgi;
-    scgi_temp_path {root}/scgi;
-    proxy_cache_path {root}/cache levels=1:2 keys_zone=crossgate:1m inactive=10m;
-    server {{
-        listen 127.0.0.1:{port};
-        location / {{
-            proxy_pass http://127.0.0.1:{upstream};
-            proxy_cache crossgate;
-            proxy_cache_key $scheme$proxy_host$request_uri;
-            proxy_cache_valid 200 10m;
-            add_header X-Cache-Status $upstream_cache_status always;
-        }}
+proxy_cache_path {root}/cache levels=1:2 keys_zone=crossgate:1m inactive=10m;
+server {{
+    listen 127.0.0.1:{port};
+    location / {{
+        proxy_pass http://127.0.0.1:{upstream};
+        proxy_cache crossgate;
+        proxy_cache_key $scheme$proxy_host$request_uri;
+        proxy_cache_valid 200 10m;
+        add_header X-Cache-Status $upstream_cache_status always;
     }}
 }}
 """
@@ -89,7 +76,6 @@ http {{
 @pytest.fixture
 def cached_proxy(tmp_path: Path) -> Iterator[int]:
     """gunicorn serving the app, nginx caching in front of it: yields nginx's port."""
-    nginx = binary("nginx")
     (tmp_path / "deployed_app.py").write_text(APP_SOURCE)
     env = dict(os.environ)
     # The same crossgate the test process imports (a worktree's src/ when it comes first).
@@ -115,18 +101,9 @@ def cached_proxy(tmp_path: Path) -> Iterator[int]:
     try:
         wait_for(upstream, gunicorn, "gunicorn")
         port = free_port()
-        conf = tmp_path / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(root=tmp_path, port=port, upstream=upstream))
-        proxy = subprocess.Popen(
-            [nginx, "-p", str(tmp_path), "-c", str(conf), "-e", str(tmp_path / "error.log")],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        try:
-            wait_for(port, proxy, "nginx")
+        config = NGINX_CONF.format(root=tmp_path, port=port, upstream=upstream)
+        with nginx(tmp_path, config, port):
             yield port
-        finally:
-            stop(proxy, signal.SIGQUIT)
     finally:
         stop(gunicorn, signal.SIGTERM)
 
