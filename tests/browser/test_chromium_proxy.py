@@ -33,7 +33,7 @@ from crossgate.browser import CHROMIUM, BrowserRequest, HttpResponse, Verdict, c
 from crossgate.cli.check import Reply, run_check
 from crossgate.export import export_config
 from tests.export.export_fixture_app import app
-from tests.export.export_proxies import caddy, free_port, gunicorn, nginx, send
+from tests.export.export_proxies import free_port, gunicorn, run_proxy, send
 
 from .harness import FetchResult, Tab
 
@@ -217,8 +217,7 @@ def proxy(
     config = export_config(
         app, kind, upstream=f"http://127.0.0.1:{upstream.port}", listen=f"127.0.0.1:{port}"
     )
-    runner = nginx if kind == "nginx" else caddy
-    with runner(root, config, port):
+    with run_proxy(kind, root, config, port):
         yield kind, port
 
 

@@ -232,3 +232,56 @@ def send(
         return response.status, response.getheaders()
     finally:
         connection.close()
+
+
+# The CORS-relevant parts of a response, and how each is compared: one value exactly, or a set
+# of list members (case-insensitively for header names and Vary tokens).
+SINGLE = (
+    "access-control-allow-origin",
+    "access-control-allow-credentials",
+    "access-control-max-age",
+)
+SETS = ("access-control-allow-methods", "access-control-expose-headers")
+CASELESS_SETS = ("access-control-allow-headers", "vary")
+HEADER_POLICY = ("x-frame-options", "x-content-type-options")
+
+
+def cors_view(response: tuple[int, list[tuple[str, str]]], is_preflight: bool) -> dict[str, object]:
+    """The CORS-relevant parts of a response, in the form they are compared."""
+    status, lines = response
+    found: dict[str, list[str]] = {}
+    for name, value in lines:
+        found.setdefault(name.lower(), []).append(value)
+    assert len(found.get("access-control-allow-origin", [])) <= 1, lines
+    view: dict[str, object] = {"status": status // 100 if is_preflight else status}
+    for name in SINGLE + HEADER_POLICY:
+        view[name] = found.get(name, [None])[0]
+    for name in SETS + CASELESS_SETS:
+        members = {
+            item.strip() if name in SETS else item.strip().lower()
+            for value in found.get(name, [])
+            for item in value.split(",")
+            if item.strip()
+        }
+        view[name] = members
+    return view
+
+
+Scenario = tuple[str, str, dict[str, str]]
+
+
+def assert_answered_alike(upstream: int, proxy: int, scenario: Scenario) -> None:
+    """The app (on *upstream*) and the proxy in front of it answer *scenario* (method, path,
+    headers) alike in every CORS-relevant part (``cors_view``)."""
+    method, path, headers = scenario
+    is_preflight = method == "OPTIONS" and "Access-Control-Request-Method" in headers
+    direct = cors_view(send(upstream, method, path, headers), is_preflight)
+    assert cors_view(send(proxy, method, path, headers), is_preflight) == direct
+
+
+@contextmanager
+def run_proxy(kind: str, root: Path, config: str, port: int) -> Iterator[int]:
+    """nginx or Caddy (*kind*) serving *config* on *port*."""
+    runner = nginx if kind == "nginx" else caddy
+    with runner(root, config, port):
+        yield port

@@ -18,7 +18,12 @@ import pytest
 
 from crossgate.export import export_config
 from tests.export.export_fixture_app import app
-from tests.export.export_proxies import caddy, free_port, gunicorn, nginx, send
+from tests.export.export_proxies import (
+    assert_answered_alike,
+    free_port,
+    gunicorn,
+    run_proxy,
+)
 
 pytestmark = pytest.mark.proxies
 
@@ -199,36 +204,6 @@ SCENARIOS = {
     "slash overlap: another value, GET": preflight("/bulk/other", APP, "GET"),
 }
 
-SINGLE = (
-    "access-control-allow-origin",
-    "access-control-allow-credentials",
-    "access-control-max-age",
-)
-SETS = ("access-control-allow-methods", "access-control-expose-headers")
-CASELESS_SETS = ("access-control-allow-headers", "vary")
-HEADER_POLICY = ("x-frame-options", "x-content-type-options")
-
-
-def cors_view(response: tuple[int, list[tuple[str, str]]], is_preflight: bool) -> dict[str, object]:
-    """The CORS-relevant parts of a response, in the form they are compared."""
-    status, lines = response
-    found: dict[str, list[str]] = {}
-    for name, value in lines:
-        found.setdefault(name.lower(), []).append(value)
-    assert len(found.get("access-control-allow-origin", [])) <= 1, lines
-    view: dict[str, object] = {"status": status // 100 if is_preflight else status}
-    for name in SINGLE + HEADER_POLICY:
-        view[name] = found.get(name, [None])[0]
-    for name in SETS + CASELESS_SETS:
-        members = {
-            item.strip() if name in SETS else item.strip().lower()
-            for value in found.get(name, [])
-            for item in value.split(",")
-            if item.strip()
-        }
-        view[name] = members
-    return view
-
 
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[int]:
@@ -246,18 +221,13 @@ def proxy(
     config = export_config(
         app, kind, upstream=f"http://127.0.0.1:{upstream}", listen=f"127.0.0.1:{port}"
     )
-    runner = nginx if kind == "nginx" else caddy
-    with runner(root, config, port):
+    with run_proxy(kind, root, config, port):
         yield port
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_the_proxy_answers_as_the_app(name: str, upstream: int, proxy: int) -> None:
-    method, path, headers = SCENARIOS[name]
-    is_preflight = method == "OPTIONS" and "Access-Control-Request-Method" in headers
-    direct = cors_view(send(upstream, method, path, headers), is_preflight)
-    proxied = cors_view(send(proxy, method, path, headers), is_preflight)
-    assert proxied == direct
+    assert_answered_alike(upstream, proxy, SCENARIOS[name])
 
 
 def test_a_request_passed_to_the_app_keeps_its_body(proxy: int) -> None:

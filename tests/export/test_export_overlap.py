@@ -17,7 +17,7 @@ from crossgate.export._overlap import may_overlap
 from crossgate.export.routes import build_table
 from crossgate.flask import CORS
 from tests.export.export_overlap_app import app as headers_app
-from tests.export.export_proxies import caddy, free_port, gunicorn, nginx, send
+from tests.export.export_proxies import free_port, gunicorn, run_proxy, send
 
 
 def rules(*patterns: str) -> list[Rule]:
@@ -74,8 +74,7 @@ def headers_proxy(
         upstream=f"http://127.0.0.1:{headers_upstream}",
         listen=f"127.0.0.1:{port}",
     )
-    runner = nginx if kind == "nginx" else caddy
-    with runner(tmp_path_factory.mktemp(kind), config, port):
+    with run_proxy(kind, tmp_path_factory.mktemp(kind), config, port):
         yield port
 
 

@@ -6,7 +6,7 @@ scenario (preflights and actual requests from allowed and refused origins, on ro
 path, convertors, Mounts, a mounted app, a class endpoint, both trailing-slash redirects, routes
 that may share paths, a WebSocket route, paths no route matches, error responses) is sent to
 the app directly and through each proxy, and the CORS-relevant parts must be equal, compared as
-the Flask export's test compares them (``cors_view``).
+the Flask export's test compares them (``export_proxies.cors_view``).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ from typing import Literal
 import pytest
 
 from crossgate.export.asgi_table import export_asgi
-from tests.export.export_proxies import caddy, free_port, nginx, send
-from tests.export.test_export_equivalence import actual, cors_view, preflight
+from tests.export.export_proxies import assert_answered_alike, free_port, run_proxy, send
+from tests.export.test_export_equivalence import actual, preflight
 from tests.export_asgi.asgi_export_app import app
 from tests.export_asgi.uvicorn_server import uvicorn
 
@@ -113,18 +113,13 @@ def proxy(
         listen=f"127.0.0.1:{port}",
         source="tests.export_asgi.asgi_export_app:app",
     )
-    runner = nginx if kind == "nginx" else caddy
-    with runner(root, config, port):
+    with run_proxy(kind, root, config, port):
         yield port
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_the_proxy_answers_as_the_middleware(name: str, upstream: int, proxy: int) -> None:
-    method, path, headers = SCENARIOS[name]
-    is_preflight = method == "OPTIONS" and "Access-Control-Request-Method" in headers
-    direct = cors_view(send(upstream, method, path, headers), is_preflight)
-    proxied = cors_view(send(proxy, method, path, headers), is_preflight)
-    assert proxied == direct
+    assert_answered_alike(upstream, proxy, SCENARIOS[name])
 
 
 @pytest.mark.parametrize("kind", ["nginx", "caddy"])
@@ -137,8 +132,7 @@ def test_the_edge_answers_located_preflights_without_the_app(
     config = export_asgi(
         app, kind, upstream=f"http://127.0.0.1:{dead}", listen=f"127.0.0.1:{port}", source="t"
     )
-    runner = nginx if kind == "nginx" else caddy
-    with runner(tmp_path, config, port):
+    with run_proxy(kind, tmp_path, config, port):
         method, path, headers = SCENARIOS["parameter route"]
         status, lines = send(port, method, path, headers)
         assert status == 204

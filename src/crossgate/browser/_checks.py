@@ -134,6 +134,32 @@ def readable_response_headers(
     return frozenset()
 
 
+def _refusal(
+    step: str,
+    text: str,
+    fix: str,
+    stage: str,
+    url: str,
+    response: HttpResponse,
+    origin: str,
+    profile: EngineProfile,
+    **extra: Any,
+) -> Verdict:
+    """A failed check's verdict, with what every refusal records of the exchange."""
+    return Verdict(
+        False,
+        step,
+        text,
+        fix,
+        stage=stage,
+        url=url,
+        status=response.status,
+        origin=origin,
+        engine=profile.name,
+        **extra,
+    )
+
+
 def preflight_verdict(
     origin: str,
     credentials: bool,
@@ -149,18 +175,7 @@ def preflight_verdict(
     stage = "preflight"
 
     def fail(step: str, text: str, fix: str, **extra: Any) -> Verdict:
-        return Verdict(
-            False,
-            step,
-            text,
-            fix,
-            stage=stage,
-            url=url,
-            status=response.status,
-            origin=origin,
-            engine=profile.name,
-            **extra,
-        )
+        return _refusal(step, text, fix, stage, url, response, origin, profile, **extra)
 
     for check in profile.preflight_order:
         if check == "redirect" and is_redirect(response):
@@ -261,17 +276,7 @@ def cors_failure(
             status=response.status,
             origin=origin,
         )
-        return Verdict(
-            False,
-            step,
-            text,
-            fix,
-            stage=stage,
-            url=url,
-            status=response.status,
-            origin=origin,
-            engine=profile.name,
-        )
+        return _refusal(step, text, fix, stage, url, response, origin, profile)
 
     allow_origin = response.get("Access-Control-Allow-Origin")
     if allow_origin == "*":
