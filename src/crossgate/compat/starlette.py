@@ -115,9 +115,10 @@ class CORSMiddleware(_Adapter):
             policy = compile_policy(options, _WHERE)
         except ConfigError as error:
             problems.extend(_renamed(problem) for problem in error.problems)
-        if problems:
-            raise ConfigError(problems, context=_WHERE)
         self.app = app
+        if problems:
+            self.fail_startup(ConfigError(problems, context=_WHERE))
+            return
         self.policy = policy
         self._routes = None
         # Starlette allows a preflight for any of allow_methods on any path, routed or not.
