@@ -4,6 +4,7 @@ middleware lazily (``add_middleware``): uvicorn exits with the message instead o
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import subprocess
@@ -16,6 +17,8 @@ from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
 from crossgate.asgi import CORSMiddleware, HeadersMiddleware
+from crossgate.asgi._startup import FailedStartup
+from crossgate.asgi._types import Message
 from crossgate.compat.starlette import CORSMiddleware as StarletteDropIn
 from crossgate.errors import ConfigError
 from tests.asgi_support import ORIGIN, client, hello
@@ -27,6 +30,8 @@ BAD_DROP_IN = "app.add_middleware(DropIn, allow_origin_regex='https://(')"
 APP = """\
 from fastapi import FastAPI
 from crossgate.asgi import CORSMiddleware, HeadersMiddleware
+from crossgate.asgi._startup import FailedStartup
+from crossgate.asgi._types import Message
 from crossgate.compat.starlette import CORSMiddleware as DropIn
 
 app = FastAPI()
@@ -120,3 +125,17 @@ def test_a_websocket_is_closed() -> None:
 def test_constructed_directly_the_middleware_raises_at_once(build: object) -> None:
     with pytest.raises(ConfigError):
         build()  # type: ignore[operator]
+
+
+def test_a_shutdown_without_startup_completes() -> None:
+    failed = FailedStartup(ConfigError([], context="x"))
+    sent: list[Message] = []
+
+    async def receive() -> Message:
+        return {"type": "lifespan.shutdown"}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(failed({"type": "lifespan"}, receive, send))
+    assert sent == [{"type": "lifespan.shutdown.complete"}]

@@ -41,11 +41,11 @@ def test_the_fastapi_tutorial_configuration_starts_with_the_safe_reading(
         allow_methods=["*"],
         allow_headers=["*"],
     )
+    app = client(api)
     with (
         caplog.at_level(logging.WARNING, logger="crossgate.compat.starlette"),
         pytest.warns(StarletteCompatWarning) as caught,
     ):
-        app = client(api)
         health_check = app.get("/health")  # builds the stack: the app starts and serves
     assert health_check.json() == {"ok": True}
     (warning,) = caught
