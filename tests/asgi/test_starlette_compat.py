@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from starlette.middleware.cors import CORSMiddleware as StarletteCORS
 
-from crossgate.compat.starlette import CORSMiddleware
+from crossgate.compat.starlette import CORSMiddleware, StarletteCompatWarning
 from crossgate.errors import ConfigError
 from tests.asgi_support import ORIGIN, OTHER, client, hello, preflight_headers
 
@@ -55,16 +55,12 @@ def test_a_fastapi_app_migrates_by_changing_the_import() -> None:
     assert refused.text == "Disallowed CORS origin"
 
 
-def test_unsafe_settings_are_refused_at_once_in_starlettes_names() -> None:
+def test_only_what_starlette_refuses_is_a_config_error_in_starlettes_names() -> None:
     with pytest.raises(ConfigError) as error:
-        CORSMiddleware(
-            hello, allow_origins=["*"], allow_credentials=True, allow_origin_regex="https://(.*"
-        )
-    problems = error.value.problems
-    assert [problem.option for problem in problems] == ["allow_origin_regex", "allow_origins"]
-    assert "does not compile" in problems[0].message
-    assert "allow_credentials=True" in problems[1].message
-    assert "supports_credentials" not in str(error.value)
+        CORSMiddleware(hello, allow_origins=["*"], allow_origin_regex="https://(.*")
+    (problem,) = error.value.problems
+    assert (problem.option, problem.value) == ("allow_origin_regex", "https://(.*")
+    assert "does not compile" in problem.message
     assert "crossgate.compat.starlette.CORSMiddleware" in str(error.value)
 
 
@@ -73,11 +69,21 @@ def test_with_every_origin_allowed_the_regex_adds_nothing() -> None:
     assert app.get("/", headers={"Origin": OTHER}).headers["access-control-allow-origin"] == "*"
 
 
-def test_a_regex_problem_names_allow_origin_regex_and_a_consent_fixes_it() -> None:
-    with pytest.raises(ConfigError) as error:
-        CORSMiddleware(hello, allow_origin_regex=r"https://app.example.com")
-    assert error.value.problems[0].option == "allow_origin_regex"
-    assert "allow_regex_wildcards=True" in error.value.problems[0].fix
+def test_a_loose_regex_starts_with_a_warning_labelled_as_written() -> None:
+    with pytest.warns(StarletteCompatWarning) as caught:
+        loose = CORSMiddleware(hello, allow_origin_regex=r"https://app.example.com")
+    (warning,) = caught
+    text = str(warning.message)
+    assert "allow_origin_regex='https://app.example.com'" in text
+    assert "re.compile" not in text
+    assert "allow_regex_wildcards=True" in text
+    # Served as Starlette serves it (the dot matches any character), with no warning when the
+    # consent says it is meant.
+    app = client(loose)
+    stand_in = "https://appxexample.com"
+    assert app.get("/", headers={"Origin": stand_in}).headers["access-control-allow-origin"] == (
+        stand_in
+    )
     allowed = CORSMiddleware(
         hello, allow_origin_regex=r"https://app.example.com", allow_regex_wildcards=True
     )
@@ -86,13 +92,25 @@ def test_a_regex_problem_names_allow_origin_regex_and_a_consent_fixes_it() -> No
     ] == (ORIGIN)
 
 
-def test_plain_http_with_credentials_needs_crossgates_consent() -> None:
+def test_plain_http_with_credentials_starts_with_a_warning() -> None:
     options = {"allow_origins": ["http://app.example.com"], "allow_credentials": True}
-    with pytest.raises(ConfigError, match="allow_insecure_http_origins=True"):
-        CORSMiddleware(hello, **options)  # type: ignore[arg-type]
-    app = CORSMiddleware(hello, **options, allow_insecure_http_origins=True)  # type: ignore[arg-type]
+    with pytest.warns(StarletteCompatWarning, match="allow_insecure_http_origins=True"):
+        app = CORSMiddleware(hello, **options)  # type: ignore[arg-type]
     response = client(app).get("/", headers={"Origin": "http://app.example.com"})
     assert response.headers["access-control-allow-origin"] == "http://app.example.com"
+    assert response.headers["access-control-allow-credentials"] == "true"
+
+
+def test_an_origin_that_never_matches_and_forbidden_methods_start_with_warnings() -> None:
+    with pytest.warns(StarletteCompatWarning) as caught:
+        app = CORSMiddleware(
+            hello, allow_origins=[ORIGIN, ORIGIN + "/"], allow_methods=["GET", "TRACE"]
+        )
+    texts = [str(warning.message) for warning in caught]
+    assert any(f"allow_origins={ORIGIN + '/'!r}" in text for text in texts)
+    assert any("allow_methods='TRACE'" in text for text in texts)
+    preflight = client(app).options("/", headers=preflight_headers("GET"))
+    assert preflight.status_code == 200
 
 
 def test_a_string_of_origins_is_one_origin_not_a_set_of_substrings() -> None:

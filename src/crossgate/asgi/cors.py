@@ -23,6 +23,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from crossgate.asgi._startup import FailedStartup, built_by_starlette
 from crossgate.asgi._types import ASGIApp, Message, Receive, Scope, Send
 from crossgate.asgi.routes import Routed, RouteTable, find_router
 from crossgate.engine import (
@@ -112,16 +113,33 @@ class CORSMiddleware:
 
     Wrap the whole app (not ``app.add_middleware``), so the 500 of an unhandled exception
     carries the headers too. Invalid options raise ``ConfigError`` here, listing every problem
-    with its fix.
+    with its fix; built by ``add_middleware``, they fail the lifespan startup instead.
     """
+
+    #: Set when Starlette built the middleware with invalid options: it answers everything.
+    failed: FailedStartup | None = None
 
     def __init__(self, app: ASGIApp, **options: Unpack[CORSOptions]) -> None:
         self.app = app
-        self.policy = compile_policy(options, "CORSMiddleware(app)")
+        try:
+            self.policy = compile_policy(options, "CORSMiddleware(app)")
+        except ConfigError as error:
+            self.fail_startup(error)
+            return
         router = find_router(app)
         self._routes = None if router is None else RouteTable(router)
 
+    def fail_startup(self, error: ConfigError) -> None:
+        """Raise *error*, or, when Starlette is building its middleware stack (where a raise
+        would reach the server), answer every call with it (``_startup.FailedStartup``)."""
+        if not built_by_starlette():
+            raise error
+        self.failed = FailedStartup(error)
+
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.failed is not None:
+            await self.failed(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

@@ -12,6 +12,7 @@ import difflib
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from crossgate.asgi._startup import FailedStartup, built_by_starlette
 from crossgate.asgi._types import ASGIApp, Message, Receive, Scope, Send
 from crossgate.asgi.cors import CORS_SCOPE_KEY, encode
 from crossgate.errors import ConfigError, Problem
@@ -75,8 +76,12 @@ class HeadersMiddleware:
 
     ``Strict-Transport-Security`` and ``upgrade-insecure-requests`` are sent only on https
     (the scope's ``scheme``: run the server with ``--proxy-headers`` behind a proxy). Invalid
-    options raise ``ConfigError`` here, listing every problem with its fix.
+    options raise ``ConfigError`` here, listing every problem with its fix; built by
+    ``add_middleware``, they fail the lifespan startup instead.
     """
+
+    #: Set when Starlette built the middleware with invalid options: it answers everything.
+    failed: FailedStartup | None = None
 
     def __init__(
         self,
@@ -86,9 +91,17 @@ class HeadersMiddleware:
         **options: Unpack[HeadersOptions],
     ) -> None:
         self.app = app
-        self.policy = _compile({"headers": headers, **options}, "HeadersMiddleware(app)")
+        try:
+            self.policy = _compile({"headers": headers, **options}, "HeadersMiddleware(app)")
+        except ConfigError as error:
+            if not built_by_starlette():
+                raise
+            self.failed = FailedStartup(error)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self.failed is not None:
+            await self.failed(scope, receive, send)
+            return
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
