@@ -18,14 +18,6 @@ import click
 
 from crossgate import __version__
 from crossgate.browser import ENGINES, BrowserRequest, EngineProfile, HttpResponse, get_profile
-from crossgate.cli.check import (
-    ADDRESS_SPACES,
-    CheckResult,
-    Reply,
-    Send,
-    local_network_access,
-    run_check,
-)
 from crossgate.cli.export import export_command
 from crossgate.cli.render import (
     render_engines_json,
@@ -43,6 +35,14 @@ from crossgate.cli.shared import (
     validate_origin,
 )
 from crossgate.cli.tools import audit_command, headers_command
+from crossgate.inspect import (
+    ADDRESS_SPACES,
+    CheckResult,
+    Reply,
+    Send,
+    local_network_access,
+    run_check,
+)
 
 __all__ = [
     "check_engines",

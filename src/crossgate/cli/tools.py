@@ -20,11 +20,6 @@ import click
 
 from crossgate import __version__
 from crossgate.browser import HttpResponse
-from crossgate.cli.audit import Audit, run_audit
-from crossgate.cli.check import Reply, Send
-from crossgate.cli.grade import grade_report, observe, reaches, render_json, render_text
-from crossgate.cli.observatory_table import GRADES
-from crossgate.cli.probes import MAX_TRUSTED, PER_ORIGIN, SHARED
 from crossgate.cli.shared import (
     EXIT_ALLOWED,
     EXIT_BLOCKED,
@@ -33,6 +28,8 @@ from crossgate.cli.shared import (
     validate_origin,
 )
 from crossgate.errors import show
+from crossgate.grade import GRADES, grade_report, observe, reaches, render_json, render_text
+from crossgate.inspect import MAX_TRUSTED, PER_ORIGIN, SHARED, Audit, Reply, Send, run_audit
 
 __all__ = [
     "audit_command",

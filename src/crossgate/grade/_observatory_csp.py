@@ -17,7 +17,7 @@ quirks, because the point is to give the score the Observatory gives:
 - ``script-src`` or ``style-src`` falling back to ``default-src`` is the same set: removing
   ``'unsafe-inline'`` beside a nonce from one removes it from the other, as in the original.
 
-Nothing here decides what is *safe*; :mod:`crossgate.cli.csp_eval` does that, in the spirit of
+Nothing here decides what is *safe*; :mod:`crossgate.grade._csp_eval` does that, in the spirit of
 Google's CSP Evaluator.
 """
 
@@ -27,8 +27,6 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-
-__all__ = ["CspOutcome", "InvalidPolicy", "csp_test", "parse_csp", "split_policies"]
 
 _SHORTEST_POLICY = len("img-src") - 1
 _META_FORBIDDEN = ("frame-ancestors", "report-uri", "sandbox")

@@ -12,7 +12,8 @@ Two things go beyond what a browser does, and the result says so:
   ``Access-Control-Allow-Origin`` and ``-Credentials`` as the answer to the preflight (or to a
   probe preflight, for a request the browser sends without one), as every CORS library sends.
 - A preflight refused without CORS headers tells the browser nothing; the reason is read from
-  the server's debug body or found with a few probe preflights (see :mod:`crossgate.cli.diagnose`).
+  the server's debug body or found with a few probe preflights (see
+  :mod:`crossgate.inspect._diagnose`).
 """
 
 from __future__ import annotations
@@ -39,19 +40,7 @@ from crossgate.browser import (
     unsafe_request_header_names,
     url_origin,
 )
-from crossgate.cli.diagnose import Diagnosis, Probe, diagnose
-
-__all__ = [
-    "ADDRESS_SPACES",
-    "CheckResult",
-    "Exchange",
-    "Prediction",
-    "Reply",
-    "Send",
-    "local_network_access",
-    "preflight_headers",
-    "run_check",
-]
+from crossgate.inspect._diagnose import Diagnosis, Probe, diagnose
 
 # The part of a body kept for reading a server's refusal reason; more is never needed.
 _BODY_KEPT = 4096

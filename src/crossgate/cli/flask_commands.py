@@ -1,10 +1,9 @@
 """``flask crossgate ...``: inspect an app's crossgate configuration from the command line.
 
-The group is registered on ``app.cli`` when ``CORS``/``Headers`` (native or
-``crossgate.compat.flask_cors``) is set up on an app, as Flask extensions do, so
-``app.test_cli_runner().invoke(args=["crossgate", "routes"])`` finds it; and through the
-``flask.commands`` entry point, so ``flask crossgate`` works for every app. It shows the native
-policies and those of the flask-cors compatibility layer.
+The commands of the group :mod:`crossgate.flask.commands` registers (on ``app.cli`` at
+``init_app``, and through the ``flask.commands`` entry point): that group loads this module the
+first time Flask's command line asks it for a command, so a web worker never imports the tools.
+It shows the native policies and those of the flask-cors compatibility layer.
 """
 
 from __future__ import annotations
@@ -19,31 +18,24 @@ from flask.cli import AppGroup
 from werkzeug.routing import Rule
 
 from crossgate.browser import ENGINES, BrowserRequest, HttpResponse
-from crossgate.cli.audit import run_audit
-from crossgate.cli.check import Reply, Send
 from crossgate.cli.command import check_engines, finish, request_options
-from crossgate.cli.observatory_table import GRADES
 from crossgate.cli.shared import parse_header_options
 from crossgate.cli.tools import audit_options, finish_audit, finish_grade
+from crossgate.compat.flask_cors._inspect import route_header_rows, route_policies, uses_compat_layer
 from crossgate.errors import ConfigError
+from crossgate.export import ExportError, export_config
+from crossgate.flask.commands import GROUP_HELP
 from crossgate.flask.resolved import Resolved
 from crossgate.flask.state import AppState, has_decorated_views
+from crossgate.grade import GRADES
 from crossgate.headers import HeaderPolicy, HeaderSetting
+from crossgate.inspect import Reply, Send, run_audit
 
-__all__ = ["crossgate_group", "register_commands"]
+__all__ = ["crossgate_group"]
 
-crossgate_group = AppGroup("crossgate", help="Inspect crossgate's CORS and header policies.")
-
-# Where crossgate.compat.flask_cors keeps an app's state (read here without importing it: the
-# layer imports this module to register the commands).
-_COMPAT_KEY = "crossgate.compat.flask_cors"
+crossgate_group = AppGroup("crossgate", help=GROUP_HELP)
 
 Row = dict[str, object]
-
-
-def register_commands(app: Flask) -> None:
-    """Add ``crossgate`` to ``app.cli`` (Flask's extension convention); again is harmless."""
-    app.cli.add_command(crossgate_group)
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,9 +54,6 @@ class _Policies:
             if policy is not None:
                 found.append(policy.summary())
         if self.compat:
-            # Imported here: the layer imports this module, at the top, to register the group.
-            from crossgate.compat.flask_cors._inspect import route_policies
-
             found += _config_errors(route_policies, rule)
         return found
 
@@ -76,8 +65,6 @@ class _Policies:
             policy, header_policy = self.resolved.lookup(rule.endpoint, rule.rule)
         compat_rows: list[Row] = []
         if self.compat:
-            from crossgate.compat.flask_cors._inspect import route_header_rows
-
             compat_rows = _config_errors(route_header_rows, rule)
         return header_policy, policy is not None or bool(compat_rows), compat_rows
 
@@ -92,7 +79,7 @@ def _config_errors(inspect: Callable[[Flask, Rule], list[Row]], rule: Rule) -> l
 
 def _policies() -> _Policies:
     state = current_app.extensions.get("crossgate")
-    compat = _COMPAT_KEY in current_app.extensions
+    compat = uses_compat_layer(current_app)
     resolved = None
     if state is None and has_decorated_views(current_app):
         state = AppState()  # decorators only: the edge comes with the first request
@@ -340,8 +327,6 @@ def export_command(proxy: str, upstream: str, listen: str) -> None:
     Exits 2, naming each route and option, when the proxy cannot do what the app does (an
     origins callable, a regex the proxy's engine cannot run), before printing anything.
     """
-    from crossgate.export import ExportError, export_config
-
     try:
         text = export_config(current_app, proxy, upstream=upstream, listen=listen)  # type: ignore[arg-type]
     except ValueError as error:

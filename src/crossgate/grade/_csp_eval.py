@@ -15,8 +15,6 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["CspNote", "evaluate_csp"]
-
 _ANY_HOST = frozenset({"*", "http:", "https:", "data:", "blob:", "filesystem:"})
 _SCRIPT_FALLBACK = ("script-src", "default-src")
 _NONCE_BYTES = 16  # what crossgate's csp_nonce() makes: 128 random bits
