@@ -14,8 +14,8 @@ from click.testing import CliRunner
 from flask import Flask
 
 from crossgate.cli.command import main
-from crossgate.cli.flask_commands import crossgate_group
 from crossgate.flask import CORS
+from crossgate.flask.commands import crossgate_group
 from tests.live_server import Served
 
 PAGE = "http://localhost:3000"

@@ -10,10 +10,10 @@ from typing import Literal
 import pytest
 from flask import Blueprint, Flask
 
-from crossgate.cli.flask_commands import register_commands
 from crossgate.export import ExportError, check_upstream, export_config
 from crossgate.export._regex import engine_problem, translated
 from crossgate.flask import CORS, Headers, cross_origin, headers
+from crossgate.flask.commands import register_commands
 from tests.export.export_proxies import caddy_check, nginx_check
 
 UPSTREAM = "http://127.0.0.1:5000"

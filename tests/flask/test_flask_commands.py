@@ -7,8 +7,8 @@ import json
 import pytest
 from flask import Blueprint, Flask
 
-from crossgate.cli.flask_commands import crossgate_group
 from crossgate.flask import CORS, Headers, cross_origin
+from crossgate.flask.commands import crossgate_group
 
 ORIGIN = "https://app.example.com"
 

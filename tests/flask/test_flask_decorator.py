@@ -9,8 +9,8 @@ import pytest
 from flask import Blueprint, Flask, request
 from werkzeug.test import TestResponse
 
-from crossgate.cli.flask_commands import crossgate_group
 from crossgate.flask import CORS, ConfigError, cross_origin
+from crossgate.flask.commands import crossgate_group
 
 ORIGIN = "https://app.example.com"
 PARTNER = "https://partner.example.com"

@@ -21,7 +21,11 @@ from crossgate.browser import ENGINES, BrowserRequest, HttpResponse
 from crossgate.cli.command import check_engines, finish, request_options
 from crossgate.cli.shared import parse_header_options
 from crossgate.cli.tools import audit_options, finish_audit, finish_grade
-from crossgate.compat.flask_cors._inspect import route_header_rows, route_policies, uses_compat_layer
+from crossgate.compat.flask_cors._inspect import (
+    route_header_rows,
+    route_policies,
+    uses_compat_layer,
+)
 from crossgate.errors import ConfigError
 from crossgate.export import ExportError, export_config
 from crossgate.flask.commands import GROUP_HELP

@@ -21,8 +21,8 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from crossgate.cli.flask_commands import register_commands
 from crossgate.errors import ConfigError
+from crossgate.flask.commands import register_commands
 from crossgate.flask.edge import (
     answer_preflight,
     install_edge,

@@ -23,8 +23,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from flask import Blueprint, Flask, request
 from flask.sansio.blueprints import BlueprintSetupState
 
-from crossgate.cli.flask_commands import register_commands
 from crossgate.errors import ConfigError, Problem
+from crossgate.flask.commands import register_commands
 from crossgate.flask.edge import NONCE_ENVIRON_KEY, proxy_fix_after
 from crossgate.flask.extension import state_for, wrap_view
 from crossgate.flask.state import VIEW_HEADERS_ATTRIBUTE

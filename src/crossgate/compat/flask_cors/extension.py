@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Flask, Response
 from flask.sansio.blueprints import BlueprintSetupState
 
-from crossgate.cli.flask_commands import register_commands
 from crossgate.compat.flask_cors._app import Registration
 from crossgate.compat.flask_cors._edge import install
 from crossgate.compat.flask_cors._log import extension_logger
@@ -26,6 +25,7 @@ from crossgate.compat.flask_cors._resources import compile_rules, pattern_text, 
 from crossgate.compat.flask_cors._warnings import emit
 from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS
 from crossgate.errors import ConfigError, Problem, describe
+from crossgate.flask.commands import register_commands
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
