@@ -28,6 +28,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from crossgate.headers._csp import split_directives, split_policies
+
 _SHORTEST_POLICY = len("img-src") - 1
 _META_FORBIDDEN = ("frame-ancestors", "report-uri", "sandbox")
 _DUPLICATES_ALLOWED = frozenset({"report-uri", "report-to"})
@@ -37,7 +39,6 @@ _INLINE = frozenset({"'unsafe-inline'", "data:"})
 _BROAD_OR_INLINE = _BROAD | _INLINE
 _PASSIVE = ("img-src", "media-src")
 _NONCE_OR_HASH = ("'sha256-", "'sha384-", "'sha512-", "'nonce-")
-_SPACES = re.compile(r"\s+")
 _PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 
@@ -54,11 +55,6 @@ class InvalidPolicy(ValueError):
 def _collation_key(text: str) -> tuple[int, ...]:
     # Spaces never occur in a source; other characters follow the ASCII letters by code point.
     return tuple(_RANK.get(char, len(_RANK) + ord(char)) for char in text)
-
-
-def split_policies(values: Sequence[str]) -> list[str]:
-    """Every policy in *values*: a header may carry several, separated by commas."""
-    return [policy.strip() for value in values for policy in value.split(",")]
 
 
 @dataclass(slots=True)
@@ -84,10 +80,7 @@ def parse_csp(policies: Sequence[str]) -> tuple[dict[str, set[str]], bool]:
     repeated_reports = False
     for index, policy in enumerate(cleaned):
         seen: set[str] = set()
-        for entry in policy.split(";"):
-            name, *values = _SPACES.split(entry.strip())
-            if not name:
-                continue
+        for name, values in split_directives(policy):
             directive = name.lower()
             if directive in seen:
                 if directive not in _DUPLICATES_ALLOWED:
@@ -95,7 +88,7 @@ def parse_csp(policies: Sequence[str]) -> tuple[dict[str, set[str]], bool]:
                 repeated_reports = True
             seen.add(directive)
             keep = index == 0
-            sources = [_Source(value.strip().lower(), index, keep) for value in values]
+            sources = [_Source(value.lower(), index, keep) for value in values]
             if not values and directive.endswith("-src"):
                 sources = [_Source("'none'", index, keep)]
             merged = sources if index == 0 else [*combined.get(directive, ()), *sources]
