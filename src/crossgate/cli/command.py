@@ -17,7 +17,7 @@ from typing import Any, NoReturn
 import click
 
 from crossgate import __version__
-from crossgate.browser import ENGINES, BrowserRequest, EngineProfile, HttpResponse, get_profile
+from crossgate.browser import ENGINES, BrowserRequest, EngineProfile, get_profile
 from crossgate.cli.export import export_command
 from crossgate.cli.render import (
     render_engines_json,
@@ -29,16 +29,14 @@ from crossgate.cli.shared import (
     EXIT_ALLOWED,
     EXIT_BLOCKED,
     EXIT_ERROR,
-    network_error,
+    live_send,
     parse_header_options,
-    progress,
     validate_origin,
 )
 from crossgate.cli.tools import audit_command, headers_command
 from crossgate.inspect import (
     ADDRESS_SPACES,
     CheckResult,
-    Reply,
     Send,
     local_network_access,
     run_check,
@@ -100,25 +98,7 @@ def check_live(
     target_address_space: str | None = None,
 ) -> list[CheckResult]:
     """Run the check against a live server with httpx, for each engine ``--browser`` selects."""
-    import httpx
-
-    with httpx.Client(
-        follow_redirects=False, timeout=timeout, headers={"User-Agent": f"crossgate/{__version__}"}
-    ) as client:
-
-        def send(
-            method: str, url: str, headers: list[tuple[str, str]], data: bytes | None
-        ) -> Reply:
-            try:
-                with progress(f"{method} {url}"):
-                    response = client.request(method, url, headers=headers, content=data)
-            except httpx.HTTPError as error:
-                network_error(url, error)
-            return Reply(
-                HttpResponse(response.status_code, tuple(response.headers.multi_items()), url),
-                response.content,
-            )
-
+    with live_send(timeout, spin=True) as send:
         return check_engines(
             request,
             send,
