@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any, NoReturn
 
 import click
@@ -38,8 +37,7 @@ from crossgate.inspect import (
     ADDRESS_SPACES,
     CheckResult,
     Send,
-    local_network_access,
-    run_check,
+    run_checks,
 )
 
 __all__ = [
@@ -68,24 +66,16 @@ def check_engines(
     body: bytes | None,
     guess_address_space: bool = True,
 ) -> list[CheckResult]:
-    """Run the check once per selected engine (each sends what that engine sends).
-
-    Chromium's result notes Local Network Access when the URL is more private than the page
-    (its host says so, or *target_address_space*; the guess is skipped without
-    *guess_address_space*): Chromium then asks the user first.
-    """
-    local_network = (
-        local_network_access(request, target_address_space)
-        if guess_address_space or target_address_space is not None
-        else None
+    """:func:`crossgate.inspect.run_checks` for the engines ``--browser`` names."""
+    return run_checks(
+        request,
+        send,
+        selected_engines(browser),
+        target_address_space=target_address_space,
+        send_unsafe=send_unsafe,
+        body=body,
+        guess_address_space=guess_address_space,
     )
-    results = []
-    for profile in selected_engines(browser):
-        result = run_check(request, send, send_unsafe=send_unsafe, body=body, profile=profile)
-        if profile.name == "chromium" and local_network is not None:
-            result = replace(result, local_network=local_network)
-        results.append(result)
-    return results
 
 
 def check_live(

@@ -29,6 +29,7 @@ from crossgate.inspect._check import (
     local_network_access,
     preflight_headers,
     run_check,
+    run_checks,
 )
 from crossgate.inspect._diagnose import MAX_HEADER_PROBES, Diagnosis, read_server_reason
 from crossgate.inspect._probes import (
@@ -66,4 +67,5 @@ __all__ = [
     "read_server_reason",
     "run_audit",
     "run_check",
+    "run_checks",
 ]
