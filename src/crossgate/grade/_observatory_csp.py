@@ -5,7 +5,9 @@ The Observatory (mdn/mdn-http-observatory, ``src/analyzer/cspParser.js`` and
 ``<meta http-equiv>`` tags, and combines them into one: a directive's sources are the ones every
 policy that names it allows. It then looks for unsafe sources in a fixed order, and the first one
 found decides the result. This module reproduces that reading step by step, including its
-quirks, because the point is to give the score the Observatory gives:
+quirks, because the point is to give the score the Observatory gives (the words of a policy
+are crossgate's one CSP grammar, :mod:`crossgate.headers._csp`; what they mean here is the
+Observatory's):
 
 - a directive repeated in one policy makes the whole header invalid (``report-uri`` and
   ``report-to`` excepted: they are only noted);
