@@ -11,21 +11,12 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any, NoReturn
 
 import click
 
 from crossgate import __version__
-from crossgate.browser import ENGINES, BrowserRequest, EngineProfile, HttpResponse, get_profile
-from crossgate.cli.check import (
-    ADDRESS_SPACES,
-    CheckResult,
-    Reply,
-    Send,
-    local_network_access,
-    run_check,
-)
+from crossgate.browser import ENGINES, BrowserRequest, EngineProfile, get_profile
 from crossgate.cli.export import export_command
 from crossgate.cli.render import (
     render_engines_json,
@@ -37,12 +28,17 @@ from crossgate.cli.shared import (
     EXIT_ALLOWED,
     EXIT_BLOCKED,
     EXIT_ERROR,
-    network_error,
+    live_send,
     parse_header_options,
-    progress,
     validate_origin,
 )
 from crossgate.cli.tools import audit_command, headers_command
+from crossgate.inspect import (
+    ADDRESS_SPACES,
+    CheckResult,
+    Send,
+    run_checks,
+)
 
 __all__ = [
     "check_engines",
@@ -70,24 +66,16 @@ def check_engines(
     body: bytes | None,
     guess_address_space: bool = True,
 ) -> list[CheckResult]:
-    """Run the check once per selected engine (each sends what that engine sends).
-
-    Chromium's result notes Local Network Access when the URL is more private than the page
-    (its host says so, or *target_address_space*; the guess is skipped without
-    *guess_address_space*): Chromium then asks the user first.
-    """
-    local_network = (
-        local_network_access(request, target_address_space)
-        if guess_address_space or target_address_space is not None
-        else None
+    """:func:`crossgate.inspect.run_checks` for the engines ``--browser`` names."""
+    return run_checks(
+        request,
+        send,
+        selected_engines(browser),
+        target_address_space=target_address_space,
+        send_unsafe=send_unsafe,
+        body=body,
+        guess_address_space=guess_address_space,
     )
-    results = []
-    for profile in selected_engines(browser):
-        result = run_check(request, send, send_unsafe=send_unsafe, body=body, profile=profile)
-        if profile.name == "chromium" and local_network is not None:
-            result = replace(result, local_network=local_network)
-        results.append(result)
-    return results
 
 
 def check_live(
@@ -100,25 +88,7 @@ def check_live(
     target_address_space: str | None = None,
 ) -> list[CheckResult]:
     """Run the check against a live server with httpx, for each engine ``--browser`` selects."""
-    import httpx
-
-    with httpx.Client(
-        follow_redirects=False, timeout=timeout, headers={"User-Agent": f"crossgate/{__version__}"}
-    ) as client:
-
-        def send(
-            method: str, url: str, headers: list[tuple[str, str]], data: bytes | None
-        ) -> Reply:
-            try:
-                with progress(f"{method} {url}"):
-                    response = client.request(method, url, headers=headers, content=data)
-            except httpx.HTTPError as error:
-                network_error(url, error)
-            return Reply(
-                HttpResponse(response.status_code, tuple(response.headers.multi_items()), url),
-                response.content,
-            )
-
+    with live_send(timeout, spin=True) as send:
         return check_engines(
             request,
             send,

@@ -17,8 +17,8 @@ from crossgate.browser import (
     needs_preflight,
     unsafe_request_header_names,
 )
-from crossgate.cli.check import CheckResult, Exchange, Prediction
 from crossgate.errors import show
+from crossgate.inspect import CheckResult, Exchange, Prediction
 
 __all__ = [
     "differences",

@@ -10,17 +10,21 @@ from __future__ import annotations
 import sys
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import NoReturn
 
 import click
 
+from crossgate import __version__
+from crossgate.browser import HttpResponse
+from crossgate.inspect import Reply, Send
 from crossgate.origins import OriginError, parse_origin
 
 __all__ = [
     "EXIT_ALLOWED",
     "EXIT_BLOCKED",
     "EXIT_ERROR",
+    "live_send",
     "network_error",
     "parse_header_options",
     "progress",
@@ -82,6 +86,33 @@ def progress(label: str) -> Iterator[None]:
         done.set()
         if thread is not None:
             thread.join()
+
+
+@contextmanager
+def live_send(timeout: float, *, insecure: bool = False, spin: bool = False) -> Iterator[Send]:
+    """A ``Send`` over httpx: redirects not followed, network errors as clear messages; with
+    *spin*, a spinner (:func:`progress`) while each request waits."""
+    import httpx  # the cli extra; `flask crossgate` imports this module without it
+
+    with httpx.Client(
+        follow_redirects=False,
+        timeout=timeout,
+        verify=not insecure,
+        headers={"User-Agent": f"crossgate/{__version__}"},
+    ) as client:
+
+        def send(method: str, url: str, lines: list[tuple[str, str]], data: bytes | None) -> Reply:
+            try:
+                with progress(f"{method} {url}") if spin else nullcontext():
+                    response = client.request(method, url, headers=lines, content=data)
+            except httpx.HTTPError as error:
+                network_error(url, error)
+            return Reply(
+                HttpResponse(response.status_code, tuple(response.headers.multi_items()), url),
+                response.content,
+            )
+
+        yield send
 
 
 def network_error(url: str, error: Exception) -> NoReturn:

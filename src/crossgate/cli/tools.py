@@ -18,21 +18,16 @@ from typing import NoReturn
 
 import click
 
-from crossgate import __version__
-from crossgate.browser import HttpResponse
-from crossgate.cli.audit import Audit, run_audit
-from crossgate.cli.check import Reply, Send
-from crossgate.cli.grade import grade_report, observe, reaches, render_json, render_text
-from crossgate.cli.observatory_table import GRADES
-from crossgate.cli.probes import MAX_TRUSTED, PER_ORIGIN, SHARED
 from crossgate.cli.shared import (
     EXIT_ALLOWED,
     EXIT_BLOCKED,
-    network_error,
+    live_send,
     parse_header_options,
     validate_origin,
 )
 from crossgate.errors import show
+from crossgate.grade import GRADES, grade_report, observe, reaches, render_json, render_text
+from crossgate.inspect import MAX_TRUSTED, PER_ORIGIN, SHARED, Audit, Send, run_audit
 
 __all__ = [
     "audit_command",
@@ -48,31 +43,6 @@ __all__ = [
 def _check_url(url: str) -> None:
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
-
-
-@contextmanager
-def live_send(timeout: float, *, insecure: bool) -> Iterator[Send]:
-    """A ``Send`` over httpx: redirects not followed, network errors as clear messages."""
-    import httpx  # the cli extra; `flask crossgate` imports this module without it
-
-    with httpx.Client(
-        follow_redirects=False,
-        timeout=timeout,
-        verify=not insecure,
-        headers={"User-Agent": f"crossgate/{__version__}"},
-    ) as client:
-
-        def send(method: str, url: str, lines: list[tuple[str, str]], data: bytes | None) -> Reply:
-            try:
-                response = client.request(method, url, headers=lines, content=data)
-            except httpx.HTTPError as error:
-                network_error(url, error)
-            return Reply(
-                HttpResponse(response.status_code, tuple(response.headers.multi_items()), url),
-                response.content,
-            )
-
-        yield send
 
 
 @contextmanager

@@ -15,7 +15,7 @@ import binascii
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["CspNote", "evaluate_csp"]
+from crossgate.headers._csp import read_policy, split_policies
 
 _ANY_HOST = frozenset({"*", "http:", "https:", "data:", "blob:", "filesystem:"})
 _SCRIPT_FALLBACK = ("script-src", "default-src")
@@ -40,12 +40,11 @@ class CspNote:
 
 
 def _parse(policy: str) -> dict[str, list[str]]:
-    directives: dict[str, list[str]] = {}
-    for part in policy.split(";"):
-        words = part.split()
-        if words:
-            directives.setdefault(words[0].lower(), [word.lower() for word in words[1:]])
-    return directives
+    # Sources are compared in lowercase: keywords and schemes are case-insensitive.
+    return {
+        name: [source.lower() for source in sources]
+        for name, sources in read_policy(policy).items()
+    }
 
 
 def _nonces(sources: Sequence[str]) -> list[str]:
@@ -60,10 +59,10 @@ def evaluate_csp(enforced: Sequence[str], report_only: Sequence[str] = ()) -> li
     """The weaknesses of the enforced policies (each header line may hold several, separated
     by commas); with none enforced, of the report-only ones, plus the fact that nothing is
     enforced."""
-    policies = [part for value in enforced for part in value.split(",") if part.strip()]
+    policies = [policy for policy in split_policies(enforced) if policy]
     notes: list[CspNote] = []
     if not policies:
-        reported = [part for value in report_only for part in value.split(",") if part.strip()]
+        reported = [policy for policy in split_policies(report_only) if policy]
         notes.append(
             CspNote(
                 "high",

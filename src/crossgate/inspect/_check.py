@@ -12,13 +12,14 @@ Two things go beyond what a browser does, and the result says so:
   ``Access-Control-Allow-Origin`` and ``-Credentials`` as the answer to the preflight (or to a
   probe preflight, for a request the browser sends without one), as every CORS library sends.
 - A preflight refused without CORS headers tells the browser nothing; the reason is read from
-  the server's debug body or found with a few probe preflights (see :mod:`crossgate.cli.diagnose`).
+  the server's debug body or found with a few probe preflights (see
+  :mod:`crossgate.inspect._diagnose`).
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
@@ -39,19 +40,7 @@ from crossgate.browser import (
     unsafe_request_header_names,
     url_origin,
 )
-from crossgate.cli.diagnose import Diagnosis, Probe, diagnose
-
-__all__ = [
-    "ADDRESS_SPACES",
-    "CheckResult",
-    "Exchange",
-    "Prediction",
-    "Reply",
-    "Send",
-    "local_network_access",
-    "preflight_headers",
-    "run_check",
-]
+from crossgate.inspect._diagnose import Diagnosis, Probe, diagnose
 
 # The part of a body kept for reading a server's refusal reason; more is never needed.
 _BODY_KEPT = 4096
@@ -207,6 +196,36 @@ def run_check(
             request, method, preflight, transcript, cross_origin=cross_origin, profile=profile
         )
     return _send_request(request, preflight, transcript, body, profile)
+
+
+def run_checks(
+    request: BrowserRequest,
+    send: Send,
+    profiles: Sequence[EngineProfile] = (CHROMIUM,),
+    *,
+    target_address_space: str | None = None,
+    send_unsafe: bool = False,
+    body: bytes | None = None,
+    guess_address_space: bool = True,
+) -> list[CheckResult]:
+    """Run the check once per engine in *profiles* (each sends what that engine sends).
+
+    Chromium's result notes Local Network Access when the URL is more private than the page
+    (its host says so, or *target_address_space*; the guess is skipped without
+    *guess_address_space*): Chromium then asks the user first.
+    """
+    local_network = (
+        local_network_access(request, target_address_space)
+        if guess_address_space or target_address_space is not None
+        else None
+    )
+    results = []
+    for profile in profiles:
+        result = run_check(request, send, send_unsafe=send_unsafe, body=body, profile=profile)
+        if profile.name == "chromium" and local_network is not None:
+            result = replace(result, local_network=local_network)
+        results.append(result)
+    return results
 
 
 def _prober(request: BrowserRequest, transcript: _Transcript) -> Probe:

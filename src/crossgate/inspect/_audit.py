@@ -1,6 +1,6 @@
 """``crossgate audit``: can an attacker's page read this endpoint?
 
-:func:`run_audit` sends the probes of :mod:`crossgate.cli.probes` through a transport (the same
+:func:`run_audit` sends the probes of :mod:`crossgate.inspect._probes` through a transport (the same
 ``Send`` as ``crossgate check``: httpx for a live server, the test client inside a Flask app),
 a few at a time, and asks the browser model (:mod:`crossgate.browser`) what a page on each
 attack origin could read, with and without the user's cookies. Only what lets an attacker read
@@ -24,14 +24,12 @@ from dataclasses import dataclass
 
 from crossgate._http import split_list
 from crossgate.browser import BrowserRequest, HttpResponse, cors_check, preflight_check
-from crossgate.cli.check import Reply, Send
-from crossgate.cli.diagnose import read_server_reason
-from crossgate.cli.probes import ATTACK_CLASSES, Probe, derive_probes, preflight_probes
 from crossgate.engine import PREFLIGHT_VARY
 from crossgate.errors import show
+from crossgate.inspect._check import Reply, Send
+from crossgate.inspect._diagnose import read_server_reason
+from crossgate.inspect._probes import ATTACK_CLASSES, Probe, derive_probes, preflight_probes
 from crossgate.origins import OriginError, parse_origin
-
-__all__ = ["Audit", "Finding", "Note", "run_audit"]
 
 _PATTERN_CLASSES = frozenset(ATTACK_CLASSES) - {"reflect-any-origin", "null-origin"}
 _MATCHING = (

@@ -15,9 +15,6 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-__all__ = ["cookies_test"]
-
-
 _COOKIE_ORDER = (
     "cookies-without-secure-flag-but-protected-by-hsts",
     "cookies-without-secure-flag",

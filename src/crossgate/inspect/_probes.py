@@ -33,18 +33,6 @@ from urllib.parse import urlsplit
 
 from crossgate._public_suffixes import registrable_domain
 
-__all__ = [
-    "ATTACK_CLASSES",
-    "EVIL",
-    "MAX_TRUSTED",
-    "PER_ORIGIN",
-    "SHARED",
-    "THIRD_PARTY_ORIGINS",
-    "Probe",
-    "derive_probes",
-    "preflight_probes",
-]
-
 #: An origin no one can own: ``.test`` is reserved (RFC 2606).
 EVIL = "evil.test"
 MAX_TRUSTED = 4

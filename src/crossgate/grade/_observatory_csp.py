@@ -5,7 +5,9 @@ The Observatory (mdn/mdn-http-observatory, ``src/analyzer/cspParser.js`` and
 ``<meta http-equiv>`` tags, and combines them into one: a directive's sources are the ones every
 policy that names it allows. It then looks for unsafe sources in a fixed order, and the first one
 found decides the result. This module reproduces that reading step by step, including its
-quirks, because the point is to give the score the Observatory gives:
+quirks, because the point is to give the score the Observatory gives (the words of a policy
+are crossgate's one CSP grammar, :mod:`crossgate.headers._csp`; what they mean here is the
+Observatory's):
 
 - a directive repeated in one policy makes the whole header invalid (``report-uri`` and
   ``report-to`` excepted: they are only noted);
@@ -17,7 +19,7 @@ quirks, because the point is to give the score the Observatory gives:
 - ``script-src`` or ``style-src`` falling back to ``default-src`` is the same set: removing
   ``'unsafe-inline'`` beside a nonce from one removes it from the other, as in the original.
 
-Nothing here decides what is *safe*; :mod:`crossgate.cli.csp_eval` does that, in the spirit of
+Nothing here decides what is *safe*; :mod:`crossgate.grade._csp_eval` does that, in the spirit of
 Google's CSP Evaluator.
 """
 
@@ -28,7 +30,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-__all__ = ["CspOutcome", "InvalidPolicy", "csp_test", "parse_csp", "split_policies"]
+from crossgate.headers._csp import split_directives, split_policies
 
 _SHORTEST_POLICY = len("img-src") - 1
 _META_FORBIDDEN = ("frame-ancestors", "report-uri", "sandbox")
@@ -39,7 +41,6 @@ _INLINE = frozenset({"'unsafe-inline'", "data:"})
 _BROAD_OR_INLINE = _BROAD | _INLINE
 _PASSIVE = ("img-src", "media-src")
 _NONCE_OR_HASH = ("'sha256-", "'sha384-", "'sha512-", "'nonce-")
-_SPACES = re.compile(r"\s+")
 _PERCENT = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _ESCAPES = re.compile(r"(?:%[0-9A-Fa-f]{2})+")
 
@@ -56,11 +57,6 @@ class InvalidPolicy(ValueError):
 def _collation_key(text: str) -> tuple[int, ...]:
     # Spaces never occur in a source; other characters follow the ASCII letters by code point.
     return tuple(_RANK.get(char, len(_RANK) + ord(char)) for char in text)
-
-
-def split_policies(values: Sequence[str]) -> list[str]:
-    """Every policy in *values*: a header may carry several, separated by commas."""
-    return [policy.strip() for value in values for policy in value.split(",")]
 
 
 @dataclass(slots=True)
@@ -86,10 +82,7 @@ def parse_csp(policies: Sequence[str]) -> tuple[dict[str, set[str]], bool]:
     repeated_reports = False
     for index, policy in enumerate(cleaned):
         seen: set[str] = set()
-        for entry in policy.split(";"):
-            name, *values = _SPACES.split(entry.strip())
-            if not name:
-                continue
+        for name, values in split_directives(policy):
             directive = name.lower()
             if directive in seen:
                 if directive not in _DUPLICATES_ALLOWED:
@@ -97,7 +90,7 @@ def parse_csp(policies: Sequence[str]) -> tuple[dict[str, set[str]], bool]:
                 repeated_reports = True
             seen.add(directive)
             keep = index == 0
-            sources = [_Source(value.strip().lower(), index, keep) for value in values]
+            sources = [_Source(value.lower(), index, keep) for value in values]
             if not values and directive.endswith("-src"):
                 sources = [_Source("'none'", index, keep)]
             merged = sources if index == 0 else [*combined.get(directive, ()), *sources]

@@ -26,17 +26,15 @@ from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from crossgate._public_suffixes import registrable_domain
-from crossgate.cli.observatory_cookies import cookies_test
-from crossgate.cli.observatory_csp import csp_test
-from crossgate.cli.observatory_table import (
+from crossgate.grade._observatory_cookies import cookies_test
+from crossgate.grade._observatory_csp import csp_test
+from crossgate.grade._observatory_table import (
     BONUS_THRESHOLD,
     NOT_TESTED,
     SCORE_TABLE,
     TEST_NAMES,
     grade_for,
 )
-
-__all__ = ["OBSERVATORY_ORIGIN", "Graded", "Observed", "Tested", "grade", "html_elements"]
 
 #: The Origin the Observatory sends in its CORS preflight.
 OBSERVATORY_ORIGIN = "https://http-observatory.security.mozilla.org"

@@ -11,17 +11,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-__all__ = [
-    "BONUS_THRESHOLD",
-    "FIXES",
-    "GRADES",
-    "NOT_TESTED",
-    "OBSERVATORY_VERSION",
-    "SCORE_TABLE",
-    "TEST_NAMES",
-    "grade_for",
-]
-
 #: What the scoring follows, as the docs and ``--json`` state it.
 OBSERVATORY_VERSION = "mdn-http-observatory 1.6.3 + COOP/COEP scoring (main 2d230d2, algorithm 6)"
 #: Bonuses (positive modifiers) count only when the score without them reaches this.

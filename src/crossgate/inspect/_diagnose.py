@@ -32,8 +32,6 @@ from crossgate.browser import (
 )
 from crossgate.errors import describe
 
-__all__ = ["MAX_HEADER_PROBES", "Diagnosis", "Probe", "diagnose", "read_server_reason"]
-
 #: Custom headers probed one by one; a request with more gets the rest left unprobed.
 MAX_HEADER_PROBES = 8
 #: method, request header pairs, the question asked -> the answer to that preflight.

@@ -5,7 +5,7 @@ how to earn the full score with crossgate.
 requests the Observatory's scan sends for one URL: a ``GET`` of the page, following redirects
 (up to 10) and recording them when the URL is plain http, then its CORS preflight from the
 Observatory's origin to the final URL. :func:`grade_report` scores what came back
-(:mod:`crossgate.cli.observatory`) and adds a CSP analysis (:mod:`crossgate.cli.csp_eval`);
+(:mod:`crossgate.grade._observatory`) and adds a CSP analysis (:mod:`crossgate.grade._csp_eval`);
 :func:`render_text` and :func:`render_json` show it.
 """
 
@@ -14,21 +14,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
-from crossgate.cli.check import Send
-from crossgate.cli.csp_eval import CspNote, evaluate_csp
-from crossgate.cli.observatory import OBSERVATORY_ORIGIN, Graded, Observed, grade
-from crossgate.cli.observatory_table import FIXES, GRADES, NOT_TESTED, OBSERVATORY_VERSION
 from crossgate.errors import show
-
-__all__ = [
-    "MAX_REDIRECTS",
-    "Report",
-    "grade_report",
-    "observe",
-    "reaches",
-    "render_json",
-    "render_text",
-]
+from crossgate.grade._csp_eval import CspNote, evaluate_csp
+from crossgate.grade._observatory import OBSERVATORY_ORIGIN, Graded, Observed, grade
+from crossgate.grade._observatory_table import FIXES, GRADES, NOT_TESTED, OBSERVATORY_VERSION
+from crossgate.inspect._check import Send
 
 MAX_REDIRECTS = 10
 _ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
