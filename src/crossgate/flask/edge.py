@@ -337,8 +337,12 @@ def https_redirect(app: Flask, environ: WSGIEnvironment, policy: HeaderPolicy) -
     """
     if app.debug or app.testing:
         return None
+    # Flask 3.1 added the TRUSTED_HOSTS key; its None (and Flask 3.0) leaves the request class's.
+    trusted_hosts = app.config.get("TRUSTED_HOSTS")
+    if trusted_hosts is None:
+        trusted_hosts = app.request_class.trusted_hosts
     try:
-        host = get_host(environ, app.config["TRUSTED_HOSTS"])
+        host = get_host(environ, trusted_hosts)
     except SecurityError:
         return None  # the app answers: Flask refuses an untrusted Host with a 400
     if not host:
