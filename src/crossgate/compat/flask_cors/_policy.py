@@ -36,7 +36,7 @@ from datetime import timedelta
 from typing import Any
 
 from crossgate._http import CONTROL, Header
-from crossgate._origin_syntax import HostPattern
+from crossgate._origin_syntax import HostPattern, parse_request_origin
 from crossgate.compat.flask_cors._notes import (
     CONFIG_KEYS,
     KNOWN_OPTIONS,
@@ -259,7 +259,13 @@ class CompatPolicy:
         else:
             allowed = self.no_origin_answer
         matched = self.matched_headers
-        if self.guest_headers is not None and not _admits(self.listed, allowed):
+        if (
+            self.guest_headers is not None
+            and (allowed == "null" or parse_request_origin(allowed) is not None)
+            and not _admits(self.listed, allowed)
+        ):
+            # Only a value a page can send needs the safe reading: CORS protects browsers, and
+            # no browser sends an Origin out of serialized form ('www.example.com').
             matched = self.guest_headers
         headers = [(ACL_ORIGIN, allowed), *matched]
         if environ.get(_PRIVATE_NETWORK_REQUEST) == "true":
