@@ -32,7 +32,7 @@ OLDEST_PINS = ("flask==3.0.0", "werkzeug==3.0.0", "starlette==0.40.0", "fastapi=
 #: Warnings the oldest releases give with today's versions of what they depend on; each is
 #: theirs, not crossgate's (pytest runs with -W error, and a later -W wins).
 OLDEST_IGNORED = (
-    # Starlette 0.40's test client names anyio.abc.BlockingPortal, deprecated in anyio 4.12.
+    # Starlette 0.40's test client names anyio.abc.BlockingPortal, which newer anyio deprecates.
     "-W",
     "ignore:The anyio.abc.BlockingPortal alias is deprecated:DeprecationWarning",
 )
