@@ -18,6 +18,7 @@ requests here, before Flask runs.
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import traceback
 from collections.abc import Callable, Iterable, Mapping
@@ -92,6 +93,8 @@ _MAX_LAYERS = 16
 # in it is a literal one; QUERY_STRING arrives as sent, so its escapes must stay.
 _PATH_SAFE = "/!$&'()*+,:;=@~"
 _QUERY_SAFE = _PATH_SAFE + "?%"
+# A Host a redirect may name: Werkzeug checks the characters only from 3.1.7 on.
+_REDIRECT_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?")
 
 
 def apply_headers(
@@ -337,11 +340,15 @@ def https_redirect(app: Flask, environ: WSGIEnvironment, policy: HeaderPolicy) -
     """
     if app.debug or app.testing:
         return None
+    # Flask 3.1 added the TRUSTED_HOSTS key; its None (and Flask 3.0) leaves the request class's.
+    trusted_hosts = app.config.get("TRUSTED_HOSTS")
+    if trusted_hosts is None:
+        trusted_hosts = app.request_class.trusted_hosts
     try:
-        host = get_host(environ, app.config["TRUSTED_HOSTS"])
+        host = get_host(environ, trusted_hosts)
     except SecurityError:
         return None  # the app answers: Flask refuses an untrusted Host with a 400
-    if not host:
+    if not host or not _REDIRECT_HOST.fullmatch(host):
         return None
     # WSGI strings carry the request's bytes as latin-1 (PEP 3333): quote those bytes.
     path = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")).encode("latin-1")
