@@ -59,7 +59,7 @@ def test_default_options_are_flask_cors_plus_the_layers_two() -> None:
     assert dict(compat_core.DEFAULT_OPTIONS) == {
         **flask_cors.core.DEFAULT_OPTIONS,
         "preflight_before_request": False,
-        "unsafe_credentials_for_any_origin": False,
+        "unsafe_any_origin_with_credentials": False,
     }
 
 

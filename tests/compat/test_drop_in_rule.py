@@ -51,7 +51,7 @@ def test_any_origin_with_credentials_gives_credentials_only_to_listed_origins(
     assert len(seen) == 1
     message = str(seen[0].message)
     assert f"Fix: list only the trusted origins: origins=[{LISTED!r}]" in message
-    assert "unsafe_credentials_for_any_origin=True" in message
+    assert "unsafe_any_origin_with_credentials=True" in message
     assert [record.getMessage() for record in caplog.records] == [message]
     # The listed origin keeps its credentials; a stranger gets the credential-less answer.
     assert get(app, LISTED)[ACAC] == "true"
@@ -96,11 +96,11 @@ def test_the_keyword_keeps_flask_cors_and_logs_the_choice(
 ) -> None:
     app = make_app()
     with caplog.at_level(logging.INFO, "flask_cors.core"):
-        compat.CORS(app, supports_credentials=True, unsafe_credentials_for_any_origin=True)
+        compat.CORS(app, supports_credentials=True, unsafe_any_origin_with_credentials=True)
     # No FlaskCorsCompatWarning (-W error would raise it): a choice, logged at WARNING.
     [record] = caplog.records
     assert record.levelno == logging.WARNING
-    assert record.getMessage().startswith("unsafe_credentials_for_any_origin=True: as with")
+    assert record.getMessage().startswith("unsafe_any_origin_with_credentials=True: as with")
     assert get(app, STRANGER)[ACAC] == "true"
     assert preflight(app, STRANGER)[ACAC] == "true"
 
@@ -108,7 +108,7 @@ def test_the_keyword_keeps_flask_cors_and_logs_the_choice(
 def test_the_keyword_as_a_config_key() -> None:
     app = make_app()
     app.config["CORS_SUPPORTS_CREDENTIALS"] = True
-    app.config["CORS_UNSAFE_CREDENTIALS_FOR_ANY_ORIGIN"] = True
+    app.config["CORS_UNSAFE_ANY_ORIGIN_WITH_CREDENTIALS"] = True
     compat.CORS(app)
     assert get(app, STRANGER)[ACAC] == "true"
 

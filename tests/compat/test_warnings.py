@@ -170,7 +170,7 @@ def test_unknown_config_key_seen_by_a_decorated_view() -> None:
 
 def test_any_origin_with_credentials_warns_with_the_fix_and_the_keyword() -> None:
     fix = re.escape("Fix: list the trusted origins, e.g. origins=['https://app.example.com']")
-    keyword = re.escape("pass unsafe_credentials_for_any_origin=True")
+    keyword = re.escape("pass unsafe_any_origin_with_credentials=True")
     with pytest.warns(FlaskCorsCompatWarning, match=f"any site could read responses.*{fix}.*"):
         compat.CORS(make_app(), supports_credentials=True)
     with pytest.warns(FlaskCorsCompatWarning, match=keyword):

@@ -29,7 +29,7 @@ KNOWN_OPTIONS = frozenset(DEFAULT_OPTIONS)
 CONFIG_KEYS: Mapping[str, str] = {
     **{key: key.removeprefix("CORS_").lower() for key in CONFIG_OPTIONS},
     "CORS_PREFLIGHT_BEFORE_REQUEST": "preflight_before_request",
-    "CORS_UNSAFE_CREDENTIALS_FOR_ANY_ORIGIN": "unsafe_credentials_for_any_origin",
+    "CORS_UNSAFE_ANY_ORIGIN_WITH_CREDENTIALS": "unsafe_any_origin_with_credentials",
 }
 
 

@@ -80,7 +80,7 @@ _REGEX_HINT_CHARS = frozenset("*\\]?$^[]()")
 _PRIVATE_NETWORK_REQUEST = "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"
 _METHOD_SEPARATORS = re.compile(r"[\s,]+")
 #: The keyword that keeps flask-cors's credentials for every origin ``'*'`` admits.
-UNSAFE_OPT_IN = "unsafe_credentials_for_any_origin"
+UNSAFE_OPT_IN = "unsafe_any_origin_with_credentials"
 
 
 def probably_regex(pattern: str) -> bool:
@@ -310,7 +310,7 @@ def _any_origin_message(
     options: Mapping[str, Any], origins: _Patterns, wide: tuple[re.Pattern[str], ...]
 ) -> str | Logged:
     """The start-up message of the drop-in rule for credentials with any origin: the warning
-    with the fix, or, when ``unsafe_credentials_for_any_origin`` keeps flask-cors's behaviour,
+    with the fix, or, when ``unsafe_any_origin_with_credentials`` keeps flask-cors's behaviour,
     the log line that records the choice."""
     wide_sources = {regex.pattern for regex in wide}
     if origins.any_value:
