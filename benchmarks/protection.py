@@ -6,7 +6,9 @@ Three cells, timed in interleaved rounds like the main benchmark (``measure.run_
 - the same app with ``CrossOriginProtection``, the POST from its own page
   (``Sec-Fetch-Site: same-origin``): the protection's cost is the difference;
 - the same protected app, the POST from another site: refused before Flask runs, so the whole
-  refusal is the protection's cost.
+  refusal is the protection's cost;
+- that refusal in an app with ``exempt`` (or a CORS policy with credentials), where the
+  request's route must be found: Werkzeug's match, remembered per URL.
 
 >>> python -m benchmarks.protection --quick
 """
@@ -36,18 +38,22 @@ __all__ = ["TARGET", "Result", "main", "markdown", "measure", "render", "run"]
 TARGET = 0.1
 TIMES = "\u00d7"
 ORIGIN = "https://bank.example"
-CELLS = ("bare", "allowed", "refused")
+CELLS = ("bare", "allowed", "refused", "refused-routed")
 
 
-def _app(*, protected: bool) -> Flask:
+def _app(*, protected: bool, exempt: Sequence[str] = ()) -> Flask:
     app = Flask("bench_protection")
 
     @app.post("/transfer")
     def transfer() -> str:
         return "moved"
 
+    @app.post("/hooks/payment")
+    def payment() -> str:
+        return "paid"
+
     if protected:
-        CrossOriginProtection(app)
+        CrossOriginProtection(app, exempt=exempt)
     return app
 
 
@@ -64,11 +70,14 @@ def _environ(site: str, origin: str) -> WSGIEnvironment:
 
 def _cells() -> dict[str, tuple[Flask, WSGIEnvironment]]:
     bare, protected = _app(protected=False), _app(protected=True)
+    with_exemption = _app(protected=True, exempt=["payment"])
     own = _environ("same-origin", ORIGIN)
+    forged = _environ("cross-site", "https://evil.example")
     return {
         "bare": (bare, own),
         "allowed": (protected, own),
-        "refused": (protected, _environ("cross-site", "https://evil.example")),
+        "refused": (protected, forged),
+        "refused-routed": (with_exemption, forged),
     }
 
 
@@ -88,10 +97,21 @@ class Result:
         """The time of a refusal / bare Flask's request time."""
         return self.medians["refused"] / self.medians["bare"]
 
+    @property
+    def routed_ratio(self) -> float:
+        """The same with ``exempt``, so the refused request's route is looked up (cached)."""
+        return self.medians["refused-routed"] / self.medians["bare"]
+
 
 def check() -> list[str]:
     """What is wrong with the cells' answers (timing a wrong answer proves nothing)."""
-    expected = {"bare": "200 OK", "allowed": "200 OK", "refused": "403 FORBIDDEN"}
+    refused = "403 FORBIDDEN"
+    expected = {
+        "bare": "200 OK",
+        "allowed": "200 OK",
+        "refused": refused,
+        "refused-routed": refused,
+    }
     problems = []
     for name, (app, environ) in _cells().items():
         body, status, _headers = run_wsgi_app(app, environ.copy(), buffered=True)
@@ -120,6 +140,7 @@ def _rows(result: Result) -> list[tuple[str, float]]:
     return [
         ("allowed POST: the protection's cost / bare Flask's request", result.allowed_ratio),
         ("refused POST: the refusal's time / bare Flask's request", result.refused_ratio),
+        ("refused POST, app with exempt: the refusal's time / bare Flask's", result.routed_ratio),
     ]
 
 

@@ -181,6 +181,8 @@ def decide(
         return None
     else:
         code = "protection-origin-null" if origin == "null" else "protection-origin-not-host"
+    if protection.trusted is not None and origin is not None and protection.trusted.allows(origin):
+        return None  # listed: no need to find the route
     facts = route()
     if facts.exempt or protection.trusts(origin, facts.policy):
         return None

@@ -289,3 +289,31 @@ def test_a_preflight_is_still_answered_by_the_edge():
     )
     assert response.status_code == 204
     assert ran == []
+
+
+def test_where_refused_requests_went_is_remembered_per_url():
+    app, ran = bank(exempt=["hooks.payment"])
+    client = app.test_client()
+    for _ in range(3):
+        assert client.post("/transfer", headers=CROSS).status_code == 403
+    assert client.post("/hooks/payment", headers=CROSS).status_code == 200
+    layer = app.extensions["crossgate.protection"]
+    assert len(layer.routes) == 2
+    assert ran == ["hook", "payment"]
+
+
+def test_an_app_without_exemptions_or_credentials_never_routes_a_refusal():
+    app = Flask("plain")
+
+    @app.post("/w")
+    def write() -> str:
+        return "w"
+
+    CrossOriginProtection(app, trusted_origins=[TRUSTED])
+    client = app.test_client()
+    assert client.post("/w", headers=CROSS).status_code == 403
+    assert (
+        client.post("/w", headers={"Origin": TRUSTED, "Sec-Fetch-Site": "cross-site"}).status_code
+        == 200
+    )
+    assert len(app.extensions["crossgate.protection"].routes) == 0

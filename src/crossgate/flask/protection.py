@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from crossgate.errors import ConfigError
 from crossgate.flask.edge import request_path, route_policies
 from crossgate.flask.extension import state_for
+from crossgate.flask.resolved import BoundedCache
 from crossgate.protect import (
     REFUSED_BODY,
     SAFE_METHODS,
@@ -36,6 +37,8 @@ if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from flask import Flask
 
+    from crossgate.flask.resolved import Resolved
+
 __all__ = ["EXTENSION_KEY", "CrossOriginProtection", "ProtectionLayer"]
 
 #: Where an app keeps its protection layer, in ``app.extensions``.
@@ -45,6 +48,10 @@ logger = logging.getLogger("crossgate")
 
 _EXAMPLE = "'webhooks.payment' (an endpoint) or 'webhooks' (a blueprint)"
 _WHAT = "an endpoint or a blueprint"
+_NOTHING_TO_FIND = RouteFacts(False, None)
+# Where requests were routed is kept for this many URLs, and only for URLs of ordinary size.
+_CACHE_SIZE = 4096
+_CACHED_KEY_LIMIT = 2048
 
 
 class CrossOriginProtection:
@@ -94,7 +101,15 @@ def _route_names(app: Flask) -> set[str]:
 class ProtectionLayer:
     """The WSGI layer of one app's protection, between the edge and ``Flask.wsgi_app``."""
 
-    __slots__ = ("_exempt_endpoints", "app", "limiter", "names", "protection", "wsgi_app")
+    __slots__ = (
+        "_exempt_endpoints",
+        "app",
+        "limiter",
+        "names",
+        "protection",
+        "routes",
+        "wsgi_app",
+    )
 
     def __init__(
         self,
@@ -108,6 +123,7 @@ class ProtectionLayer:
         self.names = names
         self.wsgi_app = wsgi_app
         self.limiter = LogLimiter()
+        self.routes: BoundedCache[tuple[object, ...], RouteFacts] = BoundedCache(_CACHE_SIZE)
         self._exempt_endpoints: frozenset[str] | None = None
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -153,8 +169,36 @@ class ProtectionLayer:
         return found
 
     def _route(self, environ: WSGIEnvironment, method: str) -> RouteFacts:
-        """The facts of the route Flask will dispatch this request to: Werkzeug's own match,
-        with the request's method, on the path as the server handed it over."""
+        """The facts of the route Flask will dispatch this request to, remembered per URL in a
+        bounded table (a flood of forged requests must not route each one)."""
+        app = self.app
+        state = app.extensions["crossgate"]
+        resolved = state.resolved or state.resolve(app)
+        credentialed = any(policy.supports_credentials for policy in resolved.policies.values())
+        if not (credentialed or self.names):
+            return _NOTHING_TO_FIND  # no route can exempt or trust: no need to find it
+        path_info: str = environ.get("PATH_INFO", "")
+        host: str = environ.get("HTTP_HOST", "")
+        key = (
+            method,
+            environ.get("HTTP_UPGRADE"),
+            environ.get("wsgi.url_scheme"),
+            host,
+            environ.get("SCRIPT_NAME", ""),
+            path_info,
+        )
+        found = self.routes.get(key)
+        if found is None:
+            found = self._find(environ, method, resolved, credentialed=credentialed)
+            if len(path_info) + len(host) <= _CACHED_KEY_LIMIT:
+                self.routes.put(key, found)
+        return found
+
+    def _find(
+        self, environ: WSGIEnvironment, method: str, resolved: Resolved, *, credentialed: bool
+    ) -> RouteFacts:
+        """Werkzeug's own match, with the request's method, on the path as the server handed
+        it over: the endpoint Flask will call, whether ``exempt`` covers it, and its policy."""
         app = self.app
         endpoint: str | None = None
         try:
@@ -166,8 +210,8 @@ class ProtectionLayer:
             pass  # a 404, 405 or redirect: no view runs, and nothing is exempt
         if endpoint is not None and endpoint in self.exempt_endpoints():
             return RouteFacts(True, None)
-        state = app.extensions["crossgate"]
-        resolved = state.resolved or state.resolve(app)
+        if not credentialed:
+            return _NOTHING_TO_FIND
         policy = route_policies(app, resolved, environ, request_path(environ))[0]
         return RouteFacts(False, policy)
 
