@@ -229,3 +229,34 @@ def test_lifespan_and_safe_methods_pass_untouched():
     ran: list[str] = []
     response = client(bank(ran)).get("/transfer", headers=CROSS)
     assert response.status_code == 405  # the app answered: no view for GET, nothing refused
+
+
+def test_a_handshake_whose_client_left_gets_no_answer():
+    sent: list[dict[str, Any]] = []
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "websocket.disconnect", "code": 1001}
+
+    async def send(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    scope = {
+        "type": "websocket",
+        "path": "/ws",
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"origin", EVIL.encode())],
+    }
+    asyncio.run(bank([])(scope, receive, send))
+    assert sent == []
+
+
+def test_a_method_the_route_lacks_is_judged_on_that_route():
+    # Starlette answers a POST to a GET-only route with 405 from that route: no view runs.
+    async def page(request: Request) -> Response:  # pragma: no cover - never called
+        return PlainTextResponse("page")
+
+    app = Starlette(routes=[Route("/page", page, methods=["GET"], name="page")])
+    guarded = CrossOriginProtection(app, exempt=["page"])
+    assert client(guarded).post("/page", headers=CROSS).status_code == 405
+    assert client(CrossOriginProtection(app)).post("/page", headers=CROSS).status_code == 403

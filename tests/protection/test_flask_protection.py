@@ -317,3 +317,11 @@ def test_an_app_without_exemptions_or_credentials_never_routes_a_refusal():
         == 200
     )
     assert len(app.extensions["crossgate.protection"].routes) == 0
+
+
+def test_very_long_urls_are_routed_but_not_remembered():
+    app, ran = bank(exempt=["hooks.payment"])
+    long_path = "/x" * 1500
+    assert post_raw(app, long_path, CROSS) == "403 FORBIDDEN"
+    assert len(app.extensions["crossgate.protection"].routes) == 0
+    assert ran == []

@@ -10,7 +10,7 @@ sends a refusal before the app is called: a 403 for http, and for a WebSocket a 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any
 
 from crossgate.asgi._types import ASGIApp, Receive, Scope, Send
@@ -18,6 +18,7 @@ from crossgate.asgi.cors import CORSMiddleware, encode
 from crossgate.asgi.routes import find_router
 from crossgate.engine import decide_actual
 from crossgate.errors import ConfigError, Problem
+from crossgate.origins import OriginSpec
 from crossgate.protect import (
     REFUSED_BODY,
     SAFE_METHODS,
@@ -78,7 +79,13 @@ class CrossOriginProtection:
     pattern. Invalid values and unknown names raise ``ConfigError`` here.
     """
 
-    def __init__(self, app: ASGIApp, *, trusted_origins: object = (), exempt: object = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        trusted_origins: OriginSpec | Iterable[OriginSpec] = (),
+        exempt: Iterable[str] = (),
+    ) -> None:
         self.app = app
         where = "CrossOriginProtection(app)"
         self.protection = compile_protection(trusted_origins, context=where)

@@ -19,6 +19,7 @@ from crossgate.errors import ConfigError
 from crossgate.flask.edge import request_path, route_policies
 from crossgate.flask.extension import state_for
 from crossgate.flask.resolved import BoundedCache
+from crossgate.origins import OriginSpec
 from crossgate.protect import (
     REFUSED_BODY,
     SAFE_METHODS,
@@ -72,7 +73,7 @@ class CrossOriginProtection:
         self,
         app: Flask | None = None,
         *,
-        trusted_origins: Iterable[object] | str = (),
+        trusted_origins: OriginSpec | Iterable[OriginSpec] = (),
         exempt: Iterable[str] = (),
     ) -> None:
         self._protection = compile_protection(trusted_origins, context="CrossOriginProtection()")
