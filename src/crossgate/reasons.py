@@ -95,6 +95,28 @@ _SPECS = (
         "request header {header} is not in allow_headers ({allowed})",
         "add {header} to allow_headers, or leave allow_headers at its default '*'",
     ),
+    ReasonSpec(
+        "protection-cross-site",
+        "a {action} came from another site (Sec-Fetch-Site: {site}, Origin: {origin}) that is "
+        "not trusted",
+        "if pages of {origin} must send it, add {origin} to trusted_origins (or allow it with "
+        "supports_credentials=True in the route's CORS policy); if any site may (a webhook), "
+        "add the route's endpoint to exempt",
+    ),
+    ReasonSpec(
+        "protection-origin-not-host",
+        "a {action} came from Origin {origin}, which is not the Host {host} it was sent to, "
+        "and the origin is not trusted (no Sec-Fetch-Site: an older browser or a proxy that "
+        "drops it)",
+        "if pages of {origin} must send it, add {origin} to trusted_origins; behind a proxy "
+        "that rewrites Host, pass the original Host on (ProxyFix with x_host=1)",
+    ),
+    ReasonSpec(
+        "protection-origin-null",
+        "a {action} came with Origin 'null' (a sandboxed iframe, a file: page, a request after "
+        "a cross-origin redirect), which any site can send",
+        "serve the sending page from a real origin and trust that; 'null' can never be trusted",
+    ),
 )
 
 #: Every reason crossgate gives, by code. Codes are stable: scripts and log filters use them.
