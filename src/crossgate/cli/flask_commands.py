@@ -407,9 +407,13 @@ def audit_command(
     headers: tuple[str, ...],
     concurrency: int,
     delay: float,
+    send_writes: bool,
     as_json: bool,
 ) -> None:
-    """Probe PATH inside the app (its test client) with attack origins derived from --origin."""
+    """Probe PATH inside the app (its test client) with attack origins derived from --origin.
+
+    With --send-writes and a -H 'Cookie: ...': one cross-site form POST too (the view runs).
+    """
     if not path.startswith("/"):
         raise click.BadParameter(f"{path!r} is not a path starting with '/'", param_hint="PATH")
     base = "http://localhost"
@@ -421,5 +425,6 @@ def audit_command(
         headers=parse_header_options(headers),
         delay=delay,
         concurrency=1,
+        send_writes=send_writes,
     )
     finish_audit(audit, as_json)
