@@ -385,8 +385,9 @@ def export_command(proxy: str, upstream: str, listen: str) -> None:
 
 
 def _client_send(base: str) -> Send:
-    """A ``Send`` through the app's test client, for URLs under *base*."""
-    client = current_app.test_client()
+    """A ``Send`` through the app's test client, for URLs under *base*. The client keeps no
+    cookie jar: Werkzeug's jar would replace a ``Cookie`` header given with ``-H``."""
+    client = current_app.test_client(use_cookies=False)
 
     def send(method: str, url: str, lines: list[tuple[str, str]], body: bytes | None) -> Reply:
         response = client.open(
