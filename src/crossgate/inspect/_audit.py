@@ -28,14 +28,14 @@ from crossgate.engine import PREFLIGHT_VARY
 from crossgate.errors import show
 from crossgate.inspect._check import Reply, Send
 from crossgate.inspect._diagnose import read_server_reason
-from crossgate.inspect._probes import (
-    ATTACK_CLASSES,
-    EVIL,
-    Probe,
-    derive_probes,
-    preflight_probes,
+from crossgate.inspect._probes import ATTACK_CLASSES, Probe, derive_probes, preflight_probes
+from crossgate.inspect._writes import (
+    GENERIC_WRITE_FIX,
+    WRITE_FIX,
+    WRITE_GAIN,
+    WRITE_ORIGIN,
+    forged_write,
 )
-from crossgate.inspect._writes import FORM_BODY, refused_by_protection, write_lines
 from crossgate.origins import OriginError, parse_origin
 
 _PATTERN_CLASSES = frozenset(ATTACK_CLASSES) - {"reflect-any-origin", "null-origin"}
@@ -304,88 +304,14 @@ def run_audit(
         answered += zip(second, (reply.response for reply in more), strict=True)
     ours, detected_by = _recognize(answered, bodies)
     findings, notes = _judge(url, answered, trusted, ours)
-    sent = len(answered)
-    if send_writes and _has_cookie(headers):
-        if delay > 0:
-            time.sleep(delay)
-        judged = _forged_write(url, send, headers, ours)
-        tick()
-        sent += 1
-        if isinstance(judged, Finding):
-            findings.append(judged)
-        else:
-            notes.append(judged)
+    write = forged_write(url, send, headers, send_writes=send_writes, delay=delay, tick=tick)
+    if write.accepted:
+        fix = WRITE_FIX if ours else GENERIC_WRITE_FIX
+        findings.append(Finding(write.case, WRITE_ORIGIN, "high", write.message, WRITE_GAIN, fix))
     else:
-        notes.append(_unsent_write_note(headers))
+        notes.append(Note(write.case, write.message))
+    sent = len(answered) + write.sent
     return Audit(url, tuple(findings), tuple(notes), sent, ours, detected_by)
-
-
-#: The forged write: a form on a page of a site no one owns, posting to the audited URL.
-WRITE_ORIGIN = f"https://{EVIL}"
-_WRITE_GAIN = (
-    "a page on any site can make a signed-in user's browser send this POST with their "
-    "cookies (cross-site request forgery): CORS does not stop it, since the server acts "
-    "before the browser hides the response"
-)
-_WRITE_FIX = (
-    "CrossOriginProtection(app) (crossgate.flask, or crossgate.asgi as middleware) refuses "
-    "writes from untrusted sites; exempt only the routes that must accept them "
-    "(docs/protection.md)"
-)
-_GENERIC_WRITE_FIX = (
-    "refuse non-GET requests whose Sec-Fetch-Site is cross-site or same-site (without it, "
-    "whose Origin is not the Host) unless the origin is trusted, or require a CSRF token; "
-    "SameSite=Lax cookies narrow it (same-site pages still send them)"
-)
-
-
-def _has_cookie(headers: Sequence[tuple[str, str]]) -> bool:
-    return any(name.lower() == "cookie" and value.strip() for name, value in headers)
-
-
-def _unsent_write_note(headers: Sequence[tuple[str, str]]) -> Note:
-    if _has_cookie(headers):
-        message = (
-            "cross-site writes: not sent; pass --send-writes to send one form POST from "
-            f"{WRITE_ORIGIN} with the cookies given and see whether the server acts on it (it "
-            "may change data)"
-        )
-    else:
-        message = (
-            "cross-site writes: cannot know whether a forged form POST would act as a "
-            "signed-in user without the user's cookies; give them with -H 'Cookie: ...' and "
-            "--send-writes (one POST, it may change data)"
-        )
-    return Note("cross-site-write-unknown", message)
-
-
-def _forged_write(
-    url: str, send: Send, headers: Sequence[tuple[str, str]], ours: bool
-) -> Finding | Note:
-    """Send the form POST a page on another site makes with the user's cookies, to *url*
-    only (redirects not followed), and judge the answer."""
-    lines = [*write_lines("form", WRITE_ORIGIN, "cross-site"), *headers]
-    reply = send("POST", url, lines, FORM_BODY)
-    status = reply.response.status
-    evidence = (
-        f"POST with Origin: {WRITE_ORIGIN}, Sec-Fetch-Site: cross-site, "
-        f"Sec-Fetch-Mode: navigate, a form body and the cookies given -> {status}"
-    )
-    if refused_by_protection(status, reply.body):
-        return Note(
-            "cross-site-write-refused",
-            f"cross-site writes: a form POST from {WRITE_ORIGIN} with the cookies was refused "
-            f"by cross-origin protection ({status})",
-        )
-    if 200 <= status < 400:
-        fix = _WRITE_FIX if ours else _GENERIC_WRITE_FIX
-        return Finding("cross-site-write", WRITE_ORIGIN, "high", evidence, _WRITE_GAIN, fix)
-    return Note(
-        "cross-site-write-refused",
-        f"cross-site writes: a form POST from {WRITE_ORIGIN} with the cookies was answered "
-        f"{status}, not by cross-origin protection: check that the URL accepts POST and the "
-        "cookies are valid",
-    )
 
 
 def _recognize(

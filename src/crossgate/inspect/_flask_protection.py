@@ -52,10 +52,7 @@ class RouteProtection:
     def line(self) -> str:
         """The sentence ``flask crossgate routes`` prints."""
         if self.state == "not protected":
-            return (
-                "protection: not protected (no CrossOriginProtection on the app): a page on any "
-                "site can send form POSTs and WebSocket handshakes here with the user's cookies"
-            )
+            return "protection: not protected (no CrossOriginProtection on the app)"
         if self.state == "exempt":
             return (
                 f"protection: exempt (by {self.exempt_by!r}): writes from any site reach the view"

@@ -15,18 +15,27 @@ one with the user's cookies.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from crossgate._public_suffixes import registrable_domain
 from crossgate.browser import url_origin
 from crossgate.inspect._check import Reply, Send
+from crossgate.inspect._probes import EVIL
 from crossgate.protect import REFUSED_BODY, SAFE_METHODS
 
 __all__ = [
+    "GENERIC_WRITE_FIX",
+    "WRITE_FIX",
+    "WRITE_GAIN",
+    "WRITE_ORIGIN",
+    "ForgedWrite",
     "WriteCheck",
     "check_write",
     "fetch_site",
+    "forged_write",
     "judge_reply",
     "refused_by_protection",
     "write_kind",
@@ -209,3 +218,93 @@ def check_write(
     lines = write_lines(check.kind, origin, check.site)
     data = None if check.kind == "websocket" else (body if body is not None else FORM_BODY)
     return judge_reply(check, send(check.method, url, lines, data))
+
+
+#: The audit's forged write: a form on a page of a site no one owns, posting to the URL.
+WRITE_ORIGIN = f"https://{EVIL}"
+WRITE_GAIN = (
+    "a page on any site can make a signed-in user's browser send this POST with their "
+    "cookies (cross-site request forgery): CORS does not stop it, since the server acts "
+    "before the browser hides the response"
+)
+WRITE_FIX = (
+    "CrossOriginProtection(app) (crossgate.flask, or crossgate.asgi as middleware) refuses "
+    "writes from untrusted sites; exempt only the routes that must accept them "
+    "(docs/protection.md)"
+)
+GENERIC_WRITE_FIX = (
+    "refuse non-GET requests whose Sec-Fetch-Site is cross-site or same-site (without it, "
+    "whose Origin is not the Host) unless the origin is trusted, or require a CSRF token; "
+    "SameSite=Lax cookies narrow it (same-site pages still send them)"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ForgedWrite:
+    """What ``crossgate audit`` learnt of cross-site writes.
+
+    :param accepted: the server acted on the forged POST (the finding ``cross-site-write``).
+    :param case: ``cross-site-write``, ``cross-site-write-refused`` or
+        ``cross-site-write-unknown`` (nothing sent).
+    :param message: the evidence of a finding, or the note.
+    :param sent: how many requests were sent (0 or 1).
+    """
+
+    accepted: bool
+    case: str
+    message: str
+    sent: int = 0
+
+
+def _has_cookie(headers: Sequence[tuple[str, str]]) -> bool:
+    return any(name.lower() == "cookie" and value.strip() for name, value in headers)
+
+
+def forged_write(
+    url: str,
+    send: Send,
+    headers: Sequence[tuple[str, str]],
+    *,
+    send_writes: bool,
+    delay: float = 0.0,
+    tick: Callable[[], None] = lambda: None,
+) -> ForgedWrite:
+    """With *send_writes* and a ``Cookie`` in *headers*: send the form POST a page on another
+    site makes with the user's cookies, to *url* only (redirects not followed), and judge the
+    answer. Otherwise send nothing and say why the audit cannot know."""
+    if not (send_writes and _has_cookie(headers)):
+        if _has_cookie(headers):
+            message = (
+                "cross-site writes: not sent; pass --send-writes to send one form POST from "
+                f"{WRITE_ORIGIN} with the cookies given and see whether the server acts on it "
+                "(it may change data)"
+            )
+        else:
+            message = (
+                "cross-site writes: cannot know whether a forged form POST would act as a "
+                "signed-in user without the user's cookies; give them with -H 'Cookie: ...' "
+                "and --send-writes (one POST, it may change data)"
+            )
+        return ForgedWrite(False, "cross-site-write-unknown", message)
+    if delay > 0:
+        time.sleep(delay)
+    reply = send(
+        "POST", url, [*write_lines("form", WRITE_ORIGIN, "cross-site"), *headers], FORM_BODY
+    )
+    tick()
+    status = reply.response.status
+    if refused_by_protection(status, reply.body):
+        how = f"refused by cross-origin protection ({status})"
+    elif 200 <= status < 400:
+        evidence = (
+            f"POST with Origin: {WRITE_ORIGIN}, Sec-Fetch-Site: cross-site, Sec-Fetch-Mode: "
+            f"navigate, a form body and the cookies given -> {status}"
+        )
+        return ForgedWrite(True, "cross-site-write", evidence, 1)
+    else:
+        how = (
+            f"answered {status}, not by cross-origin protection: check that the URL accepts "
+            "POST and the cookies are valid"
+        )
+    message = f"cross-site writes: a form POST from {WRITE_ORIGIN} with the cookies was {how}"
+    return ForgedWrite(False, "cross-site-write-refused", message, 1)
