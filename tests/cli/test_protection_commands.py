@@ -15,6 +15,8 @@ from flask import Blueprint, Flask
 from crossgate.cli.command import main
 from crossgate.flask import CORS, CrossOriginProtection
 from crossgate.flask.commands import crossgate_group
+from crossgate.inspect import fetch_site
+from crossgate.inspect._writes import written
 from tests.live_server import Served
 
 PAGE = "https://app.example.com"
@@ -188,3 +190,23 @@ def test_live_check_send_json(live_bank):
     assert write["outcome"] == ("refused" if protected else "reaches-view")
     assert write["status"] == (403 if protected else 200)
     assert write["site"] == "cross-site"
+
+
+@pytest.mark.parametrize(
+    ("origin", "url", "site"),
+    [
+        ("https://app.example.com", "https://app.example.com/x", "same-origin"),
+        ("https://shop.example.com", "https://app.example.com/x", "same-site"),
+        ("http://shop.example.com", "https://app.example.com/x", "cross-site"),
+        ("https://evil.example", "https://app.example.com/x", "cross-site"),
+        ("null", "https://app.example.com/x", "cross-site"),
+    ],
+)
+def test_the_sec_fetch_site_a_browser_sends(origin, url, site):
+    assert fetch_site(origin, url) == site
+    write = written(url, origin, "POST", websocket=False)
+    if site == "same-origin":
+        assert write is None  # the app's own page: nothing to judge
+    else:
+        assert write is not None
+        assert f"a form POST from {origin} ({site}): not sent" in write.line
