@@ -38,7 +38,9 @@ LAYERS = {
         "crossgate.inspect._diagnose",
         "crossgate.inspect._check",
         "crossgate.inspect._probes",
+        "crossgate.inspect._writes",
         "crossgate.inspect._audit",
+        "crossgate.inspect._flask_protection",
         "crossgate.inspect",
     ],
     "grade": [

@@ -23,6 +23,8 @@ from crossgate.cli.render import (
     render_engines_text,
     render_json,
     render_text,
+    render_write_json,
+    render_writes_text,
 )
 from crossgate.cli.shared import (
     EXIT_ALLOWED,
@@ -37,6 +39,8 @@ from crossgate.inspect import (
     ADDRESS_SPACES,
     CheckResult,
     Send,
+    WriteCheck,
+    check_write,
     run_checks,
 )
 
@@ -44,6 +48,7 @@ __all__ = [
     "check_engines",
     "check_live",
     "finish",
+    "live_writes",
     "main",
     "parse_header_options",
     "request_options",
@@ -97,6 +102,32 @@ def check_live(
             send_unsafe=send_unsafe,
             body=body,
         )
+
+
+def live_writes(
+    request: BrowserRequest,
+    send_write: bool,
+    websocket: bool,
+    body: bytes | None,
+    timeout: float,
+) -> list[WriteCheck]:
+    """The writes CORS cannot stop, judged on the live server at the request's URL only."""
+    kinds = [(request.method, False)] + ([("GET", True)] if websocket else [])
+    found = []
+    with live_send(timeout) as send:
+        for method, handshake in kinds:
+            write = check_write(
+                request.url,
+                request.origin,
+                method,
+                send,
+                websocket=handshake,
+                send_write=send_write,
+                body=body,
+            )
+            if write is not None:
+                found.append(write)
+    return found
 
 
 class _Group(click.Group):
@@ -160,6 +191,11 @@ def request_options(function: click.decorators.FC) -> click.decorators.FC:
                 is_flag=True,
                 help="Also send unsafe requests (may change data).",
             ),
+            click.option(
+                "--websocket",
+                is_flag=True,
+                help="Also judge a WebSocket handshake from ORIGIN (sent only with --send).",
+            ),
             click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and CI."),
             click.option(
                 "--browser",
@@ -180,23 +216,27 @@ def request_options(function: click.decorators.FC) -> click.decorators.FC:
     return function
 
 
-def finish(results: CheckResult | list[CheckResult], as_json: bool) -> NoReturn:
-    """Print the result(s) and exit 0 when every engine allows, 1 when any blocks."""
+def finish(
+    results: CheckResult | list[CheckResult],
+    as_json: bool,
+    writes: Sequence[WriteCheck] = (),
+) -> NoReturn:
+    """Print the result(s), then what happens to the *writes* CORS cannot stop, and exit 0
+    when every engine allows, 1 when any blocks."""
     if isinstance(results, CheckResult):
         results = [results]
     color = sys.stdout.isatty()
-    if len(results) == 1:
-        output = (
-            json.dumps(render_json(results[0]), indent=2)
-            if as_json
-            else render_text(results[0], color=color)
-        )
+    if as_json:
+        shown = render_json(results[0]) if len(results) == 1 else render_engines_json(results)
+        shown["protection"] = [render_write_json(write) for write in writes]
+        output = json.dumps(shown, indent=2)
     else:
         output = (
-            json.dumps(render_engines_json(results), indent=2)
-            if as_json
+            render_text(results[0], color=color)
+            if len(results) == 1
             else render_engines_text(results, color=color)
         )
+        output += render_writes_text(writes)
     click.echo(output)
     allowed = all(result.verdict.allowed for result in results)
     sys.exit(EXIT_ALLOWED if allowed else EXIT_BLOCKED)
@@ -216,12 +256,18 @@ def check_command(
     credentials: bool,
     data: str | None,
     send_unsafe: bool,
+    websocket: bool,
     as_json: bool,
     browser: str,
     target_address_space: str | None,
     timeout: float,
 ) -> None:
-    """Send what a browser on ORIGIN would send to URL, and say whether it would allow it."""
+    """Send what a browser on ORIGIN would send to URL, and say whether it would allow it.
+
+    For a POST (and with --websocket, a WebSocket handshake) it also says what happens to the
+    write a page on ORIGIN can send without CORS's consent: with --send the form POST or the
+    handshake is sent to URL, as the browser sends it, and the answer read.
+    """
     if not url.startswith(("http://", "https://")):
         raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
     request = BrowserRequest(url, origin, method, parse_header_options(headers), credentials)
@@ -234,7 +280,7 @@ def check_command(
         browser=browser,
         target_address_space=target_address_space,
     )
-    finish(results, as_json)
+    finish(results, as_json, live_writes(request, send_unsafe, websocket, body, timeout))
 
 
 main.add_command(audit_command)

@@ -33,7 +33,8 @@ from crossgate.flask.resolved import Resolved
 from crossgate.flask.state import AppState, has_decorated_views
 from crossgate.grade import GRADES
 from crossgate.headers import HeaderPolicy, HeaderSetting
-from crossgate.inspect import Reply, Send, run_audit
+from crossgate.inspect import Reply, Send, WriteCheck, run_audit
+from crossgate.inspect._flask_protection import RouteProtection, predict_in_app, route_protection
 
 __all__ = ["crossgate_group"]
 
@@ -60,6 +61,17 @@ class _Policies:
         if self.compat:
             found += _config_errors(route_policies, rule)
         return found
+
+    def protection(self, rule: Rule) -> RouteProtection:
+        """What cross-origin protection does on *rule* (trusting the native CORS policy's
+        origins allowed with credentials, as the protection does)."""
+        policy = None
+        if self.resolved is not None:
+            policy = self.resolved.for_endpoint(rule.endpoint, rule.rule)
+        try:
+            return route_protection(current_app, rule.endpoint, policy)
+        except ConfigError as error:
+            raise click.ClickException(str(error)) from None
 
     def headers(self, rule: Rule) -> tuple[HeaderPolicy | None, bool, list[Row]]:
         """The header policy of *rule*, whether CORS applies to it, and the flask-cors layer's
@@ -111,7 +123,8 @@ def _methods(rule: Rule) -> list[str]:
 @crossgate_group.command("routes")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 def routes_command(as_json: bool) -> None:
-    """Every route, its methods and its effective CORS policy (and where it came from).
+    """Every route, its methods, its effective CORS policy (and where it came from) and its
+    cross-origin protection: protected (with the origins trusted to write), exempt, or not.
 
     With flask-cors's API (crossgate.compat.flask_cors), several CORS() calls act as a union:
     the other policies that also answer a route are listed under "also".
@@ -127,16 +140,21 @@ def routes_command(as_json: bool) -> None:
                 "methods": _methods(rule),
                 "cors": cors[0] if cors else None,
                 "also": cors[1:],
+                "protection": policies.protection(rule),
             }
         )
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        shown = [{**row, "protection": _protection_row(row)} for row in rows]
+        click.echo(json.dumps(shown, indent=2))
         return
     for row in rows:
         click.echo(f"{row['rule']}  [{', '.join(row['methods'])}]  endpoint={row['endpoint']}")
+        protection = row["protection"]
+        assert isinstance(protection, RouteProtection)
         cors = row["cors"]
         if cors is None:
             click.echo("    no CORS: cross-origin pages cannot read it")
+            click.echo(f"    {protection.line}")
             continue
         assert isinstance(cors, dict)
         assert isinstance(row["also"], list)
@@ -144,6 +162,13 @@ def routes_command(as_json: bool) -> None:
         for other in row["also"]:
             click.echo("    also (either may allow a request):")
             _echo_policy(other)
+        click.echo(f"    {protection.line}")
+
+
+def _protection_row(row: Row) -> Row:
+    protection = row["protection"]
+    assert isinstance(protection, RouteProtection)
+    return protection.row()
 
 
 def _with_cached_age(cors: Row) -> Row:
@@ -289,11 +314,17 @@ def check_command(
     credentials: bool,
     data: str | None,
     send_unsafe: bool,
+    websocket: bool,
     as_json: bool,
     browser: str,
     target_address_space: str | None,
 ) -> None:
-    """Check PATH inside the app (its test client, no server) the way a browser on ORIGIN would."""
+    """Check PATH inside the app (its test client, no server) the way a browser on ORIGIN would.
+
+    For a POST (and with --websocket, a WebSocket handshake) it also says whether the app's
+    CrossOriginProtection would refuse the write a page on ORIGIN can send without CORS's
+    consent: the app's protection decides, no view runs.
+    """
     if not path.startswith("/"):
         raise click.BadParameter(f"{path!r} is not a path starting with '/'", param_hint="PATH")
     base = "http://localhost"
@@ -311,7 +342,19 @@ def check_command(
         # The test client's localhost says nothing about where the app will run.
         guess_address_space=False,
     )
-    finish(results, as_json)
+    writes = [
+        write
+        for method_sent, handshake in [(method, False), *([("GET", True)] if websocket else [])]
+        if (write := _predicted(path, origin, method_sent, handshake)) is not None
+    ]
+    finish(results, as_json, writes)
+
+
+def _predicted(path: str, origin: str, method: str, websocket: bool) -> WriteCheck | None:
+    try:
+        return predict_in_app(current_app, path, origin, method, websocket=websocket)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
 
 
 @crossgate_group.command("export")
@@ -342,8 +385,9 @@ def export_command(proxy: str, upstream: str, listen: str) -> None:
 
 
 def _client_send(base: str) -> Send:
-    """A ``Send`` through the app's test client, for URLs under *base*."""
-    client = current_app.test_client()
+    """A ``Send`` through the app's test client, for URLs under *base*. The client keeps no
+    cookie jar: Werkzeug's jar would replace a ``Cookie`` header given with ``-H``."""
+    client = current_app.test_client(use_cookies=False)
 
     def send(method: str, url: str, lines: list[tuple[str, str]], body: bytes | None) -> Reply:
         response = client.open(
@@ -364,9 +408,13 @@ def audit_command(
     headers: tuple[str, ...],
     concurrency: int,
     delay: float,
+    send_writes: bool,
     as_json: bool,
 ) -> None:
-    """Probe PATH inside the app (its test client) with attack origins derived from --origin."""
+    """Probe PATH inside the app (its test client) with attack origins derived from --origin.
+
+    With --send-writes and a -H 'Cookie: ...': one cross-site form POST too (the view runs).
+    """
     if not path.startswith("/"):
         raise click.BadParameter(f"{path!r} is not a path starting with '/'", param_hint="PATH")
     base = "http://localhost"
@@ -378,5 +426,6 @@ def audit_command(
         headers=parse_header_options(headers),
         delay=delay,
         concurrency=1,
+        send_writes=send_writes,
     )
     finish_audit(audit, as_json)

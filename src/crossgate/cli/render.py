@@ -6,6 +6,7 @@ able to write control sequences into the user's terminal.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import click
@@ -18,7 +19,7 @@ from crossgate.browser import (
     unsafe_request_header_names,
 )
 from crossgate.errors import show
-from crossgate.inspect import CheckResult, Exchange, Prediction
+from crossgate.inspect import CheckResult, Exchange, Prediction, WriteCheck
 
 __all__ = [
     "differences",
@@ -26,6 +27,8 @@ __all__ = [
     "render_engines_text",
     "render_json",
     "render_text",
+    "render_write_json",
+    "render_writes_text",
 ]
 
 _OBSERVED = {
@@ -309,4 +312,27 @@ def render_engines_json(results: list[CheckResult]) -> dict[str, Any]:
         "allowed": all(result.verdict.allowed for result in results),
         "engines": [render_json(result) for result in results],
         "differences": differences(results),
+    }
+
+
+def render_writes_text(writes: Sequence[WriteCheck]) -> str:
+    """What happens to the writes CORS cannot stop, one line each, after the verdict."""
+    if not writes:
+        return ""
+    lines = ["", "* cross-origin protection: the writes a page sends without asking CORS"]
+    lines += [f"  {show(write.line, whole=True)}" for write in writes]
+    return "\n".join(lines)
+
+
+def render_write_json(write: WriteCheck) -> dict[str, Any]:
+    """One write's outcome for scripts."""
+    return {
+        "kind": write.kind,
+        "method": write.method,
+        "origin": write.origin,
+        "site": write.site,
+        "outcome": write.outcome,
+        "status": write.status,
+        "code": write.code,
+        "message": write.line,
     }

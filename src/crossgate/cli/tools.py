@@ -113,6 +113,12 @@ def audit_options(function: click.decorators.FC) -> click.decorators.FC:
                 type=click.FloatRange(0, 60),
                 help="Seconds between the starts of two requests.",
             ),
+            click.option(
+                "--send-writes",
+                is_flag=True,
+                help="Also send one cross-site form POST with the -H cookies (it may change "
+                "data): a finding when the server accepts it.",
+            ),
             click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and CI."),
         ]
     ):
@@ -178,6 +184,7 @@ def audit_command(
     headers: tuple[str, ...],
     concurrency: int,
     delay: float,
+    send_writes: bool,
     as_json: bool,
     timeout: float,
     insecure: bool,
@@ -185,14 +192,21 @@ def audit_command(
     """Probe URL with attack origins: can another site's page read it?
 
     Sends at most SHARED + PER_ORIGIN requests per trusted origin (see the docs), GET and
-    OPTIONS only.
+    OPTIONS only; with --send-writes and a -H 'Cookie: ...', one cross-site form POST too.
     """
     _check_url(url)
     extra = parse_header_options(headers)
     total = SHARED + PER_ORIGIN * max(len(origins), 1)
     with live_send(timeout, insecure=insecure) as send, progress_bar(total, "auditing") as tick:
         audit = run_audit(
-            url, origins, send, headers=extra, concurrency=concurrency, delay=delay, tick=tick
+            url,
+            origins,
+            send,
+            headers=extra,
+            concurrency=concurrency,
+            delay=delay,
+            tick=tick,
+            send_writes=send_writes,
         )
     finish_audit(audit, as_json)
 

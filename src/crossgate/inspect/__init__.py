@@ -13,6 +13,9 @@ else. Nothing here prints; the command line shows the results.
 :func:`run_check` runs one ``fetch()`` (preflight, request, redirects) and, for a refusal the
 browser cannot explain, finds the cause (:class:`Diagnosis`). :func:`run_audit` sends the attack
 origins :func:`derive_probes` derives from the trusted ones and judges what each could read.
+:func:`check_write` says what happens to the write a page on another site sends without CORS's
+consent (a form POST, a WebSocket handshake): reaches the view, or refused by
+``CrossOriginProtection``.
 """
 
 from __future__ import annotations
@@ -41,6 +44,7 @@ from crossgate.inspect._probes import (
     derive_probes,
     preflight_probes,
 )
+from crossgate.inspect._writes import WriteCheck, check_write, fetch_site
 
 __all__ = [
     "ADDRESS_SPACES",
@@ -59,8 +63,11 @@ __all__ = [
     "Probe",
     "Reply",
     "Send",
+    "WriteCheck",
     "address_space",
+    "check_write",
     "derive_probes",
+    "fetch_site",
     "local_network_access",
     "preflight_headers",
     "preflight_probes",

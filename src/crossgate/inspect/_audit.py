@@ -29,6 +29,13 @@ from crossgate.errors import show
 from crossgate.inspect._check import Reply, Send
 from crossgate.inspect._diagnose import read_server_reason
 from crossgate.inspect._probes import ATTACK_CLASSES, Probe, derive_probes, preflight_probes
+from crossgate.inspect._writes import (
+    GENERIC_WRITE_FIX,
+    WRITE_FIX,
+    WRITE_GAIN,
+    WRITE_ORIGIN,
+    forged_write,
+)
 from crossgate.origins import OriginError, parse_origin
 
 _PATTERN_CLASSES = frozenset(ATTACK_CLASSES) - {"reflect-any-origin", "null-origin"}
@@ -269,12 +276,15 @@ def run_audit(
     concurrency: int = 4,
     delay: float = 0.0,
     tick: Callable[[], None] = lambda: None,
+    send_writes: bool = False,
 ) -> Audit:
     """Audit *url*: send the probes, then judge the answers as a browser would.
 
     :param trusted: the origins the owner trusts (serialized); attack origins derive from them.
     :param headers: header lines added to every GET probe (a session cookie, a token).
     :param tick: called after each request (a progress bar).
+    :param send_writes: also send one cross-site form POST with *headers* (it may change
+        data), when they carry a ``Cookie``: a finding when the server accepts it.
     """
     first = derive_probes(url, trusted)
     replies = _send_all(url, first, send, headers, concurrency=concurrency, delay=delay, tick=tick)
@@ -294,7 +304,14 @@ def run_audit(
         answered += zip(second, (reply.response for reply in more), strict=True)
     ours, detected_by = _recognize(answered, bodies)
     findings, notes = _judge(url, answered, trusted, ours)
-    return Audit(url, tuple(findings), tuple(notes), len(answered), ours, detected_by)
+    write = forged_write(url, send, headers, send_writes=send_writes, delay=delay, tick=tick)
+    if write.accepted:
+        fix = WRITE_FIX if ours else GENERIC_WRITE_FIX
+        findings.append(Finding(write.case, WRITE_ORIGIN, "high", write.message, WRITE_GAIN, fix))
+    else:
+        notes.append(Note(write.case, write.message))
+    sent = len(answered) + write.sent
+    return Audit(url, tuple(findings), tuple(notes), sent, ours, detected_by)
 
 
 def _recognize(
