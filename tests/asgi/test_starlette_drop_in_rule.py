@@ -88,6 +88,23 @@ def test_the_fastapi_tutorial_configuration_starts_with_the_safe_reading(
     assert "access-control-allow-credentials" not in preflight.headers
 
 
+@pytest.mark.parametrize("cookie", [False, True], ids=["plain", "cookie"])
+def test_the_safe_reading_gives_other_sites_starlettes_credential_less_answer(
+    cookie: bool,
+) -> None:
+    """Other sites get what the installed Starlette answers without credentials: ``*``, or
+    before Starlette 1.0 their origin echoed to a request carrying a cookie; never
+    ``Access-Control-Allow-Credentials``."""
+    with pytest.warns(StarletteCompatWarning):
+        ours = CORSMiddleware(hello, allow_origins=["*"], allow_credentials=True)
+    without = StarletteCORS(hello, allow_origins=["*"])
+    sent = {"Origin": OTHER, **({"Cookie": "session=1"} if cookie else {})}
+    mine, theirs = (client(app).get("/", headers=sent).headers for app in (ours, without))
+    assert mine.get("access-control-allow-origin") == theirs.get("access-control-allow-origin")
+    assert mine.get_list("vary") == theirs.get_list("vary")
+    assert "access-control-allow-credentials" not in mine
+
+
 def test_a_credentialed_any_host_regex_gets_the_safe_reading() -> None:
     with pytest.warns(StarletteCompatWarning, match=re.escape("allow_origin_regex='https?://.+'")):
         app = CORSMiddleware(hello, allow_origin_regex=r"https?://.+", allow_credentials=True)
