@@ -140,10 +140,11 @@ def starlette_attributes(
         "preflight_headers": preflight,
     }
     # Only the versions that have them set these two.
-    if CREDENTIALS_ECHO:
-        attributes["allow_credentials"] = allow_credentials
-    if PRIVATE_NETWORK:
-        attributes["allow_private_network"] = allow_private_network
+    later = {
+        "allow_credentials": (CREDENTIALS_ECHO, allow_credentials),
+        "allow_private_network": (PRIVATE_NETWORK, allow_private_network),
+    }
+    attributes.update({name: value for name, (present, value) in later.items() if present})
     return attributes
 
 
