@@ -4,6 +4,7 @@ and where it is not unsafe it answers as the installed Starlette does, header fo
 
 from __future__ import annotations
 
+import inspect
 import logging
 import re
 from typing import Any
@@ -18,8 +19,29 @@ from tests.asgi_support import ORIGIN, OTHER, client, hello, preflight_headers
 FIX = "allow_origins=['https://app.example.com']"
 
 
-def _acao(app: Any, origin: str, path: str = "/") -> tuple[str | None, str | None]:
-    headers = client(app).get(path, headers={"Origin": origin}).headers
+#: Every instance attribute some Starlette version's constructor sets.
+STARLETTE_ATTRIBUTES = {
+    "allow_origins",
+    "allow_methods",
+    "allow_headers",
+    "allow_all_origins",
+    "allow_all_headers",
+    "allow_credentials",
+    "preflight_explicit_allow_origin",
+    "allow_origin_regex",
+    "allow_private_network",
+    "simple_headers",
+    "preflight_headers",
+}
+#: The keyword exists since Starlette 0.51; the drop-in takes it whatever Starlette is installed.
+STARLETTE_OPTIONS = set(inspect.signature(StarletteCORS).parameters)
+
+
+def _acao(
+    app: Any, origin: str, path: str = "/", cookie: bool = False
+) -> tuple[str | None, str | None]:
+    sent = {"Origin": origin, **({"Cookie": "session=1"} if cookie else {})}
+    headers = client(app).get(path, headers=sent).headers
     return headers.get("access-control-allow-origin"), headers.get(
         "access-control-allow-credentials"
     )
@@ -66,6 +88,23 @@ def test_the_fastapi_tutorial_configuration_starts_with_the_safe_reading(
     assert "access-control-allow-credentials" not in preflight.headers
 
 
+@pytest.mark.parametrize("cookie", [False, True], ids=["plain", "cookie"])
+def test_the_safe_reading_gives_other_sites_starlettes_credential_less_answer(
+    cookie: bool,
+) -> None:
+    """Other sites get what the installed Starlette answers without credentials: ``*``, or
+    before Starlette 1.0 their origin echoed to a request carrying a cookie; never
+    ``Access-Control-Allow-Credentials``."""
+    with pytest.warns(StarletteCompatWarning):
+        ours = CORSMiddleware(hello, allow_origins=["*"], allow_credentials=True)
+    without = StarletteCORS(hello, allow_origins=["*"])
+    sent = {"Origin": OTHER, **({"Cookie": "session=1"} if cookie else {})}
+    mine, theirs = (client(app).get("/", headers=sent).headers for app in (ours, without))
+    assert mine.get("access-control-allow-origin") == theirs.get("access-control-allow-origin")
+    assert mine.get_list("vary") == theirs.get_list("vary")
+    assert "access-control-allow-credentials" not in mine
+
+
 def test_a_credentialed_any_host_regex_gets_the_safe_reading() -> None:
     with pytest.warns(StarletteCompatWarning, match=re.escape("allow_origin_regex='https?://.+'")):
         app = CORSMiddleware(hello, allow_origin_regex=r"https?://.+", allow_credentials=True)
@@ -86,9 +125,12 @@ def test_the_keyword_keeps_starlettes_answer_and_is_logged(
         )
     (record,) = caplog.records
     assert "unsafe_any_origin_with_credentials=True" in record.getMessage()
-    ours = _acao(app, OTHER)
-    theirs = _acao(StarletteCORS(hello, allow_origins=["*"], allow_credentials=True), OTHER)
-    assert ours == theirs == (OTHER, "true")
+    starlette = StarletteCORS(hello, allow_origins=["*"], allow_credentials=True)
+    # A request with the user's cookies: every Starlette echoes the origin with credentials.
+    assert _acao(app, OTHER, cookie=True) == _acao(starlette, OTHER, cookie=True) == (OTHER, "true")
+    # Without a cookie: the same (before Starlette 1.0, '*' with credentials, which browsers
+    # refuse for a credentialed request).
+    assert _acao(app, OTHER) == _acao(starlette, OTHER)
     preflight = client(app).options("/", headers=preflight_headers("GET", origin=OTHER))
     assert preflight.headers["access-control-allow-origin"] == OTHER
     assert preflight.headers["access-control-allow-credentials"] == "true"
@@ -128,9 +170,13 @@ class StarletteLocalPorts(StarletteCORS):
 )
 def test_starlettes_instance_attributes_with_starlettes_values(options: dict[str, Any]) -> None:
     ours = CORSMiddleware(hello, **options)
+    options = {name: value for name, value in options.items() if name in STARLETTE_OPTIONS}
     theirs = StarletteCORS(hello, **options)
-    names = [name for name in vars(theirs) if name != "app"]
-    assert len(names) >= 11
+    names = {name for name in vars(theirs) if name != "app"}
+    # The installed version's attributes (9 before Starlette 0.51, 11 since 1.0), no others.
+    assert names <= STARLETTE_ATTRIBUTES
+    assert len(names) >= 9
+    assert STARLETTE_ATTRIBUTES & set(vars(ours)) == names
     assert {name: getattr(ours, name) for name in names} == {
         name: getattr(theirs, name) for name in names
     }

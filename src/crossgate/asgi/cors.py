@@ -165,7 +165,7 @@ class CORSMiddleware:
                 await send({"type": "http.response.start", "status": status, "headers": headers})
                 await send({"type": "http.response.body", "body": body})
                 return
-        decision = self._actual(origin)
+        decision = self._actual(origin, scope)
         if not decision.allowed and origin is not None:
             self._log(scope, decision.reason or (lambda: refusal_reason(self.policy, origin)))
 
@@ -176,9 +176,10 @@ class CORSMiddleware:
 
         await self.app(scope, receive, send_with_cors)
 
-    def _actual(self, origin: str | None) -> Decision:
+    def _actual(self, origin: str | None, scope: Scope) -> Decision:
         """The engine's answer to an actual request; a refusal's reason is worked out only if
-        the log shows it."""
+        the log shows it. (*scope* is for the Starlette drop-in: old Starlette versions answer
+        by the request's ``Cookie`` header.)"""
         return decide_actual(self.policy, origin, explain=False)
 
     def _preflight(

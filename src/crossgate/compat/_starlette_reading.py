@@ -26,6 +26,8 @@ from crossgate.origin_regex import wide_regex
 from crossgate.policy import ORIGIN_BOUND_OPTIONS, CORSPolicy
 
 __all__ = [
+    "CREDENTIALS_ECHO",
+    "PRIVATE_NETWORK",
     "SAFELISTED_HEADERS",
     "UNSAFE_KEYWORD",
     "VARY_ALWAYS",
@@ -59,9 +61,17 @@ def _starlette_version() -> tuple[int, ...]:
     return tuple(int(part) for part in re.findall(r"\d+", version)[:3])
 
 
+_VERSION = _starlette_version()
 #: Starlette 1.7 added ``Vary: Origin`` to every response (refused, without Origin, ``'*'``)
 #: and the request headers to every preflight's Vary; before, only an echoed origin varied.
-VARY_ALWAYS = _starlette_version() >= (1, 7)
+VARY_ALWAYS = _VERSION >= (1, 7)
+#: Since Starlette 1.0, ``'*'`` echoes the origin when ``allow_credentials=True`` (and sets
+#: ``self.allow_credentials``); before, when the request carried a ``Cookie`` header, with
+#: ``Access-Control-Allow-Credentials`` only if ``allow_credentials=True``.
+CREDENTIALS_ECHO = _VERSION >= (1, 0)
+#: Starlette 0.51 added ``allow_private_network`` (argument and attribute) and refuses a
+#: private-network preflight without it; before, the request header was not looked at.
+PRIVATE_NETWORK = _VERSION >= (0, 51)
 
 
 class StarletteCompatWarning(UserWarning):
@@ -91,8 +101,8 @@ def starlette_attributes(
     max_age: int,
     all_methods: tuple[str, ...],
 ) -> dict[str, object]:
-    """The instance attributes Starlette's constructor sets, with the values it computes
-    (subclasses and introspecting code read them)."""
+    """The instance attributes the installed Starlette's constructor sets, with the values it
+    computes (subclasses and introspecting code read them)."""
     methods = all_methods if "*" in allow_methods else allow_methods
     all_origins = "*" in allow_origins
     all_headers = "*" in allow_headers
@@ -118,19 +128,24 @@ def starlette_attributes(
         preflight["Access-Control-Allow-Headers"] = ", ".join(headers)
     if allow_credentials:
         preflight["Access-Control-Allow-Credentials"] = "true"
-    return {
+    attributes: dict[str, object] = {
         "allow_origins": allow_origins,
         "allow_methods": methods,
         "allow_headers": [name.lower() for name in headers],
         "allow_all_origins": all_origins,
         "allow_all_headers": all_headers,
-        "allow_credentials": allow_credentials,
         "preflight_explicit_allow_origin": explicit,
         "allow_origin_regex": allow_origin_regex,
-        "allow_private_network": allow_private_network,
         "simple_headers": simple,
         "preflight_headers": preflight,
     }
+    # Only the versions that have them set these two.
+    later = {
+        "allow_credentials": (CREDENTIALS_ECHO, allow_credentials),
+        "allow_private_network": (PRIVATE_NETWORK, allow_private_network),
+    }
+    attributes.update({name: value for name, (present, value) in later.items() if present})
+    return attributes
 
 
 _RE_COMPILE = re.compile(r"""re\.compile\((r?(["'])(?:\\.|(?!\2).)*\2)\)""")

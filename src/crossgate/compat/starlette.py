@@ -23,6 +23,8 @@ from crossgate.asgi._types import ASGIApp, Scope
 from crossgate.asgi.cors import Answer, encode
 from crossgate.asgi.cors import CORSMiddleware as _Adapter
 from crossgate.compat._starlette_reading import (
+    CREDENTIALS_ECHO,
+    PRIVATE_NETWORK,
     SAFELISTED_HEADERS,
     UNSAFE_KEYWORD,
     VARY_ALWAYS,
@@ -54,11 +56,20 @@ _PREFLIGHT_VARY += "Access-Control-Request-Private-Network"
 _NO_ORIGIN = Decision(False, (), "Origin" if VARY_ALWAYS else None)
 
 
+def _answer(decision: Decision, allow_origin: str, credentials: bool, vary: str | None) -> Decision:
+    """*decision* with ``Access-Control-Allow-Origin: allow_origin``, credentials or not."""
+    rest = [header for header in decision.headers if header[0] not in (ACAO, ACAC)]
+    first = ((ACAO, allow_origin), (ACAC, "true")) if credentials else ((ACAO, allow_origin),)
+    return decision._replace(headers=(*first, *rest), vary=vary)
+
+
 def _with_credentials(decision: Decision, origin: str) -> Decision:
     """*decision* for *origin* with credentials, as Starlette answers ``'*'`` with them."""
-    rest = [header for header in decision.headers if header[0] not in (ACAO, ACAC)]
-    headers = ((ACAO, origin), (ACAC, "true"), *rest)
-    return decision._replace(headers=headers, vary="Origin")
+    return _answer(decision, origin, True, "Origin")
+
+
+def _has_cookie(scope: Scope) -> bool:  # pragma: no cover - Starlette < 1.0 (nox's oldest)
+    return any(name == b"cookie" for name, _ in scope["headers"])
 
 
 class CORSMiddleware(_Adapter):
@@ -168,11 +179,7 @@ class CORSMiddleware(_Adapter):
         self._methods = frozenset(methods)
         self._methods_value = ", ".join(methods)
         any_origin = self.policy.origins.any_origin
-        self._any_origin = (
-            self.policy.answers["*"]._replace(vary="Origin" if VARY_ALWAYS else None)
-            if any_origin
-            else None
-        )
+        self._any_origin = self.policy.answers["*"] if any_origin else None
 
     def is_allowed_origin(self, origin: str) -> bool:
         """Whether *origin* is allowed, as Starlette's method answers (under the safe reading
@@ -185,24 +192,34 @@ class CORSMiddleware(_Adapter):
             and self._open.origins.allows(origin)
         )
 
-    def _actual(self, origin: str | None) -> Decision:
+    def _actual(self, origin: str | None, scope: Scope) -> Decision:
         # Since Starlette 1.7, Vary: Origin on every response, and no CORS header without an
         # Origin; before, Vary only where the origin is echoed.
         if origin is None:
             return _NO_ORIGIN
         if self._any_origin is not None:
-            return self._any_origin
+            return self._wide(self._any_origin, origin, scope)
         decision = decide_actual(self.policy, origin, explain=False)
         if not decision.allowed and self._open is not None:
             wide = decide_actual(self._open, origin, explain=False)
             if wide.allowed:
-                if self._credentials_for_all:
-                    return _with_credentials(wide, origin)
-                vary = "Origin" if VARY_ALWAYS or wide.headers[0][1] != "*" else None
-                return wide._replace(vary=vary)
+                return self._wide(wide, origin, scope)
         if not decision.allowed and not VARY_ALWAYS:
             return decision._replace(vary=None)
         return decision
+
+    def _wide(self, decision: Decision, origin: str, scope: Scope) -> Decision:
+        """The answer to an origin allowed by ``'*'`` or by a regex admitting every host, as
+        the installed Starlette writes it (with credentials only under the unsafe keyword)."""
+        credentials = self._credentials_for_all
+        star = decision.headers[0] == (ACAO, "*")
+        # Starlette echoes a regex match; '*' it echoes with credentials (since 1.0), or to a
+        # request carrying a cookie (before 1.0, with credentials only if allowed: a browser
+        # then refuses the answer to its credentialed request, so nothing leaks).
+        echo = not star or (credentials if CREDENTIALS_ECHO else _has_cookie(scope))
+        if echo:
+            return _answer(decision, origin, credentials, "Origin")
+        return _answer(decision, "*", credentials, "Origin" if VARY_ALWAYS else None)
 
     def _preflight(
         self,
@@ -227,8 +244,10 @@ class CORSMiddleware(_Adapter):
             if wide.reason is None or not wide.reason.code.startswith("origin"):
                 decision = wide
         failures = self._failures(decision, request_method, request_headers)
-        if private_network and not self.policy.allow_private_network:
-            failures.append("private-network")  # crossgate would answer as if not asked
+        if private_network and not self.policy.allow_private_network and PRIVATE_NETWORK:
+            # Since Starlette 0.51 (before, the header is not looked at and the answer lacks
+            # Access-Control-Allow-Private-Network, as crossgate's does: the browser refuses).
+            failures.append("private-network")
         if not failures:
             return 200, self._allowed_headers(decision, request_headers), b"OK"
         if decision.reason is not None:
