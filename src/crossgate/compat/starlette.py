@@ -19,9 +19,15 @@ import re
 from collections.abc import Collection
 
 from crossgate.asgi._types import ASGIApp, Scope
-from crossgate.asgi.cors import Answer, compile_policy, encode
 from crossgate.asgi.cors import CORSMiddleware as _Adapter
-from crossgate.engine import Decision, decide_actual, decide_preflight
+from crossgate.asgi.cors import PreflightAsked, compile_policy
+from crossgate.engine import (
+    Decision,
+    PreflightAnswer,
+    PreflightStyle,
+    decide_actual,
+    preflight_answer,
+)
 from crossgate.errors import ConfigError, Problem
 from crossgate.policy import ACAH
 
@@ -33,10 +39,13 @@ ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUER
 SAFELISTED_HEADERS = frozenset({"Accept", "Accept-Language", "Content-Language", "Content-Type"})
 
 _WHERE = "crossgate.compat.starlette.CORSMiddleware"
-_PREFLIGHT_VARY = (
-    b"vary",
-    b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
-    b"Access-Control-Request-Private-Network",
+# Starlette's preflight answers: 200 "OK", or 400 naming what was disallowed.
+_STARLETTE_PREFLIGHT = PreflightStyle(
+    allowed_status=200,
+    allowed_body=b"OK",
+    refused_status=400,
+    vary="Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
+    "Access-Control-Request-Private-Network",
 )
 _NO_ORIGIN = Decision(False, (), "Origin")
 # crossgate's option names, as the Starlette user wrote them.
@@ -134,38 +143,29 @@ class CORSMiddleware(_Adapter):
             return self._any_origin
         return decide_actual(self.policy, origin, explain=False)
 
-    def _preflight(
-        self,
-        scope: Scope,
-        origin: str,
-        request_method: str,
-        request_headers: str | None,
-        private_network: bool,
-    ) -> Answer:
+    def _preflight(self, scope: Scope, asked: PreflightAsked) -> PreflightAnswer:
         # Starlette allows a preflight for any of allow_methods, on any path, routed or not.
-        decision = decide_preflight(
-            self.policy,
-            origin,
-            request_method,
-            request_headers,
-            self._methods,
-            private_network=private_network,
-        )
-        failures = self._failures(decision, request_method, request_headers)
-        if private_network and not self.policy.allow_private_network:
+        decision = self._decide_preflight(asked, self._methods)
+        failures = self._failures(decision, asked.method, asked.headers)
+        if asked.private_network and not self.policy.allow_private_network:
             failures.append("private-network")  # crossgate would answer as if not asked
         if not failures:
-            headers = list(decision.headers)
-            if self.policy.allowed_headers is None and request_headers:
+            if self.policy.allowed_headers is None and asked.headers:
                 # Starlette echoes the request's list as written; the engine has checked that
                 # it holds only header names, so it is safe to send back.
-                echoed = request_headers.strip(" \t")
-                headers = [(name, echoed if name == ACAH else value) for name, value in headers]
-            return 200, [*_text(b"OK"), *encode(headers), _PREFLIGHT_VARY], b"OK"
+                echoed = asked.headers.strip(" \t")
+                decision = decision._replace(
+                    headers=tuple(
+                        (name, echoed if name == ACAH else value)
+                        for name, value in decision.headers
+                    )
+                )
+            return preflight_answer(decision, style=_STARLETTE_PREFLIGHT)
         if decision.reason is not None:
             self._log(scope, decision.reason)
         body = ("Disallowed CORS " + ", ".join(failures)).encode()
-        return 400, [*_text(body), _PREFLIGHT_VARY], body
+        refused = decision._replace(allowed=False)
+        return preflight_answer(refused, style=_STARLETTE_PREFLIGHT, refused_body=body)
 
     def _failures(
         self, decision: Decision, request_method: str, request_headers: str | None
@@ -191,10 +191,3 @@ class CORSMiddleware(_Adapter):
         if allowed is None or requested is None:
             return False
         return any(name.strip(" \t").lower() not in allowed for name in requested.split(","))
-
-
-def _text(body: bytes) -> list[tuple[bytes, bytes]]:
-    return [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(body)).encode()),
-    ]

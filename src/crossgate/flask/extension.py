@@ -24,11 +24,11 @@ from werkzeug.wrappers import Response
 from crossgate.errors import ConfigError
 from crossgate.flask.commands import register_commands
 from crossgate.flask.edge import (
+    add_response_headers,
     answer_preflight,
+    environ_is_preflight,
     install_edge,
-    is_preflight,
     request_path,
-    write_headers,
 )
 from crossgate.flask.state import (
     VIEW_OPTIONS_ATTRIBUTE,
@@ -195,7 +195,7 @@ def _first_request(app: Flask, **_: object) -> None:
     resolved = state.resolved = state.resolve(app)
     environ = request.environ
     origin: str | None = environ.get("HTTP_ORIGIN")
-    if origin is not None and resolved.policies and is_preflight(environ):
+    if origin is not None and resolved.policies and environ_is_preflight(environ):
         answer = answer_preflight(app, resolved, environ, origin)
         if answer is not None:
             status, headers, body = answer
@@ -205,6 +205,6 @@ def _first_request(app: Flask, **_: object) -> None:
     @after_this_request
     def add_headers(response: Response) -> Response:
         headers = response.headers.to_wsgi_list()
-        write_headers(app, resolved, environ, path, headers)
+        add_response_headers(app, resolved, environ, path, headers)
         response.headers = Headers(headers)
         return response
