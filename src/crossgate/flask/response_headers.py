@@ -17,17 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import Blueprint, Flask, request
-from flask.sansio.blueprints import BlueprintSetupState
 
 from crossgate._header_options import compile_header_options
 from crossgate.errors import ConfigError, Problem
 from crossgate.flask.commands import register_commands
 from crossgate.flask.edge import NONCE_ENVIRON_KEY, proxy_fix_after
-from crossgate.flask.extension import state_for, wrap_view
-from crossgate.flask.state import VIEW_HEADERS_ATTRIBUTE
+from crossgate.flask.extension import on_blueprint_registered, state_for, wrap_view
+from crossgate.flask.state import VIEW_HEADERS_ATTRIBUTE, AppState
 from crossgate.headers import HeaderPolicy, make_nonce
 from crossgate.options import AppHeadersOptions, HeadersOptions
 
@@ -117,15 +116,11 @@ def _declare_blueprint(blueprint: Blueprint, options: Mapping[str, object]) -> N
     label = f"blueprint {blueprint.name!r}"
     policy = _compile(options, label, f"Headers({label})", app_level=False)
 
-    def on_register(setup: BlueprintSetupState) -> None:
-        app = cast(Flask, setup.app)
-        state = state_for(app)
-        name = f"{setup.name_prefix}.{setup.name}".lstrip(".")
-        state.header_blueprints[name] = (policy, setup.url_prefix or "")
-        state.resolved = None
+    def declare(app: Flask, state: AppState, name: str, url_prefix: str) -> None:
+        state.header_blueprints[name] = (policy, url_prefix)
         app.add_template_global(csp_nonce)
 
-    blueprint.record(on_register)
+    on_blueprint_registered(blueprint, declare)
 
 
 def headers(
