@@ -276,13 +276,10 @@ _TEXT = "text/plain; charset=utf-8"
 _REFUSED_BODY = b"CORS preflight refused.\n"
 
 
-class PreflightAnswer(NamedTuple):
-    """The whole answer to a preflight, for an adapter to send as it is. ``headers`` is a
-    fresh list: an adapter may add its own lines (a header policy's) before sending."""
-
-    status: int
-    headers: list[Header]
-    body: bytes
+#: The whole answer to a preflight, for an adapter to send as it is: status, headers, body.
+#: The header list is a fresh one: an adapter may add its own lines (a header policy's). A
+#: plain tuple: one is made per preflight, and a named tuple costs a Python call to make.
+PreflightAnswer = tuple[int, list[Header], bytes]
 
 
 def preflight_answer(
@@ -304,17 +301,15 @@ def preflight_answer(
     if decision.allowed:
         body = style.allowed_body
         if not body:
-            return PreflightAnswer(style.allowed_status, [*decision.headers, vary], body)
-        return PreflightAnswer(
-            style.allowed_status, [*_text_headers(body), *decision.headers, vary], body
-        )
+            return style.allowed_status, [*decision.headers, vary], body
+        return style.allowed_status, [*_text_headers(body), *decision.headers, vary], body
     if refused_body is not None:
         body = refused_body
     elif debug and decision.reason is not None:
         body = f"{decision.reason}\n".encode()
     else:
         body = _REFUSED_BODY
-    return PreflightAnswer(style.refused_status, [*_text_headers(body), vary], body)
+    return style.refused_status, [*_text_headers(body), vary], body
 
 
 def _text_headers(body: bytes) -> list[Header]:

@@ -20,7 +20,7 @@ websocket and lifespan scopes pass through untouched.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, NamedTuple
+from typing import TYPE_CHECKING
 
 from crossgate.asgi._types import ASGIApp, Message, Receive, Scope, Send
 from crossgate.asgi.routes import Routed, RouteTable, find_router
@@ -68,13 +68,10 @@ _REQUEST_HEADERS = b"access-control-request-headers"
 _REQUEST_PRIVATE_NETWORK = b"access-control-request-private-network"
 
 
-class PreflightAsked(NamedTuple):
-    """What a preflight asks, from its ``Origin`` and ``Access-Control-Request-*`` headers."""
-
-    origin: str
-    method: str
-    headers: str | None
-    private_network: bool
+#: What a preflight asks: its ``Origin``, ``Access-Control-Request-Method``, ``-Headers``
+#: (None: absent) and whether it asks for private network access. A plain tuple: one is made
+#: per preflight.
+PreflightAsked = tuple[str, str, str | None, bool]
 
 
 def compile_policy(options: Mapping[str, object], where: str) -> CORSPolicy:
@@ -145,7 +142,7 @@ class CORSMiddleware:
                 elif name == _REQUEST_PRIVATE_NETWORK:
                     private_network = value == b"true"
         if origin is not None and request_method is not None and scope["method"] == "OPTIONS":
-            asked = PreflightAsked(origin, request_method, request_headers, private_network)
+            asked = origin, request_method, request_headers, private_network
             answer = self._preflight(scope, asked)
             if answer is not None:
                 status, headers, body = answer
@@ -174,13 +171,9 @@ class CORSMiddleware:
         self, asked: PreflightAsked, route_methods: Iterable[str] | None
     ) -> Decision:
         """The engine's decision on the preflight *asked*, for a route with *route_methods*."""
+        origin, method, headers, private_network = asked
         return decide_preflight(
-            self.policy,
-            asked.origin,
-            asked.method,
-            asked.headers,
-            route_methods,
-            private_network=asked.private_network,
+            self.policy, origin, method, headers, route_methods, private_network=private_network
         )
 
     def _preflight(self, scope: Scope, asked: PreflightAsked) -> PreflightAnswer | None:
@@ -191,10 +184,12 @@ class CORSMiddleware:
         if not routed.found:
             return None
         decision = self._decide_preflight(asked, routed.methods)
-        if not decision.allowed:
-            assert decision.reason is not None  # the engine explains every refused preflight
-            self._log(scope, decision.reason)
-        return preflight_answer(decision, debug=self._debug)
+        if decision.allowed:
+            return preflight_answer(decision)
+        assert decision.reason is not None  # the engine explains every refused preflight
+        debug = self._debug
+        log_refusal(scope.get("method", ""), scope.get("path", ""), decision.reason, debug=debug)
+        return preflight_answer(decision, debug=debug)
 
     @property
     def _debug(self) -> bool:

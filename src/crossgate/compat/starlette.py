@@ -145,15 +145,16 @@ class CORSMiddleware(_Adapter):
 
     def _preflight(self, scope: Scope, asked: PreflightAsked) -> PreflightAnswer:
         # Starlette allows a preflight for any of allow_methods, on any path, routed or not.
+        _, method, requested, private_network = asked
         decision = self._decide_preflight(asked, self._methods)
-        failures = self._failures(decision, asked.method, asked.headers)
-        if asked.private_network and not self.policy.allow_private_network:
+        failures = self._failures(decision, method, requested)
+        if private_network and not self.policy.allow_private_network:
             failures.append("private-network")  # crossgate would answer as if not asked
         if not failures:
-            if self.policy.allowed_headers is None and asked.headers:
+            if self.policy.allowed_headers is None and requested:
                 # Starlette echoes the request's list as written; the engine has checked that
                 # it holds only header names, so it is safe to send back.
-                echoed = asked.headers.strip(" \t")
+                echoed = requested.strip(" \t")
                 decision = decision._replace(
                     headers=tuple(
                         (name, echoed if name == ACAH else value)

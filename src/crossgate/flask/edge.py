@@ -220,12 +220,14 @@ def answer_preflight(
             methods,
             private_network=environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true",
         )
-    if not decision.allowed:
+    if decision.allowed:
+        status, headers, body = engine.preflight_answer(decision)
+    else:
         assert decision.reason is not None  # the engine explains every refused preflight
-        engine.log_refusal(
-            environ.get("REQUEST_METHOD", ""), path, decision.reason, debug=app.debug
-        )
-    status, headers, body = engine.preflight_answer(decision, debug=app.debug)
+        debug = app.debug
+        method = environ.get("REQUEST_METHOD", "")
+        engine.log_refusal(method, path, decision.reason, debug=debug)
+        status, headers, body = engine.preflight_answer(decision, debug=debug)
     if header_policy is not None:
         # No view ran, so nobody asked for a nonce.
         apply_headers(header_policy, headers, environ, cross_origin_allowed=policy is not None)
