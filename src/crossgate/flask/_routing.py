@@ -4,7 +4,8 @@ is made of.
 The edge, the flask-cors layer and the export all ask these questions; the answers are written
 here once. Werkzeug has no public API for a rule's parts and converters, so the export reads
 ``Rule._parts``, ``Rule._trace`` and ``Rule._converters``: they are read here and nowhere else,
-and ``tests/flask/test_routing.py`` fails naming this module if a Werkzeug release changes them.
+and ``tests/flask/test_flask_werkzeug_rules.py`` fails naming this module if a Werkzeug release
+changes them.
 
 Which ``resources`` rules can cover a URL rule's paths (``possible_resources``) is decided here
 too: the resolution and the export must agree on it.
