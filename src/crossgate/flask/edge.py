@@ -20,6 +20,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable, Iterable
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
@@ -67,6 +68,11 @@ __all__ = [
 
 #: An answer crossgate gives itself: WSGI status line, headers, body.
 Answer = tuple[str, list[Header], bytes]
+
+# WSGI's status line of each status code, written once rather than per answer.
+_STATUS_LINES = MappingProxyType(
+    {code: f"{code} {phrase}" for code, phrase in HTTP_STATUS_CODES.items()}
+)
 
 #: Where ``csp_nonce()`` keeps the request's nonce, and where the edge reads it back.
 NONCE_ENVIRON_KEY = "crossgate.csp_nonce"
@@ -231,7 +237,7 @@ def answer_preflight(
     if header_policy is not None:
         # No view ran, so nobody asked for a nonce.
         apply_headers(header_policy, headers, environ, cross_origin_allowed=policy is not None)
-    return f"{status} {HTTP_STATUS_CODES[status]}", headers, body
+    return _STATUS_LINES[status], headers, body
 
 
 def https_redirect(app: Flask, environ: WSGIEnvironment, policy: HeaderPolicy) -> Answer | None:
