@@ -153,7 +153,7 @@ class OriginMatcher:
                 failure = verdict
         return failure
 
-    def describe(self) -> list[str]:
+    def summary(self) -> list[str]:
         """Human-readable list of what is allowed, for ``flask crossgate routes``."""
         if self.any_origin:
             return ["*"]

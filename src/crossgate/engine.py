@@ -5,10 +5,11 @@ Every adapter (Flask, the flask-cors layer, ASGI) does three things per request:
 ``None`` when the adapter has no router: then the policy's ``methods`` decide), and write what
 the engine answers:
 
-- ``decide(policy, facts, route_methods)`` is the complete outcome: for a preflight the status
-  and the headers to send; for an actual request the headers to add and the ``Vary`` tokens;
-- ``apply(headers, decision)`` writes an actual request's outcome into a response's header list,
-  merging ``Vary`` with what is there.
+- ``decide_preflight`` decides a preflight, and ``preflight_answer`` turns that ``Decision``
+  into the whole answer (status, headers, body) the adapter sends as it is;
+- ``decide_actual`` decides an actual request, and ``apply`` writes its headers into the
+  response's header list, merging ``Vary`` with what is there;
+- ``log_refusal`` explains a refusal in the ``crossgate`` log, for every adapter alike.
 
 This is the hot path: it does look-ups in sets and dictionaries and returns pre-built header
 tuples. Untrusted request values are only compared, never parsed twice or echoed unvalidated.
@@ -16,28 +17,38 @@ tuples. Untrusted request values are only compared, never parsed twice or echoed
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import logging
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, NamedTuple
 
-from crossgate._fetch import NORMALIZED_METHODS, SAFELISTED_METHODS
+from crossgate._fetch import ACAH, ACAM, ACAO, ACAPN, NORMALIZED_METHODS, SAFELISTED_METHODS
 from crossgate._http import TOKEN, Header, merge_vary
+from crossgate.errors import describe
 from crossgate.origins import CheckFailure, parse_request_origin
-from crossgate.policy import ACAH, ACAM, ACAO, ACAPN, CORSPolicy, Decision
 from crossgate.reasons import Reason
+
+if TYPE_CHECKING:
+    from crossgate.policy import CORSPolicy
 
 __all__ = [
     "DEFAULT_METHODS",
     "MAX_REQUEST_HEADERS_LENGTH",
+    "NATIVE_PREFLIGHT",
     "PREFLIGHT_VARY",
     "Decision",
-    "RequestFacts",
+    "PreflightAnswer",
+    "PreflightStyle",
     "apply",
-    "decide",
     "decide_actual",
     "decide_preflight",
     "is_preflight",
+    "log_refusal",
+    "preflight_answer",
     "refusal_reason",
 ]
+
+logger = logging.getLogger("crossgate")
 
 #: Access-Control-Request-Headers longer than this is refused without being parsed further.
 MAX_REQUEST_HEADERS_LENGTH = 4096
@@ -45,20 +56,20 @@ MAX_REQUEST_HEADERS_LENGTH = 4096
 PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers"
 
 
-@dataclass(frozen=True, slots=True)
-class RequestFacts:
-    """What a CORS decision needs to know about a request (header values as received)."""
+class Decision(NamedTuple):
+    """What to send: ``headers`` to add, ``vary`` tokens to merge, ``status`` for a preflight.
 
-    method: str
-    origin: str | None
-    request_method: str | None = None
-    request_headers: str | None = None
-    private_network: bool = False
+    ``reason`` says why a request was refused (see ``decide_actual`` for when it is left to
+    ``refusal_reason``). A named tuple, not a frozen dataclass: one is made per request, and
+    this is the cheapest immutable value Python has. ``CORSPolicy.answers`` holds the ones
+    built at start-up.
+    """
 
-    @property
-    def is_preflight(self) -> bool:
-        """Whether the request is a CORS preflight (see ``is_preflight``)."""
-        return is_preflight(self.method, self.origin, self.request_method)
+    allowed: bool
+    headers: tuple[Header, ...] = ()
+    vary: str | None = None
+    status: int | None = None
+    reason: Reason | None = None
 
 
 def is_preflight(method: str | None, origin: str | None, request_method: str | None) -> bool:
@@ -151,7 +162,8 @@ def decide_preflight(
     private_network: bool = False,
 ) -> Decision:
     """The answer to a preflight for a route that accepts *route_methods* (``None``: unknown,
-    see ``decide``).
+    as for an adapter without a router: then the policy's ``methods``, or ``DEFAULT_METHODS``
+    when it names none, are what a preflight may ask for).
 
     Allowed: 204 with every method the route allows for this policy (one preflight then covers
     later requests with other methods), the validated requested headers or the configured list,
@@ -223,29 +235,6 @@ def decide_preflight(
     return Decision(True, tuple(headers), PREFLIGHT_VARY, status=204)
 
 
-def decide(
-    policy: CORSPolicy, facts: RequestFacts, route_methods: Iterable[str] | None = None
-) -> Decision:
-    """Decide for any request: a preflight (answered by crossgate) or an actual request.
-
-    *route_methods* are the methods the request's route accepts, when the adapter knows them
-    (a router); ``None`` means unknown, and then the policy's ``methods`` (or, when it names
-    none, ``DEFAULT_METHODS``) are what a preflight may ask for.
-    """
-    if facts.is_preflight:
-        assert facts.origin is not None  # is_preflight says so; this tells mypy
-        assert facts.request_method is not None
-        return decide_preflight(
-            policy,
-            facts.origin,
-            facts.request_method,
-            facts.request_headers,
-            route_methods,
-            private_network=facts.private_network,
-        )
-    return decide_actual(policy, facts.origin)
-
-
 def apply(headers: list[Header], decision: Decision) -> None:
     """Write an actual request's *decision* into a response's header list, in place: its CORS
     headers (unless the response set ``Access-Control-Allow-Origin`` itself: two values would
@@ -264,3 +253,88 @@ def apply(headers: list[Header], decision: Decision) -> None:
             merge_vary(headers, decision.vary)
         else:
             headers.append(("Vary", decision.vary))
+
+
+@dataclass(frozen=True, slots=True)
+class PreflightStyle:
+    """How a preflight's answer is worded: crossgate's own (``NATIVE_PREFLIGHT``), or that of
+    a library a drop-in imitates (Starlette's 200 ``OK`` and 400)."""
+
+    allowed_status: int = 204
+    allowed_body: bytes = b""
+    refused_status: int = 403
+    #: The ``Vary`` line of every answer: a preflight's answer depends on these headers.
+    vary: str = PREFLIGHT_VARY
+
+
+#: crossgate's preflight answers: 204 with the CORS headers, 403 without them.
+NATIVE_PREFLIGHT = PreflightStyle()
+
+_TEXT = "text/plain; charset=utf-8"
+# What a refused preflight says outside debug mode: the reason is for the app's developer (the
+# log has it), not for whoever probes which rule stopped them.
+_REFUSED_BODY = b"CORS preflight refused.\n"
+
+
+#: The whole answer to a preflight, for an adapter to send as it is: status, headers, body.
+#: The header list is a fresh one: an adapter may add its own lines (a header policy's). A
+#: plain tuple: one is made per preflight, and a named tuple costs a Python call to make.
+PreflightAnswer = tuple[int, list[Header], bytes]
+
+
+def preflight_answer(
+    decision: Decision,
+    *,
+    debug: bool = False,
+    style: PreflightStyle = NATIVE_PREFLIGHT,
+    refused_body: bytes | None = None,
+) -> PreflightAnswer:
+    """The answer to a preflight *decision* (``decide_preflight``'s, or a refusal the adapter
+    made, like ``route-not-covered``).
+
+    Allowed: ``style.allowed_status`` with the decision's headers. Refused: ``refused_status``
+    without any CORS header; the body says why in *debug* mode (the reason, as the log has
+    it), and only that it was refused otherwise; *refused_body* replaces both. A body comes
+    with its ``Content-Type`` and ``Content-Length``; every answer varies on ``style.vary``.
+    """
+    vary = ("Vary", style.vary)
+    if decision.allowed:
+        body = style.allowed_body
+        if not body:
+            return style.allowed_status, [*decision.headers, vary], body
+        return style.allowed_status, [*_text_headers(body), *decision.headers, vary], body
+    if refused_body is not None:
+        body = refused_body
+    elif debug and decision.reason is not None:
+        body = f"{decision.reason}\n".encode()
+    else:
+        body = _REFUSED_BODY
+    return style.refused_status, [*_text_headers(body), vary], body
+
+
+def _text_headers(body: bytes) -> list[Header]:
+    return [("Content-Type", _TEXT), ("Content-Length", str(len(body)))]
+
+
+def log_refusal(
+    method: str, path: str, reason: Reason | Callable[[], Reason], *, debug: bool
+) -> None:
+    """Explain a refusal in the ``crossgate`` log: DEBUG, or WARNING when the app runs in
+    *debug* mode. The request's method and path are escaped (a CR or LF never forges a line);
+    the record carries the reason's code as ``crossgate_reason``.
+
+    *reason* may be a function that works it out: called only when the log will show it, so a
+    refusal nobody reads costs no more than an answer.
+    """
+    level = logging.WARNING if debug else logging.DEBUG
+    if logger.isEnabledFor(level):
+        if not isinstance(reason, Reason):
+            reason = reason()
+        logger.log(
+            level,
+            "%s %s %s",
+            describe(method),
+            describe(path),
+            reason,
+            extra={"crossgate_reason": reason.code},
+        )

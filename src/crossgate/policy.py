@@ -11,8 +11,14 @@ import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
+from crossgate._fetch import ACAC as ACAC
+from crossgate._fetch import ACAH as ACAH
+from crossgate._fetch import ACAM as ACAM
+from crossgate._fetch import ACAO as ACAO
+from crossgate._fetch import ACAPN as ACAPN
+from crossgate._fetch import ACEH as ACEH
+from crossgate._fetch import ACMA as ACMA
 from crossgate._http import Header
 from crossgate._option_values import (
     DEFAULT_MAX_AGE,
@@ -22,10 +28,10 @@ from crossgate._option_values import (
     max_age_option,
     methods_option,
 )
+from crossgate.engine import Decision
 from crossgate.errors import ConfigError, Problem
 from crossgate.origin_regex import any_host_problem, wide_regex
 from crossgate.origins import OriginMatcher, compile_origins, insecure_origins
-from crossgate.reasons import Reason
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -63,39 +69,11 @@ OPTION_NAMES = (
 #: plain http with credentials, to a loose regex) never reaches a narrower level's own origins.
 ORIGIN_BOUND_OPTIONS = ("allow_null_origin", "allow_insecure_http_origins", "allow_regex_wildcards")
 
-ACAO = "Access-Control-Allow-Origin"
-ACAC = "Access-Control-Allow-Credentials"
-ACAM = "Access-Control-Allow-Methods"
-ACAH = "Access-Control-Allow-Headers"
-ACEH = "Access-Control-Expose-Headers"
-ACMA = "Access-Control-Max-Age"
-ACAPN = "Access-Control-Allow-Private-Network"
-
 
 def closest_name(name: str, candidates: Iterable[str]) -> str | None:
     """The valid name a misspelt *name* most likely meant, or ``None``."""
     found = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
     return found[0] if found else None
-
-
-class Decision(NamedTuple):
-    """What to send: ``headers`` to add, ``vary`` tokens to merge, ``status`` for a preflight.
-
-    ``reason`` says why a request was refused (see ``decide_actual`` for when it is left to
-    ``refusal_reason``). A named tuple, not a frozen dataclass: one is made per request, and
-    this is the cheapest immutable value Python has.
-    """
-
-    allowed: bool
-    headers: tuple[Header, ...] = ()
-    vary: str | None = None
-    status: int | None = None
-    reason: Reason | None = None
-
-    @property
-    def preflight(self) -> bool:
-        """Whether this answers a preflight (crossgate sends ``status`` itself)."""
-        return self.status is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,9 +97,8 @@ class CORSPolicy:
     actual_headers: tuple[Header, ...] = field(default=(), compare=False)
     #: Headers sent after ACAO and ACAM/ACAH on an allowed preflight.
     preflight_headers: tuple[Header, ...] = field(default=(), compare=False)
-    #: The complete header list for each exact origin, and for ``*``.
-    prebuilt: Mapping[str, tuple[Header, ...]] = field(default_factory=dict, compare=False)
-    #: The whole allowed answer for each exact origin, and for ``*``: no work per request.
+    #: The engine's whole answer to an actual request from each exact origin, and for ``*``
+    #: (every origin): built here, so those requests cost one look-up.
     answers: Mapping[str, Decision] = field(default_factory=dict, compare=False)
 
     @property
@@ -131,16 +108,16 @@ class CORSPolicy:
 
     def headers_for(self, origin: str) -> tuple[Header, ...]:
         """The CORS headers for an actual response to an allowed *origin*."""
-        found = self.prebuilt.get(origin)
+        found = self.answers.get(origin)
         if found is not None:
-            return found
+            return found.headers
         return ((ACAO, origin), *self.actual_headers)
 
     def summary(self) -> dict[str, object]:
         """The effective policy, for display (``flask crossgate routes``)."""
         methods, headers = self.allowed_methods, self.allow_headers_value
         return {
-            "origins": self.origins.describe(),
+            "origins": self.origins.summary(),
             "methods": "route's own" if methods is None else sorted(methods),
             "allow_headers": "* (requested names, validated)" if headers is None else headers,
             "expose_headers": list(self.expose_headers),
@@ -354,11 +331,12 @@ def _assemble(
         preflight.append((ACAC, "true"))
     preflight.append((ACMA, str(max_age)))
     actual_headers = tuple(actual)
-    prebuilt: dict[str, tuple[Header, ...]] = {}
+    answers: dict[str, Decision] = {}
     if matcher.any_origin:
-        prebuilt["*"] = ((ACAO, "*"), *actual_headers)
+        # The same for every request, with or without an Origin: no Vary.
+        answers["*"] = Decision(True, ((ACAO, "*"), *actual_headers))
     for origin in matcher.exact:
-        prebuilt[origin] = ((ACAO, origin), *actual_headers)
+        answers[origin] = Decision(True, ((ACAO, origin), *actual_headers), "Origin")
     return CORSPolicy(
         origins=matcher,
         allowed_methods=methods,
@@ -371,9 +349,5 @@ def _assemble(
         source=source,
         actual_headers=actual_headers,
         preflight_headers=tuple(preflight),
-        prebuilt=prebuilt,
-        answers={
-            origin: Decision(True, headers, None if origin == "*" else "Origin")
-            for origin, headers in prebuilt.items()
-        },
+        answers=answers,
     )

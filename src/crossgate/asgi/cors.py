@@ -19,7 +19,6 @@ websocket and lifespan scopes pass through untouched.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -27,14 +26,16 @@ from crossgate.asgi._startup import FailedStartup, built_by_starlette
 from crossgate.asgi._types import ASGIApp, Message, Receive, Scope, Send
 from crossgate.asgi.routes import Routed, RouteTable, find_router
 from crossgate.engine import (
-    PREFLIGHT_VARY,
     Decision,
+    PreflightAnswer,
     apply,
     decide_actual,
     decide_preflight,
+    log_refusal,
+    preflight_answer,
     refusal_reason,
 )
-from crossgate.errors import ConfigError, Problem, describe
+from crossgate.errors import ConfigError, Problem
 from crossgate.policy import CORSPolicy, build_policy, check_options
 from crossgate.reasons import Reason
 
@@ -46,31 +47,32 @@ if TYPE_CHECKING:
 __all__ = [
     "CORS_SCOPE_KEY",
     "CORSMiddleware",
+    "PreflightAsked",
     "RawHeaders",
+    "apply_raw",
     "compile_policy",
     "encode",
-    "write_headers",
 ]
-
-logger = logging.getLogger("crossgate")
 
 #: Header lines as ASGI carries them.
 RawHeaders = list[tuple[bytes, bytes]]
-#: An answer the middleware sends itself: status, headers, body.
-Answer = tuple[int, RawHeaders, bytes]
 
 #: Set in the scope of every http request: a CORS policy covers its response, so
 #: ``HeadersMiddleware`` relaxes a preset's ``Cross-Origin-Resource-Policy: same-origin``.
 CORS_SCOPE_KEY = "crossgate.cors"
 
 _UNROUTED = Routed(True, None)
-_REFUSED_BODY = b"CORS preflight refused.\n"
-_PREFLIGHT_VARY = (b"vary", PREFLIGHT_VARY.encode())
 _ORIGIN = b"origin"
 _REQUEST_PREFIX = b"access-control-request-"
 _REQUEST_METHOD = b"access-control-request-method"
 _REQUEST_HEADERS = b"access-control-request-headers"
 _REQUEST_PRIVATE_NETWORK = b"access-control-request-private-network"
+
+
+#: What a preflight asks: its ``Origin``, ``Access-Control-Request-Method``, ``-Headers``
+#: (None: absent) and whether it asks for private network access. A plain tuple: one is made
+#: per preflight.
+PreflightAsked = tuple[str, str, str | None, bool]
 
 
 def compile_policy(options: Mapping[str, object], where: str) -> CORSPolicy:
@@ -99,8 +101,9 @@ def encode(headers: Iterable[tuple[str, str]]) -> RawHeaders:
     return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
-def write_headers(raw: Iterable[tuple[bytes, bytes]], decision: Decision) -> RawHeaders:
-    """The response header lines *raw* with the engine's *decision* applied (``Vary`` merged)."""
+def apply_raw(raw: Iterable[tuple[bytes, bytes]], decision: Decision) -> RawHeaders:
+    """The response header lines *raw* with the engine's *decision* applied (``Vary`` merged):
+    ``crossgate.engine.apply`` on ASGI's lines, returning new ones."""
     headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
     apply(headers, decision)
     return encode(headers)
@@ -157,12 +160,13 @@ class CORSMiddleware:
                 elif name == _REQUEST_PRIVATE_NETWORK:
                     private_network = value == b"true"
         if origin is not None and request_method is not None and scope["method"] == "OPTIONS":
-            answer = self._preflight(
-                scope, origin, request_method, request_headers, private_network
-            )
+            asked = origin, request_method, request_headers, private_network
+            answer = self._preflight(scope, asked)
             if answer is not None:
                 status, headers, body = answer
-                await send({"type": "http.response.start", "status": status, "headers": headers})
+                await send(
+                    {"type": "http.response.start", "status": status, "headers": encode(headers)}
+                )
                 await send({"type": "http.response.body", "body": body})
                 return
         decision = self._actual(origin, scope)
@@ -171,7 +175,7 @@ class CORSMiddleware:
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = write_headers(message.get("headers", ()), decision)
+                message["headers"] = apply_raw(message.get("headers", ()), decision)
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
@@ -182,39 +186,29 @@ class CORSMiddleware:
         by the request's ``Cookie`` header.)"""
         return decide_actual(self.policy, origin, explain=False)
 
-    def _preflight(
-        self,
-        scope: Scope,
-        origin: str,
-        request_method: str,
-        request_headers: str | None,
-        private_network: bool,
-    ) -> Answer | None:
-        """The answer to a preflight: 204 with the headers, or 403 saying why (the reason in
-        the body when the app is in debug mode). ``None`` leaves a path no route serves to the
-        app. Without a router, ``methods`` says what the path accepts."""
+    def _decide_preflight(
+        self, asked: PreflightAsked, route_methods: Iterable[str] | None
+    ) -> Decision:
+        """The engine's decision on the preflight *asked*, for a route with *route_methods*."""
+        origin, method, headers, private_network = asked
+        return decide_preflight(
+            self.policy, origin, method, headers, route_methods, private_network=private_network
+        )
+
+    def _preflight(self, scope: Scope, asked: PreflightAsked) -> PreflightAnswer | None:
+        """The engine's answer to a preflight: 204 with the headers, or 403 saying why (the
+        reason in the body when the app is in debug mode). ``None`` leaves a path no route
+        serves to the app. Without a router, ``methods`` says what the path accepts."""
         routed = _UNROUTED if self._routes is None else self._routes.resolve(scope)
         if not routed.found:
             return None
-        decision = decide_preflight(
-            self.policy,
-            origin,
-            request_method,
-            request_headers,
-            routed.methods,
-            private_network=private_network,
-        )
+        decision = self._decide_preflight(asked, routed.methods)
         if decision.allowed:
-            return 204, [*encode(decision.headers), _PREFLIGHT_VARY], b""
+            return preflight_answer(decision)
         assert decision.reason is not None  # the engine explains every refused preflight
-        self._log(scope, decision.reason)
-        body = f"{decision.reason}\n".encode() if self._debug else _REFUSED_BODY
-        headers = [
-            (b"content-type", b"text/plain; charset=utf-8"),
-            (b"content-length", str(len(body)).encode()),
-            _PREFLIGHT_VARY,
-        ]
-        return 403, headers, body
+        debug = self._debug
+        log_refusal(scope.get("method", ""), scope.get("path", ""), decision.reason, debug=debug)
+        return preflight_answer(decision, debug=debug)
 
     @property
     def _debug(self) -> bool:
@@ -222,18 +216,5 @@ class CORSMiddleware:
         return getattr(self.app, "debug", False) is True
 
     def _log(self, scope: Scope, reason: Reason | Callable[[], Reason]) -> None:
-        """Explain a refusal in the ``crossgate`` log: DEBUG, or WARNING in debug mode. A
-        reason given as a function is worked out only when the log will show it."""
-        level = logging.WARNING if self._debug else logging.DEBUG
-        if logger.isEnabledFor(level):
-            if not isinstance(reason, Reason):
-                reason = reason()
-            method, path = scope.get("method", ""), scope.get("path", "")
-            logger.log(
-                level,
-                "%s %s %s",
-                describe(method),
-                describe(path),
-                reason,
-                extra={"crossgate_reason": reason.code},
-            )
+        """Explain a refusal in the ``crossgate`` log (``crossgate.engine.log_refusal``)."""
+        log_refusal(scope.get("method", ""), scope.get("path", ""), reason, debug=self._debug)

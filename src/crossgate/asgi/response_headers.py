@@ -8,15 +8,15 @@ The options are those of ``crossgate.flask.Headers`` and are compiled once, by t
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from crossgate._header_options import compile_header_options
 from crossgate.asgi._startup import FailedStartup, built_by_starlette
 from crossgate.asgi._types import ASGIApp, Message, Receive, Scope, Send
 from crossgate.asgi.cors import CORS_SCOPE_KEY, encode
-from crossgate.errors import ConfigError, Problem
-from crossgate.headers import HeaderPolicy, compile_headers, make_nonce
+from crossgate.errors import ConfigError
+from crossgate.headers import make_nonce
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -28,17 +28,6 @@ __all__ = ["CORS_SCOPE_KEY", "NONCE_SCOPE_KEY", "HeadersMiddleware", "csp_nonce"
 #: Where ``csp_nonce`` keeps a request's nonce in the ASGI scope.
 NONCE_SCOPE_KEY = "crossgate.csp_nonce"
 
-_OPTIONS = (
-    "preset",
-    "headers",
-    "override",
-    "hsts",
-    "csp",
-    "csp_report_only",
-    "csp_report_to",
-    "csp_nonce_directives",
-)
-
 
 def csp_nonce(scope: Scope) -> str:
     """The CSP nonce of the request of *scope* (``request.scope`` in Starlette and FastAPI),
@@ -49,23 +38,6 @@ def csp_nonce(scope: Scope) -> str:
     if nonce is None:
         nonce = scope[NONCE_SCOPE_KEY] = make_nonce()
     return nonce
-
-
-def _compile(options: Mapping[str, Any], where: str) -> HeaderPolicy:
-    problems = []
-    for name, value in options.items():
-        if name not in _OPTIONS:
-            close = difflib.get_close_matches(name, _OPTIONS, n=1)
-            fix = f"write {close[0]!r}" if close else f"use one of {', '.join(_OPTIONS)}"
-            problems.append(Problem(name, value, "is not an option of HeadersMiddleware", fix))
-    known = {name: value for name, value in options.items() if name in _OPTIONS}
-    try:
-        policy = compile_headers(**known, context="app")
-    except ConfigError as error:
-        raise ConfigError([*problems, *error.problems], context=where) from None
-    if problems:
-        raise ConfigError(problems, context=where)
-    return policy
 
 
 class HeadersMiddleware:
@@ -92,7 +64,11 @@ class HeadersMiddleware:
     ) -> None:
         self.app = app
         try:
-            self.policy = _compile({"headers": headers, **options}, "HeadersMiddleware(app)")
+            self.policy = compile_header_options(
+                {"headers": headers, **options},
+                owner="HeadersMiddleware",
+                where="HeadersMiddleware(app)",
+            )
         except ConfigError as error:
             if not built_by_starlette():
                 raise

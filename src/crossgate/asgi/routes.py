@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from crossgate._bounded import BoundedCache
+from crossgate._layers import layers
 from crossgate.asgi._types import Scope
 
 __all__ = ["MAX_CACHED_PATH", "MAX_CACHED_PATHS", "RouteTable", "Routed", "find_router"]
@@ -25,8 +27,6 @@ __all__ = ["MAX_CACHED_PATH", "MAX_CACHED_PATHS", "RouteTable", "Routed", "find_
 MAX_CACHED_PATHS = 2048
 #: Longer paths are resolved every time rather than remembered.
 MAX_CACHED_PATH = 1024
-# How deep find_router looks through middleware (``.app``) for the router.
-_MAX_LAYERS = 16
 
 
 class Routed(NamedTuple):
@@ -46,16 +46,12 @@ def find_router(app: object) -> Any | None:
     """The Starlette router of *app*: its ``router`` (a Starlette or FastAPI app), or the router
     found through the ``.app`` of the middleware it is made of (middleware added with
     ``add_middleware`` wraps the router, not the app). ``None`` for any other ASGI app."""
-    layer = app
-    for _ in range(_MAX_LAYERS):
+    for layer in layers(app):
         router = getattr(layer, "router", None)
         if _is_router(router):
             return router
         if _is_router(layer):
             return layer
-        layer = getattr(layer, "app", None)
-        if layer is None:
-            return None
     return None
 
 
@@ -78,7 +74,7 @@ class RouteTable:
         self._match = Match
         self._mount = (Mount, Host)
         self._host = Host
-        self._known: dict[str, Routed] = {}
+        self._known: BoundedCache[str, Routed] = BoundedCache(MAX_CACHED_PATHS)
         self._count = len(router.routes)
 
     def resolve(self, scope: Scope) -> Routed:
@@ -98,9 +94,7 @@ class RouteTable:
             other = path.rstrip("/") if path.endswith("/") else path + "/"
             routed, cacheable = self._resolve(routes, {**scope, "path": other})
         if cacheable and len(path) <= MAX_CACHED_PATH:
-            if len(self._known) >= MAX_CACHED_PATHS:
-                del self._known[next(iter(self._known))]
-            self._known[path] = routed
+            self._known.put(path, routed)
         return routed
 
     def _resolve(self, routes: Sequence[Any], scope: Scope) -> tuple[Routed, bool]:

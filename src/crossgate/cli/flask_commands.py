@@ -276,7 +276,7 @@ def _header_rows(policy: HeaderPolicy | None, *, cross_origin: bool) -> tuple[li
     """The headers a route's policy sends, and those it removes, as JSON-ready rows."""
     sent: list[Row] = []
     removed: list[Row] = []
-    for setting in policy.describe() if policy is not None else ():
+    for setting in policy.settings if policy is not None else ():
         level = setting.context
         if setting.value is None:
             removed.append({"name": setting.name, "source": setting.source, "level": level})

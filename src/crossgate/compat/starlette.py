@@ -20,8 +20,8 @@ import re
 from collections.abc import Collection
 
 from crossgate.asgi._types import ASGIApp, Scope
-from crossgate.asgi.cors import Answer, encode
 from crossgate.asgi.cors import CORSMiddleware as _Adapter
+from crossgate.asgi.cors import PreflightAsked
 from crossgate.compat._starlette_reading import (
     CREDENTIALS_ECHO,
     PRIVATE_NETWORK,
@@ -33,7 +33,7 @@ from crossgate.compat._starlette_reading import (
     read,
     starlette_attributes,
 )
-from crossgate.engine import Decision, decide_actual, decide_preflight
+from crossgate.engine import Decision, PreflightAnswer, decide_actual, decide_preflight
 from crossgate.errors import ConfigError, Problem
 from crossgate.policy import ACAC, ACAH, ACAM, ACAO, CORSPolicy
 
@@ -221,24 +221,14 @@ class CORSMiddleware(_Adapter):
             return _answer(decision, origin, credentials, "Origin")
         return _answer(decision, "*", credentials, "Origin" if VARY_ALWAYS else None)
 
-    def _preflight(
-        self,
-        scope: Scope,
-        origin: str,
-        request_method: str,
-        request_headers: str | None,
-        private_network: bool,
-    ) -> Answer:
+    def _preflight(self, scope: Scope, asked: PreflightAsked) -> PreflightAnswer:
         # Starlette allows a preflight for any of allow_methods, on any path, routed or not.
-        decision = self._decide_preflight(
-            self.policy, origin, request_method, request_headers, private_network
-        )
+        origin, request_method, request_headers, private_network = asked
+        decision = self._decide_with(self.policy, asked)
         reason = decision.reason
         if self._open is not None and reason is not None and reason.code.startswith("origin"):
             # Not listed: every other site gets the credential-less answer.
-            wide = self._decide_preflight(
-                self._open, origin, request_method, request_headers, private_network
-            )
+            wide = self._decide_with(self._open, asked)
             if wide.allowed and self._credentials_for_all:
                 wide = _with_credentials(wide, origin)
             if wide.reason is None or not wide.reason.code.startswith("origin"):
@@ -255,14 +245,9 @@ class CORSMiddleware(_Adapter):
         body = ("Disallowed CORS " + ", ".join(failures)).encode()
         return 400, self._refused_headers(body, failures, origin, request_headers), body
 
-    def _decide_preflight(
-        self,
-        policy: CORSPolicy,
-        origin: str,
-        request_method: str,
-        request_headers: str | None,
-        private_network: bool,
-    ) -> Decision:
+    def _decide_with(self, policy: CORSPolicy, asked: PreflightAsked) -> Decision:
+        """The engine's decision on *asked* under *policy*, for Starlette's methods."""
+        origin, request_method, request_headers, private_network = asked
         return decide_preflight(
             policy,
             origin,
@@ -274,7 +259,7 @@ class CORSMiddleware(_Adapter):
 
     def _allowed_headers(
         self, decision: Decision, request_headers: str | None
-    ) -> list[tuple[bytes, bytes]]:
+    ) -> list[tuple[str, str]]:
         """An allowed preflight's headers, as Starlette writes them: the methods as listed,
         ``allow_headers=['*']`` echoing the request's list, Vary as the installed version."""
         headers = []
@@ -290,11 +275,11 @@ class CORSMiddleware(_Adapter):
             vary = "Origin"
         if vary is not None:
             headers.append(("Vary", vary))
-        return [*_text(b"OK"), *encode(headers)]
+        return [*_text(b"OK"), *headers]
 
     def _refused_headers(
         self, body: bytes, failures: list[str], origin: str, request_headers: str | None
-    ) -> list[tuple[bytes, bytes]]:
+    ) -> list[tuple[str, str]]:
         """A refused preflight's headers, as Starlette writes them: its static preflight
         headers, the origin when that was allowed, the request's headers when all are."""
         headers = dict(self.preflight_headers)
@@ -302,7 +287,7 @@ class CORSMiddleware(_Adapter):
             headers["Access-Control-Allow-Origin"] = origin
         if self.allow_all_headers and request_headers is not None:
             headers["Access-Control-Allow-Headers"] = request_headers
-        return [*_text(body), *encode(headers.items())]
+        return [*_text(body), *headers.items()]
 
     def _failures(
         self, decision: Decision, request_method: str, request_headers: str | None
@@ -330,8 +315,5 @@ class CORSMiddleware(_Adapter):
         return any(name.strip(" \t").lower() not in allowed for name in requested.split(","))
 
 
-def _text(body: bytes) -> list[tuple[bytes, bytes]]:
-    return [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(body)).encode()),
-    ]
+def _text(body: bytes) -> list[tuple[str, str]]:
+    return [("content-type", "text/plain; charset=utf-8"), ("content-length", str(len(body)))]

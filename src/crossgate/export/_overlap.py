@@ -24,6 +24,7 @@ from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from crossgate.export.table import Deferral
+from crossgate.flask._routing import rule_trace
 
 if TYPE_CHECKING:
     from werkzeug.routing import Rule
@@ -36,7 +37,7 @@ __all__ = ["deferral", "may_overlap", "static_prefix"]
 def static_prefix(rule: Rule) -> str:
     """The static text *rule*'s path begins with, up to its first variable."""
     parts = []
-    for dynamic, data in rule._trace[1:]:  # the first element is the host part's end marker
+    for dynamic, data in rule_trace(rule)[1:]:  # the first element is the host part's end marker
         if dynamic:
             break
         parts.append(data)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from crossgate._layers import layers
 from crossgate.asgi import CORSMiddleware, HeadersMiddleware
 from crossgate.asgi.routes import find_router
 from crossgate.errors import ConfigError
@@ -27,8 +28,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Layers", "find_layers"]
 
-# How deep the walk goes through wrappers, as the middleware's own search for the router.
-_MAX_LAYERS = 16
 _WHERE = "CORSMiddleware"
 
 
@@ -51,18 +50,13 @@ async def _no_app(scope: Scope, receive: Receive, send: Send) -> None:
 
 def _outside_in(app: object) -> Iterator[tuple[object, object]]:
     """Each layer of *app* from the outside in, with the app its router is found from."""
-    layer: object = app
-    for _ in range(_MAX_LAYERS):
+    for layer in layers(app):
         yield layer, getattr(layer, "app", None)
         user = getattr(layer, "user_middleware", None)
         if isinstance(user, list) and getattr(layer, "router", None) is not None:
             for entry in user:
                 yield entry, layer
             return
-        inner = getattr(layer, "app", None)
-        if inner is None:
-            return
-        layer = inner
 
 
 def _built(entry: object, refusals: list[Refusal]) -> object:

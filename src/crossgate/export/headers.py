@@ -38,7 +38,7 @@ def static_lines(location: Location) -> list[StaticLine]:
         return []
     cross_origin = location.cross_origin
     lines = []
-    for setting in policy.describe():
+    for setting in policy.settings:
         if setting.value is None or setting.name.lower() == "vary":
             continue
         https, http = setting.value, setting.http_value

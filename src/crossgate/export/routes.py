@@ -32,7 +32,8 @@ from crossgate.export._paths import (
 )
 from crossgate.export._regex import Engine, engine_problem, translated
 from crossgate.export.table import Choice, ExportError, ExportTable, Location, Refusal, Variant
-from crossgate.flask.state import AppState, _possible_resources, has_decorated_views
+from crossgate.flask._routing import possible_resources, rule_converters, rule_parts
+from crossgate.flask.state import AppState, has_decorated_views
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -78,7 +79,7 @@ def _path_regex(rule: Rule, engine: Engine, refusals: list[Refusal]) -> str:
 def _order(rule: Rule) -> list[tuple[bool, object]]:
     """Werkzeug's preference among rules with variables: static parts first, then converter
     weights; the proxy tries regex locations in this order."""
-    return [(not part.static, part.weight) for part in rule._parts]
+    return [(not part.static, part.weight) for part in rule_parts(rule)]
 
 
 class _Builder:
@@ -139,7 +140,7 @@ class _Builder:
             if any(self.resolved.rules[id(rule)].dynamic is not None for rule in rules):
                 if not self._split_by_path(path, first, regex, label):
                     return
-                possible = _possible_resources(
+                possible = possible_resources(
                     self.resolved.resources, path.partition("<")[0], exact=False
                 )
                 entries, default = resource_entries(
@@ -213,7 +214,7 @@ class _Builder:
         if (
             mixed
             and header_policy is not None
-            and any(setting.cross_origin_value for setting in header_policy.describe())
+            and any(setting.cross_origin_value for setting in header_policy.settings)
         ):
             self.refusals.append(
                 Refusal(
@@ -232,7 +233,7 @@ class _Builder:
         if canonical is None:
             names = [
                 name
-                for name, converter in rule._converters.items()
+                for name, converter in rule_converters(rule).items()
                 if canonical_value(converter) is None
             ]
             self.refusals.append(
@@ -240,7 +241,7 @@ class _Builder:
                     path,
                     "resources",
                     f"rules cover its paths differently, by the value of <{names[0]}>, which "
-                    f"its {type(rule._converters[names[0]]).__name__} writes back in its own "
+                    f"its {type(rule_converters(rule)[names[0]]).__name__} writes back in its own "
                     "way when Werkzeug builds the path they are matched against; the proxy "
                     "sees the path as sent. Give those paths their own URL rule",
                 )

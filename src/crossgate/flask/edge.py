@@ -17,36 +17,31 @@ requests here, before Flask runs.
 
 from __future__ import annotations
 
-import logging
 import re
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
-from urllib.parse import quote, unquote, urlsplit
+from collections.abc import Callable, Iterable
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
+from werkzeug.exceptions import HTTPException, SecurityError
+from werkzeug.http import HTTP_STATUS_CODES
 from werkzeug.middleware.proxy_fix import ProxyFix
-from werkzeug.routing import RequestRedirect
 from werkzeug.wsgi import get_host
 
 from crossgate import engine
-from crossgate.engine import (
-    PREFLIGHT_VARY,
-    Decision,
-    apply,
-    decide_actual,
-    decide_preflight,
-    refusal_reason,
-)
+from crossgate._http import Header
+from crossgate._layers import layers
+from crossgate.engine import PREFLIGHT_VARY, Decision, apply, decide_actual
 from crossgate.errors import describe
+from crossgate.flask._routing import Route, route
 from crossgate.flask.resolved import PreflightTarget
 from crossgate.reasons import Reason
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
     from flask import Flask
-    from werkzeug.routing import MapAdapter, Rule
 
     from crossgate.flask.resolved import Policies, Resolved
     from crossgate.flask.state import AppState
@@ -57,38 +52,35 @@ __all__ = [
     "NONCE_ENVIRON_KEY",
     "Answer",
     "Edge",
+    "add_response_headers",
     "answer_preflight",
     "apply_headers",
     "debug_error_answer",
     "debug_error_body",
     "decide_request",
+    "environ_is_preflight",
     "https_redirect",
     "install_edge",
-    "is_preflight",
     "proxy_fix_after",
     "request_path",
     "route_policies",
     "send_answer",
-    "write_headers",
 ]
 
-logger = logging.getLogger("crossgate")
+#: An answer crossgate gives itself: WSGI status line, headers, body.
+Answer = tuple[str, list[Header], bytes]
 
-Headers = list[tuple[str, str]]
-#: An answer crossgate gives itself: status line, headers, body.
-Answer = tuple[str, Headers, bytes]
+# WSGI's status line of each status code, written once rather than per answer.
+_STATUS_LINES = MappingProxyType(
+    {code: f"{code} {phrase}" for code, phrase in HTTP_STATUS_CODES.items()}
+)
 
 #: Where ``csp_nonce()`` keeps the request's nonce, and where the edge reads it back.
 NONCE_ENVIRON_KEY = "crossgate.csp_nonce"
 
-# Werkzeug redirects for a missing trailing slash, doubled slashes or a rule alias; a real route
-# is reached within a few hops, and a bound keeps a redirect loop from looping here too.
-_MAX_REDIRECTS = 3
 # A preflight's routing is cached only for URLs of ordinary size: a megabyte path must not be
 # kept (the cache holds a bounded number of entries, not of bytes).
 _CACHED_KEY_LIMIT = 2048
-# How deep proxy_fix_after looks through middleware for a ProxyFix.
-_MAX_LAYERS = 16
 # Characters RFC 3986 allows as they are in a path. PATH_INFO arrives percent-decoded, so a "%"
 # in it is a literal one; QUERY_STRING arrives as sent, so its escapes must stay.
 _PATH_SAFE = "/!$&'()*+,:;=@~"
@@ -99,7 +91,7 @@ _REDIRECT_HOST = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5
 
 def apply_headers(
     policy: HeaderPolicy,
-    headers: Headers,
+    headers: list[Header],
     environ: WSGIEnvironment,
     *,
     cross_origin_allowed: bool,
@@ -117,7 +109,7 @@ def apply_headers(
     )
 
 
-def is_preflight(environ: WSGIEnvironment) -> bool:
+def environ_is_preflight(environ: WSGIEnvironment) -> bool:
     """Whether the WSGI request is a CORS preflight (``crossgate.engine.is_preflight``)."""
     return engine.is_preflight(
         environ.get("REQUEST_METHOD"),
@@ -132,79 +124,6 @@ def request_path(environ: WSGIEnvironment) -> str:
     return path if path.isascii() else path.encode("latin-1").decode("utf-8", "replace")
 
 
-def log_refusal(
-    app: Flask, environ: WSGIEnvironment, path: str, reason: Reason | Callable[[], Reason]
-) -> None:
-    """Explain a refusal in the ``crossgate`` log: DEBUG in production, WARNING in debug mode.
-
-    *reason* may be a function that works it out: called only when the log will show it.
-    """
-    level = logging.WARNING if app.debug else logging.DEBUG
-    if logger.isEnabledFor(level):
-        if not isinstance(reason, Reason):
-            reason = reason()
-        logger.log(
-            level,
-            "%s %s %s",
-            describe(environ.get("REQUEST_METHOD", "")),
-            describe(path),
-            reason,
-            extra={"crossgate_reason": reason.code},
-        )
-
-
-class _Route(NamedTuple):
-    adapter: MapAdapter
-    rule: Rule
-    #: The rule's variables, as Werkzeug converted them.
-    values: Mapping[str, Any]
-    #: Every method the path accepts.
-    methods: frozenset[str]
-    #: The path of the route, after any redirect.
-    path: str
-
-
-def _route(
-    app: Flask, environ: WSGIEnvironment, method: str, others: Iterable[str] = ()
-) -> _Route | None:
-    """The rule a request with *method* reaches, following Werkzeug's redirects (merged
-    slashes, a missing trailing slash, an alias) as a browser would for the request itself; a
-    browser never follows one for a preflight. None when no rule matches the path.
-
-    Werkzeug's answer depends on the method: a rule with other methods is a 405, a redirect
-    is offered only for a method its target accepts. To find where the *path* leads whatever
-    the method, it is retried with each of *others* (methods some rule accepts). Nothing
-    Werkzeug raises here escapes: the app answers the request as it would without crossgate.
-    """
-    try:
-        # populate_request=False: Flask's own request object stays the one in the environ.
-        adapter = app.create_url_adapter(app.request_class(environ, populate_request=False))
-    except HTTPException:
-        return None  # a Host outside TRUSTED_HOSTS: the app answers it
-    assert adapter is not None  # always bound when given a request
-    path = adapter.path_info
-    untried = [other for other in others if other != method]
-    for _attempt in range(_MAX_REDIRECTS + len(untried) + 1):
-        try:
-            rule, values = adapter.match(path, method=method, return_rule=True)
-        except RequestRedirect as redirect:
-            target = unquote(urlsplit(redirect.new_url).path)
-            path = target[len(adapter.script_name.rstrip("/")) :] or "/"
-            continue
-        except HTTPException as missed:
-            # A 405 names the methods the path has; a 404 is only about this method: the path
-            # may still have a rule for another of *untried*.
-            if isinstance(missed, MethodNotAllowed):
-                untried = sorted(missed.valid_methods or ())
-        else:
-            methods = frozenset(adapter.allowed_methods(path)) or frozenset(rule.methods or ())
-            return _Route(adapter, rule, values, methods, path)
-        if not untried:
-            return None
-        method = untried.pop(0)
-    return None
-
-
 def route_policies(app: Flask, resolved: Resolved, environ: WSGIEnvironment, path: str) -> Policies:
     """The CORS and header policies of the response to a request: those of the rule Flask
     dispatched it to (routed here when Flask did not: a 404, 405 or redirect)."""
@@ -217,7 +136,7 @@ def route_policies(app: Flask, resolved: Resolved, environ: WSGIEnvironment, pat
         if fixed is not None:
             return fixed
         return resolved.for_rule(rule, request.view_args)  # type: ignore[union-attr]
-    found = _route(app, environ, environ.get("REQUEST_METHOD", "GET"))
+    found = route(app, environ, environ.get("REQUEST_METHOD", "GET"))
     if found is not None:
         return resolved.for_rule(found.rule, found.values)
     return resolved.for_unrouted(path)
@@ -229,12 +148,12 @@ def decide_request(
     """*policy*'s decision on an actual request, with a refusal explained in the log."""
     decision = decide_actual(policy, origin, explain=False)
     if not decision.allowed and origin is not None:
-        reason = decision.reason
-        log_refusal(app, environ, path, reason or (lambda: refusal_reason(policy, origin)))
+        reason = decision.reason or (lambda: engine.refusal_reason(policy, origin))
+        engine.log_refusal(environ.get("REQUEST_METHOD", ""), path, reason, debug=app.debug)
     return decision
 
 
-def _governed_methods(resolved: Resolved, found: _Route, policy: CORSPolicy) -> frozenset[str]:
+def _governed_methods(resolved: Resolved, found: Route, policy: CORSPolicy) -> frozenset[str]:
     """The methods of *found*'s path that *policy* governs. Several rules on one path may have
     different policies; the browser caches a preflight's answer per method, so only these are
     listed."""
@@ -270,7 +189,7 @@ def _preflight_target(
     )
     if cacheable and key in resolved.preflights:
         return resolved.preflights[key]
-    found = _route(app, environ, requested, sorted(resolved.methods))
+    found = route(app, environ, requested, sorted(resolved.methods))
     target: PreflightTarget | None = None
     if found is not None:
         policy, header_policy = resolved.for_rule(found.rule, found.values)
@@ -302,7 +221,7 @@ def answer_preflight(
             reason=Reason("route-not-covered", (("path", path),), preflight=True),
         )
     else:
-        decision = decide_preflight(
+        decision = engine.decide_preflight(
             policy,
             origin,
             requested,
@@ -311,25 +230,17 @@ def answer_preflight(
             private_network=environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true",
         )
     if decision.allowed:
-        answer: Answer = (
-            "204 No Content",
-            [*decision.headers, ("Vary", PREFLIGHT_VARY)],
-            b"",
-        )
+        status, headers, body = engine.preflight_answer(decision)
     else:
-        assert decision.reason is not None
-        log_refusal(app, environ, path, decision.reason)
-        body = (f"{decision.reason}\n" if app.debug else "CORS preflight refused.\n").encode()
-        headers = [
-            ("Content-Type", "text/plain; charset=utf-8"),
-            ("Content-Length", str(len(body))),
-            ("Vary", PREFLIGHT_VARY),
-        ]
-        answer = "403 Forbidden", headers, body
+        assert decision.reason is not None  # the engine explains every refused preflight
+        debug = app.debug
+        method = environ.get("REQUEST_METHOD", "")
+        engine.log_refusal(method, path, decision.reason, debug=debug)
+        status, headers, body = engine.preflight_answer(decision, debug=debug)
     if header_policy is not None:
         # No view ran, so nobody asked for a nonce.
-        apply_headers(header_policy, answer[1], environ, cross_origin_allowed=policy is not None)
-    return answer
+        apply_headers(header_policy, headers, environ, cross_origin_allowed=policy is not None)
+    return _STATUS_LINES[status], headers, body
 
 
 def https_redirect(app: Flask, environ: WSGIEnvironment, policy: HeaderPolicy) -> Answer | None:
@@ -367,12 +278,7 @@ def proxy_fix_after(wsgi_app: object) -> bool:
     A ProxyFix there runs after the edge has looked at the scheme, so the edge would see the
     proxy's plain http on every request.
     """
-    layer = wsgi_app
-    for _ in range(_MAX_LAYERS):
-        if isinstance(layer, ProxyFix):
-            return True
-        layer = getattr(layer, "app", None)
-    return False
+    return any(isinstance(layer, ProxyFix) for layer in layers(wsgi_app))
 
 
 class Edge:
@@ -399,14 +305,14 @@ class Edge:
             if redirect is not None:
                 return send_answer(start_response, redirect)
         origin: str | None = environ.get("HTTP_ORIGIN")
-        if origin is not None and resolved.policies and is_preflight(environ):
+        if origin is not None and resolved.policies and environ_is_preflight(environ):
             answer = answer_preflight(app, resolved, environ, origin)
             if answer is not None:
                 return send_answer(start_response, answer)
         path = request_path(environ)
 
-        def edge_start_response(status: str, headers: Headers, exc_info: Any = None) -> Any:
-            write_headers(app, resolved, environ, path, headers)
+        def edge_start_response(status: str, headers: list[Header], exc_info: Any = None) -> Any:
+            add_response_headers(app, resolved, environ, path, headers)
             return start_response(status, headers, exc_info)
 
         try:
@@ -429,12 +335,15 @@ class Edge:
         if policy is None or not policy.origins.allows(origin):
             return None
         return debug_error_answer(
-            app, environ, path, lambda headers: write_headers(app, resolved, environ, path, headers)
+            app,
+            environ,
+            path,
+            lambda headers: add_response_headers(app, resolved, environ, path, headers),
         )
 
 
-def write_headers(
-    app: Flask, resolved: Resolved, environ: WSGIEnvironment, path: str, headers: Headers
+def add_response_headers(
+    app: Flask, resolved: Resolved, environ: WSGIEnvironment, path: str, headers: list[Header]
 ) -> None:
     """Add what crossgate adds to the response of an actual request, in place: the CORS
     outcome of its route's policy, then its header policy's lines."""
@@ -446,7 +355,7 @@ def write_headers(
 
 
 def debug_error_answer(
-    app: Flask, environ: WSGIEnvironment, path: str, add_cors: Callable[[Headers], None]
+    app: Flask, environ: WSGIEnvironment, path: str, add_cors: Callable[[list[Header]], None]
 ) -> Answer:
     """The debug-mode 500 for the exception being handled, which Flask let escape: logged as
     the server would have, its body readable by the page (``debug_error_body``), and the CORS

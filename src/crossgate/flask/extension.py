@@ -22,14 +22,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from crossgate.errors import ConfigError
+from crossgate.flask import edge
 from crossgate.flask.commands import register_commands
-from crossgate.flask.edge import (
-    answer_preflight,
-    install_edge,
-    is_preflight,
-    request_path,
-    write_headers,
-)
 from crossgate.flask.state import (
     VIEW_OPTIONS_ATTRIBUTE,
     AppState,
@@ -42,7 +36,7 @@ from crossgate.options import AppCORSOptions, CORSOptions
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
-__all__ = ["CORS", "cross_origin", "state_for", "wrap_view"]
+__all__ = ["CORS", "cross_origin", "on_blueprint_registered", "state_for", "wrap_view"]
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -52,8 +46,25 @@ def state_for(app: Flask) -> AppState:
     state = app.extensions.get("crossgate")
     if state is None:
         state = app.extensions["crossgate"] = AppState()
-        state.edge = install_edge(app, state)
+        state.edge = edge.install_edge(app, state)
     return cast(AppState, state)
+
+
+def on_blueprint_registered(
+    blueprint: Blueprint, declare: Callable[[Flask, AppState, str, str], None]
+) -> None:
+    """Call ``declare(app, state, name, url_prefix)`` each time *blueprint* is registered on
+    an app, with its dotted name as registered (nested in another blueprint, renamed) and its
+    URL prefix; the app then resolves its policies afresh at its first request."""
+
+    def on_register(setup: BlueprintSetupState) -> None:
+        app = cast(Flask, setup.app)
+        state = state_for(app)
+        state.resolved = None
+        name = f"{setup.name_prefix}.{setup.name}".lstrip(".")
+        declare(app, state, name, setup.url_prefix or "")
+
+    blueprint.record(on_register)
 
 
 class CORS:
@@ -107,16 +118,12 @@ def _declare_blueprint(blueprint: Blueprint, options: dict[str, object]) -> None
     validate_declared(options, context=f"CORS(blueprint {blueprint.name!r})", allow_resources=False)
     frozen = MappingProxyType(options)
 
-    def on_register(setup: BlueprintSetupState) -> None:
-        app = cast(Flask, setup.app)
-        state = state_for(app)
-        name = f"{setup.name_prefix}.{setup.name}".lstrip(".")
-        state.blueprints[name] = (frozen, setup.url_prefix or "")
-        state.resolved = None
+    def declare(app: Flask, state: AppState, name: str, url_prefix: str) -> None:
+        state.blueprints[name] = (frozen, url_prefix)
         if state.app_options is not None:
             state.resolve(app)  # conflicts with the app's options surface now, at start-up
 
-    blueprint.record(on_register)
+    on_blueprint_registered(blueprint, declare)
 
 
 def cross_origin(**options: Unpack[CORSOptions]) -> Callable[[F], F]:
@@ -195,16 +202,16 @@ def _first_request(app: Flask, **_: object) -> None:
     resolved = state.resolved = state.resolve(app)
     environ = request.environ
     origin: str | None = environ.get("HTTP_ORIGIN")
-    if origin is not None and resolved.policies and is_preflight(environ):
-        answer = answer_preflight(app, resolved, environ, origin)
+    if origin is not None and resolved.policies and edge.environ_is_preflight(environ):
+        answer = edge.answer_preflight(app, resolved, environ, origin)
         if answer is not None:
             status, headers, body = answer
             raise _EarlyAnswer(response=app.response_class(body, status, headers))
-    path = request_path(environ)
+    path = edge.request_path(environ)
 
     @after_this_request
     def add_headers(response: Response) -> Response:
         headers = response.headers.to_wsgi_list()
-        write_headers(app, resolved, environ, path, headers)
+        edge.add_response_headers(app, resolved, environ, path, headers)
         response.headers = Headers(headers)
         return response

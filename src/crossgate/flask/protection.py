@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING
 
 from werkzeug.exceptions import HTTPException
 
+from crossgate._bounded import BoundedCache
 from crossgate.errors import ConfigError
 from crossgate.flask.edge import request_path, route_policies
 from crossgate.flask.extension import state_for
-from crossgate.flask.resolved import BoundedCache
 from crossgate.origins import OriginSpec
 from crossgate.protect import (
     REFUSED_BODY,

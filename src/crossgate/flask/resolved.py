@@ -10,8 +10,9 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Generic, NamedTuple, TypeVar
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from crossgate._bounded import BoundedCache
 from crossgate.headers import HeaderPolicy
 from crossgate.paths import PathRules
 from crossgate.policy import CORSPolicy
@@ -21,24 +22,21 @@ if TYPE_CHECKING:
 
 __all__ = [
     "PREFLIGHT_CACHE_SIZE",
-    "BoundedCache",
     "Combination",
+    "Coverage",
     "Policies",
     "PreflightTarget",
     "Resolved",
     "RoutePolicies",
-    "Scope",
 ]
 
-K = TypeVar("K")
-V = TypeVar("V")
 #: Numbers a combination of levels: (resource rule, scope); 0 means "none at that level".
 Combination = tuple[int, int]
 
 
 @dataclass(frozen=True, slots=True)
-class Scope:
-    """What a group of endpoints shares: a CORS scope number and a merged header policy.
+class Coverage:
+    """What covers a group of endpoints: a CORS scope number and a merged header policy.
 
     ``cors`` numbers the blueprint and view CORS options of the endpoints (0: none, the app's
     policy applies); ``headers`` is the app's, blueprints' and view's header policies merged
@@ -77,39 +75,6 @@ class PreflightTarget(NamedTuple):
     path: str
 
 
-class BoundedCache(Generic[K, V]):
-    """A dictionary that keeps at most *size* entries, forgetting the oldest first, so memory
-    stays flat whatever stream of distinct keys arrives. Safe under the GIL: a lost race only
-    costs a second computation."""
-
-    __slots__ = ("_entries", "_size", "get")
-
-    def __init__(self, size: int) -> None:
-        self._entries: dict[K, V] = {}
-        self._size = size
-        #: ``get(key, default)``: the dictionary's own, so a hit costs no Python call.
-        self.get = self._entries.get
-
-    def __contains__(self, key: object) -> bool:
-        return key in self._entries
-
-    def __getitem__(self, key: K) -> V:
-        return self._entries[key]
-
-    def __len__(self) -> int:
-        return len(self._entries)
-
-    def put(self, key: K, value: V) -> None:
-        """Keep *value* for *key*, forgetting the oldest entry when full."""
-        entries = self._entries
-        if len(entries) >= self._size and key not in entries:
-            try:
-                del entries[next(iter(entries))]
-            except (StopIteration, KeyError, RuntimeError):
-                entries.clear()  # another thread changed it meanwhile: start afresh
-        entries[key] = value
-
-
 @dataclass(frozen=True, slots=True)
 class Resolved:
     """Everything a request's policy look-up needs, compiled once from the declared options.
@@ -125,12 +90,12 @@ class Resolved:
     #: The policies of every URL rule, by ``id(rule)``: rules live as long as the app.
     rules: Mapping[int, RoutePolicies]
     #: The scope of every endpoint under a blueprint policy or with a view decorator.
-    endpoint_scopes: Mapping[str, Scope]
+    endpoint_scopes: Mapping[str, Coverage]
     #: Blueprint URL prefixes, for requests Flask routed to no endpoint (404).
-    prefix_scopes: PathRules[Scope]
+    prefix_scopes: PathRules[Coverage]
     resources: PathRules[int]
     #: The scope of every other request: no blueprint or view policy, the app's headers.
-    app_scope: Scope = Scope(0, None)
+    app_scope: Coverage = Coverage(0, None)
     #: Whether any header policy is declared (``https_redirect`` needs ``Headers(app)``, so it
     #: implies one): the edge takes its header path only then.
     headers_declared: bool = False

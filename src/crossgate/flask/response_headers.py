@@ -15,20 +15,19 @@ first request, and the WSGI edge applies it to whatever response leaves the app.
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from flask import Blueprint, Flask, request
-from flask.sansio.blueprints import BlueprintSetupState
 
+from crossgate._header_options import compile_header_options
 from crossgate.errors import ConfigError, Problem
 from crossgate.flask.commands import register_commands
 from crossgate.flask.edge import NONCE_ENVIRON_KEY, proxy_fix_after
-from crossgate.flask.extension import state_for, wrap_view
-from crossgate.flask.state import VIEW_HEADERS_ATTRIBUTE
-from crossgate.headers import HeaderPolicy, compile_headers, make_nonce
+from crossgate.flask.extension import on_blueprint_registered, state_for, wrap_view
+from crossgate.flask.state import VIEW_HEADERS_ATTRIBUTE, AppState
+from crossgate.headers import HeaderPolicy, make_nonce
 from crossgate.options import AppHeadersOptions, HeadersOptions
 
 if TYPE_CHECKING:
@@ -37,19 +36,6 @@ if TYPE_CHECKING:
 __all__ = ["Headers", "csp_nonce", "headers"]
 
 F = TypeVar("F", bound=Callable[..., Any])
-
-#: The options ``Headers`` passes to :func:`crossgate.headers.compile_headers`.
-_POLICY_OPTIONS = (
-    "preset",
-    "headers",
-    "override",
-    "hsts",
-    "csp",
-    "csp_report_only",
-    "csp_report_to",
-    "csp_nonce_directives",
-)
-_OPTIONS = (*_POLICY_OPTIONS, "https_redirect")
 
 
 def csp_nonce() -> str:
@@ -130,15 +116,11 @@ def _declare_blueprint(blueprint: Blueprint, options: Mapping[str, object]) -> N
     label = f"blueprint {blueprint.name!r}"
     policy = _compile(options, label, f"Headers({label})", app_level=False)
 
-    def on_register(setup: BlueprintSetupState) -> None:
-        app = cast(Flask, setup.app)
-        state = state_for(app)
-        name = f"{setup.name_prefix}.{setup.name}".lstrip(".")
-        state.header_blueprints[name] = (policy, setup.url_prefix or "")
-        state.resolved = None
+    def declare(app: Flask, state: AppState, name: str, url_prefix: str) -> None:
+        state.header_blueprints[name] = (policy, url_prefix)
         app.add_template_global(csp_nonce)
 
-    blueprint.record(on_register)
+    on_blueprint_registered(blueprint, declare)
 
 
 def headers(
@@ -175,31 +157,19 @@ def _compile(
     options: Mapping[str, object], label: str, where: str, *, app_level: bool
 ) -> HeaderPolicy:
     """Validate *options* and compile their policy; raise one ConfigError with every problem."""
-    problems: list[Problem] = []
-    for name, value in options.items():
-        if name == "https_redirect":
-            if not app_level:
-                problems.append(
-                    Problem(
-                        name,
-                        value,
-                        f"is an app-level option, not for {label}",
-                        "pass https_redirect=True to Headers(app)",
-                    )
-                )
-            elif not isinstance(value, bool):
-                problems.append(Problem(name, value, "is not True or False", "write True"))
-        elif name not in _POLICY_OPTIONS:
-            close = difflib.get_close_matches(name, _OPTIONS, n=1)
-            fix = f"write {close[0]!r}" if close else f"use one of {', '.join(_OPTIONS)}"
-            problems.append(Problem(name, options[name], "is not an option of Headers", fix))
-    policy_options: dict[str, Any] = {
-        name: value for name, value in options.items() if name in _POLICY_OPTIONS
-    }
-    try:
-        policy = compile_headers(**policy_options, context=label)
-    except ConfigError as error:
-        raise ConfigError([*problems, *error.problems], context=where) from None
-    if problems:
-        raise ConfigError(problems, context=where)
-    return policy
+
+    def https_redirect(value: object) -> Problem | None:
+        if not app_level:
+            return Problem(
+                "https_redirect",
+                value,
+                f"is an app-level option, not for {label}",
+                "pass https_redirect=True to Headers(app)",
+            )
+        if not isinstance(value, bool):
+            return Problem("https_redirect", value, "is not True or False", "write True")
+        return None
+
+    return compile_header_options(
+        options, owner="Headers", where=where, context=label, own={"https_redirect": https_redirect}
+    )

@@ -17,11 +17,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from crossgate.errors import ConfigError, Problem
+from crossgate.flask._routing import possible_resources
 from crossgate.flask.resolved import (
     Combination,
+    Coverage,
     Resolved,
     RoutePolicies,
-    Scope,
 )
 from crossgate.headers import HeaderPolicy
 from crossgate.paths import PathRules, compile_path_rules
@@ -166,14 +167,14 @@ class AppState:
         )
         compiler, resource_rules = self._cors_compiler(app) if uses_cors else (None, PathRules())
         headers = _HeaderScopes(self.app_headers)
-        endpoint_scopes: dict[str, Scope] = {}
-        plans: list[tuple[Rule, Scope, set[int]]] = []
+        endpoint_scopes: dict[str, Coverage] = {}
+        plans: list[tuple[Rule, Coverage, set[int]]] = []
         for rule in app.url_map.iter_rules():
             blueprint = rule.endpoint.rpartition(".")[0]
             view = views.get(rule.endpoint)
             cors_scope = 0
             static, _, dynamic = rule.rule.partition("<")
-            possible = _possible_resources(resource_rules, static, not dynamic)
+            possible = possible_resources(resource_rules, static, not dynamic)
             if compiler is not None:
                 layers = self._blueprint_layers(blueprint)
                 decorated: Options | None = getattr(view, VIEW_OPTIONS_ATTRIBUTE, None)
@@ -194,7 +195,7 @@ class AppState:
         registered = {name: prefix for name, (_, prefix) in self.blueprints.items()}
         for name, (_, prefix) in self.header_blueprints.items():
             registered.setdefault(name, prefix)
-        prefixes: dict[str, Scope] = {}
+        prefixes: dict[str, Coverage] = {}
         for name, url_prefix in registered.items():
             # A prefix with variables (/<lang>/api) is covered from its static part on.
             prefix = url_prefix.partition("<")[0].rstrip("/")
@@ -205,7 +206,7 @@ class AppState:
             if compiler is not None and layers:
                 cors_scope = compiler.scope(layers)
                 for path, exact in ((prefix, True), (prefix + "/", False)):
-                    for resource in _possible_resources(resource_rules, path, exact):
+                    for resource in possible_resources(resource_rules, path, exact):
                         compiler.compile(resource, cors_scope)
             prefixes[prefix] = headers.scope(cors_scope, self._header_layers(name))
         if compiler is not None and compiler.problems:
@@ -296,16 +297,16 @@ def _enclosing(name: str) -> list[str]:
 
 class _HeaderScopes:
     """Merges header policies (app < blueprints < view) once per distinct chain and hands out
-    one shared ``Scope`` per distinct (CORS scope, header policy) pair."""
+    one shared ``Coverage`` per distinct (CORS scope, header policy) pair."""
 
     def __init__(self, app_headers: HeaderPolicy | None) -> None:
         self.app_headers = app_headers
-        self.app_scope = Scope(0, app_headers)
+        self.app_scope = Coverage(0, app_headers)
         self.declared = app_headers is not None
         self._merged: dict[tuple[int, ...], HeaderPolicy | None] = {(): app_headers}
-        self._scopes: dict[tuple[int, int], Scope] = {(0, id(app_headers)): self.app_scope}
+        self._scopes: dict[tuple[int, int], Coverage] = {(0, id(app_headers)): self.app_scope}
 
-    def scope(self, cors: int, layers: list[HeaderPolicy]) -> Scope:
+    def scope(self, cors: int, layers: list[HeaderPolicy]) -> Coverage:
         key = tuple(id(layer) for layer in layers)
         if key in self._merged:
             merged = self._merged[key]
@@ -315,7 +316,7 @@ class _HeaderScopes:
             for layer in layers:
                 merged = layer if merged is None else merged.merged_with(layer)
             self._merged[key] = merged
-        return self._scopes.setdefault((cors, id(merged)), Scope(cors, merged))
+        return self._scopes.setdefault((cors, id(merged)), Coverage(cors, merged))
 
 
 class _Compiler:
@@ -392,35 +393,13 @@ def _resource_rules(
 
 
 def _rule_policies(
-    policies: Mapping[Combination, CORSPolicy], scope: Scope, possible: set[int]
+    policies: Mapping[Combination, CORSPolicy], scope: Coverage, possible: set[int]
 ) -> RoutePolicies:
     """A rule's policies: fixed when one ``resources`` rule (or none) can cover its paths."""
     if len(possible) == 1:
         [resource] = possible
         return RoutePolicies(policies.get((resource, scope.cors)), scope.headers)
     return RoutePolicies(None, scope.headers, dynamic=scope.cors)
-
-
-def _possible_resources(rules: PathRules[int], path: str, exact: bool) -> set[int]:
-    """The resource rules (0: none) that can cover *path*, or any path starting with it.
-
-    Only these combinations are compiled: a blueprint under ``/admin`` is never checked against a
-    rule for ``/public/*``, so options that conflict only on paths it cannot serve are accepted.
-    """
-    if exact:
-        return {rules.lookup(path) or 0}
-    found = {number for pattern, number in rules.exact.items() if pattern.startswith(path)}
-    found.update(number for _, number in rules.regexes)
-    covered = False
-    for subtree, number in rules.subtrees.items():
-        if path.startswith(subtree + "/"):
-            found.add(number)
-            covered = True  # every path starting with *path* falls under some rule
-        elif subtree.startswith(path):
-            found.add(number)
-    if not covered:
-        found.add(0)
-    return found
 
 
 def _located(problems: Iterable[Problem], source: str) -> list[Problem]:

@@ -75,10 +75,6 @@ class HeaderPolicy:
         """The names of the headers this policy sends (removals left out), in order."""
         return tuple(setting.name for setting in self.settings if setting.value is not None)
 
-    def describe(self) -> tuple[HeaderSetting, ...]:
-        """Every setting, removals included, with its value, source, reason and scope."""
-        return self.settings
-
     def merged_with(self, more_specific: HeaderPolicy) -> HeaderPolicy:
         """Return this policy with *more_specific* layered on top, header by header.
 

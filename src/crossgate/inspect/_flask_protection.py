@@ -86,9 +86,9 @@ def route_protection(app: Flask, endpoint: str, policy: CORSPolicy | None) -> Ro
         )
         return RouteProtection("exempt", name)
     trusted = layer.protection.trusted
-    listed = trusted.describe() if trusted is not None else []
+    listed = trusted.summary() if trusted is not None else []
     if policy is not None and policy.supports_credentials:
-        listed += policy.origins.describe()
+        listed += policy.origins.summary()
     return RouteProtection("protected", None, _unique(listed))
 
 

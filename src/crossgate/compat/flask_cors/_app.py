@@ -23,6 +23,7 @@ from werkzeug.datastructures import Headers, MultiDict
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
+from crossgate._bounded import BoundedCache
 from crossgate._http import Header
 from crossgate.compat.flask_cors._log import (
     core_logger,
@@ -37,8 +38,7 @@ from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
 from crossgate.engine import Decision
 
 # Werkzeug's routing, redirects followed, exactly as the native edge resolves a preflight.
-from crossgate.flask.edge import _route as route
-from crossgate.flask.resolved import BoundedCache
+from crossgate.flask._routing import route
 
 __all__ = [
     "VIEW_ATTRIBUTE",
