@@ -49,6 +49,8 @@ class Verdict:
     attack: str | None
     domain: str | None
     every_host: str | None
+    #: Whether it admits any string at all (a rewrite that admits nothing is no fix).
+    admits_some: bool
 
 
 def _finite(items: Iterable[Any]) -> set[str] | None:
@@ -60,6 +62,8 @@ def _finite(items: Iterable[Any]) -> set[str] | None:
             continue
         if name == "LITERAL":
             part: set[str] | None = {chr(value).lower()}
+        elif name == "ANY":
+            part = {"."}  # a loose dot still says which domain was meant ("app.example.com")
         elif name == "SUBPATTERN":
             part = _finite(value[3])
         elif name == "BRANCH":
@@ -134,9 +138,7 @@ def _schemes(machine: Automaton) -> dict[int, str]:
     while queue:
         state, step, text = queue.popleft()
         for char, target in machine.moves[state].items():
-            if step == 0 and char.isalpha():
-                after = 1
-            elif step == 1 and (char.isalnum() or char in "+.-"):
+            if (step == 0 and char.isalpha()) or (step == 1 and (char.isalnum() or char in "+.-")):
                 after = 1
             elif (step, char) in ((1, ":"), (2, "/"), (3, "/")):
                 after = step + 1
@@ -166,7 +168,7 @@ def _port(machine: Automaton, state: int) -> str | None:
                 if target in machine.accepting:
                     return text + char
                 following.append((target, text + char))
-        layer = list({state: text for state, text in reversed(following)}.items())
+        layer = list(dict(reversed(following)).items())
     return None
 
 
@@ -355,15 +357,31 @@ def _all_hosts(machine: Automaton, start: int) -> bool:
     return True
 
 
+def _admits_some(shape: _Shape) -> bool:
+    """Whether a host read from a scheme's end reaches a state where an origin may end."""
+    seen = set(shape.starts)
+    stack = list(seen)
+    while stack:
+        state = stack.pop()
+        if state in shape.ends and state not in shape.starts:
+            return True
+        for char, target in shape.machine.moves[state].items():
+            if (char in _HOST_TEXT or char in "[]") and target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return False
+
+
 def judge(pattern: re.Pattern[str]) -> Verdict:
     """What *pattern* admits (see :class:`Verdict`). Raises ``Unsupported`` or ``TooLarge``
     from ``crossgate._regex_automata``."""
     shape = _shape(pattern)
     found = _Search(pattern, shape).attack()
     every = _every_host(shape.machine)
+    some = _admits_some(shape)
     if found is None:
-        return Verdict(None, None, every)
-    return Verdict(found[0], found[1], every)
+        return Verdict(None, None, every, some)
+    return Verdict(found[0], found[1], every, some)
 
 
 def plain_http_example(pattern: re.Pattern[str]) -> str | None:
@@ -383,7 +401,7 @@ def plain_http_example(pattern: re.Pattern[str]) -> str | None:
                 if parsed is not None and not is_loopback_host(parsed.host):
                     return origin
             for char, target in shape.machine.moves[state].items():
-                if char not in _LABEL_CHARS and char != "." or len(host) >= _MAX_HOST:
+                if (char not in _LABEL_CHARS and char != ".") or len(host) >= _MAX_HOST:
                     continue
                 key = (target, char if char in ".-" else "", host[-1:] if host else "")
                 if key not in seen:
