@@ -25,7 +25,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from crossgate._origin_syntax import is_loopback_host, parse_request_origin
-from crossgate._public_suffixes import is_public_suffix, registrable_domain, suffix_length
+from crossgate._public_suffixes import (
+    is_listed_tld,
+    is_public_suffix,
+    registrable_domain,
+    suffix_length,
+)
 from crossgate._regex_automata import Automaton, automaton, parse
 
 __all__ = ["Verdict", "judge", "literal_runs", "plain_http_example"]
@@ -62,6 +67,8 @@ def _finite(items: Iterable[Any]) -> set[str] | None:
             continue
         if name == "LITERAL":
             part: set[str] | None = {chr(value).lower()}
+        elif name == "IN" and all(str(kind) == "LITERAL" for kind, _ in value):
+            part = {chr(code).lower() for _, code in value}  # "(?:a|b)" is read as "[ab]"
         elif name == "ANY":
             part = {"."}  # a loose dot still says which domain was meant ("app.example.com")
         elif name == "SUBPATTERN":
@@ -97,7 +104,10 @@ def _runs(items: Iterable[Any]) -> Iterator[str]:
             current = {word + more for word in current for more in finite}
             continue
         yield from current
-        current = {""}
+        # A repeat that may match nothing may be skipped: "example" and "\.com" around
+        # "[0-9]*" also name "example.com".
+        skippable = name in ("MAX_REPEAT", "MIN_REPEAT") and value[0] == 0
+        current = {""} | (current if skippable and len(current) < _MAX_LITERALS else set())
         if name == "SUBPATTERN":
             yield from _runs(value[3])
         elif name == "BRANCH":
@@ -267,8 +277,11 @@ class _Search:
         begin = frozenset(self.shape.ends)
         queue: deque[tuple[frozenset[int], str, bool]] = deque([(begin, "", False)])
         seen: set[object] = set()
+        found: list[tuple[bool, str, str]] = []
         while queue:
             states, text, foreign = queue.popleft()
+            if found and len(text) > len(found[0][1]) + 4:
+                break  # of the shortest few, one under a real top-level domain tells most
             label = text.split(".")[0]
             tld = text.rsplit(".", 1)[-1]
             if (
@@ -282,7 +295,10 @@ class _Search:
                 if foreign or not self.named(domain):
                     origin = _origin(self.shape, self.pattern, text)
                     if origin is not None:
-                        return origin, domain
+                        found.append((not is_listed_tld(tld), text, origin))
+                        found.sort(key=lambda entry: entry[0])
+                        if not found[0][0]:
+                            break
             choices = self.steps(states, text) if foreign else self.all_steps(states, text)
             for char, after in choices:
                 longer = char + text
@@ -303,13 +319,15 @@ class _Search:
                 # Once decided, only the automaton's states and the label's shape matter (its
                 # length up to 2, whether it starts with '-', what the last label may become).
                 shape = (min(len(longer.split(".")[0]), 2), longer[0] == "-")
-                key: object = (
-                    (after, shape, first and _tld_kind(longer)) if decided else (after, longer)
-                )
+                last = _tld_kind(longer) if first else is_listed_tld(longer.rsplit(".", 1)[1])
+                key: object = (after, shape, last) if decided else (after, longer)
                 if key not in seen:
                     seen.add(key)
                     queue.append((after, longer, decided))
-        return None
+        if not found:
+            return None
+        _, host, origin = found[0]
+        return origin, registrable_domain(host)
 
     def all_steps(self, states: frozenset[int], text: str) -> Iterator[tuple[str, frozenset[int]]]:
         label = text.split(".")[0]
@@ -333,8 +351,9 @@ def _every_host(machine: Automaton) -> str | None:
 
 
 def _all_hosts(machine: Automaton, start: int) -> bool:
-    """Whether every host (labels of letters, digits, '-' and '_', not starting or ending with
-    '-') ends a match from *start*: the product of the automaton and the hosts' shape."""
+    """Whether every host name anyone can register (labels of letters, digits and '-', not
+    starting or ending with '-') ends a match from *start*: the product of the automaton and
+    the hosts' shape."""
     # Shape states: 0 a label must start, 1 after a label character, 2 after a '-'.
     seen = {(start, 0)}
     stack = [(start, 0)]
@@ -342,7 +361,7 @@ def _all_hosts(machine: Automaton, start: int) -> bool:
         state, where = stack.pop()
         if where == 1 and state not in machine.accepting:
             return False
-        for char in (*_LABEL_CHARS, "."):
+        for char in (*_LABEL_CHARS.removesuffix("_"), "."):
             if char == "." and where != 1:
                 continue
             if char == "-" and where == 0:
@@ -384,6 +403,11 @@ def judge(pattern: re.Pattern[str]) -> Verdict:
     return Verdict(found[0], found[1], every, some)
 
 
+def _kind(char: str) -> str:
+    """What matters of a host character for the shape of a host: '.', '-', other, none."""
+    return char if char in ("", ".", "-") else "a"
+
+
 def plain_http_example(pattern: re.Pattern[str]) -> str | None:
     """A plain-http (or ws) origin of a host other than this machine that *pattern* admits."""
     shape = _shape(pattern)
@@ -392,7 +416,7 @@ def plain_http_example(pattern: re.Pattern[str]) -> str | None:
         if start is None:
             continue
         queue = deque([(start, "")])
-        seen = {(start, "", "")}
+        seen: set[tuple[int, str, str]] = set()
         while queue:
             state, host = queue.popleft()
             if host and host[-1] != "-" and state in shape.machine.accepting:
@@ -403,7 +427,7 @@ def plain_http_example(pattern: re.Pattern[str]) -> str | None:
             for char, target in shape.machine.moves[state].items():
                 if (char not in _LABEL_CHARS and char != ".") or len(host) >= _MAX_HOST:
                     continue
-                key = (target, char if char in ".-" else "", host[-1:] if host else "")
+                key = (target, _kind(char), _kind(host[-1:]))
                 if key not in seen:
                     seen.add(key)
                     queue.append((target, host + char))

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 __all__ = [
     "LIST_VERSION_PREFIX",
+    "is_listed_tld",
     "is_public_suffix",
     "list_version",
     "registrable_domain",
@@ -108,6 +109,11 @@ def registrable_domain(host: str) -> str:
     size = suffix_length(labels, complete=True)
     assert size is not None  # a complete host always has an answer
     return ".".join(reversed(labels[: size + 1]))
+
+
+def is_listed_tld(label: str) -> bool:
+    """Whether *label* is a top-level domain the list names (``com``, not ``comx``)."""
+    return label in _load().root
 
 
 def is_public_suffix(name: str) -> bool:

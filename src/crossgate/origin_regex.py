@@ -208,7 +208,8 @@ def _foreign_problem(option: str, pattern: re.Pattern[str], verdict: Verdict) ->
         )
         advice = f"escape the dot{'s' if many else ''}: {show_regex(fix)}"
         return Problem(option, pattern, message, f"{advice}, or pass {OPT_OUT}=True if meant")
-    if "." in parent and is_public_suffix(parent):
+    written = any(parent in run for run in _origin_language.literal_runs(pattern))
+    if "." in parent and written and is_public_suffix(parent):
         where = f"every name under the public suffix {parent!r}, where each has its own owner"
         advice = f"list your own names under {parent!r}"
     else:

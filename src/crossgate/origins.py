@@ -145,8 +145,8 @@ def compile_origins(
                 loose = origin_regex.foreign_regex(item)
                 if wide is not None:
                     any_host.append(wide)
-                elif loose is not None:
-                    foreign.append(loose)
+                elif loose is not None and allow_regex_wildcards:
+                    foreign.append(loose)  # consented: refused only with credentials
             else:
                 problems.append(
                     Problem(option, item, "is a bytes pattern", "compile a str pattern")
