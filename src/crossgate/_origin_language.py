@@ -31,15 +31,18 @@ from crossgate._public_suffixes import (
     registrable_domain,
     suffix_length,
 )
-from crossgate._regex_automata import Automaton, automaton, parse
+from crossgate._regex_automata import Automaton, TooLarge, automaton, parse
 
-__all__ = ["Verdict", "judge", "literal_runs", "plain_http_example"]
+__all__ = ["MAX_SEARCH", "Verdict", "judge", "literal_runs", "plain_http_example"]
 
 # Host characters, most convincing in an attack origin first.
 _LABEL_CHARS = "xabcdefghijklmnopqrstuvwyz0123456789-_"
 _HOST_TEXT = frozenset(_LABEL_CHARS + ".")
 _SCHEMES = ("https", "http", "wss", "ws")
 _MAX_LITERALS = 256
+#: The most steps one search of the hosts may take (a step: a host in progress taken up, or
+#: a state of the automaton read backwards).
+MAX_SEARCH = 200_000
 _MAX_LABEL = 63
 _MAX_HOST = 253
 _NUMERIC = re.compile(r"[0-9]+|0x[0-9a-f]*")
@@ -68,7 +71,10 @@ def _finite(items: Iterable[Any]) -> set[str] | None:
         if name == "LITERAL":
             part: set[str] | None = {chr(value).lower()}
         elif name == "IN" and all(str(kind) == "LITERAL" for kind, _ in value):
-            part = {chr(code).lower() for _, code in value}  # "(?:a|b)" is read as "[ab]"
+            # "(?:a|b)" is read as "[ab]". A class that holds '.' names the dotted form only:
+            # in "app[.-]example" the other joins two labels into a domain nobody named.
+            part = {chr(code).lower() for _, code in value}
+            part = {"."} if "." in part else part
         elif name == "ANY":
             part = {"."}  # a loose dot still says which domain was meant ("app.example.com")
         elif name == "SUBPATTERN":
@@ -227,6 +233,10 @@ class _Search:
         self.shape = shape
         self.runs = literal_runs(pattern)
         self.starts = frozenset(shape.starts)
+        self.sets: list[frozenset[int]] = [frozenset()]
+        self.ids: dict[frozenset[int], int] = {frozenset(): 0}
+        self.rows: dict[int, dict[str, int]] = {}
+        self.work = 0
 
     def piece(self, text: str, *, whole: bool = False) -> bool:
         """Whether *text* is written in the pattern's literal text where a host ends (and, if
@@ -245,12 +255,36 @@ class _Search:
     def named(self, domain: str) -> bool:
         return self.piece(domain, whole=True)
 
-    def step(self, states: frozenset[int], char: str) -> frozenset[int]:
-        return frozenset(
-            earlier for state in states for earlier in self.shape.back.get(state, {}).get(char, ())
-        )
+    def intern(self, states: frozenset[int]) -> int:
+        """A number for a set of states (0 for none): the search's keys stay small."""
+        found = self.ids.get(states)
+        if found is None:
+            found = self.ids[states] = len(self.sets)
+            self.sets.append(states)
+        return found
 
-    def steps(self, states: frozenset[int], text: str) -> Iterator[tuple[str, frozenset[int]]]:
+    def step(self, states: int, char: str) -> int:
+        """The states from which *char* leads into *states*: the automaton read backwards,
+        made deterministic as the search goes (each set of states worked out once)."""
+        row = self.rows.get(states)
+        if row is None:
+            members = self.sets[states]
+            self.work += len(members) + 1
+            if self.work > MAX_SEARCH:
+                raise TooLarge(f"searching its hosts would take more than {MAX_SEARCH} steps")
+            gathered: dict[str, set[int]] = {}
+            for state in members:
+                for key, earlier in self.shape.back.get(state, {}).items():
+                    gathered.setdefault(key, set()).update(earlier)
+            row = {key: self.intern(frozenset(found)) for key, found in gathered.items()}
+            self.rows[states] = row
+        return row.get(char, 0)
+
+    def starting(self, states: int) -> bool:
+        """Whether a host can start at *states* (a scheme and '://' lead there)."""
+        return not self.starts.isdisjoint(self.sets[states])
+
+    def steps(self, states: int, text: str) -> Iterator[tuple[str, int]]:
         """The next characters to read before *text*, one per distinct outcome once the
         domain is no longer a piece of the pattern's text."""
         label = text.split(".")[0]
@@ -274,18 +308,21 @@ class _Search:
 
     def attack(self) -> tuple[str, str] | None:
         """The shortest host of a registrable domain not named, as an origin, with its domain."""
-        begin = frozenset(self.shape.ends)
-        queue: deque[tuple[frozenset[int], str, bool]] = deque([(begin, "", False)])
+        begin = self.intern(frozenset(self.shape.ends))
+        queue: deque[tuple[int, str, bool]] = deque([(begin, "", False)])
         seen: set[object] = set()
         found: list[tuple[bool, str, str]] = []
         while queue:
+            self.work += 1
+            if self.work > MAX_SEARCH:
+                raise TooLarge(f"searching its hosts would take more than {MAX_SEARCH} steps")
             states, text, foreign = queue.popleft()
             if found and len(text) > len(found[0][1]) + 4:
                 break  # of the shortest few, one under a real top-level domain tells most
             label = text.split(".")[0]
             tld = text.rsplit(".", 1)[-1]
             if (
-                states & self.starts
+                self.starting(states)
                 and label
                 and not label.startswith("-")
                 and _judged_tld(tld)
@@ -329,7 +366,7 @@ class _Search:
         _, host, origin = found[0]
         return origin, registrable_domain(host)
 
-    def all_steps(self, states: frozenset[int], text: str) -> Iterator[tuple[str, frozenset[int]]]:
+    def all_steps(self, states: int, text: str) -> Iterator[tuple[str, int]]:
         label = text.split(".")[0]
         for char in (*_LABEL_CHARS, "."):
             if char == "." and (not label or label.startswith("-")):

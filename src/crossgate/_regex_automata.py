@@ -47,7 +47,7 @@ except ImportError:  # pragma: no cover - Python 3.10
 #: brackets).
 ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789-._:/+[]"
 #: The most states the deterministic automaton of one pattern may have.
-MAX_STATES = 4000
+MAX_STATES = 2000
 #: The most states its nondeterministic automaton may have (repeats written out).
 MAX_NFA_STATES = 20000
 
