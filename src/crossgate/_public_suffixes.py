@@ -15,8 +15,8 @@ newest). It is read once, on first use, so ``import crossgate`` does not pay for
 from __future__ import annotations
 
 import functools
+import importlib.abc
 import importlib.resources
-from dataclasses import dataclass
 
 __all__ = [
     "LIST_VERSION_PREFIX",
@@ -30,17 +30,16 @@ __all__ = [
 LIST_VERSION_PREFIX = "// VERSION: "
 
 
+def _list_file() -> importlib.abc.Traversable:
+    """The list the ``publicsuffixlist`` package ships (imported only when first needed)."""
+    return importlib.resources.files("publicsuffixlist").joinpath("public_suffix_list.dat")
+
+
 # A node of the rules, read from the right: its child labels ("*" for a wildcard rule), and
 # the marks _RULE (a rule ends here) and _EXCEPTION (an exception rule does), which no label is.
 _Node = dict[str, "_Node"]
 _RULE = ""
 _EXCEPTION = "!"
-
-
-@dataclass(frozen=True, slots=True)
-class _List:
-    root: _Node
-    version: str
 
 
 def _ascii(label: str) -> str:
@@ -50,17 +49,10 @@ def _ascii(label: str) -> str:
 
 
 @functools.cache
-def _load() -> _List:
-    text = (
-        importlib.resources.files("publicsuffixlist")
-        .joinpath("public_suffix_list.dat")
-        .read_text(encoding="utf-8")
-    )
+def _load() -> _Node:
+    text = _list_file().read_text(encoding="utf-8")
     root: _Node = {}
-    version = "unknown"
     for line in text.splitlines():
-        if line.startswith(LIST_VERSION_PREFIX):
-            version = line.removeprefix(LIST_VERSION_PREFIX).strip()
         if not line or line.startswith("//"):
             continue
         rule = line.split()[0]
@@ -70,12 +62,19 @@ def _load() -> _List:
         node[_RULE] = {}
         if rule.startswith("!"):
             node[_EXCEPTION] = {}
-    return _List(root, version)
+    return root
 
 
 def list_version() -> str:
-    """The date of the Public Suffix List in use, as the list states it."""
-    return _load().version
+    """The date of the Public Suffix List in use, as the list states it (read from its first
+    lines only: ``crossgate --version`` does not pay for the whole list)."""
+    with _list_file().open(encoding="utf-8") as lines:
+        for line in lines:
+            if line.startswith(LIST_VERSION_PREFIX):
+                return line.removeprefix(LIST_VERSION_PREFIX).strip()
+            if line.strip() and not line.startswith("//"):
+                break
+    return "unknown"
 
 
 def suffix_length(labels: tuple[str, ...], *, complete: bool) -> int | None:
@@ -83,7 +82,7 @@ def suffix_length(labels: tuple[str, ...], *, complete: bool) -> int | None:
     right (``("com", "example")`` for ``...example.com``). With ``complete=False`` more labels
     may come to the left: ``None`` when they could still change the answer."""
     matches: list[tuple[_Node, int]] = []
-    frontier = [_load().root]
+    frontier = [_load()]
     for depth, label in enumerate(labels, start=1):
         frontier = [
             child
@@ -113,7 +112,7 @@ def registrable_domain(host: str) -> str:
 
 def is_listed_tld(label: str) -> bool:
     """Whether *label* is a top-level domain the list names (``com``, not ``comx``)."""
-    return label in _load().root
+    return label in _load()
 
 
 def is_public_suffix(name: str) -> bool:
