@@ -48,6 +48,7 @@ from crossgate.compat.flask_cors.core import (
 )
 from crossgate.engine import Decision
 from crossgate.errors import Problem, describe
+from crossgate.origin_regex import foreign_regex
 from crossgate.origins import OriginMatcher
 from crossgate.policy import closest_name
 
@@ -386,6 +387,13 @@ def compile_policy(options: Mapping[str, Any], notes: Notes) -> CompatPolicy | N
                 "subdomain pattern: it matches no subdomain. Write r'https://.*\\.example\\.com', "
                 "or natively "
                 "crossgate.flask.CORS(app, origins=['https://*.example.com'])"
+            )
+        elif (loose := foreign_regex(regex)) is not None:
+            # Kept as flask-cors guesses it, but judged as crossgate judges its own regexes.
+            notes.warnings.append(
+                f"origins={describe(regex.pattern)} also lets in {loose.example!r}, a site of a "
+                "registrable domain the pattern does not name, which anyone can register. Name "
+                "your domain after a '\\.', like r'https://[a-z0-9-]+\\.example\\.com'"
             )
     if len(notes.problems) > start:
         return None
