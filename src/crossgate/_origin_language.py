@@ -153,7 +153,7 @@ def _schemes(machine: Automaton) -> dict[int, str]:
     seen = {(0, 0)}
     while queue:
         state, step, text = queue.popleft()
-        for char, target in machine.moves[state].items():
+        for char, target in sorted(machine.moves[state].items()):
             if (step == 0 and char.isalpha()) or (step == 1 and (char.isalnum() or char in "+.-")):
                 after = 1
             elif (step, char) in ((1, ":"), (2, "/"), (3, "/")):
@@ -441,8 +441,9 @@ def judge(pattern: re.Pattern[str]) -> Verdict:
 
 
 def _kind(char: str) -> str:
-    """What matters of a host character for the shape of a host: '.', '-', other, none."""
-    return char if char in ("", ".", "-") else "a"
+    """What matters of a host character for the shape of a host: '.', '-', a digit (a host of
+    digits is an IP address or no host), another, none."""
+    return char if char in ("", ".", "-") else "0" if char.isdigit() else "a"
 
 
 def plain_http_example(pattern: re.Pattern[str]) -> str | None:
@@ -461,8 +462,9 @@ def plain_http_example(pattern: re.Pattern[str]) -> str | None:
                 parsed = parse_request_origin(origin)
                 if parsed is not None and not is_loopback_host(parsed.host):
                     return origin
-            for char, target in shape.machine.moves[state].items():
-                if (char not in _LABEL_CHARS and char != ".") or len(host) >= _MAX_HOST:
+            for char in (*_LABEL_CHARS, "."):  # letters first: a host that is no IP address
+                target = shape.machine.moves[state].get(char)
+                if target is None or len(host) >= _MAX_HOST:
                     continue
                 key = (target, _kind(char), _kind(host[-1:]))
                 if key not in seen:
