@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from crossgate._automaton_regex import write_regex
 from crossgate._regex_automata import (
     ALPHABET,
     MAX_STATES,
@@ -19,6 +20,8 @@ from crossgate._regex_automata import (
     Unsupported,
     automaton,
 )
+from crossgate.export._regex import origin_alternatives
+from crossgate.origins import compile_origins
 
 _ATOMS = [
     "a",
@@ -161,3 +164,45 @@ def test_a_hostile_pattern_is_refused_by_size_not_hung_on() -> None:
         automaton(re.compile(r"(a|b)*a(a|b){12}"))
     with pytest.raises(TooLarge):
         automaton(re.compile(r"a{100000}"))
+
+
+_PORTABLE = re.compile(r"(?:[^\\]|\\[.+*?()\[\]{}|^$\\\-sS])*")
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(_regexes(), _FLAGS, st.lists(_TEXTS, min_size=1, max_size=12))
+def test_the_regex_written_for_the_proxies_matches_what_the_automaton_does(
+    source: str, flags: int, texts: list[str]
+) -> None:
+    """The export writes this instead of the user's text: the same language over the origin
+    alphabet, in syntax without flags, escapes like \\w, anchors or lookarounds."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            pattern = re.compile(source, flags)
+        except re.error:
+            return
+    try:
+        machine = automaton(pattern)
+        written = write_regex(machine)
+    except (Unsupported, TooLarge):
+        return
+    assert _PORTABLE.fullmatch(written), written
+    assert "(?i" not in written
+    assert "(?P" not in written
+    canonical = re.compile(written)
+    for text in texts:
+        if all(char in ALPHABET for char in text):
+            assert bool(canonical.fullmatch(text)) == machine.accepts(text), (source, written)
+
+
+def test_the_export_writes_the_canonical_regex_never_the_users_text() -> None:
+    matcher, problems = compile_origins([re.compile(r"(?i)HTTPS://(APP|ADMIN)\.EXAMPLE\.COM")])
+    assert problems == []
+    assert matcher is not None
+    _, [written] = origin_alternatives(matcher)
+    assert "(?i)" not in written
+    assert "APP" not in written
+    canonical = re.compile(written)
+    assert canonical.fullmatch("https://admin.example.com")
+    assert not canonical.fullmatch("https://adminxexample.com")
