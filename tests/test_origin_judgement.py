@@ -200,6 +200,9 @@ def _refusal(pattern: str, *, credentials: bool = True, wildcards: bool = False)
         (r"https://[a-z]+\.co\.id", "https://x.co.id"),
         (r"https://[a-z]+\.x\.kawasaki\.jp", "https://x.x.kawasaki.jp"),
         (r"https://[a-z]+\.s3\.us-east-1\.amazonaws\.com", ".s3.us-east-1.amazonaws.com"),
+        # A host that is a suffix only by a wildcard rule is someone's: a ward, an instance.
+        (r"https://[a-z]+\.kawasaki\.jp", "https://x.kawasaki.jp"),
+        (r"https://[a-z0-9-]+\.compute-1\.amazonaws\.com", "https://x.compute-1.amazonaws.com"),
     ],
 )
 def test_the_issues_patterns_are_refused_with_credentials_even_with_consent(

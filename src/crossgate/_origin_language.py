@@ -12,8 +12,9 @@ that, only the automaton's state and the shape of the label read so far matter.
 
 "Named" means the registrable domain is written in the pattern's literal text (its runs of
 literal characters, with small finite groups and alternatives written out). Hosts of this
-machine (``localhost``), IP addresses and IPv6 literals are not judged: a wildcard over them
-stays on the network the user named.
+machine (``localhost``), IP addresses and IPv6 literals are not judged (a wildcard over them
+stays on the network the user named), nor single labels and suffixes the list names as rules
+(nobody registers them); a host that is a suffix only by a wildcard rule is judged.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ from typing import Any
 
 from crossgate._origin_syntax import is_loopback_host, parse_request_origin
 from crossgate._public_suffixes import (
+    is_listed_rule,
     is_listed_tld,
-    is_public_suffix,
     registrable_domain,
     suffix_length,
 )
@@ -326,7 +327,8 @@ class _Search:
                 and label
                 and not label.startswith("-")
                 and _judged_tld(tld)
-                and not is_public_suffix(text)  # nobody can register a bare suffix
+                and "." in text  # a single label is no name anyone can register
+                and not is_listed_rule(text)  # nor is a suffix the list names
             ):
                 domain = registrable_domain(text)
                 if foreign or not self.named(domain):

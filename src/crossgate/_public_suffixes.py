@@ -20,6 +20,7 @@ import importlib.resources
 
 __all__ = [
     "LIST_VERSION_PREFIX",
+    "is_listed_rule",
     "is_listed_tld",
     "is_public_suffix",
     "list_version",
@@ -108,6 +109,19 @@ def registrable_domain(host: str) -> str:
     size = suffix_length(labels, complete=True)
     assert size is not None  # a complete host always has an answer
     return ".".join(reversed(labels[: size + 1]))
+
+
+def is_listed_rule(name: str) -> bool:
+    """Whether *name* is itself written in the list as a rule (``co.uk``, ``github.io``), not
+    only covered by a wildcard (``x.kawasaki.jp``, and ``*.compute.amazonaws.com`` hosts,
+    each of which some customer holds)."""
+    node = _load()
+    for label in reversed(name.lower().split(".")):
+        found = node.get(label)
+        if found is None:
+            return False
+        node = found
+    return _RULE in node and _EXCEPTION not in node
 
 
 def is_listed_tld(label: str) -> bool:
