@@ -98,6 +98,9 @@ class OriginMatcher:
     #: The regexes that admit every host of a scheme (``r"https://.*"``): ``'*'`` in effect,
     #: so a policy with credentials refuses them (``origin_regex.any_host_problem``).
     any_host: tuple[WideRegex, ...] = ()
+    #: The regexes accepted with ``allow_regex_wildcards=True`` that admit a registrable domain
+    #: they do not name: refused with credentials too (``origin_regex.any_host_problem``).
+    foreign: tuple[WideRegex, ...] = ()
 
     @property
     def admits_any_host(self) -> bool:

@@ -14,7 +14,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from crossgate._public_suffixes import PUBLIC_SUFFIXES
+from crossgate._public_suffixes import is_public_suffix
 
 __all__ = [
     "DEFAULT_PORTS",
@@ -277,7 +277,7 @@ def _parse(text: str, *, patterns: bool) -> Origin | HostPattern:
 def _subdomain_pattern(
     text: str, scheme: str, suffix: str, port: int | None, any_port: bool
 ) -> HostPattern:
-    if ("." not in suffix and suffix != "localhost") or suffix in PUBLIC_SUFFIXES:
+    if suffix != "localhost" and ("." not in suffix or is_public_suffix(suffix)):
         raise OriginError(
             f"{text!r} would trust every site under the public suffix {suffix!r}",
             f"list your own sites, like '{scheme}://example.{suffix}', or a pattern under "

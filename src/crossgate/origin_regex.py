@@ -1,55 +1,51 @@
-"""Judging compiled regular expressions in ``origins`` before they judge requests.
+r"""Judging compiled regular expressions in ``origins`` by what they admit.
 
 A ``re.Pattern`` in ``origins`` means exactly what it says, and what it says is often not what was
-meant. This module finds, at start-up, the patterns that let in hosts nobody listed, and proves
-each finding by building an origin the pattern really allows (so a refusal is never a false
-alarm). Three kinds of findings:
+meant. Every pattern is read, at start-up, into a finite automaton exactly as ``re`` reads it
+(``crossgate._regex_automata``), and the automaton is searched for the hosts it admits
+(``crossgate._origin_language``): the registrable domains of those hosts (by the whole Public
+Suffix List) must each be named in the pattern's literal text. A pattern that admits another
+one, like ``r"https://app.example.com"`` (``https://appxexample.com``),
+``r"https://.*example\.com"`` (``https://xexample.com``) or ``r"https://[a-z]+\.github\.io"``
+(``https://x.github.io``, every GitHub Pages site), is refused with the shortest such origin and,
+when one is found, a rewrite that the same procedure proves sound and that refuses it.
 
-- **A loose dot**: an unescaped ``.`` that is not itself quantified (``.*``, ``.+``, ``.?`` and
-  ``.{n,m}`` are deliberate wildcards) matches any character, so ``r"https://app.example.com"``
-  also allows ``https://appxexample.com``. Found with Python's own regex parser, so groups,
-  alternations, flags, verbose whitespace and comments, character classes and escapes are read
-  exactly as ``re`` reads them. The fix is the same pattern with those dots escaped.
-- **A wildcard across a domain boundary**: a wildcard that can change which registrable domain a
-  host belongs to, like ``r"https://.*example\\.com"`` (``https://evilexample.com``) or
-  ``r"https://app\\.example\\.com.*"`` (``https://app.example.com.evil.com``). Found by probing:
-  from the origins the pattern was written for, add characters inside and around the host and see
-  whether the pattern still matches a host of another domain. The fix puts ``\\.`` at the
-  boundary.
-- **Any host**: a pattern that admits every host of a scheme (``r"https://.*"``,
-  ``r"https?://[^/]+"``) is ``'*'`` in effect. That is legitimate without credentials, so it is
-  not refused here: ``compile_origins`` records it and ``any_host_problem`` words the refusal the
-  policy makes when credentials are on.
+- Without credentials, ``allow_regex_wildcards=True`` accepts such a pattern knowingly, and a
+  pattern that admits every host of a scheme (``r"https://.*"``) is ``'*'`` in effect: legitimate
+  for a public API, so not refused here; ``compile_origins`` records it.
+- With credentials, the policy refuses both (``any_host_problem``), whatever the consent: every
+  site, or a stranger's site, could read responses made with the user's cookies.
+- What no finite automaton holds exactly (lookarounds, word boundaries, backreferences,
+  conditionals, atomic groups, possessive repeats), a class Python reads differently from PCRE
+  and RE2 (``[[:alnum:]]``), and a pattern whose automaton exceeds
+  ``crossgate._regex_automata.MAX_STATES`` are refused, with the fix, consent or not.
 
-The first two are refused unless ``allow_regex_wildcards=True``. What is not judged: the scheme
-(``r"https?://..."`` is a choice; with credentials, the policy refuses plain http unless
-``allow_insecure_http_origins=True``, and ``plain_http_example`` finds it in a regex), ports (a port
-wildcard stays on the same host), IP addresses and loopback hosts (a wildcard over them stays on
-the network the user named), and callables (calling user code at start-up could reach a database
-that is not ready yet, and its answers may change at run time).
+What is not judged: the scheme (``r"https?://..."`` is a choice; with credentials the policy
+refuses plain http unless ``allow_insecure_http_origins=True``, and ``plain_http_example`` finds
+it), ports, IP addresses and hosts of this machine (a wildcard over them stays on the network the
+user named), and callables (calling user code at start-up could reach a database that is not
+ready yet, and its answers may change at run time).
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from dataclasses import dataclass
 
+from crossgate import _origin_language
+from crossgate._origin_language import Verdict
 from crossgate._origin_matcher import OriginMatcher, WideRegex
-from crossgate._origin_syntax import (
-    Origin,
-    OriginError,
-    is_loopback_host,
-    parse_entry,
-    parse_request_origin,
-)
-from crossgate._public_suffixes import PUBLIC_SUFFIXES, registrable_domain
-from crossgate._regex_reading import explicit_flags, loose_dots, marked, quiet, write_examples
+from crossgate._origin_syntax import Origin, OriginError, parse_entry
+from crossgate._public_suffixes import is_public_suffix
+from crossgate._regex_automata import MAX_STATES, TooLarge, Unsupported
+from crossgate._regex_reading import explicit_flags, loose_dots, quiet
 from crossgate.errors import Problem
 
 __all__ = [
     "OPT_OUT",
     "WideRegex",
     "any_host_problem",
+    "foreign_regex",
     "plain_http_example",
     "regex_problems",
     "show_pattern",
@@ -61,20 +57,30 @@ __all__ = [
 #: The option that accepts a pattern whose wildcards are meant.
 OPT_OUT = "allow_regex_wildcards"
 
-# What stands for a loose dot in an attack origin, most convincing first.
-_DOT_STAND_INS = ("x", "a", "0", "-")
-# What is added inside or after a host to look for a wildcard that crosses a domain boundary.
-_INSERTIONS = (".evil.com", ".com", "evil", "x", "0", "-", "_")
-# Hosts nobody would list, under TLDs of every kind: a pattern that admits all of them (on
-# the scheme's default port) admits any host.
-_PROBE_HOSTS = ("zqxjvkw.invalid", "qwpzmrt.test", "xkvdqvz.com", "wjqhzvx.example.org", "vz.co.uk")
-_PROBE_SCHEMES = ("https", "http", "wss", "ws")
 _FLAG_NAMES = (
     (re.IGNORECASE, "re.IGNORECASE"),
     (re.MULTILINE, "re.MULTILINE"),
     (re.DOTALL, "re.DOTALL"),
     (re.VERBOSE, "re.VERBOSE"),
     (re.ASCII, "re.ASCII"),
+)
+_EXAMPLE_HOST = "zqxjvkw.invalid"
+# How to write what an automaton cannot hold, by what it is.
+_UNSUPPORTED_FIXES = {
+    "a lookahead or lookbehind": (
+        "name the hosts without a lookaround, like r'https://[a-z0-9-]+\\.example\\.com'"
+    ),
+    "a negative lookahead or lookbehind": (
+        "name the hosts allowed instead of those refused, like "
+        "r'https://(?:app|admin)\\.example\\.com'"
+    ),
+    r"a word boundary (\b or \B)": (
+        "drop it: the regex is matched against the whole origin, which is its boundary"
+    ),
+}
+_UNSUPPORTED_FIX = (
+    "write the hosts out with plain characters, classes like [a-z0-9] and repeats, or list the "
+    "origins"
 )
 
 
@@ -97,124 +103,21 @@ def show_regex(pattern: re.Pattern[str]) -> str:
     return show_pattern(pattern.pattern, explicit_flags(pattern))
 
 
-def _examples(
-    pattern: re.Pattern[str],
-    source: str,
-    marks: dict[int, str],
-    target: int | None = None,
-    modes: tuple[bool, ...] = (False, True),
-) -> list[str]:
-    """Origins (in the serialized form browsers send) that *pattern* fullmatches."""
-    return write_examples(pattern, source, marks, accept=_is_origin, target=target, modes=modes)
+@functools.lru_cache(maxsize=512)
+def _verdict(pattern: re.Pattern[str]) -> Verdict | str:
+    """The judgement of *pattern*, or why it cannot be judged (memoised: the policy asks for
+    every route level)."""
+    try:
+        return quiet(_origin_language.judge)(pattern)
+    except Unsupported as error:
+        return error.what
+    except TooLarge as error:
+        return f"too large to judge: {error} (the limit is {MAX_STATES})"
 
 
-def _is_origin(text: str) -> bool:
-    parsed = parse_request_origin(text)
-    return parsed is not None and parsed.serialize() == text
-
-
-def _dot_finding(pattern: re.Pattern[str]) -> tuple[str, int, list[str]] | None:
-    """The pattern with its loose dots escaped, how many, and, for each dot that lets in an
-    origin the escaped pattern refuses, that origin; ``None`` if no dot does."""
-    source = pattern.pattern
-    positions = loose_dots(source, pattern.flags)
-    if not positions:
-        return None
-    fixed = source
-    for index in reversed(positions):
-        fixed = fixed[:index] + "\\" + fixed[index:]
-    strict = re.compile(fixed, pattern.flags)
-    text, codes = marked(source, positions)
-    plain = dict.fromkeys(codes, ".") | dict.fromkeys((code + 1 for code in codes), "")
-    attacks = []
-    for code in codes:
-        for stand_in in _DOT_STAND_INS:
-            found = _examples(pattern, text, plain | {code: stand_in}, code)
-            # Proven only if the dot is why it gets in: a wildcard elsewhere may let it in too.
-            refused = [attack for attack in found if not strict.fullmatch(attack)]
-            if refused:
-                attacks.append(refused[0])
-                break
-    return (fixed, len(positions), attacks) if attacks else None
-
-
-def _host_span(origin: str) -> tuple[int, int]:
-    start = origin.index("://") + 3
-    end = origin.find(":", start)
-    return start, len(origin) if end < 0 else end
-
-
-def _judged_host(origin: str) -> str | None:
-    """The host of *origin*, unless a wildcard over it is not judged (an IP address or this
-    machine: a wildcard there stays on the network the user named)."""
-    parsed = parse_request_origin(origin)
-    if parsed is None or parsed.serialize() != origin:
-        return None
-    host = parsed.host
-    if is_loopback_host(host) or host.startswith("[") or host.replace(".", "").isdigit():
-        return None
-    return host
-
-
-def _foreign(origin: str, domains: set[str]) -> bool:
-    """Whether *origin*'s host belongs to a registrable domain outside *domains*."""
-    host = _judged_host(origin)
-    return host is not None and registrable_domain(host) not in domains
-
-
-@dataclass(frozen=True, slots=True)
-class _Crossing:
-    """A wildcard crossing a domain boundary: the origin it lets in, the host of the origin
-    the pattern was written for, and where in that host the characters were added."""
-
-    attack: str
-    host: str
-    at: int
-
-    @property
-    def after_host(self) -> bool:
-        return self.at == len(self.host)
-
-    def literal(self, source: str) -> str | None:
-        """The longest end of the host, from a label's start, written literally in *source*:
-        the domain name the wildcard runs into."""
-        for start in range(self.at, len(self.host)):
-            tail = self.host[start:]
-            if "." in tail and not tail.startswith(".") and source.count(re.escape(tail)) == 1:
-                return tail
-        return None
-
-
-def _crossing(pattern: re.Pattern[str]) -> _Crossing | None:
-    """Add characters inside and after the host of each origin *pattern* was written for, and
-    return the first result of another registrable domain that *pattern* still allows."""
-    # The fewest repeats name the domains meant ("example.com" for r"https://.*example\.com"):
-    # more would count a host the wildcard made up ("aexample.com") as meant.
-    examples = []
-    for modes in ((False,), (True,)):
-        examples = [
-            example
-            for example in _examples(pattern, pattern.pattern, {}, modes=modes)
-            if _judged_host(example) is not None
-        ]
-        if examples:
-            break
-    domains = {registrable_domain(_host_of(example)) for example in examples}
-    for example in examples:
-        start, end = _host_span(example)
-        for added in _INSERTIONS:
-            for at in range(start, end + 1):
-                attack = example[:at] + added + example[at:]
-                if _foreign(attack, domains) and pattern.fullmatch(attack):
-                    if attack.startswith(example[:end]):
-                        at = end  # "app.example" + ".com" + ".com" is also the host + ".com"
-                    return _Crossing(attack, example[start:end], at - start)
-    return None
-
-
-def _host_of(origin: str) -> str:
-    start, end = _host_span(origin)
-    return origin[start:end]
+def _sound(pattern: re.Pattern[str]) -> bool:
+    verdict = _verdict(pattern)
+    return isinstance(verdict, Verdict) and verdict.attack is None
 
 
 # A wildcard token at the end of a pattern text: ".*", "[a-z]+", "\w*", lazy or not.
@@ -223,140 +126,173 @@ _WILDCARD_BEFORE = re.compile(_WILDCARD + r"\Z")
 _WILDCARD_AT_END = re.compile(_WILDCARD + r"\$?\Z")
 
 
-def _boundary_fixes(source: str, crossing: _Crossing) -> list[str]:
-    """Rewrites of *source* that put a label boundary where its wildcard crosses one."""
-    if crossing.after_host:
-        tail = _WILDCARD_AT_END.search(source)
-        return [] if tail is None else [source[: tail.start()] + "(?::[0-9]+)?"]
-    literal = crossing.literal(source)
-    if literal is None or literal in PUBLIC_SUFFIXES:
-        return []
-    at = source.index(re.escape(literal))
-    fixes = [source[:at] + "\\." + source[at:]]
-    wildcard = _WILDCARD_BEFORE.search(source[:at])
-    if wildcard is not None:
-        # Keeps the apex the pattern allowed: (?:.*\.)?example\.com
-        fixes.insert(0, f"{source[: wildcard.start()]}(?:{wildcard[0]}\\.)?{source[at:]}")
-    return fixes
+def _escaped_dots(source: str, flags: int) -> str:
+    """*source* with every dot ``re`` reads as an unquantified wildcard escaped."""
+    for index in reversed(loose_dots(source, flags)):
+        source = source[:index] + "\\" + source[index:]
+    return source
 
 
-def _checked_fix(pattern: re.Pattern[str], crossing: _Crossing) -> str | None:
-    """The first boundary fix that compiles, refuses the attack, still allows some origin and
-    crosses no boundary itself."""
-    flags = explicit_flags(pattern)
-    for fix in _boundary_fixes(pattern.pattern, crossing):
-        try:
-            compiled = re.compile(fix, flags)
-        except re.error:
-            continue
-        if (
-            not compiled.fullmatch(crossing.attack)
-            and _examples(compiled, fix, {})
-            and _crossing(compiled) is None
-        ):
-            return show_pattern(fix, flags)
-    return None
-
-
-def _crossing_problem(
-    option: str, pattern: re.Pattern[str], judged: re.Pattern[str], crossing: _Crossing
-) -> Problem:
-    literal = crossing.literal(judged.pattern)
-    if crossing.after_host:
-        where = "runs on after the host, so a host of another domain can end there"
-        advice = "end the host with a literal and allow at most a port after it, like (:[0-9]+)?"
-    elif literal in PUBLIC_SUFFIXES:
-        where = f"stands for a whole name under {literal!r}, where every name has its own owner"
-        advice = f"list your own names under {literal!r}"
-    elif literal is not None:
-        where = f"runs into the domain name {literal!r} with no '\\.' before it"
-        advice = f"put '\\.' between the wildcard and {re.escape(literal)!r}"
-    else:
-        where = "stands where the domain name should be"
-        advice = r"name your domain after a '\.', like r'https://[a-z0-9-]+\.example\.com'"
-    fix = _checked_fix(judged, crossing)
-    return Problem(
-        option,
-        pattern,
-        f"a wildcard {where}: this regex also allows {crossing.attack!r}, "
-        "a site anyone can register",
-        f"{f'write {fix}' if fix else advice}, or pass {OPT_OUT}=True if that is meant",
-    )
+def _rewrites(source: str, flags: int, attack: str) -> list[str]:
+    """Rewrites of *source* that may refuse *attack*: its loose dots escaped, then a label
+    boundary put where a wildcard runs into the domain name or on after the host."""
+    escaped = _escaped_dots(source, flags)
+    found = [escaped] if escaped != source else []
+    host = attack.split("://", 1)[1].split(":")[0]
+    for text in dict.fromkeys([escaped, source]):
+        tail = _WILDCARD_AT_END.search(text)
+        if tail is not None:
+            found.append(text[: tail.start()] + "(?::[0-9]+)?")
+        for start in range(len(host)):
+            literal = re.escape(host[start:])
+            if "." in host[start:] and host[start] != "." and text.count(literal) == 1:
+                at = text.index(literal)
+                if text[:at].endswith("\\."):
+                    break  # the boundary is there: the domain is what is wrong
+                wildcard = _WILDCARD_BEFORE.search(text[:at])
+                if wildcard is not None:
+                    found.append(f"{text[: wildcard.start()]}(?:{wildcard[0]}\\.)?{text[at:]}")
+                found.append(text[:at] + "\\." + text[at:])
+                break
+    return list(dict.fromkeys(found))
 
 
 @quiet
+def _proven_fix(pattern: re.Pattern[str], attack: str) -> re.Pattern[str] | None:
+    """The first rewrite that compiles, refuses *attack*, still admits some origin and is
+    proven to admit only domains it names."""
+    flags = explicit_flags(pattern)
+    for text in _rewrites(pattern.pattern, pattern.flags, attack):
+        try:
+            fixed = re.compile(text, flags)
+        except re.error:
+            continue
+        if not fixed.fullmatch(attack) and _admits_some(fixed) and _sound(fixed):
+            return fixed
+    return None
+
+
+def _admits_some(pattern: re.Pattern[str]) -> bool:
+    verdict = _verdict(pattern)
+    return isinstance(verdict, Verdict) and verdict.admits_some
+
+
+def _unsupported(option: str, pattern: re.Pattern[str], what: str) -> Problem:
+    if what.startswith("too large"):
+        return Problem(
+            option, pattern, f"is {what}", "list the origins, or write a shorter pattern"
+        )
+    return Problem(
+        option,
+        pattern,
+        f"uses {what}, which crossgate cannot prove safe (it judges a regex by the finite "
+        "automaton of what it admits) and which nginx's PCRE and Caddy's RE2 may not read as "
+        "Python does",
+        _UNSUPPORTED_FIXES.get(what, _UNSUPPORTED_FIX),
+    )
+
+
+def _foreign_problem(option: str, pattern: re.Pattern[str], verdict: Verdict) -> Problem:
+    attack, domain = verdict.attack, verdict.domain
+    assert attack is not None
+    assert domain is not None
+    fix = _proven_fix(pattern, attack)
+    dots = len(loose_dots(pattern.pattern, pattern.flags))
+    parent = domain.split(".", 1)[-1]
+    if fix is not None and fix.pattern == _escaped_dots(pattern.pattern, pattern.flags):
+        many = dots > 1
+        message = (
+            f"{f'{dots} unescaped' if many else 'an unescaped'} '.' "
+            f"{'match' if many else 'matches'} any character, so this regex also allows "
+            f"{attack!r}"
+        )
+        advice = f"escape the dot{'s' if many else ''}: {show_regex(fix)}"
+        return Problem(option, pattern, message, f"{advice}, or pass {OPT_OUT}=True if meant")
+    written = any(parent in run for run in _origin_language.literal_runs(pattern))
+    if "." in parent and written and is_public_suffix(parent):
+        where = f"every name under the public suffix {parent!r}, where each has its own owner"
+        advice = f"list your own names under {parent!r}"
+    else:
+        where = f"the registrable domain {domain!r}, which it does not name"
+        advice = r"name your domain after a '\.', like r'https://[a-z0-9-]+\.example\.com'"
+    return Problem(
+        option,
+        pattern,
+        f"this regex also allows {attack!r}, of {where}: a site anyone can register",
+        f"{f'write {show_regex(fix)}' if fix else advice}, or pass {OPT_OUT}=True "
+        "if that is meant (never with credentials)",
+    )
+
+
 def regex_problems(
     pattern: re.Pattern[str], *, option: str = "origins", allow_wildcards: bool = False
 ) -> list[Problem]:
-    """What is wrong with one compiled regex in ``origins``: loose dots, then wildcards that
-    cross a domain boundary. Each problem names an origin the pattern really allows, and the
-    pattern rewritten to refuse it. ``re.compile(r"https://app.example.com")`` gets "an
-    unescaped '.' matches any character, so this regex also allows 'https://appxexample.com'"
-    and the fix ``re.compile(r"https://app\\.example\\.com")``.
+    """What is wrong with one compiled regex in ``origins``: a construct that cannot be judged,
+    or a registrable domain it admits and does not name (unless *allow_wildcards*, or unless
+    it admits every host: see ``wide_regex``). ``re.compile(r"https://app.example.com")`` gets
+    "an unescaped '.' matches any character, so this regex also allows
+    'https://appxexample.com'" and the fix ``re.compile(r"https://app\\.example\\.com")``.
     """
-    if allow_wildcards or wide_regex(pattern) is not None:
+    verdict = _verdict(pattern)
+    if not isinstance(verdict, Verdict):
+        return [_unsupported(option, pattern, verdict)]
+    if verdict.attack is None or verdict.every_host is not None or allow_wildcards:
         return []
-    problems = []
-    judged = pattern
-    dots = _dot_finding(pattern)
-    if dots is not None:
-        fixed, escaped, attacks = dots
-        flags = explicit_flags(pattern)
-        many = len(attacks) > 1
-        problems.append(
-            Problem(
-                option,
-                pattern,
-                f"{f'{len(attacks)} unescaped' if many else 'an unescaped'} '.' "
-                f"{'match' if many else 'matches'} any character, so this regex also allows "
-                f"{' and '.join(repr(attack) for attack in attacks[:2])}",
-                f"escape the dot{'s' if escaped > 1 else ''}: {show_pattern(fixed, flags)}, "
-                f"or pass {OPT_OUT}=True if every character is meant",
-            )
-        )
-        judged = re.compile(fixed, flags)
-    crossing = _crossing(judged)
-    if crossing is not None:
-        problems.append(_crossing_problem(option, pattern, judged, crossing))
-    return problems
+    return [_foreign_problem(option, pattern, verdict)]
 
 
 def wide_regex(pattern: re.Pattern[str]) -> WideRegex | None:
     """Whether *pattern* admits every host of some scheme (``r"https://.*"``, ``r".*"``)."""
-    for scheme in _PROBE_SCHEMES:
-        probes = [f"{scheme}://{host}" for host in _PROBE_HOSTS]
-        if all(pattern.fullmatch(probe) for probe in probes):
-            return WideRegex(pattern, scheme, probes[0])
-    return None
+    verdict = _verdict(pattern)
+    if not isinstance(verdict, Verdict) or verdict.every_host is None:
+        return None
+    return WideRegex(pattern, verdict.every_host, f"{verdict.every_host}://{_EXAMPLE_HOST}")
+
+
+def foreign_regex(pattern: re.Pattern[str]) -> WideRegex | None:
+    """Whether *pattern* admits a registrable domain it does not name: with the origin it
+    admits (its scheme is the origin's)."""
+    verdict = _verdict(pattern)
+    if not isinstance(verdict, Verdict) or verdict.attack is None:
+        return None
+    return WideRegex(pattern, verdict.attack.split("://")[0], verdict.attack)
 
 
 def plain_http_example(pattern: re.Pattern[str]) -> str | None:
     """A plain-http (or ws) origin of a host other than this machine that *pattern* allows."""
-    probes = [f"{scheme}://{_PROBE_HOSTS[0]}" for scheme in ("http", "ws")]
-    for origin in [*_examples(pattern, pattern.pattern, {}), *probes]:
-        parsed = parse_request_origin(origin)
-        assert parsed is not None  # examples and probes are serialized origins
-        insecure = parsed.scheme in ("http", "ws") and not is_loopback_host(parsed.host)
-        if insecure and pattern.fullmatch(origin):
-            return origin
-    return None
+    try:
+        return quiet(_origin_language.plain_http_example)(pattern)
+    except (Unsupported, TooLarge):
+        return None
 
 
 def any_host_problem(matcher: OriginMatcher, *, option: str = "origins") -> Problem | None:
-    """The refusal of a regex that admits any host, for a policy with credentials (the same
-    refusal as ``'*'``), or ``None`` when *matcher* has no such regex."""
-    if not matcher.any_host:
-        return None
-    wide = matcher.any_host[0]
-    return Problem(
-        option,
-        wide.pattern,
-        f"this regex allows every {wide.scheme} origin (even {wide.example!r}): it is '*' in "
-        "effect, and with supports_credentials=True every site could read responses made with "
-        "the user's cookies",
-        "list the trusted origins or a subdomain pattern like 'https://*.example.com' (or a "
-        "regex naming your domain), or drop supports_credentials for a public API",
-    )
+    """The refusal, for a policy with credentials, of a regex that admits any host (the same
+    refusal as ``'*'``) or a registrable domain it does not name (accepted without credentials
+    by ``allow_regex_wildcards=True``); ``None`` when *matcher* has neither."""
+    if matcher.any_host:
+        wide = matcher.any_host[0]
+        return Problem(
+            option,
+            wide.pattern,
+            f"this regex allows every {wide.scheme} origin (even {wide.example!r}): it is '*' "
+            "in effect, and with supports_credentials=True every site could read responses "
+            "made with the user's cookies",
+            "list the trusted origins or a subdomain pattern like 'https://*.example.com' (or "
+            "a regex naming your domain), or drop supports_credentials for a public API",
+        )
+    if matcher.foreign:
+        loose = matcher.foreign[0]
+        return Problem(
+            option,
+            loose.pattern,
+            f"this regex allows {loose.example!r}, a site of a registrable domain it does not "
+            "name: with supports_credentials=True that site could read responses made with "
+            f"the user's cookies ({OPT_OUT}=True does not consent to that)",
+            "name your domain after a '\\.', like r'https://[a-z0-9-]+\\.example\\.com', or "
+            "drop supports_credentials for a public API",
+        )
+    return None
 
 
 # An IPv6 literal aside ("[::1]"), the signs of a regular expression in an origin string.
@@ -396,10 +332,11 @@ def string_regex_hint(text: str) -> tuple[str, str] | None:
             "'https://*.example.com', or pass re.compile(...)"
         )
     # Suggest the regex as it would be accepted: dots escaped, boundaries where they belong.
-    dots = _dot_finding(compiled)
-    suggested = re.compile(dots[0]) if dots else compiled
-    crossing = _crossing(suggested)
-    shown = (crossing and _checked_fix(suggested, crossing)) or show_regex(suggested)
+    verdict = _verdict(compiled)
+    fix = None
+    if isinstance(verdict, Verdict) and verdict.attack is not None and verdict.every_host is None:
+        fix = _proven_fix(compiled, verdict.attack)
+    shown = show_regex(fix or compiled)
     return message, f"pass {shown} (matched against the whole origin, so no ^ or $ is needed)"
 
 

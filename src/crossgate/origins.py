@@ -131,6 +131,7 @@ def compile_origins(
     regexes: list[re.Pattern[str]] = []
     predicates: list[Callable[[str], bool]] = []
     any_host: list[WideRegex] = []
+    foreign: list[WideRegex] = []
     any_origin = False
     null_listed = False
     for item in items:
@@ -141,8 +142,11 @@ def compile_origins(
                     item, option=option, allow_wildcards=allow_regex_wildcards
                 )
                 wide = origin_regex.wide_regex(item)
+                loose = origin_regex.foreign_regex(item)
                 if wide is not None:
                     any_host.append(wide)
+                elif loose is not None and allow_regex_wildcards:
+                    foreign.append(loose)  # consented: refused only with credentials
             else:
                 problems.append(
                     Problem(option, item, "is a bytes pattern", "compile a str pattern")
@@ -217,6 +221,7 @@ def compile_origins(
         predicates=tuple(predicates),
         allow_null=allow_null and null_listed,
         any_host=tuple(any_host),
+        foreign=tuple(foreign),
     )
     return matcher, problems
 

@@ -16,6 +16,7 @@ from typing import Any, NoReturn
 import click
 
 from crossgate import __version__
+from crossgate._public_suffixes import list_version
 from crossgate.browser import ENGINES, BrowserRequest, EngineProfile, get_profile
 from crossgate.cli.export import export_command
 from crossgate.cli.render import (
@@ -147,7 +148,11 @@ class _Group(click.Group):
 
 
 @click.group(cls=_Group)
-@click.version_option(__version__, prog_name="crossgate")
+@click.version_option(
+    __version__,
+    prog_name="crossgate",
+    message=f"%(prog)s, version %(version)s (Public Suffix List {list_version()})",
+)
 def main() -> None:
     """Check, audit and explain CORS the way a browser enforces it."""
 

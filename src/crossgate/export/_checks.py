@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from crossgate._origin_matcher import callable_name
-from crossgate.export._regex import Engine, engine_problem
+from crossgate.export._regex import Engine, origin_regex_problem
 from crossgate.export.table import Refusal
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ def check_policy(route: str, policy: CORSPolicy, engine: Engine, refusals: list[
             )
         )
     for regex in policy.origins.regexes:
-        problem = engine_problem(regex, engine)
+        problem = origin_regex_problem(regex)  # written canonically, alike for both engines
         if problem is not None:
             refusals.append(
                 Refusal(route, "origins", f"re.compile({regex.pattern!r}) {problem}; rewrite it")

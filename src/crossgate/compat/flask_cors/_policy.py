@@ -58,6 +58,7 @@ from crossgate.compat.flask_cors.core import (
 )
 from crossgate.engine import Decision
 from crossgate.errors import Problem, describe
+from crossgate.origin_regex import foreign_regex
 from crossgate.origins import OriginMatcher
 
 __all__ = [
@@ -375,6 +376,15 @@ def compile_policy(options: Mapping[str, Any], notes: Notes) -> CompatPolicy | N
                 "list the trusted origins",
             )
         )
+    for regex in origins.regexes:
+        loose = foreign_regex(regex)
+        if loose is not None and admits_any_host(regex) is None:
+            # Kept as flask-cors guesses it, but judged as crossgate judges its own regexes.
+            notes.warnings.append(
+                f"origins={describe(regex.pattern)} also lets in {loose.example!r}, a site of a "
+                "registrable domain the pattern does not name, which anyone can register. Name "
+                "your domain after a '\\.', like r'https://[a-z0-9-]+\\.example\\.com'"
+            )
     if len(notes.problems) > start:
         return None
     wide = tuple(regex for regex in origins.regexes if admits_any_host(regex))
