@@ -21,8 +21,8 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from crossgate import origin_regex
-from crossgate.origins import compile_origins
+from crossgate import _origin_regex as origin_regex
+from crossgate._origins import compile_origins
 
 __all__ = ["HOSTILE", "REALISTIC", "JudgingResult", "main", "markdown", "render", "run"]
 

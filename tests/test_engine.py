@@ -7,7 +7,7 @@ from datetime import timedelta
 
 import pytest
 
-from crossgate.engine import (
+from crossgate._engine import (
     MAX_REQUEST_HEADERS_LENGTH,
     PREFLIGHT_VARY,
     Decision,
@@ -15,7 +15,7 @@ from crossgate.engine import (
     decide_preflight,
     is_preflight,
 )
-from crossgate.policy import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA, CORSPolicy, build_policy
+from crossgate._policy import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA, CORSPolicy, build_policy
 
 APP = "https://app.example.com"
 EVIL = "https://evil.example"

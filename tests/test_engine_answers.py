@@ -1,7 +1,7 @@
 """The engine's whole answer to a preflight, and its refusal log: one of each for every adapter.
 
-A preflight's status, headers and body are made by ``crossgate.engine.preflight_answer``, and a
-refusal is logged by ``crossgate.engine.log_refusal``; the Flask edge, the ASGI middleware and
+A preflight's status, headers and body are made by ``crossgate._engine.preflight_answer``, and a
+refusal is logged by ``crossgate._engine.log_refusal``; the Flask edge, the ASGI middleware and
 the Starlette drop-in only translate them. The last tests send the same preflights through a
 Flask app and an ASGI app and compare what a browser would receive.
 """
@@ -17,8 +17,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from crossgate.asgi import CORSMiddleware
-from crossgate.engine import (
+from crossgate._engine import (
     PREFLIGHT_VARY,
     Decision,
     PreflightStyle,
@@ -26,9 +25,10 @@ from crossgate.engine import (
     log_refusal,
     preflight_answer,
 )
+from crossgate._policy import ACAO, build_policy
+from crossgate._reasons import Reason
+from crossgate.asgi import CORSMiddleware
 from crossgate.flask import CORS
-from crossgate.policy import ACAO, build_policy
-from crossgate.reasons import Reason
 from tests.asgi_support import ORIGIN, OTHER, client
 
 ROUTE = frozenset({"GET", "PUT"})

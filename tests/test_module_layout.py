@@ -23,8 +23,8 @@ LAYERS = {
         "crossgate._origin_syntax",
         "crossgate._origin_matcher",
         "crossgate._regex_reading",
-        "crossgate.origin_regex",
-        "crossgate.origins",
+        "crossgate._origin_regex",
+        "crossgate._origins",
     ],
     "headers": [
         "crossgate.headers._csp",
@@ -182,9 +182,9 @@ def test_adapters_and_core_never_import_the_tools() -> None:
 
 
 def test_the_static_check_sees_an_import_of_the_tools() -> None:
-    tree = ast.parse("from crossgate.inspect import run_check\nimport crossgate.cli.command\n")
+    tree = ast.parse("from crossgate.inspect import run_check\nimport crossgate.cli._command\n")
     assert reaching(imported(tree), TOOLS) == [
-        "crossgate.cli.command",
+        "crossgate.cli._command",
         "crossgate.inspect",
         "crossgate.inspect.run_check",
     ]

@@ -21,9 +21,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from publicsuffixlist import PublicSuffixList
 
+from crossgate._origins import compile_origins, parse_request_origin
+from crossgate._policy import CORSPolicy, build_policy
 from crossgate.errors import ConfigError
-from crossgate.origins import compile_origins, parse_request_origin
-from crossgate.policy import CORSPolicy, build_policy
 
 _ORACLE = PublicSuffixList()
 _ORIGIN_CHARACTERS = "abcdefghijklmnopqrstuvwxyz0123456789-._:/+"

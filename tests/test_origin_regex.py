@@ -15,16 +15,16 @@ import pytest
 from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from crossgate._public_suffixes import is_public_suffix, registrable_domain
-from crossgate.errors import Problem
-from crossgate.origin_regex import (
+from crossgate._origin_regex import (
     any_host_problem,
     regex_problems,
     show_pattern,
     string_regex_hint,
     wide_regex,
 )
-from crossgate.origins import compile_origins, parse_request_origin
+from crossgate._origins import compile_origins, parse_request_origin
+from crossgate._public_suffixes import is_public_suffix, registrable_domain
+from crossgate.errors import Problem
 
 #: Atomic groups, ``(?>...)``, are Python 3.11's.
 ATOMIC_GROUPS = pytest.mark.skipif(sys.version_info < (3, 11), reason="(?>...) is Python 3.11's")

@@ -13,8 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crossgate.errors import MAX_SHOWN
-from crossgate.origins import (
+from crossgate._origins import (
     DEFAULT_PORTS,
     MAX_ORIGIN_LENGTH,
     CheckFailure,
@@ -29,6 +28,7 @@ from crossgate.origins import (
     parse_request_origin,
     registrable_domain,
 )
+from crossgate.errors import MAX_SHOWN
 
 # -- strategies ------------------------------------------------------------------------------
 

@@ -7,9 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from crossgate.engine import Decision
-from crossgate.errors import ConfigError, describe
-from crossgate.policy import (
+from crossgate._engine import Decision
+from crossgate._policy import (
     ACAC,
     ACAO,
     ACEH,
@@ -22,6 +21,7 @@ from crossgate.policy import (
     check_unknown,
     closest_name,
 )
+from crossgate.errors import ConfigError, describe
 
 APP = "https://app.example.com"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from crossgate._reasons import CATALOGUE, Reason, chromium_console
 from crossgate.errors import MAX_SHOWN
-from crossgate.reasons import CATALOGUE, Reason, chromium_console
 
 NO_ACAO = "No 'Access-Control-Allow-Origin' header is present on the requested resource."
 

@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crossgate._automaton_regex import write_regex
+from crossgate._origins import compile_origins
 from crossgate._regex_automata import (
     ALPHABET,
     MAX_STATES,
@@ -21,7 +22,6 @@ from crossgate._regex_automata import (
     automaton,
 )
 from crossgate.export._regex import origin_alternatives
-from crossgate.origins import compile_origins
 
 _ATOMS = [
     "a",

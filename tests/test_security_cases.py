@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crossgate.engine import decide_actual, decide_preflight
+from crossgate._engine import decide_actual, decide_preflight
+from crossgate._origin_regex import any_host_problem
+from crossgate._origins import compile_origins, parse_request_origin
+from crossgate._policy import ACAC, ACAO, CORSPolicy, build_policy
 from crossgate.errors import ConfigError
-from crossgate.origin_regex import any_host_problem
-from crossgate.origins import compile_origins, parse_request_origin
-from crossgate.policy import ACAC, ACAO, CORSPolicy, build_policy
 
 APP = "https://app.example.com"
 ROUTE = frozenset({"GET", "POST", "PUT", "DELETE", "OPTIONS"})

@@ -13,10 +13,10 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from crossgate._bounded import BoundedCache
 from crossgate._layers import MAX_LAYERS, layers
 from crossgate.asgi import HeadersMiddleware
-from crossgate.asgi.routes import find_router
+from crossgate.asgi._routes import find_router
 from crossgate.errors import ConfigError
 from crossgate.flask import Headers
-from crossgate.flask.edge import proxy_fix_after
+from crossgate.flask._edge import proxy_fix_after
 
 
 class Wrapper:

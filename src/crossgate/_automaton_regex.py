@@ -15,8 +15,6 @@ from dataclasses import dataclass
 
 from crossgate._regex_automata import Automaton, TooLarge
 
-__all__ = ["MAX_LENGTH", "write_regex"]
-
 #: The longest regex written for one pattern.
 MAX_LENGTH = 20_000
 _SPECIAL = frozenset(".+*?()[]{}|^$\\")

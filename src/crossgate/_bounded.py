@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Generic, TypeVar
 
-__all__ = ["BoundedCache"]
-
 K = TypeVar("K")
 V = TypeVar("V")
 

@@ -7,22 +7,6 @@ may send and read. They live here so the server core never imports the browser m
 
 from __future__ import annotations
 
-__all__ = [
-    "ACAC",
-    "ACAH",
-    "ACAM",
-    "ACAO",
-    "ACAPN",
-    "ACEH",
-    "ACMA",
-    "FORBIDDEN_METHODS",
-    "FORBIDDEN_REQUEST_HEADERS",
-    "NORMALIZED_METHODS",
-    "SAFELISTED_METHODS",
-    "SAFELISTED_RESPONSE_HEADERS",
-    "is_forbidden_header_name",
-]
-
 #: The CORS response headers ("HTTP responses" of the CORS protocol), as crossgate writes them.
 ACAO = "Access-Control-Allow-Origin"
 ACAC = "Access-Control-Allow-Credentials"

@@ -12,11 +12,9 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
+from crossgate._policy import closest_name
 from crossgate.errors import ConfigError, Problem
 from crossgate.headers import HeaderPolicy, compile_headers
-from crossgate.policy import closest_name
-
-__all__ = ["HEADER_OPTIONS", "OptionCheck", "compile_header_options"]
 
 #: The options ``compile_headers`` takes, as the adapters accept them.
 HEADER_OPTIONS = (

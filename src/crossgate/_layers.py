@@ -10,8 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-__all__ = ["MAX_LAYERS", "layers"]
-
 #: How deep a walk goes: a loop of ``.app`` references (or a very deep stack) ends there.
 MAX_LAYERS = 16
 

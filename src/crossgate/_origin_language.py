@@ -34,8 +34,6 @@ from crossgate._public_suffixes import (
 )
 from crossgate._regex_automata import Automaton, TooLarge, automaton, parse
 
-__all__ = ["MAX_SEARCH", "Verdict", "judge", "literal_runs", "plain_http_example"]
-
 # Host characters, most convincing in an attack origin first.
 _LABEL_CHARS = "xabcdefghijklmnopqrstuvwyz0123456789-_"
 _HOST_TEXT = frozenset(_LABEL_CHARS + ".")

@@ -1,6 +1,6 @@
 """The compiled ``origins`` option: :class:`OriginMatcher` answers "may this Origin read it?".
 
-Built once by :func:`crossgate.origins.compile_origins`, asked on every request. Exact origins
+Built once by :func:`crossgate._origins.compile_origins`, asked on every request. Exact origins
 are a set look-up; patterns, regular expressions and callables only ever see an origin already
 parsed into serialized form. A callable that fails refuses the origin, logs why, and says so in
 a :class:`CheckFailure`.
@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 from crossgate._origin_syntax import HostPattern, parse_request_origin
 from crossgate.errors import describe
-
-__all__ = ["CheckFailure", "OriginMatcher", "WideRegex", "callable_name"]
 
 logger = logging.getLogger("crossgate")
 

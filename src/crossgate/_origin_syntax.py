@@ -16,18 +16,6 @@ from dataclasses import dataclass
 
 from crossgate._public_suffixes import is_public_suffix
 
-__all__ = [
-    "DEFAULT_PORTS",
-    "MAX_ORIGIN_LENGTH",
-    "HostPattern",
-    "Origin",
-    "OriginError",
-    "is_loopback_host",
-    "parse_entry",
-    "parse_origin",
-    "parse_request_origin",
-]
-
 #: Longer Origin headers are refused without further parsing (a host is at most 253 octets).
 MAX_ORIGIN_LENGTH = 512
 

@@ -18,16 +18,6 @@ import functools
 import importlib.abc
 import importlib.resources
 
-__all__ = [
-    "LIST_VERSION_PREFIX",
-    "is_listed_rule",
-    "is_listed_tld",
-    "is_public_suffix",
-    "list_version",
-    "registrable_domain",
-    "suffix_length",
-]
-
 LIST_VERSION_PREFIX = "// VERSION: "
 
 

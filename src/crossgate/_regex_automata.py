@@ -25,17 +25,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = [
-    "ALPHABET",
-    "MAX_NFA_STATES",
-    "MAX_STATES",
-    "Automaton",
-    "TooLarge",
-    "Unsupported",
-    "automaton",
-    "parse",
-]
-
 try:
     _PARSER: Any = importlib.import_module("re._parser")
     _COMPILER: Any = importlib.import_module("re._compiler")

@@ -1,7 +1,7 @@
 """Reading a compiled regex the way ``re`` reads it: where its wildcard dots are, and the flags
 it was compiled with.
 
-Knows regular expressions and nothing about origins; ``crossgate.origin_regex`` builds its
+Knows regular expressions and nothing about origins; ``crossgate._origin_regex`` builds its
 rewrites of ``origins`` entries on it. Everything here works on the tree of Python's own regex
 parser (``re._parser`` since 3.11, ``sre_parse`` before), so groups, alternations, inline and
 scoped flags, verbose whitespace and comments, character classes and escapes mean exactly what
@@ -17,8 +17,6 @@ import re
 import warnings
 from collections.abc import Callable, Sequence
 from typing import Any, ParamSpec, TypeVar
-
-__all__ = ["explicit_flags", "loose_dots", "quiet"]
 
 try:
     _PARSER: Any = importlib.import_module("re._parser")

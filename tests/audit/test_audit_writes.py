@@ -9,9 +9,9 @@ import json
 from click.testing import CliRunner
 from flask import Flask, request
 
-from crossgate.cli.command import main
+from crossgate.cli._command import main
 from crossgate.flask import CORS, CrossOriginProtection
-from crossgate.flask.commands import crossgate_group
+from crossgate.flask._commands import crossgate_group
 from tests.live_server import served
 
 PAGE = "https://app.example.com"

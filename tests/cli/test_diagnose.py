@@ -8,7 +8,7 @@ from collections.abc import Collection
 import pytest
 
 from crossgate.browser import BrowserRequest, HttpResponse
-from crossgate.cli.render import render_json, render_text
+from crossgate.cli._render import render_json, render_text
 from crossgate.inspect import MAX_HEADER_PROBES, Reply, read_server_reason, run_check
 
 API = "https://api.example.com/items"

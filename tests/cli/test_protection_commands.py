@@ -12,9 +12,9 @@ import pytest
 from click.testing import CliRunner
 from flask import Blueprint, Flask
 
-from crossgate.cli.command import main
+from crossgate.cli._command import main
 from crossgate.flask import CORS, CrossOriginProtection
-from crossgate.flask.commands import crossgate_group
+from crossgate.flask._commands import crossgate_group
 from crossgate.inspect import fetch_site
 from crossgate.inspect._writes import written
 from tests.live_server import Served

@@ -17,11 +17,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from werkzeug.datastructures import Headers
 
+from crossgate._origins import parse_request_origin
 from crossgate.compat.flask_cors._policy import Notes, compile_policy, probably_regex
 from crossgate.compat.flask_cors._resources import compile_rules
 from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS
 from crossgate.errors import Problem
-from crossgate.origins import parse_request_origin
 
 ORIGINS = [
     "http://a.com",

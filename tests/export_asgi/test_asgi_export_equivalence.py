@@ -17,7 +17,7 @@ from typing import Literal
 
 import pytest
 
-from crossgate.export.asgi_table import export_asgi
+from crossgate.export._asgi_table import export_asgi
 from tests.export.export_proxies import assert_answered_alike, free_port, run_proxy, send
 from tests.export.test_export_equivalence import actual, preflight
 from tests.export_asgi.asgi_export_app import app

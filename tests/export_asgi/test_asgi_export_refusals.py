@@ -16,10 +16,10 @@ from starlette.endpoints import HTTPEndpoint
 from starlette.routing import Mount, Route, WebSocketRoute
 
 from crossgate.asgi import CORSMiddleware
-from crossgate.cli.command import main
+from crossgate.cli._command import main
 from crossgate.errors import ConfigError
-from crossgate.export.asgi_table import build_asgi_table, export_asgi
-from crossgate.export.table import ExportError
+from crossgate.export._asgi_table import build_asgi_table, export_asgi
+from crossgate.export._table import ExportError
 from tests.export.export_proxies import caddy_check, nginx_check
 from tests.export_asgi import asgi_refused_apps as apps
 from tests.export_asgi.asgi_export_app import app as fixture_app

@@ -11,7 +11,7 @@ from flask import Blueprint, Flask, Response, render_template_string, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from crossgate.flask import CORS, ConfigError, Headers, csp_nonce, headers
-from crossgate.flask.edge import NONCE_ENVIRON_KEY
+from crossgate.flask._edge import NONCE_ENVIRON_KEY
 from crossgate.headers import make_nonce
 
 FLASK = tuple(int(part) for part in version("flask").split(".")[:2])
@@ -256,7 +256,7 @@ def test_no_nonce_is_made_when_nobody_asks(
         made.append(make_nonce())
         return made[-1]
 
-    monkeypatch.setattr("crossgate.flask.response_headers.make_nonce", counting)
+    monkeypatch.setattr("crossgate.flask._response_headers.make_nonce", counting)
     environs: list[dict[str, Any]] = []
 
     @nonce_app.after_request

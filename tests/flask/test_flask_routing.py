@@ -16,7 +16,7 @@ from werkzeug.test import EnvironBuilder, run_wsgi_app
 
 from crossgate._bounded import BoundedCache
 from crossgate.flask import CORS, cross_origin
-from crossgate.flask.resolved import PREFLIGHT_CACHE_SIZE
+from crossgate.flask._resolved import PREFLIGHT_CACHE_SIZE
 from tests.flask.conftest import Preflight
 
 APP = "https://app.example.com"

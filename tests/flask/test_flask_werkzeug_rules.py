@@ -14,8 +14,8 @@ import pytest
 from flask import Flask
 from werkzeug.routing import IntegerConverter, PathConverter, Rule
 
+from crossgate._paths import compile_path_rules
 from crossgate.flask._routing import possible_resources, rule_converters, rule_parts, rule_trace
-from crossgate.paths import compile_path_rules
 
 WERKZEUG = version("werkzeug")
 UPDATE = "update crossgate/flask/_routing.py (the one place that reads it) for this release"

@@ -1,4 +1,4 @@
-"""The protection's decision table (crossgate.protect), against an independent statement of it.
+"""The protection's decision table (crossgate._protect), against an independent statement of it.
 
 The oracle below is Go's ``CrossOriginProtection`` algorithm written from its description, not
 from crossgate's code: hypothesis draws every combination of method, ``Sec-Fetch-Site``,
@@ -15,9 +15,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from crossgate.errors import ConfigError
-from crossgate.policy import CORSPolicy, build_policy
-from crossgate.protect import (
+from crossgate._policy import CORSPolicy, build_policy
+from crossgate._protect import (
     LogLimiter,
     Protection,
     RouteFacts,
@@ -28,7 +27,8 @@ from crossgate.protect import (
     log_refusal,
     same_host,
 )
-from crossgate.reasons import CATALOGUE, Reason
+from crossgate._reasons import CATALOGUE, Reason
+from crossgate.errors import ConfigError
 
 LISTED = "https://partner.example"
 CREDENTIALED = "https://app.example.com"

@@ -19,8 +19,6 @@ import logging
 from crossgate.asgi._types import Receive, Scope, Send
 from crossgate.errors import ConfigError
 
-__all__ = ["FailedStartup", "built_by_starlette"]
-
 logger = logging.getLogger("crossgate")
 
 # Starlette's (and FastAPI's) method that constructs the classes given to add_middleware.

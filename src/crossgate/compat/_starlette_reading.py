@@ -20,25 +20,10 @@ import warnings
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from crossgate.asgi.cors import compile_policy
+from crossgate._origin_regex import wide_regex
+from crossgate._policy import ORIGIN_BOUND_OPTIONS, CORSPolicy
+from crossgate.asgi._cors import compile_policy
 from crossgate.errors import ConfigError, Problem
-from crossgate.origin_regex import wide_regex
-from crossgate.policy import ORIGIN_BOUND_OPTIONS, CORSPolicy
-
-__all__ = [
-    "CREDENTIALS_ECHO",
-    "PRIVATE_NETWORK",
-    "SAFELISTED_HEADERS",
-    "UNSAFE_KEYWORD",
-    "VARY_ALWAYS",
-    "WHERE",
-    "Reading",
-    "StarletteCompatWarning",
-    "logger",
-    "read",
-    "renamed",
-    "starlette_attributes",
-]
 
 WHERE = "crossgate.compat.starlette.CORSMiddleware"
 #: The keyword that keeps Starlette's any-origin-with-credentials behaviour.

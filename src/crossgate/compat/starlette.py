@@ -19,9 +19,11 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from crossgate._engine import Decision, PreflightAnswer, decide_actual, decide_preflight
+from crossgate._policy import ACAC, ACAH, ACAM, ACAO, CORSPolicy
+from crossgate.asgi._cors import CORSMiddleware as _Adapter
+from crossgate.asgi._cors import PreflightAsked
 from crossgate.asgi._types import ASGIApp, Scope
-from crossgate.asgi.cors import CORSMiddleware as _Adapter
-from crossgate.asgi.cors import PreflightAsked
 from crossgate.compat._starlette_reading import (
     CREDENTIALS_ECHO,
     PRIVATE_NETWORK,
@@ -33,9 +35,7 @@ from crossgate.compat._starlette_reading import (
     read,
     starlette_attributes,
 )
-from crossgate.engine import Decision, PreflightAnswer, decide_actual, decide_preflight
 from crossgate.errors import ConfigError, Problem
-from crossgate.policy import ACAC, ACAH, ACAM, ACAO, CORSPolicy
 
 __all__ = [
     "ALL_METHODS",

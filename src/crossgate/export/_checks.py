@@ -9,12 +9,10 @@ from typing import TYPE_CHECKING
 
 from crossgate._origin_matcher import callable_name
 from crossgate.export._regex import Engine, origin_regex_problem
-from crossgate.export.table import Refusal
+from crossgate.export._table import Refusal
 
 if TYPE_CHECKING:
-    from crossgate.policy import CORSPolicy
-
-__all__ = ["check_policy"]
+    from crossgate._policy import CORSPolicy
 
 
 def check_policy(route: str, policy: CORSPolicy, engine: Engine, refusals: list[Refusal]) -> None:

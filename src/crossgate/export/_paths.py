@@ -30,9 +30,7 @@ from crossgate.flask._routing import rule_converters, rule_trace
 if TYPE_CHECKING:
     from werkzeug.routing import BaseConverter, Rule
 
-    from crossgate.paths import PathRules
-
-__all__ = ["NEVER", "canonical_body", "canonical_value", "resource_entries", "rule_body"]
+    from crossgate._paths import PathRules
 
 # What Werkzeug leaves as it is when it builds a path (``quote``'s safe characters, and the
 # unreserved ones); any other character comes back percent-encoded.

@@ -21,18 +21,6 @@ from crossgate._origin_syntax import HostPattern
 from crossgate._regex_automata import TooLarge, Unsupported, automaton
 from crossgate._regex_reading import explicit_flags, quiet
 
-__all__ = [
-    "HEADER_LIST",
-    "SERIALIZED_ORIGIN",
-    "Engine",
-    "allowed_names",
-    "engine_problem",
-    "origin_alternatives",
-    "origin_regex",
-    "origin_regex_problem",
-    "translated",
-]
-
 Engine = Literal["pcre", "re2"]
 
 try:

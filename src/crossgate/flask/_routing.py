@@ -26,16 +26,7 @@ if TYPE_CHECKING:
     from werkzeug.routing import BaseConverter, MapAdapter, Rule
     from werkzeug.routing.rules import RulePart
 
-    from crossgate.paths import PathRules
-
-__all__ = [
-    "Route",
-    "possible_resources",
-    "route",
-    "rule_converters",
-    "rule_parts",
-    "rule_trace",
-]
+    from crossgate._paths import PathRules
 
 # Werkzeug redirects for a missing trailing slash, doubled slashes or a rule alias; a real route
 # is reached within a few hops, and a bound keeps a redirect loop from looping here too.

@@ -17,21 +17,6 @@ from collections.abc import Iterable, Mapping
 from crossgate._http import CONTROL, TOKEN
 from crossgate.errors import Problem, describe
 
-__all__ = [
-    "NONCE",
-    "UPGRADE",
-    "Directives",
-    "add_report_to",
-    "make_nonce",
-    "nonce_names",
-    "nonce_segments",
-    "parse_csp",
-    "read_policy",
-    "serialize_directives",
-    "split_directives",
-    "split_policies",
-]
-
 #: A parsed policy: each directive's name and its sources, in order.
 Directives = list[tuple[str, tuple[str, ...]]]
 

@@ -15,8 +15,6 @@ from crossgate._http import list_members, merge_list
 from crossgate.errors import describe
 from crossgate.headers._csp import NONCE, nonce_segments
 
-__all__ = ["LIST_VALUED", "HeaderPolicy", "HeaderSetting", "list_tokens"]
-
 #: Headers whose value is a list the view and the policy can both contribute to.
 LIST_VALUED = frozenset({"vary", "cache-control"})
 

@@ -27,8 +27,6 @@ from crossgate.headers._hsts import HSTS, hsts_fix, hsts_setting
 from crossgate.headers._policy import LIST_VALUED, HeaderPolicy, HeaderSetting, list_tokens
 from crossgate.headers._presets import PRESETS, Preset, PresetHeader
 
-__all__ = ["compile_headers"]
-
 _CSP = "content-security-policy"
 _CSP_REPORT_ONLY = "content-security-policy-report-only"
 _HSTS = "strict-transport-security"

@@ -22,9 +22,10 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from crossgate._engine import PREFLIGHT_VARY
 from crossgate._http import split_list
+from crossgate._origins import OriginError, parse_origin
 from crossgate.browser import BrowserRequest, HttpResponse, cors_check, preflight_check
-from crossgate.engine import PREFLIGHT_VARY
 from crossgate.errors import show
 from crossgate.inspect._check import Reply, Send
 from crossgate.inspect._diagnose import read_server_reason
@@ -36,7 +37,6 @@ from crossgate.inspect._writes import (
     WRITE_ORIGIN,
     forged_write,
 )
-from crossgate.origins import OriginError, parse_origin
 
 _PATTERN_CLASSES = frozenset(ATTACK_CLASSES) - {"reflect-any-origin", "null-origin"}
 _MATCHING = (

@@ -37,7 +37,7 @@ MAX_HEADER_PROBES = 8
 #: method, request header pairs, the question asked -> the answer to that preflight.
 Probe = Callable[[str, tuple[tuple[str, str], ...], str], HttpResponse]
 
-# The first line of a crossgate debug-mode refusal (see crossgate.reasons.Reason.__str__).
+# The first line of a crossgate debug-mode refusal (see crossgate._reasons.Reason.__str__).
 _SERVER_REASON = re.compile(
     r"\[(?P<code>[a-z][a-z0-9-]{0,40})\] CORS preflight refused: (?P<message>[^\n]+?)\. "
     r"Fix: (?P<fix>[^\n]+?)\. Browser console: "

@@ -5,7 +5,7 @@ protected, exempt (and by which name) or not protected at all, and which origins
 there. :func:`predict_in_app` answers what happens to a form POST or a WebSocket handshake
 from an origin by running the app's own protection layer on the request a browser sends, with
 a stand-in where the view would be: the decision is the real one and no view runs, so nothing
-changes. Only ``crossgate.cli.flask_commands`` imports this module (it needs Flask).
+changes. Only ``crossgate.cli._flask_commands`` imports this module (it needs Flask).
 """
 
 from __future__ import annotations
@@ -18,15 +18,13 @@ from flask import Flask
 from werkzeug.exceptions import HTTPException
 from werkzeug.test import EnvironBuilder
 
-from crossgate.flask.protection import EXTENSION_KEY, ProtectionLayer
-from crossgate.flask.state import AppState
+from crossgate._policy import CORSPolicy
+from crossgate.flask._protection import EXTENSION_KEY, ProtectionLayer
+from crossgate.flask._state import AppState
 from crossgate.inspect._writes import FORM_BODY, WriteCheck, write_lines, written
-from crossgate.policy import CORSPolicy
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIEnvironment
-
-__all__ = ["RouteProtection", "predict_in_app", "route_protection"]
 
 
 @dataclass(frozen=True, slots=True)

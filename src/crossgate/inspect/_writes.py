@@ -20,28 +20,11 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from crossgate._protect import REFUSED_BODY, SAFE_METHODS
 from crossgate._public_suffixes import registrable_domain
 from crossgate.browser import url_origin
 from crossgate.inspect._check import Reply, Send
 from crossgate.inspect._probes import EVIL
-from crossgate.protect import REFUSED_BODY, SAFE_METHODS
-
-__all__ = [
-    "GENERIC_WRITE_FIX",
-    "WRITE_FIX",
-    "WRITE_GAIN",
-    "WRITE_ORIGIN",
-    "ForgedWrite",
-    "WriteCheck",
-    "check_write",
-    "fetch_site",
-    "forged_write",
-    "judge_reply",
-    "refused_by_protection",
-    "write_kind",
-    "write_lines",
-    "written",
-]
 
 #: What each kind of write is called in the line a person reads.
 _NAMES = {

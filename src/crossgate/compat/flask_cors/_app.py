@@ -24,6 +24,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 
 from crossgate._bounded import BoundedCache
+from crossgate._engine import Decision
 from crossgate._http import Header
 from crossgate.compat.flask_cors._log import (
     core_logger,
@@ -35,22 +36,9 @@ from crossgate.compat.flask_cors._log import (
 from crossgate.compat.flask_cors._policy import CompatPolicy
 from crossgate.compat.flask_cors._resources import Rules, policies
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
-from crossgate.engine import Decision
 
 # Werkzeug's routing, redirects followed, exactly as the native edge resolves a preflight.
 from crossgate.flask._routing import route
-
-__all__ = [
-    "VIEW_ATTRIBUTE",
-    "AppState",
-    "Registration",
-    "add_cors_headers",
-    "app_state",
-    "blueprint_scopes",
-    "current_request",
-    "decide",
-    "left_alone",
-]
 
 #: Where ``cross_origin`` leaves its spec on the view it wraps.
 VIEW_ATTRIBUTE = "__crossgate_flask_cors__"
@@ -101,7 +89,7 @@ def decide(policy: CompatPolicy, req: Request) -> Decision:
 
 def left_alone(response: Response) -> bool:
     """flask-cors's rule for every writer: a response a ``cross_origin`` view evaluated, or that
-    carries ``Access-Control-Allow-Origin`` (any line, as ``crossgate.engine.apply`` decides),
+    carries ``Access-Control-Allow-Origin`` (any line, as ``crossgate._engine.apply`` decides),
     keeps its headers."""
     if hasattr(response, FLASK_CORS_EVALUATED) or _has_acao(response.headers):
         log_left_alone()

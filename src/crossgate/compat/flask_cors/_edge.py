@@ -5,7 +5,7 @@ werkzeug's ``Headers``: calling the hook, and validating each value on the way i
 when the response is sent, costs more than deciding the headers. When nothing could tell the
 difference, the edge takes the place of the hook: it removes it and writes the very same header
 lines into the list the response is sent with, in ``start_response``, with
-``crossgate.engine.apply`` (a response that has ``Access-Control-Allow-Origin`` is left alone).
+``crossgate._engine.apply`` (a response that has ``Access-Control-Allow-Origin`` is left alone).
 A wrapper of ``app.process_response``, which runs where the hook ran (after every other
 hook), sees the final response object: a response ``cross_origin`` evaluated is left alone;
 the hook's headers are added to the response itself, as the hook added them, when a
@@ -31,7 +31,7 @@ Its second job is debug mode, where Flask lets an exception escape to the debugg
 carrying the CORS headers the error response would have had (a browser otherwise reports a CORS
 error instead of the real one). The headers are worked out while the request context still
 exists, in a wrapper of ``handle_exception``, and the 500 is sent by the edge: the very
-answer the native edge sends (``crossgate.flask.edge.debug_error_answer``).
+answer the native edge sends (``crossgate.flask._edge.debug_error_answer``).
 """
 
 from __future__ import annotations
@@ -46,17 +46,15 @@ from flask.sessions import SecureCookieSessionInterface
 from flask.signals import request_finished
 from werkzeug.wrappers import Response as BaseResponse
 
+from crossgate._engine import apply
 from crossgate._http import Header
 from crossgate.compat.flask_cors._app import AppState, Registration, app_state, current_request
 from crossgate.compat.flask_cors._log import log_left_alone
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
-from crossgate.engine import apply
-from crossgate.flask.edge import debug_error_answer, request_path, send_answer
+from crossgate.flask._edge import debug_error_answer, request_path, send_answer
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
-
-__all__ = ["Edge", "install"]
 
 _ERROR_HEADERS_KEY = "crossgate.compat.flask_cors.error_headers"
 #: Set when the response is to be sent as it is: the hook would have left it alone, or has

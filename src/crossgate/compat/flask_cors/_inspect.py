@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 
     from crossgate.compat.flask_cors._policy import CompatPolicy
 
-__all__ = ["route_header_rows", "route_policies", "summary", "uses_compat_layer"]
-
 Summary = dict[str, object]
 
 _ECHOED = "<the request's Origin, when allowed>"

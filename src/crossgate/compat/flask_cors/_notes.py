@@ -8,19 +8,10 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from crossgate._policy import closest_name
 from crossgate.compat.flask_cors._warnings import Logged
 from crossgate.compat.flask_cors.core import CONFIG_OPTIONS, DEFAULT_OPTIONS
 from crossgate.errors import Problem, describe
-from crossgate.policy import closest_name
-
-__all__ = [
-    "CONFIG_KEYS",
-    "KNOWN_OPTIONS",
-    "Notes",
-    "config_options",
-    "ensure_iterable",
-    "what_applies",
-]
 
 #: Every option name flask-cors knows, plus ``preflight_before_request``.
 KNOWN_OPTIONS = frozenset(DEFAULT_OPTIONS)

@@ -20,13 +20,11 @@ from __future__ import annotations
 
 import re
 
+from crossgate._origin_regex import show_regex, wide_regex
 from crossgate._origin_syntax import HostPattern, OriginError, parse_entry, parse_request_origin
 from crossgate._regex_automata import TooLarge, Unsupported, automaton
 from crossgate._regex_reading import quiet
 from crossgate.errors import describe
-from crossgate.origin_regex import show_regex, wide_regex
-
-__all__ = ["admits_any_host", "glob_reading", "prefix_warning"]
 
 # Added to an origin the pattern admits, to find one of the same host that only its start
 # matches: a port, or more digits of the port it has.

@@ -6,7 +6,7 @@ computed once: which origins and headers are literals (casefolded into frozenset
 regular expressions (compiled), the joined ``Allow-Methods``/``Expose-Headers`` values, the answer
 for a request without ``Origin``, and whether ``Vary: Origin`` can ever be needed.
 
-The answer is an engine ``Decision``, written by ``crossgate.engine.apply`` where the layer has
+The answer is an engine ``Decision``, written by ``crossgate._engine.apply`` where the layer has
 the header list, and origins are matched by the core's ``OriginMatcher``: what this layer keeps
 is only what flask-cors users can observe. Strings are guessed to be regexes; literals are any
 string, compared ignoring case and echoed as sent; ``'*'`` echoes the Origin unless
@@ -35,8 +35,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from crossgate._engine import Decision
 from crossgate._http import CONTROL, Header
+from crossgate._origin_regex import foreign_regex
 from crossgate._origin_syntax import HostPattern, parse_request_origin
+from crossgate._origins import OriginMatcher
 from crossgate.compat.flask_cors._notes import (
     CONFIG_KEYS,
     KNOWN_OPTIONS,
@@ -56,10 +59,7 @@ from crossgate.compat.flask_cors.core import (
     ACL_ORIGIN,
     ACL_RESPONSE_PRIVATE_NETWORK,
 )
-from crossgate.engine import Decision
 from crossgate.errors import Problem, describe
-from crossgate.origin_regex import foreign_regex
-from crossgate.origins import OriginMatcher
 
 __all__ = [
     "CONFIG_KEYS",
@@ -239,7 +239,7 @@ class CompatPolicy:
 
     def decide(self, origin: str | None, method: str, environ: WSGIEnviron) -> Decision:
         """flask-cors's answer to this request, as an engine ``Decision`` for
-        ``crossgate.engine.apply``: its ``Vary: Origin`` is a line of its own among the headers
+        ``crossgate._engine.apply``: its ``Vary: Origin`` is a line of its own among the headers
         (flask-cors never merges it), so ``vary`` is unset."""
         if method != "OPTIONS" and _PRIVATE_NETWORK_REQUEST not in environ:
             simple = self.simple_answers.get(origin)

@@ -20,8 +20,6 @@ from dataclasses import dataclass
 
 from crossgate.compat.flask_cors._log import core_logger
 
-__all__ = ["FlaskCorsCompatWarning", "Logged", "emit"]
-
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 
