@@ -42,7 +42,8 @@ MAX_NFA_STATES = 20000
 
 _CHARACTER_NODES = frozenset({"LITERAL", "NOT_LITERAL", "ANY", "IN"})
 _REPEATS = frozenset({"MAX_REPEAT", "MIN_REPEAT"})
-_REFUSED = {
+#: The constructs no finite automaton holds exactly (nor RE2, so no proxy runs them), by opcode.
+REFUSED_CONSTRUCTS = {
     "ASSERT": "a lookahead or lookbehind",
     "ASSERT_NOT": "a negative lookahead or lookbehind",
     "GROUPREF": "a backreference",
@@ -141,8 +142,8 @@ class _Builder:
             if chars:
                 self.moves[start].append((chars, end))
             return end
-        if op in _REFUSED:
-            raise Unsupported(_REFUSED[op])
+        if op in REFUSED_CONSTRUCTS:
+            raise Unsupported(REFUSED_CONSTRUCTS[op])
         if op == "AT":
             where = str(value)
             if where not in _START | _END:

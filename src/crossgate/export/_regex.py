@@ -18,7 +18,7 @@ from typing import Any, Literal
 from crossgate._automaton_regex import write_regex
 from crossgate._origin_matcher import OriginMatcher
 from crossgate._origin_syntax import HostPattern
-from crossgate._regex_automata import TooLarge, Unsupported, automaton
+from crossgate._regex_automata import REFUSED_CONSTRUCTS, TooLarge, Unsupported, automaton
 from crossgate._regex_reading import explicit_flags, quiet
 
 Engine = Literal["pcre", "re2"]
@@ -42,14 +42,6 @@ SERIALIZED_ORIGIN = (
 #: elements allowed (proxies join lines with them).
 HEADER_LIST = rf"^[ \t]*(?:{_TCHAR}+[ \t]*)?(?:,[ \t]*(?:{_TCHAR}+[ \t]*)?)*$"
 
-_RE2_LACKS = {
-    "ASSERT": "a lookahead or lookbehind",
-    "ASSERT_NOT": "a negative lookahead or lookbehind",
-    "GROUPREF": "a backreference",
-    "GROUPREF_EXISTS": "a conditional group",
-    "ATOMIC_GROUP": "an atomic group",
-    "POSSESSIVE_REPEAT": "a possessive repeat",
-}
 _FLAGS = {re.IGNORECASE: "i", re.MULTILINE: "m", re.DOTALL: "s", re.VERBOSE: "x"}
 _END = re.compile(r"(\\\\)|\\Z")
 
@@ -75,7 +67,7 @@ def engine_problem(pattern: re.Pattern[str], engine: Engine) -> str | None:
         if pattern.flags & re.VERBOSE:
             return "uses re.VERBOSE, which RE2 (Caddy) does not read"
         used = _constructs(quiet(_PARSER.parse)(pattern.pattern, pattern.flags))
-        for name, what in _RE2_LACKS.items():
+        for name, what in REFUSED_CONSTRUCTS.items():
             if name in used:
                 return f"uses {what}, which RE2 (Caddy) cannot run"
     return None
