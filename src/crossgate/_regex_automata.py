@@ -170,10 +170,13 @@ class _Builder:
         for _ in range(low):
             start = self.sequence(body, start, flags)
         if high == _PARSER.MAXREPEAT:
-            entry = self.state()
-            self.empty[start].append((entry, _FREE))
-            self.empty[self.sequence(body, entry, flags)].append((start, _FREE))
-            return start
+            # A fresh state for the loop: looping back to *start* itself would also reach the
+            # empty moves *start* already has (an enclosing optional group's skip), accepting
+            # what re does not ('(:*a)?' would match ':').
+            loop = self.state()
+            self.empty[start].append((loop, _FREE))
+            self.empty[self.sequence(body, loop, flags)].append((loop, _FREE))
+            return loop
         end = self.state()
         for _ in range(high - low):
             self.empty[start].append((end, _FREE))
