@@ -13,7 +13,6 @@ writes strings it matches) and from a list of the attacks that used to get throu
 from __future__ import annotations
 
 import re
-import time
 import warnings
 
 import pytest
@@ -271,12 +270,3 @@ def test_a_subdomain_pattern_over_a_public_suffix_is_refused(entry: str, accepte
     assert (problems == []) == accepted
     if not accepted:
         assert "public suffix" in problems[0].message
-
-
-def test_judging_a_realistic_pattern_takes_milliseconds() -> None:
-    compile_origins(["https://*.example.com"])  # the suffix list is read once, first
-    pattern = re.compile(r"https://(?:[a-z0-9-]+\.)?(app|admin|api)\.example\.com(?::[0-9]+)?")
-    started = time.perf_counter()
-    _, problems = compile_origins([pattern])
-    assert problems == []
-    assert time.perf_counter() - started < 0.5  # 50 ms measured alone (make bench); CI is busy
