@@ -9,6 +9,7 @@ edge adding the route's CORS and header policies to a refusal as it does to any 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
@@ -200,13 +201,12 @@ class ProtectionLayer:
         it over: the endpoint Flask will call, whether ``exempt`` covers it, and its policy."""
         app = self.app
         endpoint: str | None = None
-        try:
+        # A 404, 405 or redirect: no view runs, and nothing is exempt.
+        with contextlib.suppress(HTTPException):
             adapter = app.create_url_adapter(app.request_class(environ, populate_request=False))
             assert adapter is not None  # always bound when given a request
             rule, _ = adapter.match(method=method, return_rule=True)
             endpoint = rule.endpoint
-        except HTTPException:
-            pass  # a 404, 405 or redirect: no view runs, and nothing is exempt
         if endpoint is not None and endpoint in self.exempt_endpoints():
             return RouteFacts(True, None)
         if not credentialed:
