@@ -457,6 +457,11 @@ def _preflight(
         )
         return
     finding = _finding(probe.case, probe, response, high, ours)
+    if probe.case == "write-without-read":
+        evidence = finding.evidence + "; its GET is refused that origin: no read, but a write"
+        finding = Finding(
+            finding.case, finding.origin, finding.severity, evidence, *_rest(finding)[1:]
+        )
     held = found.get(probe.case)
     if held is None or (finding.severity == "high" and held.severity != "high"):
         found[probe.case] = finding
