@@ -28,7 +28,7 @@ from crossgate._origins import OriginError, parse_origin
 from crossgate.browser import BrowserRequest, HttpResponse, cors_check, preflight_check
 from crossgate.errors import show
 from crossgate.inspect._advice import ADVICE
-from crossgate.inspect._check import Reply, Send
+from crossgate.inspect._check import Reply, Send, cut_note
 from crossgate.inspect._diagnose import read_server_reason
 from crossgate.inspect._probes import (
     ATTACK_CLASSES,
@@ -225,9 +225,8 @@ def run_audit(
     second = preflight_probes(origin) if origin is not None else ()
     # What the origin no one trusts may send, whether or not it may read.
     second += write_probes(next(probe.origin for probe in first if probe.origin is not None))
-    if second:
-        more = _send_all(url, second, send, (), concurrency=1, delay=delay, tick=tick)
-        answered += zip(second, (reply.response for reply in more), strict=True)
+    more = _send_all(url, second, send, (), concurrency=1, delay=delay, tick=tick)
+    answered += zip(second, (reply.response for reply in more), strict=True)
     ours, detected_by = _recognize(answered, bodies)
     findings, notes = _judge(url, answered, trusted, ours)
     write = forged_write(url, send, headers, send_writes=send_writes, delay=delay, tick=tick)
@@ -237,6 +236,9 @@ def run_audit(
     else:
         notes.append(Note(write.case, write.message))
     sent = len(answered) + write.sent
+    cut = [reply for reply in [*replies, *more] if reply.body_cut]
+    if cut:
+        notes.append(Note("body-cut", f"{len(cut)} answers: " + cut_note(url)))
     return Audit(url, tuple(findings), tuple(notes), sent, ours, detected_by)
 
 
