@@ -19,6 +19,7 @@ import click
 from crossgate import __version__
 from crossgate._origins import OriginError, parse_origin
 from crossgate.browser import HttpResponse
+from crossgate.errors import show
 from crossgate.inspect import BODY_LIMIT, Reply, Send
 
 EXIT_ALLOWED, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
@@ -118,25 +119,28 @@ def read_capped(chunks: Iterable[bytes], encoding: str, limit: int) -> tuple[byt
         if encoding.strip().lower() in ("gzip", "x-gzip", "deflate")
         else None
     )
-    body = bytearray()
+    parts: list[bytes] = []
+    size = 0
     for chunk in chunks:
         if decoder is not None:
             try:
-                chunk = decoder.decompress(chunk, limit + 1 - len(body))
+                chunk = decoder.decompress(chunk, limit + 1 - size)
             except zlib.error:
                 break  # what came before is kept; the rest cannot be read
-        body += chunk
-        if len(body) > limit:
-            return bytes(body[:limit]), True
-    return bytes(body), False
+        size += len(chunk)
+        if size > limit:
+            parts.append(chunk[: len(chunk) - (size - limit)])
+            return b"".join(parts), True
+        parts.append(chunk)
+    return b"".join(parts), False
 
 
 def network_error(url: str, error: Exception) -> NoReturn:
     """Say why *url* could not be reached, as a usage error (exit status 2)."""
     import httpx
 
-    text = str(error)
-    host = url.split("//", 1)[-1].split("/", 1)[0]
+    text = show(str(error))  # a server's bytes may be quoted in it
+    host = show(url.split("//", 1)[-1].split("/", 1)[0])
     if isinstance(error, httpx.TimeoutException):
         message = f"timed out talking to {host}: the server did not answer in time (try --timeout)"
     elif "CERTIFICATE" in text.upper() or "SSL" in text.upper() or "TLS" in text.upper():

@@ -20,7 +20,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from crossgate._engine import PREFLIGHT_VARY
 from crossgate._http import split_list
@@ -45,6 +45,8 @@ from crossgate.inspect._writes import (
     forged_write,
 )
 
+# The start of a probe's body that is kept: enough for a refusal's first line and reason.
+_BODY_KEPT = 4096
 # What a page sets a header it asks a preflight for to: a JSON body's type.
 _SAMPLE_VALUE = "application/json"
 _PATTERN_CLASSES = frozenset(ATTACK_CLASSES) - {"reflect-any-origin", "null-origin"}
@@ -128,7 +130,8 @@ def _send_all(
                 time.sleep(wait)
         reply = send(probe.method, url, _lines(probe, extra), None)
         tick()
-        return reply
+        # Only a refusal's first words are read (_recognize): no probe keeps a whole body.
+        return replace(reply, body=reply.body[:_BODY_KEPT])
 
     if concurrency <= 1:
         return [one(probe) for probe in probes]
@@ -238,7 +241,7 @@ def run_audit(
     sent = len(answered) + write.sent
     cut = [reply for reply in [*replies, *more] if reply.body_cut]
     if cut:
-        notes.append(Note("body-cut", f"{len(cut)} answers: " + cut_note(url)))
+        notes.append(Note("body-cut", cut_note(url) + f" ({len(cut)} answers)"))
     return Audit(url, tuple(findings), tuple(notes), sent, ours, detected_by)
 
 
