@@ -287,3 +287,11 @@ def test_write_without_read_is_low_when_the_preflight_allows_no_credentials() ->
 
     report = audit(exact_preflights, PAGE)
     assert [(f.case, f.severity) for f in report.findings] == [("write-without-read", "low")]
+
+
+def test_no_write_probe_is_sent_from_an_origin_the_owner_trusts() -> None:
+    seen: list[tuple[str, list[tuple[str, str]]]] = []
+    report = run_audit(URL, ("https://evil.test",), wsgi_send(allowing(lambda o: True), seen))
+    asked = [dict(lines).get("Access-Control-Request-Method") for _, lines in seen]
+    assert "DELETE" not in asked
+    assert "write-without-read" not in classes(report)

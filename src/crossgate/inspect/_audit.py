@@ -227,7 +227,8 @@ def run_audit(
     origin = next((probe.origin for probe in accepted), None) or (trusted[:1] or (None,))[0]
     second = preflight_probes(origin) if origin is not None else ()
     # What the origin no one trusts may send, whether or not it may read.
-    second += write_probes(next(probe.origin for probe in first if probe.origin is not None))
+    attacker = next((probe.origin for probe in first if probe.case == "reflect-any-origin"), None)
+    second += write_probes(attacker) if attacker is not None else ()
     more = _send_all(url, second, send, (), concurrency=1, delay=delay, tick=tick)
     answered += zip(second, (reply.response for reply in more), strict=True)
     ours, detected_by = _recognize(answered, bodies)
