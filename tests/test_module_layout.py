@@ -39,6 +39,7 @@ LAYERS = {
         "crossgate.inspect._check",
         "crossgate.inspect._probes",
         "crossgate.inspect._writes",
+        "crossgate.inspect._advice",
         "crossgate.inspect._audit",
         "crossgate.inspect._flask_protection",
         "crossgate.inspect",

@@ -86,6 +86,7 @@ PUBLIC: dict[str, list[str]] = {
         "ADDRESS_SPACES",
         "ATTACK_CLASSES",
         "Audit",
+        "BODY_LIMIT",
         "CheckResult",
         "Diagnosis",
         "Exchange",

@@ -16,7 +16,7 @@ FACTS: dict[str, tuple[tuple[tuple[str, object], ...], str, str]] = {
         "origin 'https://evil.example' is not in the allowed origins",
         "add 'https://evil.example' to origins",
     ),
-    "origin-null": ((), "origin 'null'", "allow_null_origin=True"),
+    "origin-null": ((), "origin 'null'", "origins='*' answers 'null' too"),
     "origin-malformed": (
         (("origin", "https://EVIL.example"),),
         "the Origin header 'https://EVIL.example' is not a serialized origin",

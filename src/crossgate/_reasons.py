@@ -43,8 +43,8 @@ _SPECS = (
         "origin-null",
         "origin 'null' (a sandboxed iframe, a file: page or a request after a cross-origin "
         "redirect) is refused",
-        "serve the page from a real origin and list it; list 'null' with allow_null_origin=True "
-        "(in the same call) only if any site may read this",
+        "serve the page from a real origin and list it; if any site may read this response, "
+        "origins='*' answers 'null' too (without credentials: any site can send Origin: null)",
     ),
     ReasonSpec(
         "origin-malformed",

@@ -60,7 +60,7 @@ def test_audit_exit_codes_text_and_json() -> None:
         assert all(
             set(f) == {"class", "origin", "severity", "evidence", "fix"} for f in report["findings"]
         )
-        assert report["probes"] == 42
+        assert report["probes"] == 44
         code, out, _ = run("audit", good.url + "/", "--origin", PAGE, "--delay", "0.001")
         assert code == 0
         assert "no finding: no attack origin could read this URL" in out

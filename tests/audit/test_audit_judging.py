@@ -240,3 +240,58 @@ def test_a_transport_error_stops_the_audit() -> None:
 
     with pytest.raises(ConnectionError):
         run_audit(URL, (PAGE,), failing, concurrency=4)
+
+
+def public(*, requests_too: bool) -> WSGIApp:
+    """Preflights: '*' and whatever is asked, no credentials; requests: '*' too, or nothing."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        headers = [("Content-Type", "application/json")]
+        if environ["REQUEST_METHOD"] == "OPTIONS":
+            asked = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "")
+            headers += [
+                ("Access-Control-Allow-Origin", "*"),
+                ("Access-Control-Allow-Methods", environ["HTTP_ACCESS_CONTROL_REQUEST_METHOD"]),
+                ("Access-Control-Allow-Headers", asked),
+            ]
+        elif requests_too:
+            headers.append(("Access-Control-Allow-Origin", "*"))
+        start_response("200 OK", headers)
+        return [b"{}"]
+
+    return app
+
+
+def test_echoes_and_writes_without_credentials_on_a_public_preflight_are_notes() -> None:
+    echoes = audit(public(requests_too=True))
+    assert classes(echoes) == []
+    method = notes(echoes)["public-preflight-any-method"]
+    assert "any method (XAUDIT was asked for) without cookies" in method
+    writes = audit(public(requests_too=False))
+    assert classes(writes) == []
+    assert "may send a DELETE without cookies" in notes(writes)["public-write-without-read"]
+
+
+def test_write_without_read_is_low_when_the_preflight_allows_no_credentials() -> None:
+    def exact_preflights(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        origin = environ.get("HTTP_ORIGIN", "")
+        headers = [("Content-Type", "application/json"), ("Vary", "Origin")]
+        if environ["REQUEST_METHOD"] == "OPTIONS":
+            headers += [
+                ("Access-Control-Allow-Origin", origin),
+                ("Access-Control-Allow-Methods", "GET, DELETE, POST"),
+                ("Access-Control-Allow-Headers", "content-type"),
+            ]
+        start_response("200 OK", headers)
+        return [b"{}"]
+
+    report = audit(exact_preflights, PAGE)
+    assert [(f.case, f.severity) for f in report.findings] == [("write-without-read", "low")]
+
+
+def test_no_write_probe_is_sent_from_an_origin_the_owner_trusts() -> None:
+    seen: list[tuple[str, list[tuple[str, str]]]] = []
+    report = run_audit(URL, ("https://evil.test",), wsgi_send(allowing(lambda o: True), seen))
+    asked = [dict(lines).get("Access-Control-Request-Method") for _, lines in seen]
+    assert "DELETE" not in asked
+    assert "write-without-read" not in classes(report)

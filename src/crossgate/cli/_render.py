@@ -137,7 +137,7 @@ def render_text(result: CheckResult, *, color: bool = False) -> str:
         lines.append(f"  cause: {show(_cause_text(result), whole=True)}")
     if verdict.fix:
         lines.append(f"  fix: {show(verdict.fix, whole=True)}")
-    lines += [f"  note: {note}" for note in result.notes]
+    lines += [f"  note: {show(note, whole=True)}" for note in result.notes]
     lines += _local_network_text(result)
     return "\n".join(lines)
 
@@ -288,6 +288,10 @@ def render_engines_text(results: list[CheckResult], *, color: bool = False) -> s
             lines.append(f"  preflight cached for {verdict.max_age}s")
         if result.local_network is not None:
             lines.append("  and first: Local Network Access permission (see above)")
+        # What only this engine's exchange met (a header withheld after its redirect).
+        lines += [
+            f"  note: {show(note, whole=True)}" for note in result.notes if note not in shown.notes
+        ]
     found = differences(results)
     if found:
         lines += ["", "* where they differ"] + [f"  - {item}" for item in found]

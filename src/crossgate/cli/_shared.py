@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sys
 import threading
-from collections.abc import Iterator
+import zlib
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
 from typing import NoReturn
 
@@ -18,7 +19,8 @@ import click
 from crossgate import __version__
 from crossgate._origins import OriginError, parse_origin
 from crossgate.browser import HttpResponse
-from crossgate.inspect import Reply, Send
+from crossgate.errors import show
+from crossgate.inspect import BODY_LIMIT, Reply, Send
 
 EXIT_ALLOWED, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
 _DNS_HINTS = ("name or service", "nodename", "getaddrinfo", "name resolution", "no address")
@@ -87,29 +89,58 @@ def live_send(timeout: float, *, insecure: bool = False, spin: bool = False) -> 
         follow_redirects=False,
         timeout=timeout,
         verify=not insecure,
-        headers={"User-Agent": f"crossgate/{__version__}"},
+        # Only what read_capped decodes a chunk at a time, never more than it needs.
+        headers={"User-Agent": f"crossgate/{__version__}", "Accept-Encoding": "gzip, deflate"},
     ) as client:
 
         def send(method: str, url: str, lines: list[tuple[str, str]], data: bytes | None) -> Reply:
             try:
-                with progress(f"{method} {url}") if spin else nullcontext():
-                    response = client.request(method, url, headers=lines, content=data)
+                with (
+                    progress(f"{method} {url}") if spin else nullcontext(),
+                    client.stream(method, url, headers=lines, content=data) as response,
+                ):
+                    encoding = response.headers.get("Content-Encoding", "")
+                    body, cut = read_capped(response.iter_raw(), encoding, BODY_LIMIT)
             except httpx.HTTPError as error:
                 network_error(url, error)
-            return Reply(
-                HttpResponse(response.status_code, tuple(response.headers.multi_items()), url),
-                response.content,
-            )
+            headers = tuple(response.headers.multi_items())
+            return Reply(HttpResponse(response.status_code, headers, url), body, cut)
 
         yield send
+
+
+def read_capped(chunks: Iterable[bytes], encoding: str, limit: int) -> tuple[bytes, bool]:
+    """The body from its raw *chunks*, decoded (``gzip``, ``deflate``), and whether it went on
+    past *limit* bytes: then only the first *limit* are kept and reading stops, so a server
+    that sends an endless body, or a small one that inflates to gigabytes, costs at most
+    *limit* plus one chunk. A body in an encoding not asked for is kept as sent."""
+    decoder = (
+        zlib.decompressobj(zlib.MAX_WBITS | 32)  # zlib or gzip, told by the first bytes
+        if encoding.strip().lower() in ("gzip", "x-gzip", "deflate")
+        else None
+    )
+    parts: list[bytes] = []
+    size = 0
+    for chunk in chunks:
+        if decoder is not None:
+            try:
+                chunk = decoder.decompress(chunk, limit + 1 - size)
+            except zlib.error:
+                break  # what came before is kept; the rest cannot be read
+        size += len(chunk)
+        if size > limit:
+            parts.append(chunk[: len(chunk) - (size - limit)])
+            return b"".join(parts), True
+        parts.append(chunk)
+    return b"".join(parts), False
 
 
 def network_error(url: str, error: Exception) -> NoReturn:
     """Say why *url* could not be reached, as a usage error (exit status 2)."""
     import httpx
 
-    text = str(error)
-    host = url.split("//", 1)[-1].split("/", 1)[0]
+    text = show(str(error))  # a server's bytes may be quoted in it
+    host = show(url.split("//", 1)[-1].split("/", 1)[0])
     if isinstance(error, httpx.TimeoutException):
         message = f"timed out talking to {host}: the server did not answer in time (try --timeout)"
     elif "CERTIFICATE" in text.upper() or "SSL" in text.upper() or "TLS" in text.upper():

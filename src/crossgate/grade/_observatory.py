@@ -60,6 +60,7 @@ class Observed:
         way, the graded response last; ``None`` when no redirect test was run.
     :param cors: the header lines answering the Observatory's CORS preflight; ``None`` if not sent.
     :param cookies: every ``Set-Cookie`` received, with the URL that set it, in order.
+    :param body_cut: the body went on past what the command reads (``BODY_LIMIT``).
     """
 
     url: str
@@ -70,6 +71,7 @@ class Observed:
     redirects: tuple[tuple[str, int], ...] | None = None
     cors: tuple[tuple[str, str], ...] | None = None
     cookies: tuple[tuple[str, str], ...] = ()
+    body_cut: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -18,12 +18,11 @@ from crossgate.errors import show
 from crossgate.grade._csp_eval import CspNote, evaluate_csp
 from crossgate.grade._observatory import OBSERVATORY_ORIGIN, Graded, Observed, grade
 from crossgate.grade._observatory_table import FIXES, GRADES, NOT_TESTED, OBSERVATORY_VERSION
-from crossgate.inspect._check import Send
+from crossgate.inspect._check import BODY_LIMIT, Send, cut_note
 
 MAX_REDIRECTS = 10
 _ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 _REDIRECTS = (301, 302, 303, 307, 308)
-_BODY_READ = 2 * 1024 * 1024
 #: The best modifier of each test that a fix can earn (HSTS's +5 needs the preload list).
 _BEST = {
     "content-security-policy": 10,
@@ -61,10 +60,11 @@ def observe(url: str, send: Send) -> Observed:
         current,
         response.status,
         response.headers,
-        reply.body[:_BODY_READ],
+        reply.body[:BODY_LIMIT],
         redirects=tuple(chain) if urlsplit(url).scheme == "http" else None,
         cors=cors.headers,
         cookies=tuple(cookies),
+        body_cut=reply.body_cut or len(reply.body) > BODY_LIMIT,
     )
 
 
@@ -103,6 +103,8 @@ def grade_report(observed: Observed, *, insecure: bool = False, inside_app: bool
             "--insecure: the certificate was not checked and is taken as valid; the "
             "Observatory scores an invalid one hsts-invalid-cert (-20)"
         )
+    if observed.body_cut:
+        notes.append(cut_note(observed.url) + "; the page's tags after that were not read")
     if inside_app:
         notes.append(
             "graded inside the app (test client, https://localhost): no proxy or "

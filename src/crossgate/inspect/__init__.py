@@ -23,6 +23,7 @@ from __future__ import annotations
 from crossgate.inspect._audit import Audit, Finding, Note, run_audit
 from crossgate.inspect._check import (
     ADDRESS_SPACES,
+    BODY_LIMIT,
     CheckResult,
     Exchange,
     Prediction,
@@ -49,6 +50,7 @@ from crossgate.inspect._writes import WriteCheck, check_write, fetch_site
 __all__ = [
     "ADDRESS_SPACES",
     "ATTACK_CLASSES",
+    "BODY_LIMIT",
     "MAX_HEADER_PROBES",
     "MAX_TRUSTED",
     "PER_ORIGIN",

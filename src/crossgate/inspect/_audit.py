@@ -20,16 +20,23 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from crossgate._engine import PREFLIGHT_VARY
 from crossgate._http import split_list
 from crossgate._origins import OriginError, parse_origin
 from crossgate.browser import BrowserRequest, HttpResponse, cors_check, preflight_check
 from crossgate.errors import show
-from crossgate.inspect._check import Reply, Send
+from crossgate.inspect._advice import ADVICE
+from crossgate.inspect._check import Reply, Send, cut_note
 from crossgate.inspect._diagnose import read_server_reason
-from crossgate.inspect._probes import ATTACK_CLASSES, Probe, derive_probes, preflight_probes
+from crossgate.inspect._probes import (
+    ATTACK_CLASSES,
+    Probe,
+    derive_probes,
+    preflight_probes,
+    write_probes,
+)
 from crossgate.inspect._writes import (
     GENERIC_WRITE_FIX,
     WRITE_FIX,
@@ -38,92 +45,11 @@ from crossgate.inspect._writes import (
     forged_write,
 )
 
+# The start of a probe's body that is kept: enough for a refusal's first line and reason.
+_BODY_KEPT = 4096
+# What a page sets a header it asks a preflight for to: a JSON body's type.
+_SAMPLE_VALUE = "application/json"
 _PATTERN_CLASSES = frozenset(ATTACK_CLASSES) - {"reflect-any-origin", "null-origin"}
-_MATCHING = (
-    "write exact origins, origins=['https://app.example.com'], or a real subdomain pattern, "
-    "'https://*.example.com'; crossgate refuses a regex that admits other domains unless "
-    "allow_regex_wildcards=True: remove that and fix the regex"
-)
-_GENERIC_MATCHING = (
-    "parse the Origin and compare scheme, host and port with an exact allow-list; never "
-    "startswith/endswith/in, and a regex must be anchored (fullmatch) with its dots escaped"
-)
-#: class -> (what an attacker gains, the fix with crossgate, the fix elsewhere).
-_ADVICE = {
-    "reflect-any-origin": (
-        "any website can read this response in its visitors' browsers",
-        "list the origins that may read it, origins=['https://app.example.com']; an origins "
-        "callable that returns True, or a catch-all regex, is the usual cause",
-        "echo the Origin only when it is in an exact allow-list",
-    ),
-    "null-origin": (
-        "any site can read it from a sandboxed iframe or a data: URL, whose origin is 'null'",
-        "remove allow_null_origin=True and 'null' from origins",
-        "never allow the origin 'null'",
-    ),
-    "prefix-match": (
-        "anyone who registers a domain that starts with the trusted name can read it",
-        _MATCHING,
-        _GENERIC_MATCHING,
-    ),
-    "suffix-match": (
-        "anyone who registers a domain that ends with the trusted name can read it",
-        _MATCHING,
-        _GENERIC_MATCHING,
-    ),
-    "substring-match": (
-        "anyone who registers a domain contained in the trusted name can read it",
-        _MATCHING,
-        _GENERIC_MATCHING,
-    ),
-    "unescaped-dot": (
-        "anyone who registers the trusted name with a dot replaced by a letter can read it",
-        _MATCHING,
-        _GENERIC_MATCHING,
-    ),
-    "special-characters": (
-        "an origin with a special character after the trusted host passes the check",
-        _MATCHING,
-        _GENERIC_MATCHING,
-    ),
-    "https-trusts-http": (
-        "a network attacker (public Wi-Fi) who injects a page into the http site can read "
-        "the https responses",
-        "remove the http:// origin from origins (and allow_insecure_http_origins=True)",
-        "allow only https origins to read an https API",
-    ),
-    "any-subdomain": (
-        "whoever controls any subdomain (a dangling DNS record, user content, an XSS on a "
-        "minor site) can read it",
-        "replace the subdomain pattern in origins with the subdomains that serve your pages",
-        "allow the subdomains that serve your pages, not every subdomain",
-    ),
-    "third-party-origin": (
-        "anyone can publish a page on that site and read this response from it",
-        "remove that origin from origins",
-        "do not trust origins where other people publish pages",
-    ),
-    "vary-origin-missing": (
-        "a shared cache (CDN, proxy) that stores this answer serves one origin's permission, "
-        "and with credentials one user's data, to every other request for the URL; other "
-        "trusted pages break meanwhile",
-        "crossgate adds Vary: Origin to every response whose CORS headers depend on Origin: "
-        "something after it (a proxy, a CDN rule, a middleware) removes it; keep it there",
-        "send Vary: Origin on every response whose Access-Control-Allow-Origin depends on the "
-        "request's Origin",
-    ),
-    "preflight-any-method": (
-        "the attacker's page may also send any method (PUT, DELETE...) with the user's "
-        "cookies: it can change data, not only read it",
-        "methods=['GET', 'POST'] lists what pages may send",
-        "answer a preflight with a fixed list of methods, never the one asked for",
-    ),
-    "preflight-any-header": (
-        "the attacker's page may also send any request header (Authorization, X-CSRF-Token...)",
-        "allow_headers=['Content-Type'] lists what pages may send",
-        "answer a preflight with a fixed list of headers, never the ones asked for",
-    ),
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +130,8 @@ def _send_all(
                 time.sleep(wait)
         reply = send(probe.method, url, _lines(probe, extra), None)
         tick()
-        return reply
+        # Only a refusal's first words are read (_recognize): no probe keeps a whole body.
+        return replace(reply, body=reply.body[:_BODY_KEPT])
 
     if concurrency <= 1:
         return [one(probe) for probe in probes]
@@ -245,7 +172,7 @@ def _evidence(probe: Probe, response: HttpResponse) -> str:
 
 
 def _finding(case: str, probe: Probe, response: HttpResponse, high: bool, ours: bool) -> Finding:
-    gain, crossgate_fix, generic_fix = _ADVICE[case]
+    gain, crossgate_fix, generic_fix = ADVICE[case]
     if high:
         gain += ", with the user's cookies: whatever the user can see or do here"
     return Finding(
@@ -299,9 +226,11 @@ def run_audit(
     # could send; else from a trusted origin, which shows the server's habit (a note).
     origin = next((probe.origin for probe in accepted), None) or (trusted[:1] or (None,))[0]
     second = preflight_probes(origin) if origin is not None else ()
-    if second:
-        more = _send_all(url, second, send, (), concurrency=1, delay=delay, tick=tick)
-        answered += zip(second, (reply.response for reply in more), strict=True)
+    # What the origin no one trusts may send, whether or not it may read.
+    attacker = next((probe.origin for probe in first if probe.case == "reflect-any-origin"), None)
+    second += write_probes(attacker) if attacker is not None else ()
+    more = _send_all(url, second, send, (), concurrency=1, delay=delay, tick=tick)
+    answered += zip(second, (reply.response for reply in more), strict=True)
     ours, detected_by = _recognize(answered, bodies)
     findings, notes = _judge(url, answered, trusted, ours)
     write = forged_write(url, send, headers, send_writes=send_writes, delay=delay, tick=tick)
@@ -311,6 +240,9 @@ def run_audit(
     else:
         notes.append(Note(write.case, write.message))
     sent = len(answered) + write.sent
+    cut = [reply for reply in [*replies, *more] if reply.body_cut]
+    if cut:
+        notes.append(Note("body-cut", cut_note(url) + f" ({len(cut)} answers)"))
     return Audit(url, tuple(findings), tuple(notes), sent, ours, detected_by)
 
 
@@ -334,6 +266,11 @@ def _judge(
     found: dict[str, Finding] = {}
     counts: dict[str, int] = {}
     notes: dict[str, Note] = {}
+    readable = {
+        probe.origin: any(_reads(url, probe, response))
+        for probe, response in answered
+        if probe.method == "GET" and probe.origin is not None
+    }
     for probe, response in answered:
         allow = _header(response, "access-control-allow-origin")
         bad = [
@@ -353,20 +290,21 @@ def _judge(
         if allow == ["*"]:
             _wildcard_notes(response, notes)
         if probe.method == "OPTIONS":
-            _preflight(url, probe, response, trusted, ours, found, notes)
+            reads = readable.get(probe.origin or "", False)
+            _preflight(url, probe, response, trusted, ours, found, notes, reads=reads)
             continue
         if probe.origin is None:
             continue
         with_cookies, without = _reads(url, probe, response)
-        readable = with_cookies or without
-        if readable and allow != ["*"] and not _vary(response) & {"origin", "*"}:
+        reads = with_cookies or without
+        if reads and allow != ["*"] and not _vary(response) & {"origin", "*"}:
             missing = _finding("vary-origin-missing", probe, response, False, ours)
             severity = "medium" if with_cookies else "low"
             found.setdefault(
                 "vary-origin-missing",
                 Finding(missing.case, missing.origin, severity, *_rest(missing)),
             )
-        if probe.case == "trusted" and not readable:
+        if probe.case == "trusted" and not reads:
             notes.setdefault(
                 "trusted-not-allowed",
                 Note(
@@ -375,7 +313,7 @@ def _judge(
                     "is it the right URL (and method)?",
                 ),
             )
-        if probe.case == "upper-case-origin" and readable and allow != ["*"]:
+        if probe.case == "upper-case-origin" and reads and allow != ["*"]:
             notes.setdefault(
                 "upper-case-origin",
                 Note(
@@ -384,7 +322,7 @@ def _judge(
                     "lower case",
                 ),
             )
-        if probe.case in ATTACK_CLASSES and readable and allow != ["*"]:
+        if probe.case in ATTACK_CLASSES and reads and allow != ["*"]:
             counts[probe.case] = counts.get(probe.case, 0) + 1
             finding = _finding(probe.case, probe, response, with_cookies, ours)
             held = found.get(probe.case)
@@ -403,7 +341,13 @@ def _judge(
                 head.gain,
                 head.fix,
             )
-    order = [*ATTACK_CLASSES, "preflight-any-method", "preflight-any-header", "vary-origin-missing"]
+    order = [
+        *ATTACK_CLASSES,
+        "preflight-any-method",
+        "preflight-any-header",
+        "write-without-read",
+        "vary-origin-missing",
+    ]
     findings = [found[case] for case in order if case in found]
     findings = [
         finding if counts.get(finding.case, 1) <= 1 else _with_count(finding, counts[finding.case])
@@ -449,6 +393,15 @@ def _wildcard_notes(response: HttpResponse, notes: dict[str, Note]) -> None:
         )
 
 
+def _asked(probe: Probe) -> str:
+    if probe.case == "preflight-any-header":
+        return f"any request header ({probe.request_headers} was asked for)"
+    if probe.case == "preflight-any-method":
+        return f"any method ({probe.request_method} was asked for)"
+    header = f" with {probe.request_headers}" if probe.request_headers else ""
+    return f"a {probe.request_method}{header}"
+
+
 def _preflight(
     url: str,
     probe: Probe,
@@ -457,21 +410,32 @@ def _preflight(
     ours: bool,
     found: dict[str, Finding],
     notes: dict[str, Note],
+    *,
+    reads: bool,
 ) -> None:
-    if probe.case not in ("preflight-any-method", "preflight-any-header"):
+    """Judge a probe preflight: an echo of whatever is asked, or a write without a read.
+
+    The position (docs/audit.md): credentials are what a page on another site has that its
+    author's own machine has not, so only a preflight that lets them through is high. Without
+    them, an echo on a route answered with ``*`` is the public API the owner declared: a note.
+    """
+    if probe.case not in ("preflight-any-method", "preflight-any-header", "write-without-read"):
         return
     assert probe.origin is not None
     assert probe.request_method is not None
+    headers = ((probe.request_headers, _SAMPLE_VALUE),) if probe.request_headers else ()
+    asked = BrowserRequest(url, probe.origin, probe.request_method, headers)
     if probe.case == "preflight-any-method":
-        asked = BrowserRequest(url, probe.origin, probe.request_method, ())
         echoed = probe.request_method in split_list(
             ", ".join(_header(response, "access-control-allow-methods"))
         )
-    else:
-        assert probe.request_headers is not None
-        asked = BrowserRequest(url, probe.origin, "GET", ((probe.request_headers, "1"),))
+    elif probe.case == "preflight-any-header":
         listed = ", ".join(_header(response, "access-control-allow-headers"))
         echoed = probe.request_headers in {name.lower() for name in split_list(listed)}
+    else:
+        # Whatever the page may send is a write it could not make with a form, unless the
+        # page may read the answer too: then the reading finding names the origin already.
+        echoed = not reads
     if not (echoed and preflight_check(asked, response).allowed):
         return
     if probe.origin in trusted:
@@ -487,4 +451,23 @@ def _preflight(
         return
     credentialed = BrowserRequest(url, probe.origin, asked.method, asked.headers, credentials=True)
     high = preflight_check(credentialed, response).allowed
-    found.setdefault(probe.case, _finding(probe.case, probe, response, high, ours))
+    if not high and _header(response, "access-control-allow-origin") == ["*"]:
+        notes.setdefault(
+            f"public-{probe.case}",
+            Note(
+                f"public-{probe.case}",
+                f"preflights from any site may send {_asked(probe)} without cookies "
+                "(Access-Control-Allow-Origin: *): what any client can send a public API, "
+                "so not a finding; with cookies they may not",
+            ),
+        )
+        return
+    finding = _finding(probe.case, probe, response, high, ours)
+    if probe.case == "write-without-read":
+        evidence = finding.evidence + "; its GET is refused that origin: no read, but a write"
+        finding = Finding(
+            finding.case, finding.origin, finding.severity, evidence, *_rest(finding)[1:]
+        )
+    held = found.get(probe.case)
+    if held is None or (finding.severity == "high" and held.severity != "high"):
+        found[probe.case] = finding

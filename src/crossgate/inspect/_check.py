@@ -44,6 +44,15 @@ from crossgate.inspect._diagnose import Diagnosis, Probe, diagnose
 
 # The part of a body kept for reading a server's refusal reason; more is never needed.
 _BODY_KEPT = 4096
+#: The most of one response body a transport reads (2 MiB): enough for a refusal reason and for
+#: the HTML the header grade reads; the rest is never read, whatever the server sends.
+BODY_LIMIT = 2 * 1024 * 1024
+#: Request headers given for the URL's own origin, never sent to another: why, in a note.
+_ORIGIN_BOUND = {
+    "cookie": "a browser sends each site only the cookies that site set",
+    "authorization": "credentials meant for one origin never go to another (WebKit would send "
+    "it; crossgate does not send your token to another host)",
+}
 # The CORS headers of a preflight answer that an actual response carries too.
 _PREDICTED_HEADERS = frozenset({"access-control-allow-origin", "access-control-allow-credentials"})
 
@@ -54,6 +63,16 @@ class Reply:
 
     response: HttpResponse
     body: bytes = b""
+    #: The body went on past :data:`BODY_LIMIT`; *body* is its start.
+    body_cut: bool = False
+
+
+def cut_note(url: str) -> str:
+    """What the commands say when a body was cut at :data:`BODY_LIMIT`."""
+    return (
+        f"the body of {url} was cut: crossgate reads at most {BODY_LIMIT // (1024 * 1024)} MiB "
+        "of a response and closed the connection there"
+    )
 
 
 #: method, absolute URL, request header lines, body -> the reply (redirects not followed).
@@ -129,6 +148,7 @@ class _Transcript:
     def __init__(self, send: Send) -> None:
         self._send = send
         self.exchanges: list[Exchange] = []
+        self.notes: list[str] = []
 
     def __call__(
         self,
@@ -140,6 +160,8 @@ class _Transcript:
         purpose: str = "",
     ) -> Exchange:
         reply = self._send(method, url, headers, data)
+        if reply.body_cut:
+            self.notes.append(cut_note(url))
         exchange = Exchange(
             kind, method, url, tuple(headers), reply.response, reply.body[:_BODY_KEPT], purpose
         )
@@ -155,7 +177,8 @@ class _Transcript:
         prediction: Prediction | None = None,
         diagnosis: Diagnosis | None = None,
     ) -> CheckResult:
-        return CheckResult(request, tuple(self.exchanges), verdict, notes, prediction, diagnosis)
+        every = (*notes, *self.notes)
+        return CheckResult(request, tuple(self.exchanges), verdict, every, prediction, diagnosis)
 
 
 def run_check(
@@ -299,6 +322,7 @@ def _send_request(
     redirects: list[HttpResponse] = []
     redirect_preflights: list[HttpResponse | None] = []
     hop, data = first_hop(request), body
+    home = url_origin(request.url) or request.url
     response = transcript("request", hop.method, hop.url, _request_lines(hop), data).response
     final: HttpResponse | None = None
     while is_redirect(response):
@@ -324,7 +348,11 @@ def _send_request(
         at_hop = BrowserRequest(hop.url, hop.origin, hop.method, hop.headers, request.credentials)
         if answer is not None and not preflight_check(at_hop, answer, profile=profile).allowed:
             break
-        response = transcript("request", hop.method, hop.url, _request_lines(hop), data).response
+        lines = _request_lines(hop)
+        there = url_origin(hop.url) or hop.url
+        if there != home:
+            lines = _withhold(lines, home, there, transcript.notes)
+        response = transcript("request", hop.method, hop.url, lines, data).response
     else:
         final = response
     verdict = evaluate(
@@ -336,6 +364,26 @@ def _send_request(
         profile=profile,
     )
     return transcript.result(request, verdict)
+
+
+def _withhold(
+    lines: list[tuple[str, str]], home: str, there: str, notes: list[str]
+) -> list[tuple[str, str]]:
+    """*lines* without the headers given for *home* that must not reach *there*, another origin;
+    a note for each withheld (once)."""
+    kept = []
+    for name, value in lines:
+        why = _ORIGIN_BOUND.get(name.lower())
+        if why is None:
+            kept.append((name, value))
+            continue
+        note = (
+            f"{name} was not sent to {there} after the redirect: the value given with -H is "
+            f"for {home}, and {why}"
+        )
+        if note not in notes:
+            notes.append(note)
+    return kept
 
 
 def _request_lines(hop: Hop) -> list[tuple[str, str]]:

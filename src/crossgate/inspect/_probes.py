@@ -20,9 +20,11 @@ upper-case-origin       ``https://APP.EXAMPLE.COM`` (a note: browsers send lower
 
 plus, once: ``https://evil.test`` (reflect-any-origin), ``null``, six sites where anyone can
 publish a page (third-party-origin), the trusted origins themselves and a request without
-``Origin`` (controls), and three preflights. The set is fixed: at most ``MAX_TRUSTED`` trusted
-origins, at most :data:`PER_ORIGIN` probes each, :data:`SHARED` others. Origins that equal a
-trusted origin are never sent as attacks.
+``Origin`` (controls), three preflights that show what the server echoes, and two that show
+what ``https://evil.test`` may send with the user's cookies (a ``DELETE``, a JSON ``POST``),
+all to the audited URL. The set is fixed: at most ``MAX_TRUSTED`` trusted origins, at most
+:data:`PER_ORIGIN` probes each, :data:`SHARED` others. Origins that equal a trusted origin are
+never sent as attacks.
 """
 
 from __future__ import annotations
@@ -51,8 +53,10 @@ _SPECIAL += ("|", "&", "'", "(", ")", "*", ",", "$", "=", "%0b")
 _MAX_DOTS = 3
 #: Most probes one trusted origin adds: 1 + 2 + 3 + 3 + 22 + 1 + 1 + 1 + 1 (the control).
 PER_ORIGIN = 35
-#: Probes sent once: reflect, null, the third parties, no Origin, three preflights.
-SHARED = 2 + len(THIRD_PARTY_ORIGINS) + 1 + 3
+#: What a page sends that a form cannot: (method, request header) of ``write-without-read``.
+WRITE_PREFLIGHTS: tuple[tuple[str, str | None], ...] = (("DELETE", None), ("POST", "content-type"))
+#: Probes sent once: reflect, null, the third parties, no Origin, five preflights.
+SHARED = 2 + len(THIRD_PARTY_ORIGINS) + 1 + 3 + len(WRITE_PREFLIGHTS)
 
 #: Every class of finding an attack origin can reveal, in the order they are reported.
 ATTACK_CLASSES = (
@@ -75,7 +79,8 @@ class Probe:
 
     :param case: the class it tests (an attack class, ``upper-case-origin``) or its role:
         ``trusted`` and ``no-origin`` (controls), ``fingerprint`` (a refused preflight, which
-        tells a crossgate server), ``preflight-any-method``, ``preflight-any-header``.
+        tells a crossgate server), ``preflight-any-method``, ``preflight-any-header``,
+        ``write-without-read``.
     :param origin: the ``Origin`` sent (``None``: none).
     :param based_on: the trusted origin it was derived from.
     :param method: ``GET`` (what the page reads) or ``OPTIONS`` (a preflight).
@@ -175,4 +180,19 @@ def preflight_probes(origin: str) -> tuple[Probe, ...]:
             request_method="GET",
             request_headers="x-crossgate-audit",
         ),
+    )
+
+
+def write_probes(attacker: str) -> tuple[Probe, ...]:
+    """Preflights from *attacker* (an origin no one trusts) for what a page can send and a form
+    cannot: a ``DELETE`` and a JSON ``POST``. The request itself is never sent."""
+    return tuple(
+        Probe(
+            "write-without-read",
+            attacker,
+            method="OPTIONS",
+            request_method=method,
+            request_headers=header,
+        )
+        for method, header in WRITE_PREFLIGHTS
     )
