@@ -56,7 +56,7 @@ def test_audit_exit_codes_text_and_json() -> None:
         code, out, _ = run("audit", bad.url + "/", "--json", "--concurrency", "2")
         report = json.loads(out)
         assert code == 1
-        assert set(report) == {"url", "findings", "probes"}
+        assert set(report) == {"url", "findings", "notes", "probes"}
         assert all(
             set(f) == {"class", "origin", "severity", "evidence", "fix"} for f in report["findings"]
         )

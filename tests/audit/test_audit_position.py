@@ -7,6 +7,7 @@ audit`` must find nothing there: the log never recommends what the audit flags.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +54,11 @@ def test_the_readme_quickstart_audits_clean(tmp_path: Path) -> None:
     assert "note public-preflight-any-header: preflights from any site may send any request" in out
     assert "without cookies (Access-Control-Allow-Origin: *)" in out
     assert "no finding: no attack origin could read this URL" in out
+    # A CI job reading --json sees the same: no finding, the note carried.
+    result = app.test_cli_runner().invoke(crossgate_group, ["audit", "/public/status", "--json"])
+    report = json.loads(result.output)
+    assert (result.exit_code, report["findings"]) == (0, [])
+    assert "public-preflight-any-header" in {note["class"] for note in report["notes"]}
     # The credentialed part of the same app stays clean too, from its trusted page.
     code, out = flask_audit(app, "/items/1", "http://localhost:3000")
     assert code == 0, out

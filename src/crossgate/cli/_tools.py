@@ -129,7 +129,9 @@ def finish_audit(audit: Audit, as_json: bool) -> NoReturn:
             }
             for finding in audit.findings
         ]
-        click.echo(json.dumps({"url": audit.url, "findings": findings, "probes": audit.probes}))
+        notes = [{"class": note.case, "message": note.message} for note in audit.notes]
+        report = {"url": audit.url, "findings": findings, "notes": notes, "probes": audit.probes}
+        click.echo(json.dumps(report))
     else:
         click.echo(render_audit(audit))
     sys.exit(EXIT_BLOCKED if audit.findings else EXIT_ALLOWED)
