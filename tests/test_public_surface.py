@@ -87,6 +87,7 @@ PUBLIC: dict[str, list[str]] = {
         "ATTACK_CLASSES",
         "Audit",
         "BODY_LIMIT",
+        "BODY_SECONDS",
         "CheckResult",
         "Diagnosis",
         "Exchange",

@@ -33,7 +33,10 @@ COMMANDS = {
     "audit": lambda url: ["audit", url, "--concurrency", "4"],
     "headers": lambda url: ["headers", url],
 }
-CUT = "was cut: crossgate reads at most 2 MiB of a response and closed the connection there"
+CUT = (
+    "was cut: crossgate reads at most 2 MiB of a response, for at most 20 s, "
+    "and closed the connection there"
+)
 
 
 def run(args: list[str]) -> tuple[int, str, float, int]:
@@ -65,6 +68,34 @@ def test_a_body_is_read_up_to_the_limit_and_no_further(
     # At most four requests in flight (audit), each holding at most the limit and, for a
     # moment, its joined copy: a bound that does not grow with what the server sends.
     assert peak < 10 * BODY_LIMIT, f"{peak / 2**20:.1f} MiB"
+
+
+def dripping(handler: Any) -> None:
+    """A body of one byte every 50 ms, forever: each read well inside any read timeout."""
+    handler.send_response(200)
+    handler.send_header("Content-Type", "text/html")
+    handler.send_header("Transfer-Encoding", "chunked")
+    handler.end_headers()
+    try:
+        while True:
+            handler.wfile.write(b"1\r\nx\r\n")
+            handler.wfile.flush()
+            time.sleep(0.05)
+    except OSError:
+        handler.close_connection = True
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_a_body_that_drips_forever_is_cut_at_the_deadline(
+    command: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("crossgate.cli._shared.BODY_SECONDS", 0.5)
+    with hostile(dripping) as base:
+        code, out, seconds, _ = run(COMMANDS[command](base + "/"))
+    assert code in (0, 1), out
+    assert "was cut: crossgate reads at most 2 MiB of a response" in out
+    # audit sends its probes four at a time: each one cut after half a second.
+    assert seconds < 30
 
 
 CONTROLS = {

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager, nullcontext
@@ -20,7 +21,7 @@ from crossgate import __version__
 from crossgate._origins import OriginError, parse_origin
 from crossgate.browser import HttpResponse
 from crossgate.errors import show
-from crossgate.inspect import BODY_LIMIT, Reply, Send
+from crossgate.inspect import BODY_LIMIT, BODY_SECONDS, Reply, Send
 
 EXIT_ALLOWED, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
 _DNS_HINTS = ("name or service", "nodename", "getaddrinfo", "name resolution", "no address")
@@ -100,13 +101,38 @@ def live_send(timeout: float, *, insecure: bool = False, spin: bool = False) -> 
                     client.stream(method, url, headers=lines, content=data) as response,
                 ):
                     encoding = response.headers.get("Content-Encoding", "")
-                    body, cut = read_capped(response.iter_raw(), encoding, BODY_LIMIT)
+                    chunks = Deadline(response.iter_raw(), BODY_SECONDS)
+                    body, cut = read_capped(chunks, encoding, BODY_LIMIT)
+                    cut = cut or chunks.overdue
             except httpx.HTTPError as error:
                 network_error(url, error)
             headers = tuple(response.headers.multi_items())
             return Reply(HttpResponse(response.status_code, headers, url), body, cut)
 
         yield send
+
+
+class Deadline:
+    """The chunks of a body until *seconds* have passed since the first was asked for; then no
+    more (:attr:`overdue` says so), however slowly the server keeps sending."""
+
+    def __init__(self, chunks: Iterable[bytes], seconds: float) -> None:
+        self._chunks = iter(chunks)
+        self._seconds = seconds
+        self._end: float | None = None
+        self.overdue = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        now = time.monotonic()
+        if self._end is None:
+            self._end = now + self._seconds
+        elif now > self._end:
+            self.overdue = True
+            raise StopIteration
+        return next(self._chunks)
 
 
 def read_capped(chunks: Iterable[bytes], encoding: str, limit: int) -> tuple[bytes, bool]:

@@ -24,6 +24,7 @@ from crossgate.inspect._audit import Audit, Finding, Note, run_audit
 from crossgate.inspect._check import (
     ADDRESS_SPACES,
     BODY_LIMIT,
+    BODY_SECONDS,
     CheckResult,
     Exchange,
     Prediction,
@@ -51,6 +52,7 @@ __all__ = [
     "ADDRESS_SPACES",
     "ATTACK_CLASSES",
     "BODY_LIMIT",
+    "BODY_SECONDS",
     "MAX_HEADER_PROBES",
     "MAX_TRUSTED",
     "PER_ORIGIN",

@@ -47,6 +47,9 @@ _BODY_KEPT = 4096
 #: The most of one response body a transport reads (2 MiB): enough for a refusal reason and for
 #: the HTML the header grade reads; the rest is never read, whatever the server sends.
 BODY_LIMIT = 2 * 1024 * 1024
+#: The longest a transport reads one response body (seconds, from its first byte): a server that
+#: drips a byte just inside each read timeout, forever, is cut there too.
+BODY_SECONDS = 20.0
 #: Request headers given for the URL's own origin, never sent to another: why, in a note.
 _ORIGIN_BOUND = {
     "cookie": "a browser sends each site only the cookies that site set",
@@ -63,15 +66,15 @@ class Reply:
 
     response: HttpResponse
     body: bytes = b""
-    #: The body went on past :data:`BODY_LIMIT`; *body* is its start.
+    #: The body went on past :data:`BODY_LIMIT` or :data:`BODY_SECONDS`; *body* is its start.
     body_cut: bool = False
 
 
 def cut_note(url: str) -> str:
-    """What the commands say when a body was cut at :data:`BODY_LIMIT`."""
+    """What the commands say when a body was cut at :data:`BODY_LIMIT` or :data:`BODY_SECONDS`."""
     return (
         f"the body of {url} was cut: crossgate reads at most {BODY_LIMIT // (1024 * 1024)} MiB "
-        "of a response and closed the connection there"
+        f"of a response, for at most {BODY_SECONDS:g} s, and closed the connection there"
     )
 
 
