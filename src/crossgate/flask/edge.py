@@ -20,8 +20,8 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, NamedTuple
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 from urllib.parse import quote, unquote, urlsplit
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
@@ -56,6 +56,7 @@ __all__ = [
     "NONCE_ENVIRON_KEY",
     "Answer",
     "Edge",
+    "PolicySource",
     "answer_preflight",
     "apply_headers",
     "debug_error_answer",
@@ -368,6 +369,24 @@ def proxy_fix_after(wsgi_app: object) -> bool:
     return False
 
 
+class PolicySource(Protocol):
+    """CORS answers decided inside the app and written by the edge (``AppState.source``).
+
+    ``crossgate.compat.flask_cors`` is one: flask-cors's hooks decide where flask-cors decides,
+    and the edge writes their answer as the response leaves, as it writes its own. A source's
+    lines come before the header policy's.
+    """
+
+    def open(self, environ: WSGIEnvironment) -> None:
+        """A request enters the edge (before the app sees it)."""
+
+    def write(self, environ: WSGIEnvironment, headers: Headers) -> None:
+        """Add the source's lines for *environ* to the response's header list, in place."""
+
+    def debug_headers(self, environ: WSGIEnvironment) -> Sequence[tuple[str, str]] | None:
+        """The CORS lines of the debug-mode 500 for *environ*; None lets the error escape."""
+
+
 class Edge:
     """WSGI middleware around ``Flask.wsgi_app``. One per app; holds no request state."""
 
@@ -383,7 +402,8 @@ class Edge:
         if resolved is None:
             # The first request: Flask refuses new routes from now on, so this is final.
             resolved = self.state.resolved = self.state.resolve(self.app)
-        if not (resolved.policies or resolved.headers_declared):
+        source = self.state.source
+        if not (resolved.policies or resolved.headers_declared or source):
             return self.wsgi_app(environ, start_response)
         app = self.app
         if resolved.https_redirect and environ.get("wsgi.url_scheme") != "https":
@@ -397,8 +417,12 @@ class Edge:
             if answer is not None:
                 return send_answer(start_response, answer)
         path = request_path(environ)
+        if source is not None:
+            source.open(environ)
 
         def edge_start_response(status: str, headers: Headers, exc_info: Any = None) -> Any:
+            if source is not None:
+                source.write(environ, headers)
             write_headers(app, resolved, environ, path, headers)
             return start_response(status, headers, exc_info)
 
@@ -418,6 +442,10 @@ class Edge:
         app = self.app
         if origin is None or not app.debug or app.testing:
             return None
+        source = self.state.source
+        lines = None if source is None else source.debug_headers(environ)
+        if lines is not None:
+            return debug_error_answer(app, environ, path, lambda headers: headers.extend(lines))
         policy = route_policies(app, resolved, environ, path)[0]
         if policy is None or not policy.origins.allows(origin):
             return None

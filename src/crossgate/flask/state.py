@@ -37,7 +37,7 @@ if TYPE_CHECKING:
     from flask import Flask
     from werkzeug.routing import Rule
 
-    from crossgate.flask.edge import Edge
+    from crossgate.flask.edge import Edge, PolicySource
 
 __all__ = [
     "CONFIG_KEYS",
@@ -152,6 +152,8 @@ class AppState:
     https_redirect: bool = False
     #: The WSGI middleware installed around ``app.wsgi_app`` for this app.
     edge: Edge | None = field(default=None, repr=False)
+    #: CORS answers the edge writes besides its own (``crossgate.compat.flask_cors``'s).
+    source: PolicySource | None = field(default=None, repr=False)
     resolved: Resolved | None = None
 
     def resolve(self, app: Flask) -> Resolved:

@@ -5,7 +5,7 @@ here), the ``CORS(...)`` arguments, the ``init_app(...)`` arguments, a resource'
 call adds one ``after_request`` hook (on the app or the blueprint given), so two calls act as a
 union; a response that already carries ``Access-Control-Allow-Origin``, or that a
 ``cross_origin`` view evaluated, is left alone. Where nothing could tell the difference, the
-app's edge takes the place of the hook at the first request (``_edge.py``).
+hook only decides and the app's native edge writes the answer (``_app.py``).
 """
 
 from __future__ import annotations
@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Flask, Response
 from flask.sansio.blueprints import BlueprintSetupState
 
-from crossgate.compat.flask_cors._app import Registration
-from crossgate.compat.flask_cors._edge import install
+from crossgate.compat.flask_cors._app import Registration, install
 from crossgate.compat.flask_cors._log import extension_logger
 from crossgate.compat.flask_cors._policy import CompatPolicy, Notes, compile_policy, config_options
 from crossgate.compat.flask_cors._resources import compile_rules, pattern_text, resource_pairs
@@ -132,7 +131,7 @@ def _intercept_exceptions(app: Flask, registration: Registration) -> None:
 
     def with_cors(handler: Callable[..., Any]) -> Callable[..., Response]:
         def wrapped(*args: Any, **kwargs: Any) -> Response:
-            return registration.after_request(app.make_response(handler(*args, **kwargs)))
+            return registration.add(app.make_response(handler(*args, **kwargs)))
 
         return wrapped
 
