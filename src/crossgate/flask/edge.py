@@ -13,6 +13,9 @@ The response headers of ``Headers``/``@headers`` take the same path: one look-up
 response's CORS policy and its header policy together. An app without a header policy never
 takes that path, so CORS alone costs what it did; one with ``https_redirect`` answers plain-http
 requests here, before Flask runs.
+
+A policy source (``PolicySource``, ``AppState.source``) decides inside the app instead: the
+flask-cors layer's hooks decide where flask-cors decides, and the edge writes their answers.
 """
 
 from __future__ import annotations
