@@ -13,9 +13,8 @@ The response headers of ``Headers``/``@headers`` take the same path: one look-up
 response's CORS policy and its header policy together. An app without a header policy never
 takes that path, so CORS alone costs what it did; one with ``https_redirect`` answers plain-http
 requests here, before Flask runs.
-
-A policy source (``PolicySource``, ``AppState.source``) decides inside the app instead: the
-flask-cors layer's hooks decide where flask-cors decides, and the edge writes their answers.
+A policy source (``state.PolicySource``: the flask-cors layer) decides inside the app instead,
+and the edge writes its answers.
 """
 
 from __future__ import annotations
@@ -23,8 +22,8 @@ from __future__ import annotations
 import logging
 import sys
 import traceback
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
+from collections.abc import Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import quote, unquote, urlsplit
 
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, SecurityError
@@ -59,7 +58,6 @@ __all__ = [
     "NONCE_ENVIRON_KEY",
     "Answer",
     "Edge",
-    "PolicySource",
     "answer_preflight",
     "apply_headers",
     "debug_error_answer",
@@ -370,24 +368,6 @@ def proxy_fix_after(wsgi_app: object) -> bool:
             return True
         layer = getattr(layer, "app", None)
     return False
-
-
-class PolicySource(Protocol):
-    """CORS answers decided inside the app and written by the edge (``AppState.source``).
-
-    ``crossgate.compat.flask_cors`` is one: flask-cors's hooks decide where flask-cors decides,
-    and the edge writes their answer as the response leaves, as it writes its own. A source's
-    lines come before the header policy's.
-    """
-
-    def open(self, environ: WSGIEnvironment) -> None:
-        """A request enters the edge (before the app sees it)."""
-
-    def write(self, environ: WSGIEnvironment, headers: Headers) -> None:
-        """Add the source's lines for *environ* to the response's header list, in place."""
-
-    def debug_headers(self, environ: WSGIEnvironment) -> Sequence[tuple[str, str]] | None:
-        """The CORS lines of the debug-mode 500 for *environ*; None lets the error escape."""
 
 
 class Edge:

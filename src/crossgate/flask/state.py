@@ -12,9 +12,9 @@ scope, so a request finds both with one look-up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from crossgate.errors import ConfigError, Problem
 from crossgate.flask.resolved import (
@@ -34,16 +34,18 @@ from crossgate.policy import (
 )
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
     from flask import Flask
     from werkzeug.routing import Rule
 
-    from crossgate.flask.edge import Edge, PolicySource
+    from crossgate.flask.edge import Edge
 
 __all__ = [
     "CONFIG_KEYS",
     "VIEW_HEADERS_ATTRIBUTE",
     "VIEW_OPTIONS_ATTRIBUTE",
     "AppState",
+    "PolicySource",
     "has_decorated_views",
     "read_config",
     "validate_declared",
@@ -135,6 +137,24 @@ def validate_declared(options: Options, *, context: str, allow_resources: bool) 
         )
     if problems:
         raise ConfigError(problems, context=context)
+
+
+class PolicySource(Protocol):
+    """CORS answers decided inside the app and written by the edge (``AppState.source``).
+
+    ``crossgate.compat.flask_cors`` is one: flask-cors's hooks decide where flask-cors decides,
+    and the edge writes their answer as the response leaves, as it writes its own. A source's
+    lines come before the header policy's.
+    """
+
+    def open(self, environ: WSGIEnvironment) -> None:
+        """A request enters the edge (before the app sees it)."""
+
+    def write(self, environ: WSGIEnvironment, headers: list[tuple[str, str]]) -> None:
+        """Add the source's lines for *environ* to the response's header list, in place."""
+
+    def debug_headers(self, environ: WSGIEnvironment) -> Sequence[tuple[str, str]] | None:
+        """The CORS lines of the debug-mode 500 for *environ*; None lets the error escape."""
 
 
 @dataclass(slots=True)

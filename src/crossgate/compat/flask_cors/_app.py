@@ -4,7 +4,7 @@ native edge writes what they decide.
 Headers are decided where flask-cors decides them (an ``after_request`` hook per ``CORS()``
 call, the decorator's wrapper, the ``intercept_exceptions`` wrappers), so the order in which
 hooks see them is flask-cors's. The layer is a policy source of the native WSGI edge
-(``crossgate.flask.edge.PolicySource``): when nothing could tell the difference
+(``crossgate.flask.state.PolicySource``): when nothing could tell the difference
 (``AppState.defers``), the hook only decides, and the edge writes the answer into the list the
 response is sent with, with ``crossgate.engine.apply``; werkzeug's ``Headers`` validating each
 line twice costs more than deciding it. In debug mode the edge's 500 carries the headers the
