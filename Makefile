@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: install test lint types unit browser demo bench clean
+.PHONY: install test lint types unit sessions browser demo bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -23,16 +23,24 @@ $(DEMO_STAMP): pyproject.toml
 install: $(STAMP)
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests examples benchmarks
-	$(BIN)/ruff format --check src tests examples benchmarks
+	$(BIN)/ruff check src tests examples benchmarks noxfile.py
+	$(BIN)/ruff format --check src tests examples benchmarks noxfile.py
 
 types: $(STAMP)
 	$(BIN)/mypy
 
+# One run of the suite on the venv's Python and libraries: quick, for working on the code.
 unit: $(STAMP)
 	$(BIN)/pytest --cov --cov-report=term-missing
 
-test: lint types unit
+# The supported range, tested at both ends, and the wheel and sdist checked (noxfile.py): the
+# oldest Python with the oldest supported Flask, Werkzeug, Starlette and FastAPI; the newest
+# Python with the newest releases, browsers and the coverage gate; `twine check`. Each session
+# has its own virtualenv under .nox.
+sessions: $(STAMP)
+	$(BIN)/nox --error-on-missing-interpreters
+
+test: lint types sessions
 
 demo: $(DEMO_STAMP)
 	$(BIN)/python -m examples.demo
@@ -41,4 +49,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .coverage
+	rm -rf $(VENV) .nox .pytest_cache .mypy_cache .ruff_cache .coverage

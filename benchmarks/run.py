@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import benchmarks.asgi
+import benchmarks.judging
+import benchmarks.protection
 import benchmarks.proxy
 from benchmarks.measure import ROOT, Cell, build_cells, measure, memory_probe, run_memory_child
 from benchmarks.report import Report, environment, evaluate, render_markdown, summarize, write_chart
@@ -156,6 +158,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     }
     asgi = benchmarks.asgi.run(quick=args.quick)
     proxy = benchmarks.proxy.run(quick=args.quick)
+    protection = benchmarks.protection.run(quick=args.quick)
+    judging = benchmarks.judging.run(quick=args.quick)
     report = Report(variants, samples, summarize(samples), memory, notes, settings, environment())
     targets = evaluate(report)
     args.out.mkdir(parents=True, exist_ok=True)
@@ -164,12 +168,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     page = args.out / "benchmarks.md"
     text = render_markdown(report, targets, chart.name) + "\n" + benchmarks.asgi.markdown(asgi)
     text += "\n" + benchmarks.proxy.markdown(proxy)
+    text += "\n" + benchmarks.protection.markdown(protection)
+    text += "\n" + benchmarks.judging.markdown(judging)
     page.write_text(text, encoding="utf-8")
     width = max(len(target.goal) for target in targets)
     for target in targets:
         print(f"{target.verdict:7} {target.goal:{width}}  {target.measured}")
     print(benchmarks.asgi.render(asgi))
     print(benchmarks.proxy.render(proxy))
+    print(benchmarks.protection.render(protection))
+    print(benchmarks.judging.render(judging))
     print(f"wrote {page} and {chart} in {time.perf_counter() - started:.0f} s")
     return 0
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import benchmarks.judging
 import pytest
 from benchmarks.measure import Cell, build_cells, measure, memory_probe
 from benchmarks.report import Report, Target, evaluate, render_markdown, summarize
@@ -126,3 +127,13 @@ def test_a_missed_target_reads_miss() -> None:
 def test_memory_probe_allows_every_distinct_origin() -> None:
     result = memory_probe(50, warmup=5)
     assert result.requests == result.allowed == 50
+
+
+def test_judging_a_realistic_origins_regex_meets_its_target_and_renders() -> None:
+    result = benchmarks.judging.run(quick=True)
+    assert [source for source, _, _ in result.realistic] == list(benchmarks.judging.REALISTIC)
+    # Each realistic pattern is judged; on a busy machine the 50 ms target is reported, not
+    # asserted, but a pattern taking a second would mean the search lost its bounds.
+    assert all(seconds < 1 for _, seconds, _ in result.realistic + result.hostile)
+    assert "## Judging a regex in origins" in benchmarks.judging.markdown(result)
+    assert "Public Suffix List read in" in benchmarks.judging.render(result)

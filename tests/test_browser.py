@@ -42,7 +42,7 @@ from crossgate.browser import (
     unsafe_request_header_names,
     url_origin,
 )
-from crossgate.cli.check import address_space, local_network_access
+from crossgate.inspect import address_space, local_network_access
 
 ORIGIN = "https://app.example.com"
 API = "https://api.example.com/items"

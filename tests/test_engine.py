@@ -1,4 +1,5 @@
-"""decide(): what crossgate answers to actual requests and preflights (Fetch, CORS protocol)."""
+"""The engine: what crossgate decides and answers for actual requests and preflights (Fetch, CORS
+protocol), and how it explains a refusal."""
 
 from __future__ import annotations
 
@@ -6,16 +7,15 @@ from datetime import timedelta
 
 import pytest
 
-from crossgate.engine import (
+from crossgate._engine import (
     MAX_REQUEST_HEADERS_LENGTH,
     PREFLIGHT_VARY,
     Decision,
-    RequestFacts,
-    decide,
     decide_actual,
     decide_preflight,
+    is_preflight,
 )
-from crossgate.policy import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA, CORSPolicy, build_policy
+from crossgate._policy import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA, CORSPolicy, build_policy
 
 APP = "https://app.example.com"
 EVIL = "https://evil.example"
@@ -71,7 +71,6 @@ def test_actual_requests(
     assert decision.headers == headers
     assert decision.vary == vary
     assert decision.status is None
-    assert not decision.preflight
     assert (decision.reason.code if decision.reason else None) == code
 
 
@@ -151,7 +150,6 @@ def test_allowed_preflights(
     decision = decide_preflight(policy(**options), APP, method, requested, route)
     assert decision.allowed
     assert decision.status == 204
-    assert decision.preflight
     assert decision.headers == headers
     assert decision.vary == PREFLIGHT_VARY
     assert decision.reason is None
@@ -256,41 +254,32 @@ def test_private_network_access_only_when_configured_and_asked(
     assert ((ACAPN, "true") in decision.headers) is sent
 
 
-# -- decide() and the request facts --------------------------------------------------------
+# -- what a preflight is, and a preflight without a router ------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("facts", "preflight"),
+    ("method", "origin", "request_method", "preflight"),
     [
-        (RequestFacts("OPTIONS", APP, "PUT"), True),
-        (RequestFacts("OPTIONS", APP, ""), True),
-        (RequestFacts("OPTIONS", APP, None), False),
-        (RequestFacts("OPTIONS", None, "PUT"), False),
-        (RequestFacts("GET", APP, "PUT"), False),
-        (RequestFacts("options", APP, "PUT"), False),
+        ("OPTIONS", APP, "PUT", True),
+        ("OPTIONS", APP, "", True),
+        ("OPTIONS", APP, None, False),
+        ("OPTIONS", None, "PUT", False),
+        ("GET", APP, "PUT", False),
+        ("options", APP, "PUT", False),
     ],
 )
 def test_a_preflight_is_options_with_origin_and_a_requested_method(
-    facts: RequestFacts, preflight: bool
+    method: str, origin: str | None, request_method: str | None, preflight: bool
 ) -> None:
-    assert facts.is_preflight is preflight
-
-
-def test_decide_answers_a_preflight_with_the_route_methods() -> None:
-    facts = RequestFacts("OPTIONS", APP, "PUT", "x-token", private_network=True)
-    decision = decide(policy(allow_private_network=True), facts, ROUTE)
-    assert decision == decide_preflight(
-        policy(allow_private_network=True), APP, "PUT", "x-token", ROUTE, private_network=True
-    )
-    assert decision.status == 204
+    assert is_preflight(method, origin, request_method) is preflight
 
 
 def test_without_a_router_the_default_methods_are_the_route() -> None:
-    decision = decide(policy(), RequestFacts("OPTIONS", APP, "PATCH"))
+    decision = decide_preflight(policy(), APP, "PATCH", None, None)
     assert decision.status == 204
     allowed = dict(decision.headers)[ACAM]
     assert allowed == "DELETE, GET, HEAD, PATCH, POST, PUT"
-    refused = decide(policy(), RequestFacts("OPTIONS", APP, "PROPFIND"))
+    refused = decide_preflight(policy(), APP, "PROPFIND", None, None)
     assert refused.reason is not None
     assert refused.reason.code == "method-not-allowed"
     assert refused.reason.fix == "add 'PROPFIND' to methods"
@@ -298,19 +287,19 @@ def test_without_a_router_the_default_methods_are_the_route() -> None:
 
 def test_without_a_router_methods_decide() -> None:
     limited = policy(methods=["GET", "PUT"])
-    assert decide(limited, RequestFacts("OPTIONS", APP, "PUT")).status == 204
+    assert decide_preflight(limited, APP, "PUT", None, None).status == 204
     # A safelisted method never needs to be listed: the browser does not check it.
-    assert decide(limited, RequestFacts("OPTIONS", APP, "POST")).status == 204
-    refused = decide(limited, RequestFacts("OPTIONS", APP, "DELETE"))
+    assert decide_preflight(limited, APP, "POST", None, None).status == 204
+    refused = decide_preflight(limited, APP, "DELETE", None, None)
     assert refused.reason is not None
     assert refused.reason.code == "method-not-allowed"
 
 
-@pytest.mark.parametrize("method", ["GET", "POST", "OPTIONS"])
-def test_decide_answers_other_requests_as_actual_requests(method: str) -> None:
-    decision = decide(policy(), RequestFacts(method, APP))
+def test_an_exact_origins_answer_is_the_one_built_at_start_up() -> None:
+    compiled = policy()
+    decision = decide_actual(compiled, APP)
     assert decision == Decision(True, ((ACAO, APP),), "Origin")
-    assert not decision.preflight
+    assert decision is compiled.answers[APP]
 
 
 def test_a_method_fetch_keeps_in_lowercase_is_answered_in_the_browsers_spelling():

@@ -466,7 +466,7 @@ def test_vary_absent_from_the_response_is_added() -> None:
 def test_a_configured_vary_is_cleaned_up_like_a_merged_one(configured: str, sent: str) -> None:
     policy = compile_headers(headers={"Vary": configured})
     assert applied(policy) == [("Vary", sent)]
-    assert policy.describe()[0].value == sent
+    assert policy.settings[0].value == sent
 
 
 def test_cache_control_merges_by_directive_and_the_view_keeps_its_arguments() -> None:
@@ -590,7 +590,7 @@ def test_csp_from_a_dict_and_from_a_string_are_the_same() -> None:
 def test_csp_replaces_the_presets_policy() -> None:
     policy = compile_headers(preset="web", csp="default-src 'none'")
     assert dict(applied(policy))["Content-Security-Policy"] == "default-src 'none'"
-    assert [s.source for s in policy.describe() if s.name == "Content-Security-Policy"] == ["csp"]
+    assert [s.source for s in policy.settings if s.name == "Content-Security-Policy"] == ["csp"]
 
 
 def test_report_only_sends_the_report_only_header_instead() -> None:
@@ -771,7 +771,7 @@ def test_describe_says_where_each_header_comes_from() -> None:
         csp="default-src 'self'",
         context="view",
     )
-    settings = {s.name: s for s in app.merged_with(view).describe()}
+    settings = {s.name: s for s in app.merged_with(view).settings}
     assert settings["Referrer-Policy"].source == "preset:web"
     assert settings["Referrer-Policy"].context == "app"
     assert settings["Strict-Transport-Security"].source == "hsts"
@@ -792,7 +792,7 @@ def test_describe_shows_override_and_nonce_directives() -> None:
     policy = compile_headers(
         preset="strict", override=["Cache-Control"], csp_nonce_directives=["script-src"]
     )
-    settings = {s.name: s for s in policy.describe()}
+    settings = {s.name: s for s in policy.settings}
     assert settings["Cache-Control"].override
     assert not settings["X-Frame-Options"].override
     assert settings["Content-Security-Policy"].nonce_directives == ("script-src",)

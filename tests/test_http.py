@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from crossgate._engine import Decision, apply
 from crossgate._http import Header, merge_list, merge_vary, split_list
-from crossgate.engine import Decision, apply
 
 
 @pytest.mark.parametrize(

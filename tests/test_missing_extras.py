@@ -40,7 +40,7 @@ def test_import_without_flask_says_what_to_install(module: str, missing: str) ->
 
 def test_core_imports_without_flask() -> None:
     # The framework-free core must stay importable without any extra.
-    result = import_without("flask", "crossgate.browser, crossgate.policy, crossgate.headers")
+    result = import_without("flask", "crossgate.browser, crossgate._policy, crossgate.headers")
     assert result.returncode == 0, result.stderr
 
 

@@ -1,29 +1,33 @@
 """Compiled regexes in ``origins``: loose dots, wildcards across a domain boundary, any host.
 
-Every refusal must come with an origin the user's regex really allows (never a false alarm), and
-the fix it prints must be a ``re.compile(...)`` call that refuses that origin and still allows
-the ones the user meant.
+Every refusal must come with an origin the user's regex really allows (never a false alarm) of a
+registrable domain the regex does not name, and the fix it prints must be a ``re.compile(...)``
+call that refuses that origin and still allows the ones the user meant.
 """
 
 from __future__ import annotations
 
 import re
-import time
+import sys
 
 import pytest
-from hypothesis import example, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
-from crossgate.errors import Problem
-from crossgate.origin_regex import (
+from crossgate import _origin_language
+from crossgate._origin_regex import (
     any_host_problem,
     regex_problems,
     show_pattern,
     string_regex_hint,
     wide_regex,
 )
-from crossgate.origins import compile_origins, parse_request_origin
+from crossgate._origins import compile_origins, parse_request_origin
+from crossgate._public_suffixes import is_public_suffix, registrable_domain
+from crossgate.errors import Problem
 
+#: Atomic groups, ``(?>...)``, are Python 3.11's.
+ATOMIC_GROUPS = pytest.mark.skipif(sys.version_info < (3, 11), reason="(?>...) is Python 3.11's")
 _QUOTED_ORIGIN = re.compile(r"'([a-z][a-z0-9+.-]*://[^']*)'")
 _PASTED = re.compile(r"re\.compile\(.*?\)(?=, or pass)")
 
@@ -82,11 +86,6 @@ def assert_proven(pattern: re.Pattern[str], problems: list[Problem]) -> None:
             r're.compile(r"https://app\.(acme|test)\.com")',
         ),
         (
-            re.compile(r"https://(app|api.v2)\.example\.com"),
-            "https://apixv2.example.com",
-            r're.compile(r"https://(app|api\.v2)\.example\.com")',
-        ),
-        (
             re.compile(r"https://app.example\.com", re.IGNORECASE),
             "https://appxexample.com",
             r're.compile(r"https://app\.example\.com", re.IGNORECASE)',
@@ -111,11 +110,6 @@ def assert_proven(pattern: re.Pattern[str], problems: list[Problem]) -> None:
             "https://appxexample.com",
             r're.compile(r"(?x) https://app \. example \. com (?#.) ")',
         ),
-        (
-            re.compile(r"https://api\.example\.com:(8080|8.43)"),
-            "https://api.example.com:8043",
-            r're.compile(r"https://api\.example\.com:(8080|8\.43)")',
-        ),
     ],
 )
 def test_a_loose_dot_is_refused_with_the_attack_and_the_escaped_pattern(
@@ -137,18 +131,16 @@ def test_a_loose_dot_is_refused_with_the_attack_and_the_escaped_pattern(
     ("pattern", "attack"),
     [
         (r"https://(?i:APP).example\.com", "https://appxexample.com"),
-        (r"https://(?>app.)example\.com", "https://appxexample.com"),
-        (r"https://(a)?(?(1)b.c|d)\.com", "https://abxc.com"),
-        (r"https://(?=app.)app.example\.com", "https://appxexample.com"),
-        (r"https://[\D]+.example\.com", "https://axexample.com"),
-        (r"https://[^a].example\.com", "https://bxexample.com"),
-        (r"https://(a.b)\1\.com", "https://axbaxb.com"),
+        (r"https://(?:app.|web)example\.com", "https://appxexample.com"),
+        (r"https://(?:a|b)?(?:b.c|d)\.com", "https://bxc.com"),
+        (r"https://[\D]+.example\.com", "https://xxexample.com"),
+        (r"https://[^a].example\.com", "https://xxexample.com"),
+        (r"https://(?:a.b){2}\.com", "https://axbaxb.com"),
         (r"https://app.example\.com\Z", "https://appxexample.com"),
         # What no origin can match is not worth a refusal: nothing could get in through it.
         (r"https://a{100}.example\.com", None),
         (r"https://[é].\.example\.com", None),
         ("https://\ue000app.example\\.com", None),
-        (r"https://(?<=x)a.b\.com", None),
     ],
 )
 def test_dots_are_found_through_every_construct_re_knows(pattern: str, attack: str | None) -> None:
@@ -162,7 +154,7 @@ def test_several_loose_dots_are_all_escaped_in_one_fix() -> None:
     pattern = re.compile(r"https://app.example.com")
     [problem] = regex_problems(pattern)
     assert problem.message.startswith("2 unescaped '.' match any character")
-    assert attacks_of(problem) == ["https://appxexample.com", "https://app.examplexcom"]
+    assert attacks_of(problem) == ["https://appxexample.com"]
     fixed = pasted_fix(problem)
     assert fixed == re.compile(r"https://app\.example\.com")
 
@@ -187,13 +179,17 @@ def test_several_loose_dots_are_all_escaped_in_one_fix() -> None:
         r"http://(?:[a-z]+\.)?localhost(:\d+)?",
         r"http://10\.0\.0\.\d+",
         r"http://127\.0\.0\.1:\d{4}",
-        r"https://(a)\1\.example\.com",
-        r"https://(?P<x>a)?(?(x)b|c)\.example\.com",
-        r"https://(?!evil)[a-z]+\.example\.com",
-        r"https://(?>[a-z]+)\.example\.com",
         r"^https://app\.example\.com$",
-        r"https://app\.example\.com\b",
         r"x",
+        # A loose dot, or a wildcard, that stays inside a named domain lets in no one else.
+        r"https://(app|api.v2)\.example\.com",
+        r"https://api\.example\.com:(8080|8.43)",
+        r"https://[a-z]+\.mysite\.github\.io",
+        r"https://[a-z]+\.city\.kawasaki\.jp",
+        r"https://app\.example\.com|https://www\.other\.org",
+        r"(?i)HTTPS://APP\.EXAMPLE\.COM",
+        r"https://pr-[0-9]+\.preview\.example\.com",
+        r"https://(?:foo|bar)\.(?:com|org)",
     ],
 )
 def test_safe_patterns_are_accepted(pattern: str) -> None:
@@ -218,52 +214,47 @@ def test_the_opt_out_accepts_what_it_names() -> None:
     [
         (
             r"https://.*example\.com",
-            "https://evilexample.com",
+            "https://xexample.com",
             r'write re.compile(r"https://(?:.*\.)?example\.com")',
         ),
         (
             r"https://[a-z]+example\.com",
-            "https://evilaexample.com",
+            "https://xexample.com",
             r'write re.compile(r"https://(?:[a-z]+\.)?example\.com")',
         ),
         (
             r"https://\w*example\.com:8443",
-            "https://evilexample.com:8443",
+            "https://xexample.com:8443",
             r'write re.compile(r"https://(?:\w*\.)?example\.com:8443")',
         ),
         (
             r"https://app\.example\.com.*",
-            "https://app.example.com.evil.com",
+            "https://app.example.com.mx",
             r'write re.compile(r"https://app\.example\.com(?::[0-9]+)?")',
         ),
         (
             r"https://app\.example\.com[a-z.]*$",
-            "https://app.example.com.evil.com",
+            "https://app.example.com.mx",
             r'write re.compile(r"https://app\.example\.com(?::[0-9]+)?")',
         ),
         (
             r"https://app\.example\.co\w*",
-            "https://app.example.coevil",
+            "https://app.example.cox",
             r'write re.compile(r"https://app\.example\.co(?::[0-9]+)?")',
         ),
         (
-            r"https://.?\.?example\.com",
-            "https://xexample.com",
-            r"put '\.' between the wildcard and 'example\\.com'",
-        ),
-        (
             r"https://app\.example\.com(\.[a-z]+)?",
-            "https://app.example.com.com",
-            "end the host with a literal",
+            "https://app.example.com.om",
+            "name your domain after a",
         ),
         (
             r"https://[a-z]+\.herokuapp\.com",
-            "https://evila.herokuapp.com",
+            "https://x.herokuapp.com",
             "list your own names under 'herokuapp.com'",
         ),
         (
             r"https://app\.[a-z]+\.com",
-            "https://app.evila.com",
+            "https://app.x.com",
             "name your domain after a",
         ),
         (
@@ -280,22 +271,22 @@ def test_a_wildcard_across_a_domain_boundary_is_refused(
     problems = regex_problems(compiled)
     assert_proven(compiled, problems)
     [problem] = problems
-    assert "a wildcard" in problem.message
+    assert "which it does not name" in problem.message or "public suffix" in problem.message
     assert attacks_of(problem) == [attack]
     assert advice in problem.fix
 
 
 def test_a_dot_fix_is_judged_again_for_a_boundary_crossing() -> None:
     """Escaping the dots of 'https://.*.example.com' leaves a sound pattern; escaping those of
-    'https://.*example.com' leaves one that still runs into the domain."""
-    assert len(regex_problems(re.compile(r"https://.*.example.com"))) == 1
+    'https://.*example.com' leaves one that still runs into the domain, so the fix goes on."""
+    [dots] = regex_problems(re.compile(r"https://.*.example.com"))
+    assert pasted_fix(dots) == re.compile(r"https://.*\.example\.com")
     pattern = re.compile(r"https://.*example.com")
     problems = regex_problems(pattern)
     assert_proven(pattern, problems)
-    assert [attacks_of(problem)[0] for problem in problems] == [
-        "https://examplexcom",
-        "https://evilexample.com",
-    ]
+    [problem] = problems
+    assert attacks_of(problem) == ["https://xexample.com"]
+    assert pasted_fix(problem) == re.compile(r"https://(?:.*\.)?example\.com")
 
 
 # -- properties ------------------------------------------------------------------------------
@@ -318,18 +309,35 @@ def loose_patterns(draw: st.DrawFn) -> tuple[str, str, list[int]]:
     return f"{scheme}://{host}", f"{scheme}://{text}", loose
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True)
 @given(loose_patterns(), st.sampled_from([0, re.IGNORECASE, re.VERBOSE]))
 @example(("https://app.example.com", r"https://app.example.com", [3, 11]), 0)
-def test_every_loose_dot_is_refused_and_the_fix_keeps_the_meant_origin(
+def test_a_loose_dot_is_refused_when_it_lets_in_another_domain(
     case: tuple[str, str, list[int]], flags: int
 ) -> None:
+    """A loose dot at or right of the registrable domain's first dot lets in another domain
+    (``appxexample.com``, ``app.examplexcom``) and is refused with the escaped pattern, which
+    keeps the meant origin; one left of it (``axb.example.com``) stays in the named domain."""
     meant, text, loose = case
+    host = meant.split("://")[1]
+    assume(not is_public_suffix(host) and "." in registrable_domain(host))
+    boundary = len(host) - len(registrable_domain(host)) - 1
+    www = "www." if "(?:www" in text else ""
+    # Each loose dot written as 'x': another domain if it is at or right of the boundary and
+    # leaves a host of two labels or more (a single label is a top-level name nobody buys).
+    merged = [www + host[:index] + "x" + host[index + 1 :] for index in loose]
+    foreign = [
+        other
+        for index, other in zip(loose, merged, strict=True)
+        if index >= boundary and "." in other and not is_public_suffix(other)
+    ]
     pattern = re.compile(text, flags)
     problems = regex_problems(pattern)
     assert_proven(pattern, problems)
+    if not foreign:
+        assert problems == []
+        return
     [problem] = problems
-    assert f"{len(loose)} unescaped" in problem.message or len(loose) == 1
     fixed = pasted_fix(problem)
     assert fixed is not None
     assert fixed.flags == pattern.flags
@@ -337,9 +345,10 @@ def test_every_loose_dot_is_refused_and_the_fix_keeps_the_meant_origin(
     assert regex_problems(fixed) == []
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=150, deadline=None, derandomize=True)
 @given(_hosts, st.sampled_from(["", r"(:\d+)?", r":(8080|8443)", r"(?::[0-9]{2,5})?"]))
 def test_a_fully_escaped_host_is_accepted(host: str, port: str) -> None:
+    assume(not is_public_suffix(host))
     assert regex_problems(re.compile(f"https://{re.escape(host)}{port}")) == []
     assert regex_problems(re.compile(f"https://[a-z0-9-]+\\.{re.escape(host)}{port}")) == []
 
@@ -367,7 +376,7 @@ _pieces = st.sampled_from(
 )
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(st.lists(_pieces, min_size=1, max_size=8).map("".join), st.sampled_from(["", ":8443"]))
 def test_a_refusal_is_never_a_false_alarm(host: str, port: str) -> None:
     """Whatever is refused, the message names an origin the regex really allows, and a
@@ -387,7 +396,6 @@ def test_a_refusal_is_never_a_false_alarm(host: str, port: str) -> None:
         (r".*", "https"),
         (r"http://.+", "http"),
         (r"wss://[a-z0-9.-]+(:\d+)?", "wss"),
-        (r"https://[a-z.]+", "https"),  # hosts without digits or '-' are any host an attacker picks
         (r"(?i)HTTPS://.*", "https"),
     ],
 )
@@ -414,7 +422,14 @@ def test_a_regex_admitting_any_host_counts_as_star(pattern: str, scheme: str) ->
 
 @pytest.mark.parametrize(
     "pattern",
-    [r"https://.*\.example\.com", r"https://[a-z]+\.com", r"https://[a-z0-9]+", r"http://.*:8080"],
+    [
+        r"https://.*\.example\.com",
+        r"https://[a-z]+\.com",
+        r"https://[a-z0-9]+",
+        r"http://.*:8080",
+        r"https://[a-z.]+",
+        r"https://.*\.(com|org|net|io)",
+    ],
 )
 def test_a_regex_with_any_limit_on_the_host_is_not_any_host(pattern: str) -> None:
     assert wide_regex(re.compile(pattern)) is None
@@ -483,11 +498,20 @@ def test_a_pattern_is_shown_as_code_to_paste(source: str, flags: int, shown: str
     assert eval(shown, {"re": re}) == re.compile(source, flags)
 
 
-def test_judging_a_long_pattern_stays_cheap() -> None:
-    """Start-up cost: one parse per dot and a few thousand fullmatches at most."""
-    hosts = "|".join(f"app{number}.example.com" for number in range(40))
+def test_judging_a_long_pattern_stays_cheap(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Start-up cost, counted in work rather than timed (``make bench`` times it): one
+    automaton and one search for the pattern, and one more of each for the rewrite proven."""
+    judged: list[re.Pattern[str]] = []
+    judge = _origin_language.judge
+
+    def counting(pattern: re.Pattern[str]) -> object:
+        judged.append(pattern)
+        return judge(pattern)
+
+    monkeypatch.setattr(_origin_language, "judge", counting)
+    hosts = "|".join(f"app{number}.example{number}.com" for number in range(40))
     pattern = re.compile(f"https://({hosts})")
-    started = time.perf_counter()
     [problem] = regex_problems(pattern)
-    assert time.perf_counter() - started < 5
     assert "80 unescaped" in problem.message
+    assert judged[0] is pattern
+    assert len(judged) == 2  # the pattern, then the one rewrite shown

@@ -13,8 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crossgate.errors import MAX_SHOWN
-from crossgate.origins import (
+from crossgate._origins import (
     DEFAULT_PORTS,
     MAX_ORIGIN_LENGTH,
     CheckFailure,
@@ -29,6 +28,7 @@ from crossgate.origins import (
     parse_request_origin,
     registrable_domain,
 )
+from crossgate.errors import MAX_SHOWN
 
 # -- strategies ------------------------------------------------------------------------------
 
@@ -587,7 +587,7 @@ def test_describe_lists_every_kind_of_entry() -> None:
         ],
         allow_null=True,
     )
-    assert matcher.describe() == [
+    assert matcher.summary() == [
         "https://a.example",
         "https://b.example",
         "https://*.example.com",
@@ -597,7 +597,7 @@ def test_describe_lists_every_kind_of_entry() -> None:
         f"{tenant_check.__qualname__}()",
         "null",
     ]
-    assert _matcher("*").describe() == ["*"]
+    assert _matcher("*").summary() == ["*"]
 
 
 def test_a_host_pattern_prints_as_written() -> None:

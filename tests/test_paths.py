@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from crossgate.paths import PathRules, compile_path_rules
+from crossgate._paths import PathRules, compile_path_rules
 
 
 def rules(*pairs: tuple[object, str]) -> PathRules[str]:

@@ -7,8 +7,8 @@ from datetime import timedelta
 
 import pytest
 
-from crossgate.errors import ConfigError, describe
-from crossgate.policy import (
+from crossgate._engine import Decision
+from crossgate._policy import (
     ACAC,
     ACAO,
     ACEH,
@@ -21,6 +21,7 @@ from crossgate.policy import (
     check_unknown,
     closest_name,
 )
+from crossgate.errors import ConfigError, describe
 
 APP = "https://app.example.com"
 
@@ -335,8 +336,8 @@ def test_the_headers_of_an_allowed_response_are_built_once() -> None:
         {"origins": [APP], "supports_credentials": True, "expose_headers": ["X-Id"]}
     )
     expected = ((ACAO, APP), (ACAC, "true"), (ACEH, "X-Id"))
-    assert policy.prebuilt[APP] == expected
-    assert policy.headers_for(APP) is policy.prebuilt[APP]
+    assert policy.answers[APP] == Decision(True, expected, "Origin")
+    assert policy.headers_for(APP) is policy.answers[APP].headers
     assert policy.preflight_headers == ((ACAC, "true"), (ACMA, "7200"))
 
 
@@ -350,7 +351,7 @@ def test_patterns_get_their_headers_built_around_the_origin() -> None:
 
 def test_star_is_prebuilt_without_credentials() -> None:
     policy = build_policy({"origins": "*"})
-    assert policy.prebuilt == {"*": ((ACAO, "*"),)}
+    assert policy.answers == {"*": Decision(True, ((ACAO, "*"),))}
     assert not policy.varies
     assert (ACAC, "true") not in policy.preflight_headers
 

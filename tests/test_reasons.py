@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from crossgate._reasons import CATALOGUE, Reason, chromium_console
 from crossgate.errors import MAX_SHOWN
-from crossgate.reasons import CATALOGUE, Reason, chromium_console
 
 NO_ACAO = "No 'Access-Control-Allow-Origin' header is present on the requested resource."
 
@@ -62,6 +62,22 @@ FACTS: dict[str, tuple[tuple[tuple[str, object], ...], str, str]] = {
         (("path", "/items"),),
         "no CORS policy covers the route of '/items'",
         "CORS on its blueprint, or @cross_origin(...) on its view",
+    ),
+    "protection-cross-site": (
+        (("action", "POST request"), ("origin", "https://evil.example"), ("site", "cross-site")),
+        "a 'POST request' came from another site (Sec-Fetch-Site: 'cross-site', Origin: "
+        "'https://evil.example') that is not trusted",
+        "add 'https://evil.example' to trusted_origins",
+    ),
+    "protection-origin-not-host": (
+        (("action", "PUT request"), ("origin", "https://evil.example"), ("host", "a.example")),
+        "came from Origin 'https://evil.example', which is not the Host 'a.example'",
+        "pass the original Host on (ProxyFix with x_host=1)",
+    ),
+    "protection-origin-null": (
+        (("action", "WebSocket handshake"),),
+        "a 'WebSocket handshake' came with Origin 'null'",
+        "'null' can never be trusted",
     ),
 }
 

@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crossgate.engine import decide_actual, decide_preflight
+from crossgate._engine import decide_actual, decide_preflight
+from crossgate._origin_regex import any_host_problem
+from crossgate._origins import compile_origins, parse_request_origin
+from crossgate._policy import ACAC, ACAO, CORSPolicy, build_policy
 from crossgate.errors import ConfigError
-from crossgate.origin_regex import any_host_problem
-from crossgate.origins import compile_origins, parse_request_origin
-from crossgate.policy import ACAC, ACAO, CORSPolicy, build_policy
 
 APP = "https://app.example.com"
 ROUTE = frozenset({"GET", "POST", "PUT", "DELETE", "OPTIONS"})
@@ -103,8 +103,8 @@ def test_null_is_reflected_only_when_knowingly_allowed() -> None:
         (r"https://(www.)?acme\.com", "https://wwwxacme.com"),  # defect 6: in a group
         (r"https://app.(acme|test)\.com", "https://appxacme.com"),  # next to an alternation
         (r"(?i)https://app.example\.com", "https://appxexample.com"),  # inline flag
-        (r"https://.*example\.com", "https://evilexample.com"),  # wildcard into the domain
-        (r"https://app\.example\.com.*", "https://app.example.com.evil.com"),  # and after it
+        (r"https://.*example\.com", "https://xexample.com"),  # wildcard into the domain
+        (r"https://app\.example\.com.*", "https://app.example.com.mx"),  # and after it
     ],
 )
 def test_a_loose_regex_cannot_be_configured_and_its_attack_is_named(

@@ -7,14 +7,14 @@ may send and read. They live here so the server core never imports the browser m
 
 from __future__ import annotations
 
-__all__ = [
-    "FORBIDDEN_METHODS",
-    "FORBIDDEN_REQUEST_HEADERS",
-    "NORMALIZED_METHODS",
-    "SAFELISTED_METHODS",
-    "SAFELISTED_RESPONSE_HEADERS",
-    "is_forbidden_header_name",
-]
+#: The CORS response headers ("HTTP responses" of the CORS protocol), as crossgate writes them.
+ACAO = "Access-Control-Allow-Origin"
+ACAC = "Access-Control-Allow-Credentials"
+ACAM = "Access-Control-Allow-Methods"
+ACAH = "Access-Control-Allow-Headers"
+ACEH = "Access-Control-Expose-Headers"
+ACMA = "Access-Control-Max-Age"
+ACAPN = "Access-Control-Allow-Private-Network"
 
 #: Methods ``fetch()`` upper-cases whatever the page wrote ("normalize a method").
 NORMALIZED_METHODS = frozenset({"DELETE", "GET", "HEAD", "OPTIONS", "POST", "PUT"})

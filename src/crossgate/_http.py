@@ -10,18 +10,6 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 
-__all__ = [
-    "CONTROL",
-    "TOKEN",
-    "Header",
-    "is_token",
-    "join_list",
-    "list_members",
-    "merge_list",
-    "merge_vary",
-    "split_list",
-]
-
 #: One header line: name and value.
 Header = tuple[str, str]
 

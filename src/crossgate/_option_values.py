@@ -1,5 +1,5 @@
 """The value checks of the individual CORS options: each turns what the user wrote into the
-compiled form ``CORSPolicy`` holds, or adds a ``Problem`` with the fix. ``crossgate.policy``
+compiled form ``CORSPolicy`` holds, or adds a ``Problem`` with the fix. ``crossgate._policy``
 combines them (and judges the options together)."""
 
 from __future__ import annotations
@@ -14,15 +14,6 @@ from crossgate._fetch import (
 )
 from crossgate._http import TOKEN
 from crossgate.errors import Problem
-
-__all__ = [
-    "DEFAULT_MAX_AGE",
-    "allow_headers_option",
-    "check_bool",
-    "expose_headers_option",
-    "max_age_option",
-    "methods_option",
-]
 
 #: The longest preflight cache lifetime Chromium honours (Firefox allows 86400).
 DEFAULT_MAX_AGE = 7200

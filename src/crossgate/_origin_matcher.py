@@ -1,6 +1,6 @@
 """The compiled ``origins`` option: :class:`OriginMatcher` answers "may this Origin read it?".
 
-Built once by :func:`crossgate.origins.compile_origins`, asked on every request. Exact origins
+Built once by :func:`crossgate._origins.compile_origins`, asked on every request. Exact origins
 are a set look-up; patterns, regular expressions and callables only ever see an origin already
 parsed into serialized form. A callable that fails refuses the origin, logs why, and says so in
 a :class:`CheckFailure`.
@@ -16,8 +16,6 @@ from dataclasses import dataclass
 
 from crossgate._origin_syntax import HostPattern, parse_request_origin
 from crossgate.errors import describe
-
-__all__ = ["CheckFailure", "OriginMatcher", "WideRegex", "callable_name"]
 
 logger = logging.getLogger("crossgate")
 
@@ -98,6 +96,9 @@ class OriginMatcher:
     #: The regexes that admit every host of a scheme (``r"https://.*"``): ``'*'`` in effect,
     #: so a policy with credentials refuses them (``origin_regex.any_host_problem``).
     any_host: tuple[WideRegex, ...] = ()
+    #: The regexes accepted with ``allow_regex_wildcards=True`` that admit a registrable domain
+    #: they do not name: refused with credentials too (``origin_regex.any_host_problem``).
+    foreign: tuple[WideRegex, ...] = ()
 
     @property
     def admits_any_host(self) -> bool:
@@ -153,7 +154,7 @@ class OriginMatcher:
                 failure = verdict
         return failure
 
-    def describe(self) -> list[str]:
+    def summary(self) -> list[str]:
         """Human-readable list of what is allowed, for ``flask crossgate routes``."""
         if self.any_origin:
             return ["*"]

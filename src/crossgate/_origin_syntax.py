@@ -14,19 +14,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 
-from crossgate._public_suffixes import PUBLIC_SUFFIXES
-
-__all__ = [
-    "DEFAULT_PORTS",
-    "MAX_ORIGIN_LENGTH",
-    "HostPattern",
-    "Origin",
-    "OriginError",
-    "is_loopback_host",
-    "parse_entry",
-    "parse_origin",
-    "parse_request_origin",
-]
+from crossgate._public_suffixes import is_public_suffix
 
 #: Longer Origin headers are refused without further parsing (a host is at most 253 octets).
 MAX_ORIGIN_LENGTH = 512
@@ -277,7 +265,7 @@ def _parse(text: str, *, patterns: bool) -> Origin | HostPattern:
 def _subdomain_pattern(
     text: str, scheme: str, suffix: str, port: int | None, any_port: bool
 ) -> HostPattern:
-    if ("." not in suffix and suffix != "localhost") or suffix in PUBLIC_SUFFIXES:
+    if suffix != "localhost" and ("." not in suffix or is_public_suffix(suffix)):
         raise OriginError(
             f"{text!r} would trust every site under the public suffix {suffix!r}",
             f"list your own sites, like '{scheme}://example.{suffix}', or a pattern under "

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from crossgate.asgi import CORSMiddleware
+from crossgate.asgi._routes import MAX_CACHED_PATH, MAX_CACHED_PATHS, RouteTable
 from crossgate.asgi._types import Message
-from crossgate.asgi.routes import MAX_CACHED_PATH, MAX_CACHED_PATHS, RouteTable
 from tests.asgi_support import ORIGIN, call, hello, http_scope, start_of
 
 MEGABYTE = 1024 * 1024

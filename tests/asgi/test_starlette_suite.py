@@ -20,6 +20,7 @@ import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
 import pytest
+from packaging.version import Version
 
 import crossgate
 
@@ -28,9 +29,9 @@ SDIST = f"starlette-{VERSION}.tar.gz"
 FILES = ("tests/__init__.py", "tests/types.py", "tests/middleware/__init__.py")
 SUITE = "tests/middleware/test_cors.py"
 
-_STAR_WITH_CREDENTIALS = "'*' with allow_credentials=True would let every site read"
-#: Tests that lock in a configuration crossgate refuses as unsafe, and the words of the
-#: ConfigError each must fail with.
+_STAR_WITH_CREDENTIALS = "allow_origins=['*'] with allow_credentials=True would let every site"
+#: Tests that lock in a configuration the drop-in warns about (an error under -W error), and
+#: the words of the StarletteCompatWarning each must fail with.
 UNSAFE = {
     # allow_origins=["*"] with allow_credentials=True: Starlette then echoes any origin with
     # credentials, so every site can read answers made with the user's cookies.
@@ -38,15 +39,20 @@ UNSAFE = {
     "test_preflight_allows_request_origin_if_origins_wildcard_and_credentials_allowed": (
         _STAR_WITH_CREDENTIALS
     ),
-    "test_cors_vary_header_is_properly_set_for_credentialed_request": _STAR_WITH_CREDENTIALS,
     # allow_origin_regex="https://.*" with credentials: '*' in effect, with cookies.
-    "test_cors_allow_origin_regex": "this regex allows every https origin",
+    "test_cors_allow_origin_regex": "allow_origin_regex='https://.*' with allow_credentials=True",
     # allow_origin_regex=r"https://.*\.example.org": the unescaped dot also lets in
     # 'https://a.examplexorg', a domain nobody listed.
     "test_cors_allow_origin_regex_fullmatch": "an unescaped '.' matches any character",
 }
-#: Fewer passing tests than this means the suite was not really run (18 in 1.10.0).
-MINIMUM_PASSED = 12
+if Version(VERSION) >= Version("1.0"):
+    # Since 1.0 this test is about allow_credentials=True with '*' (before, about a request
+    # carrying a cookie under '*' without credentials, which the drop-in answers as Starlette).
+    UNSAFE["test_cors_vary_header_is_properly_set_for_credentialed_request"] = (
+        _STAR_WITH_CREDENTIALS
+    )
+#: Fewer passing tests than this means the suite was not really run (11 of 15 in 0.40.0).
+MINIMUM_PASSED = 11
 
 
 @pytest.fixture(scope="module")
@@ -98,8 +104,17 @@ def _outcomes(report: Path) -> dict[str, tuple[str, str]]:
     return outcomes
 
 
-def test_starlette_own_cors_tests_pass_against_the_drop_in(suite: Path) -> None:
+def test_starlette_own_cors_tests_pass_against_the_drop_in(
+    suite: Path, pytestconfig: pytest.Config
+) -> None:
     report = suite / "report.xml"
+    # The warnings this run was told to ignore (an old Starlette's own deprecated calls, in the
+    # oldest nox session) are ignored there too; everything else is an error.
+    ignored = [
+        f"-W{spec}"
+        for spec in pytestconfig.known_args_namespace.pythonwarnings or []
+        if spec.startswith("ignore")
+    ]
     source_root = str(Path(crossgate.__file__).resolve().parents[1])
     env = {
         **os.environ,
@@ -107,7 +122,7 @@ def test_starlette_own_cors_tests_pass_against_the_drop_in(suite: Path) -> None:
     }
     command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-c", "pytest.ini"]
     done = subprocess.run(
-        [*command, "-W", "error", f"--junitxml={report}", SUITE],
+        [*command, "-W", "error", *ignored, f"--junitxml={report}", SUITE],
         cwd=suite,
         env=env,
         capture_output=True,
@@ -119,7 +134,7 @@ def test_starlette_own_cors_tests_pass_against_the_drop_in(suite: Path) -> None:
     failed = {name: message for name, (outcome, message) in outcomes.items() if outcome == "failed"}
     assert set(failed) == set(UNSAFE), done.stdout[-4000:]
     for name, words in UNSAFE.items():
-        assert "ConfigError" in failed[name], failed[name][-2000:]
+        assert "StarletteCompatWarning" in failed[name], failed[name][-2000:]
         assert words in failed[name], failed[name][-2000:]
     passed = [name for name, (outcome, _) in outcomes.items() if outcome == "passed"]
     assert len(passed) >= MINIMUM_PASSED, done.stdout[-4000:]

@@ -13,8 +13,8 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from crossgate.cli.command import main
-from crossgate.cli.tools import progress_bar
+from crossgate.cli._command import main
+from crossgate.cli._tools import progress_bar
 from crossgate.flask import CORS, Headers
 from tests.audit.conftest import TlsServer, WSGIApp
 from tests.audit.cors_fixtures import PAGE, allowing

@@ -15,9 +15,16 @@ import pytest
 from werkzeug.test import Client
 
 from crossgate.browser import HttpResponse
-from crossgate.cli.audit import Audit, run_audit
-from crossgate.cli.check import Reply, Send
-from crossgate.cli.probes import MAX_TRUSTED, PER_ORIGIN, SHARED, derive_probes
+from crossgate.inspect import (
+    MAX_TRUSTED,
+    PER_ORIGIN,
+    SHARED,
+    Audit,
+    Reply,
+    Send,
+    derive_probes,
+    run_audit,
+)
 from tests.audit.cors_fixtures import PAGE, WSGIApp, allowing
 
 URL = "https://api.example.com/items"

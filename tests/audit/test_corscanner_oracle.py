@@ -21,8 +21,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from crossgate.cli.command import main
-from crossgate.cli.probes import ATTACK_CLASSES
+from crossgate.cli._command import main
+from crossgate.inspect import ATTACK_CLASSES
 from tests.audit.conftest import TlsServer, WSGIApp, resolve_test_names
 from tests.audit.cors_fixtures import FIXTURES
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from crossgate.cli.csp_eval import evaluate_csp
+from crossgate.grade import evaluate_csp
 from crossgate.headers import PRESETS
 
 

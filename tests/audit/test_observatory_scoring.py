@@ -10,8 +10,15 @@ from __future__ import annotations
 
 import pytest
 
-from crossgate.cli.observatory import OBSERVATORY_ORIGIN, Graded, Observed, grade
-from crossgate.cli.observatory_table import SCORE_TABLE, TEST_NAMES, grade_for
+from crossgate.grade import (
+    OBSERVATORY_ORIGIN,
+    SCORE_TABLE,
+    TEST_NAMES,
+    Graded,
+    Observed,
+    grade,
+    grade_for,
+)
 
 SITE = "https://mozilla.org/"
 

@@ -70,7 +70,9 @@ async ({url, init, read, sandboxed}) => {
       + "<\\/script>";
     addEventListener("message", function answer(event) {
       if (event.source !== frame.contentWindow) return;
-      removeEventListener("message", answer); frame.remove(); resolve(event.data);
+      // The frame stays a while: removed at once, its console line was sometimes lost.
+      removeEventListener("message", answer); resolve(event.data);
+      setTimeout(() => frame.remove(), 5000);
     });
     frame.onload = () => frame.contentWindow.postMessage([url, init, read], "*");
     document.body.appendChild(frame);

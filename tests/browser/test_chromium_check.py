@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from flask import Flask
 
 from crossgate.browser import BrowserRequest
-from crossgate.cli.command import main
+from crossgate.cli._command import main
 from crossgate.flask import CORS
 
 from .harness import ServerPool, Tab

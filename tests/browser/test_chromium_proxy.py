@@ -30,8 +30,8 @@ from urllib.parse import urlsplit
 import pytest
 
 from crossgate.browser import CHROMIUM, BrowserRequest, HttpResponse, Verdict, console_message
-from crossgate.cli.check import Reply, run_check
 from crossgate.export import export_config
+from crossgate.inspect import Reply, run_check
 from tests.export.export_fixture_app import app
 from tests.export.export_proxies import free_port, gunicorn, run_proxy, send
 

@@ -14,8 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from crossgate.browser import BrowserRequest, console_message
-from crossgate.cli.check import local_network_access
-from crossgate.cli.command import main
+from crossgate.cli._command import main
+from crossgate.inspect import local_network_access
 
 from .engines import ChromiumEngine, Engine
 from .harness import LiveServer

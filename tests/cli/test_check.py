@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from crossgate.browser import BrowserRequest, HttpResponse, evaluate, resolve_redirect
-from crossgate.cli.check import Reply, run_check
-from crossgate.cli.render import render_text
+from crossgate.cli._render import render_text
+from crossgate.inspect import Reply, run_check
 
 API = "https://api.example.com"
 PAGE = "https://app.example.com"

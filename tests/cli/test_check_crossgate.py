@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 from flask import Flask
 
-from crossgate.cli.command import main
+from crossgate.cli._command import main
 from crossgate.flask import CORS
-from crossgate.flask.commands import crossgate_group
+from crossgate.flask._commands import crossgate_group
 from tests.live_server import Served
 
 PAGE = "http://localhost:3000"

@@ -13,8 +13,8 @@ import httpx
 import pytest
 from click.testing import CliRunner
 
-from crossgate.cli.command import main
-from crossgate.cli.shared import network_error, progress
+from crossgate.cli._command import main
+from crossgate.cli._shared import network_error, progress
 
 PAGE = "https://app.example.com"
 

@@ -8,9 +8,8 @@ from collections.abc import Collection
 import pytest
 
 from crossgate.browser import BrowserRequest, HttpResponse
-from crossgate.cli.check import Reply, run_check
-from crossgate.cli.diagnose import MAX_HEADER_PROBES, read_server_reason
-from crossgate.cli.render import render_json, render_text
+from crossgate.cli._render import render_json, render_text
+from crossgate.inspect import MAX_HEADER_PROBES, Reply, read_server_reason, run_check
 
 API = "https://api.example.com/items"
 PAGE = "https://app.example.com"

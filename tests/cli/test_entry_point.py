@@ -66,3 +66,35 @@ def test_missing_extra_in_process(monkeypatch, capsys):
         main()
     assert exit_info.value.code == 2
     assert "pip install 'crossgate[cli]'" in capsys.readouterr().err
+
+
+DECORATED_APP = """
+from flask import Flask
+from crossgate.flask import cross_origin
+
+app = Flask(__name__)
+
+@app.get("/api/items")
+@cross_origin(origins=["https://app.example.com"])
+def items():
+    return "items"
+"""
+
+
+def test_flask_crossgate_works_through_the_installed_entry_point_alone(tmp_path):
+    # The app only decorates a view: nothing is registered on app.cli, so `flask crossgate`
+    # is found through the flask.commands entry point (pyproject.toml), and its commands load.
+    (tmp_path / "decorated.py").write_text(DECORATED_APP, encoding="utf-8")
+    flask = Path(sys.executable).with_name("flask")
+    finished = subprocess.run(
+        [str(flask), "--app", "decorated", "crossgate", "routes"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join([str(tmp_path), SRC])},
+        timeout=60,
+        check=False,
+    )
+    assert finished.returncode == 0, finished.stderr
+    assert "/api/items  [GET, HEAD]  endpoint=items" in finished.stdout
+    assert "origins: https://app.example.com" in finished.stdout

@@ -55,10 +55,11 @@ def test_core_constant_matches_flask_cors(name: str) -> None:
     assert getattr(compat_core, name) == getattr(flask_cors.core, name)
 
 
-def test_default_options_are_flask_cors_plus_preflight_before_request() -> None:
+def test_default_options_are_flask_cors_plus_the_layers_two() -> None:
     assert dict(compat_core.DEFAULT_OPTIONS) == {
         **flask_cors.core.DEFAULT_OPTIONS,
         "preflight_before_request": False,
+        "unsafe_any_origin_with_credentials": False,
     }
 
 

@@ -9,6 +9,7 @@ import pytest
 from flask import Blueprint, Flask
 
 import crossgate.compat.flask_cors as compat
+from crossgate.compat.flask_cors import FlaskCorsCompatWarning
 from crossgate.flask import Headers
 
 ORIGIN = "http://localhost:3000"
@@ -97,7 +98,10 @@ def test_routes_as_json_with_the_union_of_several_calls() -> None:
 def test_routes_shows_regex_origins_and_no_max_age() -> None:
     app = Flask("regex_origins")
     app.add_url_rule("/x", "x", lambda: "x")
-    compat.CORS(app, origins=[r"https://.*\.example\.com", "*"], allow_headers=["X-A", r"X-B.*"])
+    with pytest.warns(FlaskCorsCompatWarning, match="is matched against the whole origin"):
+        compat.CORS(
+            app, origins=[r"https://.*\.example\.com", "*"], allow_headers=["X-A", r"X-B.*"]
+        )
     cors = _routes(app)["/x"]["cors"]
     assert cors["origins"] == ["*", r"https://.*\.example\.com"]
     assert cors["allow_headers"] == ["X-A", "X-B.*"]

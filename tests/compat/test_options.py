@@ -25,12 +25,14 @@ from .differential import (
     assert_same,
     make_app,
     preflight,
+    run_both,
     with_cors,
 )
 
 #: A regex-looking origins value that a full match and flask-cors's prefix match agree on for
-#: every request in REQUESTS (the difference has its own tests in test_differences.py).
-ORIGIN_REGEX = r"https?://(example|other)\.(com|org)"
+#: every request in REQUESTS, and on every port, so it draws no warning (the difference has its
+#: own tests in test_differences.py and test_origin_readings.py).
+ORIGIN_REGEX = r"https?://(example|other)\.(com|org)(:\d+)?"
 
 
 @pytest.mark.parametrize(
@@ -44,7 +46,7 @@ ORIGIN_REGEX = r"https?://(example|other)\.(com|org)"
         ["https://b.example", "https://a.example"],
         ORIGIN_REGEX,
         [ORIGIN, ORIGIN_REGEX],
-        re.compile(r"http://example\.com"),
+        re.compile(r"http://example\.com(:\d+)?"),
         ["*", ORIGIN],
         ".*",
         "null",
@@ -101,8 +103,27 @@ def test_option_supports_credentials(options: dict[str, Any]) -> None:
     assert_same(with_cors(**options))
 
 
-def test_option_supports_credentials_with_any_origin_behaves_the_same_and_warns() -> None:
-    assert_same(with_cors(supports_credentials=True), warns="any site can read responses")
+def test_option_supports_credentials_with_any_origin_gives_credentials_to_no_one() -> None:
+    # The drop-in rule: the same answers, without Access-Control-Allow-Credentials for the
+    # origins only '*' admits (here, every origin), and a warning with the fix.
+    # An Origin no browser sends (upper case) keeps flask-cors's answer: only what a page can
+    # send needs the safe reading.
+    results = run_both(with_cors(supports_credentials=True), warns="any site could read")
+    for name, (status, lines) in results["flask_cors"].items():
+        if name == "upper-case":
+            assert results["crossgate"][name] == (status, lines), name
+            continue
+        without = tuple(line for line in lines if line[0] != "Access-Control-Allow-Credentials")
+        assert results["crossgate"][name] == (status, without), name
+    assert any(
+        line[0] == "Access-Control-Allow-Credentials"
+        for _, lines in results["flask_cors"].values()
+        for line in lines
+    )
+
+
+def test_option_supports_credentials_with_any_origin_kept_on_purpose_behaves_the_same() -> None:
+    assert_same(with_cors(supports_credentials=True, unsafe_any_origin_with_credentials=True))
 
 
 @pytest.mark.parametrize(

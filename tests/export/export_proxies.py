@@ -71,6 +71,15 @@ def free_port() -> int:
         return port
 
 
+@contextmanager
+def dead_port() -> Iterator[int]:
+    """A port that refuses every connection for as long as the block runs: bound, never
+    listening, so nothing else (the proxy itself, by a reused number) can take it meanwhile."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        yield sock.getsockname()[1]
+
+
 def wait_for(port: int, process: subprocess.Popen[bytes], what: str) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:

@@ -14,7 +14,7 @@ from werkzeug.routing import Rule
 
 from crossgate.export import export_config
 from crossgate.export._overlap import may_overlap
-from crossgate.export.routes import build_table
+from crossgate.export._routes import build_table
 from crossgate.flask import CORS
 from tests.export.export_overlap_app import app as headers_app
 from tests.export.export_proxies import free_port, gunicorn, run_proxy, send

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from crossgate.cli.command import main
+from crossgate.cli._command import main
 
 MAIN = """
 from fastapi import FastAPI

@@ -17,8 +17,14 @@ from typing import Literal
 
 import pytest
 
-from crossgate.export.asgi_table import export_asgi
-from tests.export.export_proxies import assert_answered_alike, free_port, run_proxy, send
+from crossgate.export._asgi_table import export_asgi
+from tests.export.export_proxies import (
+    assert_answered_alike,
+    dead_port,
+    free_port,
+    run_proxy,
+    send,
+)
 from tests.export.test_export_equivalence import actual, preflight
 from tests.export_asgi.asgi_export_app import app
 from tests.export_asgi.uvicorn_server import uvicorn
@@ -128,10 +134,17 @@ def test_the_edge_answers_located_preflights_without_the_app(
 ) -> None:
     """With nothing listening upstream, the preflights of the routes the export located are
     still answered (by the proxy alone); what it passes to the app fails with a 502."""
-    port, dead = free_port(), free_port()
-    config = export_asgi(
-        app, kind, upstream=f"http://127.0.0.1:{dead}", listen=f"127.0.0.1:{port}", source="t"
-    )
+    with dead_port() as dead:
+        port = free_port()
+        config = export_asgi(
+            app, kind, upstream=f"http://127.0.0.1:{dead}", listen=f"127.0.0.1:{port}", source="t"
+        )
+        _answers_without_the_app(kind, tmp_path, config, port)
+
+
+def _answers_without_the_app(
+    kind: Literal["nginx", "caddy"], tmp_path: Path, config: str, port: int
+) -> None:
     with run_proxy(kind, tmp_path, config, port):
         method, path, headers = SCENARIOS["parameter route"]
         status, lines = send(port, method, path, headers)

@@ -8,7 +8,7 @@ import pytest
 from flask import Blueprint, Flask
 
 from crossgate.flask import CORS, Headers, cross_origin
-from crossgate.flask.commands import crossgate_group
+from crossgate.flask._commands import crossgate_group
 
 ORIGIN = "https://app.example.com"
 

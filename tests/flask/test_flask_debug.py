@@ -9,8 +9,8 @@ import pytest
 from flask import Blueprint, Flask
 from werkzeug.test import TestResponse
 
+from crossgate._reasons import Reason
 from crossgate.flask import CORS
-from crossgate.reasons import Reason
 from tests.flask_support import Boom, boom
 
 ORIGIN = "https://app.example.com"

@@ -10,7 +10,7 @@ from flask import Blueprint, Flask, request
 from werkzeug.test import TestResponse
 
 from crossgate.flask import CORS, ConfigError, cross_origin
-from crossgate.flask.commands import crossgate_group
+from crossgate.flask._commands import crossgate_group
 
 ORIGIN = "https://app.example.com"
 PARTNER = "https://partner.example.com"

@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Flask
 
 from crossgate.flask import CORS, HSTS, Headers, headers
-from crossgate.flask.commands import crossgate_group
+from crossgate.flask._commands import crossgate_group
 
 ORIGIN = "https://app.example.com"
 

@@ -10,8 +10,9 @@ from flask import Blueprint, Flask, Response
 from werkzeug.exceptions import HTTPException, ImATeapot
 from werkzeug.test import TestResponse
 
-from crossgate.flask import CORS, Headers, edge, headers
-from crossgate.flask.resolved import Resolved
+from crossgate.flask import CORS, Headers, headers
+from crossgate.flask import _edge as edge
+from crossgate.flask._resolved import Resolved
 from crossgate.headers import HeaderPolicy
 from tests.flask_support import VIEWS, Boom, boom
 
@@ -263,7 +264,7 @@ def test_an_app_with_cors_only_skips_all_header_work(
     app.register_blueprint(api, url_prefix="/api")
     app.add_url_rule("/str", "str", VIEWS["str"], methods=["GET", "PUT"])
     monkeypatch.setattr(HeaderPolicy, "apply", forbidden)
-    monkeypatch.setattr("crossgate.flask.edge.apply_headers", forbidden)
+    monkeypatch.setattr("crossgate.flask._edge.apply_headers", forbidden)
     client = app.test_client()
     assert client.get("/str", headers={"Origin": ORIGIN}).status_code == 200
     assert client.get("/api/missing", headers={"Origin": PARTNER}).status_code == 404

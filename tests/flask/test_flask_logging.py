@@ -7,8 +7,8 @@ import logging
 import pytest
 from flask import Flask
 
+from crossgate._reasons import CATALOGUE
 from crossgate.flask import CORS
-from crossgate.reasons import CATALOGUE
 
 ORIGIN = "https://app.example.com"
 EVIL = "https://evil.example.net"

@@ -14,8 +14,9 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed
 from werkzeug.routing import RequestRedirect
 from werkzeug.test import EnvironBuilder, run_wsgi_app
 
+from crossgate._bounded import BoundedCache
 from crossgate.flask import CORS, cross_origin
-from crossgate.flask.resolved import PREFLIGHT_CACHE_SIZE, BoundedCache
+from crossgate.flask._resolved import PREFLIGHT_CACHE_SIZE
 from tests.flask.conftest import Preflight
 
 APP = "https://app.example.com"

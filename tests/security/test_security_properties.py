@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
 from crossgate.errors import ConfigError
-from crossgate.flask.extension import state_for
+from crossgate.flask._extension import state_for
 from tests.security.security_model import (
     API_HOST,
     CONFIG_KEYS,

@@ -9,7 +9,8 @@ engine and need no framework: Starlette is used only to read a Starlette app's r
 
 from __future__ import annotations
 
-from crossgate.asgi.cors import CORSMiddleware
-from crossgate.asgi.response_headers import HeadersMiddleware, csp_nonce
+from crossgate.asgi._cors import CORSMiddleware
+from crossgate.asgi._protection import CrossOriginProtection
+from crossgate.asgi._response_headers import HeadersMiddleware, csp_nonce
 
-__all__ = ["CORSMiddleware", "HeadersMiddleware", "csp_nonce"]
+__all__ = ["CORSMiddleware", "CrossOriginProtection", "HeadersMiddleware", "csp_nonce"]

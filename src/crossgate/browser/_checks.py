@@ -35,16 +35,6 @@ from crossgate.browser._values import (
 )
 from crossgate.browser._wording import message
 
-__all__ = [
-    "cors_check",
-    "cors_failure",
-    "exposed_headers",
-    "preflight_check",
-    "preflight_verdict",
-    "present_headers",
-    "readable_response_headers",
-]
-
 _MAX_AGE = re.compile(r"[+-]?[0-9]+")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})

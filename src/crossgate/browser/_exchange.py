@@ -22,8 +22,6 @@ from crossgate.browser._safelist import needs_preflight
 from crossgate.browser._values import BrowserRequest, EngineProfile, HttpResponse, Verdict
 from crossgate.errors import show
 
-__all__ = ["evaluate"]
-
 
 def evaluate(
     request: BrowserRequest,

@@ -14,8 +14,6 @@ from types import MappingProxyType
 
 from crossgate.browser._values import EngineProfile
 
-__all__ = ["CHROMIUM", "ENGINES", "FIREFOX", "PROFILES", "STANDARD", "WEBKIT", "get_profile"]
-
 #: Chromium 156 (Chrome, Edge, Opera, Brave...).
 CHROMIUM = EngineProfile(
     name="chromium",

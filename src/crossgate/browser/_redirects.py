@@ -24,16 +24,6 @@ from crossgate.browser._values import (
 )
 from crossgate.browser._wording import message
 
-__all__ = [
-    "MAX_REDIRECTS",
-    "Hop",
-    "first_hop",
-    "follow_redirect",
-    "is_redirect",
-    "resolve_redirect",
-    "url_origin",
-]
-
 #: Fetch fails the 21st redirect of one fetch.
 MAX_REDIRECTS = 20
 

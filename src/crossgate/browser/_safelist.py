@@ -20,15 +20,6 @@ from crossgate._http import TOKEN
 from crossgate.browser._profiles import CHROMIUM
 from crossgate.browser._values import EngineProfile, ascii_lower, ascii_upper
 
-__all__ = [
-    "HTTP_WHITESPACE",
-    "INT64_MAX",
-    "is_safelisted_request_header",
-    "needs_preflight",
-    "normalize_method",
-    "unsafe_request_header_names",
-]
-
 #: Fetch's HTTP whitespace, trimmed from header values.
 HTTP_WHITESPACE = " \t\r\n"
 #: The largest number Chromium holds in a header it reads as a signed 64-bit integer.

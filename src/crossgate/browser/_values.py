@@ -10,16 +10,6 @@ from dataclasses import dataclass, field
 
 from crossgate.errors import show
 
-__all__ = [
-    "BrowserRequest",
-    "EngineProfile",
-    "HttpResponse",
-    "Verdict",
-    "ascii_lower",
-    "ascii_upper",
-    "quoted",
-]
-
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _ASCII_UPPER = str.maketrans("abcdefghijklmnopqrstuvwxyz", "ABCDEFGHIJKLMNOPQRSTUVWXYZ")
 

@@ -16,15 +16,6 @@ from crossgate.browser._profiles import CHROMIUM, PROFILES
 from crossgate.browser._values import BrowserRequest, EngineProfile, Verdict
 from crossgate.errors import show
 
-__all__ = [
-    "CHROMIUM_MESSAGES",
-    "FIREFOX_MESSAGES",
-    "WEBKIT_MESSAGES",
-    "console_lines",
-    "console_message",
-    "message",
-]
-
 _PREFLIGHT_PREFIX = "Response to preflight request doesn't pass access control check: "
 _VALID_VALUE_HINT = " Have the server send the header with a valid value."
 

@@ -3,7 +3,7 @@
 The console script enters through :func:`main`, which imports nothing beyond the standard
 library until it knows the ``cli`` extra (click and httpx) is installed: without it the user gets
 the install command and exit status 2, not a traceback with the status that means "blocked".
-The command itself lives in :mod:`crossgate.cli.command`.
+The command itself lives in :mod:`crossgate.cli._command`.
 """
 
 from __future__ import annotations
@@ -33,6 +33,6 @@ def main() -> None:
                 f"Install the command-line extra: {_INSTALL}\n"
             )
             sys.exit(2)
-    from crossgate.cli.command import main as command
+    from crossgate.cli._command import main as command
 
     command()

@@ -6,11 +6,12 @@ Change one import to migrate (FastAPI's ``fastapi.middleware.cors`` is the same 
 
 The options are translated to crossgate's and compiled by the same ``build_policy``; requests
 go through the same ASGI adapter and the same engine. This module supplies only what differs:
-Starlette's names and defaults, its way of answering a preflight (200 ``OK``, or 400
-``Disallowed CORS origin, method``), its ``Vary`` lines, and its rule that a preflight asks for
-one of ``allow_methods`` whatever the path. Where Starlette is unsafe (``'*'`` with
-credentials, regexes that let in other domains) crossgate refuses the configuration at start-up,
-with the fix; docs/migration-starlette.md lists every difference.
+Starlette's names, defaults and instance attributes, its way of answering a preflight (200
+``OK``, or 400 ``Disallowed CORS origin, method`` with its headers), its ``Vary`` lines (as the
+installed Starlette writes them), its rule that a preflight asks for one of ``allow_methods``
+whatever the path, and a subclass's ``is_allowed_origin``. It starts wherever Starlette starts:
+how it reads a configuration crossgate's own API refuses is in ``_starlette_reading``;
+docs/migration-starlette.md lists every difference.
 """
 
 from __future__ import annotations
@@ -18,52 +19,86 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from crossgate._engine import Decision, PreflightAnswer, decide_actual, decide_preflight
+from crossgate._policy import ACAC, ACAH, ACAM, ACAO, CORSPolicy
+from crossgate.asgi._cors import CORSMiddleware as _Adapter
+from crossgate.asgi._cors import PreflightAsked
 from crossgate.asgi._types import ASGIApp, Scope
-from crossgate.asgi.cors import Answer, compile_policy, encode
-from crossgate.asgi.cors import CORSMiddleware as _Adapter
-from crossgate.engine import Decision, decide_actual, decide_preflight
-from crossgate.errors import ConfigError, Problem
-from crossgate.policy import ACAH
-
-__all__ = ["ALL_METHODS", "SAFELISTED_HEADERS", "CORSMiddleware"]
-
-#: What ``allow_methods=["*"]`` means, as in Starlette.
-ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT", "QUERY")
-#: Starlette always allows these request headers, whatever ``allow_headers`` says.
-SAFELISTED_HEADERS = frozenset({"Accept", "Accept-Language", "Content-Language", "Content-Type"})
-
-_WHERE = "crossgate.compat.starlette.CORSMiddleware"
-_PREFLIGHT_VARY = (
-    b"vary",
-    b"Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
-    b"Access-Control-Request-Private-Network",
+from crossgate.compat._starlette_reading import (
+    CREDENTIALS_ECHO,
+    PRIVATE_NETWORK,
+    SAFELISTED_HEADERS,
+    UNSAFE_KEYWORD,
+    VARY_ALWAYS,
+    WHERE,
+    StarletteCompatWarning,
+    read,
+    starlette_attributes,
 )
-_NO_ORIGIN = Decision(False, (), "Origin")
-# crossgate's option names, as the Starlette user wrote them.
-_STARLETTE_NAMES = {
-    "origins": "allow_origins",
-    "methods": "allow_methods",
-    "supports_credentials": "allow_credentials",
-}
+from crossgate.errors import ConfigError, Problem
+
+__all__ = [
+    "ALL_METHODS",
+    "SAFELISTED_HEADERS",
+    "UNSAFE_KEYWORD",
+    "CORSMiddleware",
+    "StarletteCompatWarning",
+]
+
+#: What ``allow_methods=["*"]`` means, as in Starlette (``QUERY`` since Starlette 1.7).
+ALL_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT") + (
+    ("QUERY",) if VARY_ALWAYS else ()
+)
+
+_PREFLIGHT_VARY = "Origin, Access-Control-Request-Method, Access-Control-Request-Headers, "
+_PREFLIGHT_VARY += "Access-Control-Request-Private-Network"
+# Before Starlette 1.7 a response varied only when it echoed the origin.
+_NO_ORIGIN = Decision(False, (), "Origin" if VARY_ALWAYS else None)
 
 
-def _renamed(problem: Problem) -> Problem:
-    """*problem* in Starlette's option names."""
-    option = _STARLETTE_NAMES.get(problem.option, problem.option)
-    if isinstance(problem.value, re.Pattern):
-        option = "allow_origin_regex"
-    message = problem.message.replace("supports_credentials", "allow_credentials")
-    fix = problem.fix.replace("supports_credentials", "allow_credentials")
-    return Problem(option, problem.value, message, fix)
+def _answer(decision: Decision, allow_origin: str, credentials: bool, vary: str | None) -> Decision:
+    """*decision* with ``Access-Control-Allow-Origin: allow_origin``, credentials or not."""
+    rest = [header for header in decision.headers if header[0] not in (ACAO, ACAC)]
+    first = ((ACAO, allow_origin), (ACAC, "true")) if credentials else ((ACAO, allow_origin),)
+    return decision._replace(headers=(*first, *rest), vary=vary)
+
+
+def _with_credentials(decision: Decision, origin: str) -> Decision:
+    """*decision* for *origin* with credentials, as Starlette answers ``'*'`` with them."""
+    return _answer(decision, origin, True, "Origin")
+
+
+def _has_cookie(scope: Scope) -> bool:  # pragma: no cover - Starlette < 1.0 (nox's oldest)
+    return any(name == b"cookie" for name, _ in scope["headers"])
 
 
 class CORSMiddleware(_Adapter):
-    """Starlette's ``CORSMiddleware`` (same arguments, same defaults), answered by crossgate.
+    """Starlette's ``CORSMiddleware`` (same arguments, defaults and attributes), answered by
+    crossgate.
 
     The keyword-only ``allow_null_origin``, ``allow_insecure_http_origins`` and
-    ``allow_regex_wildcards`` are crossgate's consents, named in the fix of the configuration
-    error that needs them.
+    ``allow_regex_wildcards`` are crossgate's consents (without them the configuration still
+    starts, with a warning naming them); ``unsafe_any_origin_with_credentials=True`` keeps
+    Starlette's answer to ``'*'`` (or a regex admitting every host) with credentials: every
+    site may read responses made with the user's cookies.
+
+    A subclass may override ``is_allowed_origin(origin)``: it then decides which origins are
+    allowed, for actual requests and preflights, as a callable in ``origins`` would
+    (only ``True`` allows; an exception refuses and is logged). ``super().is_allowed_origin``
+    answers for the origins listed.
     """
+
+    allow_origins: Collection[str]
+    allow_methods: Collection[str]
+    allow_headers: list[str]
+    allow_all_origins: bool
+    allow_all_headers: bool
+    allow_credentials: bool
+    preflight_explicit_allow_origin: bool
+    allow_origin_regex: re.Pattern[str] | None
+    allow_private_network: bool
+    simple_headers: dict[str, str]
+    preflight_headers: dict[str, str]
 
     def __init__(
         self,
@@ -80,28 +115,37 @@ class CORSMiddleware(_Adapter):
         allow_null_origin: bool = False,
         allow_insecure_http_origins: bool = False,
         allow_regex_wildcards: bool = False,
+        unsafe_any_origin_with_credentials: bool = False,
     ) -> None:
-        problems: list[Problem] = []
-        # A string is one origin (Starlette would test it for substrings).
-        origins = [allow_origins] if isinstance(allow_origins, str) else list(allow_origins)
-        entries: list[object] = ["*"] if "*" in origins else list(origins)
+        self.app = app
+        regex = None
         if allow_origin_regex is not None:
             try:
                 regex = re.compile(allow_origin_regex)
             except (re.error, TypeError) as error:
                 fix = "write a regular expression that matches whole origins"
                 message = f"does not compile: {error}"
-                problems.append(Problem("allow_origin_regex", allow_origin_regex, message, fix))
-            else:
-                if "*" not in origins:  # with '*' the regex adds nothing
-                    entries.append(regex)
-        methods = ALL_METHODS if "*" in allow_methods else tuple(allow_methods)
-        headers: object = (
-            "*" if "*" in allow_headers else sorted(SAFELISTED_HEADERS | set(allow_headers))
+                problem = Problem("allow_origin_regex", allow_origin_regex, message, fix)
+                self.fail_startup(ConfigError([problem], context=WHERE))
+                return
+        attributes = starlette_attributes(
+            allow_origins,
+            allow_methods,
+            allow_headers,
+            allow_credentials,
+            regex,
+            allow_private_network,
+            expose_headers,
+            max_age,
+            ALL_METHODS,
         )
+        self.__dict__.update(attributes)
+        # A string is one origin (Starlette would test it for substrings).
+        origins = [allow_origins] if isinstance(allow_origins, str) else list(allow_origins)
+        methods = tuple(self.allow_methods)
+        headers = "*" if self.allow_all_headers else sorted(SAFELISTED_HEADERS | set(allow_headers))
         options = {
-            "origins": entries,
-            "methods": methods,
+            "methods": list(methods),
             "allow_headers": headers,
             "expose_headers": list(expose_headers),
             "supports_credentials": allow_credentials,
@@ -111,61 +155,139 @@ class CORSMiddleware(_Adapter):
             "allow_insecure_http_origins": allow_insecure_http_origins,
             "allow_regex_wildcards": allow_regex_wildcards,
         }
+        overridden = type(self).is_allowed_origin is not CORSMiddleware.is_allowed_origin
         try:
-            policy = compile_policy(options, _WHERE)
+            reading = read(origins, regex, options, None, unsafe_any_origin_with_credentials)
+            # super().is_allowed_origin answers from the origins listed, never the override.
+            self._listed = reading.policy.origins
+            if overridden:
+                reading = read(
+                    origins,
+                    regex,
+                    options,
+                    self.is_allowed_origin,
+                    unsafe_any_origin_with_credentials,
+                )
         except ConfigError as error:
-            problems.extend(_renamed(problem) for problem in error.problems)
-        if problems:
-            raise ConfigError(problems, context=_WHERE)
-        self.app = app
-        self.policy = policy
+            self.fail_startup(error)
+            return
+        self.policy = reading.policy
+        self._open: CORSPolicy | None = reading.open_policy
+        self._credentials_for_all = reading.credentials_for_all
         self._routes = None
         # Starlette allows a preflight for any of allow_methods on any path, routed or not.
         self._methods = frozenset(methods)
-        self._any_origin = (
-            policy.answers["*"]._replace(vary="Origin") if policy.origins.any_origin else None
+        self._methods_value = ", ".join(methods)
+        any_origin = self.policy.origins.any_origin
+        self._any_origin = self.policy.answers["*"] if any_origin else None
+
+    def is_allowed_origin(self, origin: str) -> bool:
+        """Whether *origin* is allowed, as Starlette's method answers (under the safe reading
+        of ``'*'`` with credentials: whether it gets the credentialed answer)."""
+        if self._listed.allows(origin):
+            return True
+        return (
+            self._credentials_for_all
+            and self._open is not None
+            and self._open.origins.allows(origin)
         )
 
-    def _actual(self, origin: str | None) -> Decision:
-        # Starlette adds Vary: Origin to every response, and no CORS header without an Origin.
+    def _actual(self, origin: str | None, scope: Scope) -> Decision:
+        # Since Starlette 1.7, Vary: Origin on every response, and no CORS header without an
+        # Origin; before, Vary only where the origin is echoed.
         if origin is None:
             return _NO_ORIGIN
         if self._any_origin is not None:
-            return self._any_origin
-        return decide_actual(self.policy, origin, explain=False)
+            return self._wide(self._any_origin, origin, scope)
+        decision = decide_actual(self.policy, origin, explain=False)
+        if not decision.allowed and self._open is not None:
+            wide = decide_actual(self._open, origin, explain=False)
+            if wide.allowed:
+                return self._wide(wide, origin, scope)
+        if not decision.allowed and not VARY_ALWAYS:
+            return decision._replace(vary=None)
+        return decision
 
-    def _preflight(
-        self,
-        scope: Scope,
-        origin: str,
-        request_method: str,
-        request_headers: str | None,
-        private_network: bool,
-    ) -> Answer:
+    def _wide(self, decision: Decision, origin: str, scope: Scope) -> Decision:
+        """The answer to an origin allowed by ``'*'`` or by a regex admitting every host, as
+        the installed Starlette writes it (with credentials only under the unsafe keyword)."""
+        credentials = self._credentials_for_all
+        star = decision.headers[0] == (ACAO, "*")
+        # Starlette echoes a regex match; '*' it echoes with credentials (since 1.0), or to a
+        # request carrying a cookie (before 1.0, with credentials only if allowed: a browser
+        # then refuses the answer to its credentialed request, so nothing leaks).
+        echo = not star or (credentials if CREDENTIALS_ECHO else _has_cookie(scope))
+        if echo:
+            return _answer(decision, origin, credentials, "Origin")
+        return _answer(decision, "*", credentials, "Origin" if VARY_ALWAYS else None)
+
+    def _preflight(self, scope: Scope, asked: PreflightAsked) -> PreflightAnswer:
         # Starlette allows a preflight for any of allow_methods, on any path, routed or not.
-        decision = decide_preflight(
-            self.policy,
+        origin, request_method, request_headers, private_network = asked
+        decision = self._decide_with(self.policy, asked)
+        reason = decision.reason
+        if self._open is not None and reason is not None and reason.code.startswith("origin"):
+            # Not listed: every other site gets the credential-less answer.
+            wide = self._decide_with(self._open, asked)
+            if wide.allowed and self._credentials_for_all:
+                wide = _with_credentials(wide, origin)
+            if wide.reason is None or not wide.reason.code.startswith("origin"):
+                decision = wide
+        failures = self._failures(decision, request_method, request_headers)
+        if private_network and not self.policy.allow_private_network and PRIVATE_NETWORK:
+            # Since Starlette 0.51 (before, the header is not looked at and the answer lacks
+            # Access-Control-Allow-Private-Network, as crossgate's does: the browser refuses).
+            failures.append("private-network")
+        if not failures:
+            return 200, self._allowed_headers(decision, request_headers), b"OK"
+        if decision.reason is not None:
+            self._log(scope, decision.reason)
+        body = ("Disallowed CORS " + ", ".join(failures)).encode()
+        return 400, self._refused_headers(body, failures, origin, request_headers), body
+
+    def _decide_with(self, policy: CORSPolicy, asked: PreflightAsked) -> Decision:
+        """The engine's decision on *asked* under *policy*, for Starlette's methods."""
+        origin, request_method, request_headers, private_network = asked
+        return decide_preflight(
+            policy,
             origin,
             request_method,
             request_headers,
             self._methods,
             private_network=private_network,
         )
-        failures = self._failures(decision, request_method, request_headers)
-        if private_network and not self.policy.allow_private_network:
-            failures.append("private-network")  # crossgate would answer as if not asked
-        if not failures:
-            headers = list(decision.headers)
-            if self.policy.allowed_headers is None and request_headers:
-                # Starlette echoes the request's list as written; the engine has checked that
-                # it holds only header names, so it is safe to send back.
-                echoed = request_headers.strip(" \t")
-                headers = [(name, echoed if name == ACAH else value) for name, value in headers]
-            return 200, [*_text(b"OK"), *encode(headers), _PREFLIGHT_VARY], b"OK"
-        if decision.reason is not None:
-            self._log(scope, decision.reason)
-        body = ("Disallowed CORS " + ", ".join(failures)).encode()
-        return 400, [*_text(body), _PREFLIGHT_VARY], body
+
+    def _allowed_headers(
+        self, decision: Decision, request_headers: str | None
+    ) -> list[tuple[str, str]]:
+        """An allowed preflight's headers, as Starlette writes them: the methods as listed,
+        ``allow_headers=['*']`` echoing the request's list, Vary as the installed version."""
+        headers = []
+        for name, value in decision.headers:
+            if name == ACAM:
+                value = self._methods_value
+            elif name == ACAH and self.policy.allowed_headers is None and request_headers:
+                # The engine has checked that it holds only header names: safe to echo.
+                value = request_headers.strip(" \t")
+            headers.append((name, value))
+        vary = _PREFLIGHT_VARY if VARY_ALWAYS else None
+        if not VARY_ALWAYS and headers[0] != (ACAO, "*"):
+            vary = "Origin"
+        if vary is not None:
+            headers.append(("Vary", vary))
+        return [*_text(b"OK"), *headers]
+
+    def _refused_headers(
+        self, body: bytes, failures: list[str], origin: str, request_headers: str | None
+    ) -> list[tuple[str, str]]:
+        """A refused preflight's headers, as Starlette writes them: its static preflight
+        headers, the origin when that was allowed, the request's headers when all are."""
+        headers = dict(self.preflight_headers)
+        if "origin" not in failures and self.preflight_explicit_allow_origin:
+            headers["Access-Control-Allow-Origin"] = origin
+        if self.allow_all_headers and request_headers is not None:
+            headers["Access-Control-Allow-Headers"] = request_headers
+        return [*_text(body), *headers.items()]
 
     def _failures(
         self, decision: Decision, request_method: str, request_headers: str | None
@@ -193,8 +315,5 @@ class CORSMiddleware(_Adapter):
         return any(name.strip(" \t").lower() not in allowed for name in requested.split(","))
 
 
-def _text(body: bytes) -> list[tuple[bytes, bytes]]:
-    return [
-        (b"content-type", b"text/plain; charset=utf-8"),
-        (b"content-length", str(len(body)).encode()),
-    ]
+def _text(body: bytes) -> list[tuple[str, str]]:
+    return [("content-type", "text/plain; charset=utf-8"), ("content-length", str(len(body)))]

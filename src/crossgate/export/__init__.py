@@ -5,7 +5,7 @@ nginx or Caddy configuration, or refused with the route and option that cannot b
 
 The command line is ``flask crossgate export nginx|caddy --upstream URL --listen HOST:PORT`` for
 a Flask app, and ``crossgate export nginx|caddy --app module:attr ...`` for a Starlette or FastAPI
-app in ``crossgate.asgi.CORSMiddleware`` (``crossgate.export.asgi_table``).
+app in ``crossgate.asgi.CORSMiddleware`` (``crossgate.export._asgi_table``).
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
-from crossgate.export.caddy import write_caddy
-from crossgate.export.nginx import write_nginx
-from crossgate.export.table import ExportError, Refusal
+from crossgate.export._caddy import write_caddy
+from crossgate.export._nginx import write_nginx
+from crossgate.export._table import ExportError, Refusal
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -46,7 +46,7 @@ def export_config(
     *upstream*, listening on *listen* (``host:port``). Raises ExportError (every refusal) or
     ValueError (a bad upstream)."""
     # Imported here: the Flask table needs Flask, which an ASGI app's export does not.
-    from crossgate.export.routes import build_table
+    from crossgate.export._routes import build_table
 
     upstream = check_upstream(upstream)
     source = app.import_name

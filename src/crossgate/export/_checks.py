@@ -8,13 +8,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from crossgate._origin_matcher import callable_name
-from crossgate.export._regex import Engine, engine_problem
-from crossgate.export.table import Refusal
+from crossgate.export._regex import Engine, origin_regex_problem
+from crossgate.export._table import Refusal
 
 if TYPE_CHECKING:
-    from crossgate.policy import CORSPolicy
-
-__all__ = ["check_policy"]
+    from crossgate._policy import CORSPolicy
 
 
 def check_policy(route: str, policy: CORSPolicy, engine: Engine, refusals: list[Refusal]) -> None:
@@ -29,7 +27,7 @@ def check_policy(route: str, policy: CORSPolicy, engine: Engine, refusals: list[
             )
         )
     for regex in policy.origins.regexes:
-        problem = engine_problem(regex, engine)
+        problem = origin_regex_problem(regex)  # written canonically, alike for both engines
         if problem is not None:
             refusals.append(
                 Refusal(route, "origins", f"re.compile({regex.pattern!r}) {problem}; rewrite it")

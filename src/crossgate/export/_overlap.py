@@ -10,7 +10,7 @@ it to the app, which routes it and answers its CORS itself.
 Two more answers of the app depend on every rule matching the path: a method no rule accepts
 falls back to the first of the path's methods (sorted), which may be another rule's; and a
 preflight lists every method of the path whose rule has the same policy. Where either may happen,
-those requests are passed too (:class:`~crossgate.export.table.Deferral`).
+those requests are passed too (:class:`~crossgate.export._table.Deferral`).
 
 Whether two rules may match one path is decided cheaply and safely: rules whose paths begin with
 different static text (``/api/`` and ``/files/``) never do; any other pair is taken to overlap.
@@ -23,20 +23,19 @@ from __future__ import annotations
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import TYPE_CHECKING
 
-from crossgate.export.table import Deferral
+from crossgate.export._table import Deferral
+from crossgate.flask._routing import rule_trace
 
 if TYPE_CHECKING:
     from werkzeug.routing import Rule
 
-    from crossgate.policy import CORSPolicy
-
-__all__ = ["deferral", "may_overlap", "static_prefix"]
+    from crossgate._policy import CORSPolicy
 
 
 def static_prefix(rule: Rule) -> str:
     """The static text *rule*'s path begins with, up to its first variable."""
     parts = []
-    for dynamic, data in rule._trace[1:]:  # the first element is the host part's end marker
+    for dynamic, data in rule_trace(rule)[1:]:  # the first element is the host part's end marker
         if dynamic:
             break
         parts.append(data)

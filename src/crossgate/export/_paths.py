@@ -25,13 +25,12 @@ from werkzeug.routing import (
 )
 
 from crossgate.export._regex import Engine, engine_problem, translated
+from crossgate.flask._routing import rule_converters, rule_trace
 
 if TYPE_CHECKING:
     from werkzeug.routing import BaseConverter, Rule
 
-    from crossgate.paths import PathRules
-
-__all__ = ["NEVER", "canonical_body", "canonical_value", "resource_entries", "rule_body"]
+    from crossgate._paths import PathRules
 
 # What Werkzeug leaves as it is when it builds a path (``quote``'s safe characters, and the
 # unreserved ones); any other character comes back percent-encoded.
@@ -48,11 +47,11 @@ def rule_body(
     """*rule*'s path as an unanchored regex, each variable as *convert* writes it (None if it
     cannot); a trailing slash is optional (Werkzeug redirects) unless *slash* is False."""
     parts = []
-    for dynamic, data in rule._trace[1:]:  # the first element is the host part's end marker
+    for dynamic, data in rule_trace(rule)[1:]:  # the first element is the host part's end marker
         if not dynamic:
             parts.append(re.escape(data))
             continue
-        piece = convert(data, rule._converters[data])
+        piece = convert(data, rule_converters(rule)[data])
         if piece is None:
             return None
         parts.append(piece)
@@ -87,7 +86,7 @@ def canonical_body(rule: Rule) -> str | None:
     """The paths of *rule* that Werkzeug builds back unchanged, as an unanchored regex; NEVER
     when its own text has a character Werkzeug percent-encodes; None when a converter's
     written-back form is unknown (a float or a custom converter)."""
-    statics = [data for dynamic, data in rule._trace[1:] if not dynamic]
+    statics = [data for dynamic, data in rule_trace(rule)[1:] if not dynamic]
     if not all(_STATIC.fullmatch(text) for text in statics):
         return NEVER
     return rule_body(rule, lambda _name, converter: canonical_value(converter))

@@ -1,10 +1,12 @@
 """Regular expressions for the proxies: what each origin entry becomes, and what an engine lacks.
 
-nginx matches with PCRE, Caddy with RE2. Both read the common syntax Python's ``re`` writes
-(classes, groups, ``(?P<name>...)``, ``{m,n}``), so a pattern is carried over as written, inside
-an anchored group. What differs is refused by name: RE2 has no lookaround, backreference,
-conditional, atomic group or possessive repeat; ``\\Z`` means "end" in Python and "before a final
-newline" in PCRE, so it becomes ``\\z``, which both read as Python's ``\\Z``.
+nginx matches with PCRE, Caddy with RE2. A regex in ``origins`` is never carried over as the user
+wrote it: the export writes the canonical regex of its automaton (``crossgate._automaton_regex``:
+literals, classes, groups, alternation and ``*`` only), which both engines read as Python does,
+for every serialized origin. Path regexes (``resources``, route converters) are carried over as
+written, inside an anchored group, and what differs is refused by name: RE2 has no lookaround,
+backreference, conditional, atomic group or possessive repeat; ``\\Z`` means "end" in Python and
+"before a final newline" in PCRE, so it becomes ``\\z``, which both read as Python's ``\\Z``.
 """
 
 from __future__ import annotations
@@ -13,19 +15,11 @@ import importlib
 import re
 from typing import Any, Literal
 
+from crossgate._automaton_regex import write_regex
 from crossgate._origin_matcher import OriginMatcher
 from crossgate._origin_syntax import HostPattern
+from crossgate._regex_automata import REFUSED_CONSTRUCTS, TooLarge, Unsupported, automaton
 from crossgate._regex_reading import explicit_flags, quiet
-
-__all__ = [
-    "HEADER_LIST",
-    "SERIALIZED_ORIGIN",
-    "Engine",
-    "allowed_names",
-    "engine_problem",
-    "origin_alternatives",
-    "translated",
-]
 
 Engine = Literal["pcre", "re2"]
 
@@ -48,14 +42,6 @@ SERIALIZED_ORIGIN = (
 #: elements allowed (proxies join lines with them).
 HEADER_LIST = rf"^[ \t]*(?:{_TCHAR}+[ \t]*)?(?:,[ \t]*(?:{_TCHAR}+[ \t]*)?)*$"
 
-_RE2_LACKS = {
-    "ASSERT": "a lookahead or lookbehind",
-    "ASSERT_NOT": "a negative lookahead or lookbehind",
-    "GROUPREF": "a backreference",
-    "GROUPREF_EXISTS": "a conditional group",
-    "ATOMIC_GROUP": "an atomic group",
-    "POSSESSIVE_REPEAT": "a possessive repeat",
-}
 _FLAGS = {re.IGNORECASE: "i", re.MULTILINE: "m", re.DOTALL: "s", re.VERBOSE: "x"}
 _END = re.compile(r"(\\\\)|\\Z")
 
@@ -81,7 +67,7 @@ def engine_problem(pattern: re.Pattern[str], engine: Engine) -> str | None:
         if pattern.flags & re.VERBOSE:
             return "uses re.VERBOSE, which RE2 (Caddy) does not read"
         used = _constructs(quiet(_PARSER.parse)(pattern.pattern, pattern.flags))
-        for name, what in _RE2_LACKS.items():
+        for name, what in REFUSED_CONSTRUCTS.items():
             if name in used:
                 return f"uses {what}, which RE2 (Caddy) cannot run"
     return None
@@ -94,6 +80,21 @@ def translated(pattern: re.Pattern[str]) -> str:
     explicit = explicit_flags(pattern)  # inline flags are in the text already
     flags = "".join(letter for flag, letter in _FLAGS.items() if explicit & flag)
     return f"(?{flags}:{text})" if flags else f"(?:{text})"
+
+
+def origin_regex(pattern: re.Pattern[str]) -> str:
+    """The canonical regex of *pattern*'s automaton, as a group both engines read alike."""
+    return f"(?:{write_regex(quiet(automaton)(pattern))})"
+
+
+def origin_regex_problem(pattern: re.Pattern[str]) -> str | None:
+    """Why no canonical regex can be written for *pattern* (start-up already refused what an
+    automaton cannot hold), or ``None``."""
+    try:
+        origin_regex(pattern)
+    except (Unsupported, TooLarge) as error:
+        return f"cannot be written for the proxies: {error}"
+    return None
 
 
 def _host_pattern(pattern: HostPattern) -> str:
@@ -115,7 +116,7 @@ def origin_alternatives(matcher: OriginMatcher) -> tuple[list[str], list[str]]:
     if matcher.allow_null:
         exact.append("null")
     patterns = [_host_pattern(pattern) for pattern in matcher.host_patterns]
-    patterns += [translated(regex) for regex in matcher.regexes]
+    patterns += [origin_regex(regex) for regex in matcher.regexes]
     return exact, patterns
 
 

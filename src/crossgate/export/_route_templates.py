@@ -25,8 +25,6 @@ from starlette.convertors import (
 
 from crossgate.export._regex import translated
 
-__all__ = ["Piece", "may_overlap", "pieces", "redirected", "regex_body", "slash_count"]
-
 # The parameter syntax of Starlette's path templates: {name} or {name:convertor}.
 _PARAM = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)(?::[A-Za-z_][A-Za-z0-9_]*)?\}")
 # Convertors whose values are never empty and never hold a '/': one path segment, or part of it.

@@ -17,8 +17,18 @@ except ModuleNotFoundError as missing:  # pragma: no cover - tests/test_missing_
     ) from missing
 
 from crossgate.errors import ConfigError
-from crossgate.flask.extension import CORS, cross_origin
-from crossgate.flask.response_headers import Headers, csp_nonce, headers
+from crossgate.flask._extension import CORS, cross_origin
+from crossgate.flask._protection import CrossOriginProtection
+from crossgate.flask._response_headers import Headers, csp_nonce, headers
 from crossgate.headers import HSTS
 
-__all__ = ["CORS", "HSTS", "ConfigError", "Headers", "cross_origin", "csp_nonce", "headers"]
+__all__ = [
+    "CORS",
+    "HSTS",
+    "ConfigError",
+    "CrossOriginProtection",
+    "Headers",
+    "cross_origin",
+    "csp_nonce",
+    "headers",
+]

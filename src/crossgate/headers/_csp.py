@@ -17,19 +17,6 @@ from collections.abc import Iterable, Mapping
 from crossgate._http import CONTROL, TOKEN
 from crossgate.errors import Problem, describe
 
-__all__ = [
-    "NONCE",
-    "UPGRADE",
-    "Directives",
-    "add_report_to",
-    "make_nonce",
-    "nonce_names",
-    "nonce_segments",
-    "parse_csp",
-    "serialize_directives",
-    "split_directives",
-]
-
 #: A parsed policy: each directive's name and its sources, in order.
 Directives = list[tuple[str, tuple[str, ...]]]
 
@@ -117,14 +104,35 @@ def nonce_segments(csp: str, nonce_directives: tuple[str, ...]) -> tuple[str, ..
     return tuple("; ".join(parts).split("\x00"))
 
 
+def split_policies(values: Iterable[str]) -> list[str]:
+    """Every policy in the header lines *values*: a comma separates two policies, which the
+    browser enforces both. Empty ones are kept; each is stripped of surrounding whitespace."""
+    return [policy.strip() for value in values for policy in value.split(",")]
+
+
 def split_directives(csp: str) -> Directives:
-    """The directives of a policy already known to be valid (a preset's, a checked one)."""
+    """The directives of one serialized policy, in order and as written: the CSP grammar.
+
+    Directives are separated by ``;``, a directive's name and sources by whitespace; empty
+    directives are skipped. Repeated directives are all kept, and nothing is lowercased: a
+    policy crossgate checked has neither, and a reader of received policies decides what a
+    repetition means (:func:`read_policy` reads it as a browser does).
+    """
     directives: Directives = []
     for part in csp.split(";"):
         words = part.split()
         if words:
             directives.append((words[0], tuple(words[1:])))
     return directives
+
+
+def read_policy(csp: str) -> dict[str, tuple[str, ...]]:
+    """A received policy as a browser reads it (CSP3, "parse a serialized CSP"): directive
+    names in lowercase, and a directive already seen ignored."""
+    policy: dict[str, tuple[str, ...]] = {}
+    for name, sources in split_directives(csp):
+        policy.setdefault(name.lower(), sources)
+    return policy
 
 
 def serialize_directives(directives: Directives) -> str:

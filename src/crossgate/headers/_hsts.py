@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from crossgate.errors import ConfigError, Problem
 from crossgate.headers._policy import HeaderSetting
 
-__all__ = ["HSTS", "hsts_fix", "hsts_setting"]
-
 
 @dataclass(frozen=True, slots=True)
 class HSTS:

@@ -15,8 +15,6 @@ from crossgate._http import list_members, merge_list
 from crossgate.errors import describe
 from crossgate.headers._csp import NONCE, nonce_segments
 
-__all__ = ["LIST_VALUED", "HeaderPolicy", "HeaderSetting", "list_tokens"]
-
 #: Headers whose value is a list the view and the policy can both contribute to.
 LIST_VALUED = frozenset({"vary", "cache-control"})
 
@@ -74,10 +72,6 @@ class HeaderPolicy:
     def names(self) -> tuple[str, ...]:
         """The names of the headers this policy sends (removals left out), in order."""
         return tuple(setting.name for setting in self.settings if setting.value is not None)
-
-    def describe(self) -> tuple[HeaderSetting, ...]:
-        """Every setting, removals included, with its value, source, reason and scope."""
-        return self.settings
 
     def merged_with(self, more_specific: HeaderPolicy) -> HeaderPolicy:
         """Return this policy with *more_specific* layered on top, header by header.

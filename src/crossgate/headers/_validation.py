@@ -27,8 +27,6 @@ from crossgate.headers._hsts import HSTS, hsts_fix, hsts_setting
 from crossgate.headers._policy import LIST_VALUED, HeaderPolicy, HeaderSetting, list_tokens
 from crossgate.headers._presets import PRESETS, Preset, PresetHeader
 
-__all__ = ["compile_headers"]
-
 _CSP = "content-security-policy"
 _CSP_REPORT_ONLY = "content-security-policy-report-only"
 _HSTS = "strict-transport-security"
@@ -80,7 +78,7 @@ def compile_headers(
     ``csp`` replaces the preset's Content-Security-Policy. ``csp_report_only``,
     ``csp_report_to`` and ``csp_nonce_directives`` apply to that managed policy (``csp`` or the
     preset's). ``override`` names headers whose policy value replaces the one a view set.
-    *context* (``"blueprint 'admin'"``) appears in error messages and in :meth:`describe`.
+    *context* (``"blueprint 'admin'"``) appears in error messages and in each setting's ``context``.
 
     >>> compile_headers(preset="api", headers={"Referrer-Policy": None}).names()[:2]
     ('Content-Security-Policy', 'Strict-Transport-Security')

@@ -4,9 +4,9 @@ native edge writes what they decide.
 Headers are decided where flask-cors decides them (an ``after_request`` hook per ``CORS()``
 call, the decorator's wrapper, the ``intercept_exceptions`` wrappers), so the order in which
 hooks see them is flask-cors's. The layer is a policy source of the native WSGI edge
-(``crossgate.flask.state.PolicySource``): when nothing could tell the difference
+(``crossgate.flask._state.PolicySource``): when nothing could tell the difference
 (``AppState.defers``), the hook only decides, and the edge writes the answer into the list the
-response is sent with, with ``crossgate.engine.apply``; werkzeug's ``Headers`` validating each
+response is sent with, with ``crossgate._engine.apply``; werkzeug's ``Headers`` validating each
 line twice costs more than deciding it. In debug mode the edge's 500 carries the headers the
 error response would have had (``remember_error_headers``).
 
@@ -31,6 +31,8 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Response as BaseResponse
 
+from crossgate._bounded import BoundedCache
+from crossgate._engine import Decision, apply
 from crossgate._http import Header
 from crossgate.compat.flask_cors._log import (
     core_logger,
@@ -42,29 +44,14 @@ from crossgate.compat.flask_cors._log import (
 from crossgate.compat.flask_cors._policy import CompatPolicy
 from crossgate.compat.flask_cors._resources import Rules, policies
 from crossgate.compat.flask_cors.core import ACL_ORIGIN, FLASK_CORS_EVALUATED
-from crossgate.engine import Decision, apply
+from crossgate.flask._edge import Edge, install_edge
 
 # Werkzeug's routing, redirects followed, exactly as the native edge resolves a preflight.
-from crossgate.flask.edge import Edge, install_edge
-from crossgate.flask.edge import _route as route
-from crossgate.flask.resolved import BoundedCache
-from crossgate.flask.state import AppState as EdgeState
+from crossgate.flask._routing import route
+from crossgate.flask._state import AppState as EdgeState
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
-
-__all__ = [
-    "VIEW_ATTRIBUTE",
-    "AppState",
-    "Registration",
-    "add_cors_headers",
-    "app_state",
-    "blueprint_scopes",
-    "current_request",
-    "decide",
-    "install",
-    "left_alone",
-]
 
 #: Where ``cross_origin`` leaves its spec on the view it wraps.
 VIEW_ATTRIBUTE = "__crossgate_flask_cors__"
@@ -125,7 +112,7 @@ def decide(policy: CompatPolicy, req: Request) -> Decision:
 
 def left_alone(response: Response) -> bool:
     """flask-cors's rule for every writer: a response a ``cross_origin`` view evaluated, or that
-    carries ``Access-Control-Allow-Origin`` (any line, as ``crossgate.engine.apply`` decides),
+    carries ``Access-Control-Allow-Origin`` (any line, as ``crossgate._engine.apply`` decides),
     keeps its headers."""
     if hasattr(response, FLASK_CORS_EVALUATED) or _has_acao(response.headers):
         log_left_alone()

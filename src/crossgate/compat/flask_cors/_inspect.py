@@ -12,7 +12,12 @@ from __future__ import annotations
 from itertools import chain
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from crossgate.compat.flask_cors._app import VIEW_ATTRIBUTE, app_state, blueprint_scopes
+from crossgate.compat.flask_cors._app import (
+    _STATE_KEY,
+    VIEW_ATTRIBUTE,
+    app_state,
+    blueprint_scopes,
+)
 from crossgate.compat.flask_cors.core import (
     ACL_CREDENTIALS,
     ACL_EXPOSE_HEADERS,
@@ -26,11 +31,14 @@ if TYPE_CHECKING:
 
     from crossgate.compat.flask_cors._policy import CompatPolicy
 
-__all__ = ["route_header_rows", "route_policies", "summary"]
-
 Summary = dict[str, object]
 
 _ECHOED = "<the request's Origin, when allowed>"
+
+
+def uses_compat_layer(app: Flask) -> bool:
+    """Whether the flask-cors layer is set up on *app* (its ``CORS`` or ``cross_origin``)."""
+    return _STATE_KEY in app.extensions
 
 
 def summary(policy: CompatPolicy, source: str) -> Summary:

@@ -24,16 +24,6 @@ from crossgate._http import Header
 from crossgate.compat.flask_cors.core import ACL_METHODS
 from crossgate.errors import describe
 
-__all__ = [
-    "core_logger",
-    "decorator_logger",
-    "extension_logger",
-    "log_decision",
-    "log_left_alone",
-    "log_resource",
-    "quiet_by_default",
-]
-
 
 def quiet_by_default(logger: logging.Logger) -> None:
     """What flask-cors does to its logger on import: a ``NullHandler``, and the level WARNING

@@ -6,7 +6,7 @@ computed once: which origins and headers are literals (casefolded into frozenset
 regular expressions (compiled), the joined ``Allow-Methods``/``Expose-Headers`` values, the answer
 for a request without ``Origin``, and whether ``Vary: Origin`` can ever be needed.
 
-The answer is an engine ``Decision``, written by ``crossgate.engine.apply`` where the layer has
+The answer is an engine ``Decision``, written by ``crossgate._engine.apply`` where the layer has
 the header list, and origins are matched by the core's ``OriginMatcher``: what this layer keeps
 is only what flask-cors users can observe. Strings are guessed to be regexes; literals are any
 string, compared ignoring case and echoed as sent; ``'*'`` echoes the Origin unless
@@ -28,13 +28,28 @@ The rules are flask-cors 6.0.5's, with its matching defects fixed (see docs/migr
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+from crossgate._engine import Decision
 from crossgate._http import CONTROL, Header
+from crossgate._origin_regex import foreign_regex
+from crossgate._origin_syntax import HostPattern, parse_request_origin
+from crossgate._origins import OriginMatcher
+from crossgate.compat.flask_cors._notes import (
+    CONFIG_KEYS,
+    KNOWN_OPTIONS,
+    Notes,
+    config_options,
+    ensure_iterable,
+    what_applies,
+)
+from crossgate.compat.flask_cors._origins import admits_any_host, glob_reading, prefix_warning
+from crossgate.compat.flask_cors._warnings import Logged
 from crossgate.compat.flask_cors.core import (
     ACL_ALLOW_HEADERS,
     ACL_CREDENTIALS,
@@ -43,13 +58,8 @@ from crossgate.compat.flask_cors.core import (
     ACL_METHODS,
     ACL_ORIGIN,
     ACL_RESPONSE_PRIVATE_NETWORK,
-    CONFIG_OPTIONS,
-    DEFAULT_OPTIONS,
 )
-from crossgate.engine import Decision
 from crossgate.errors import Problem, describe
-from crossgate.origins import OriginMatcher
-from crossgate.policy import closest_name
 
 __all__ = [
     "CONFIG_KEYS",
@@ -66,108 +76,17 @@ __all__ = [
 
 WSGIEnviron = Mapping[str, Any]
 
-#: Every option name flask-cors knows, plus ``preflight_before_request``.
-KNOWN_OPTIONS = frozenset(DEFAULT_OPTIONS)
-
-#: ``app.config`` key -> option name.
-CONFIG_KEYS: Mapping[str, str] = {
-    **{key: key.removeprefix("CORS_").lower() for key in CONFIG_OPTIONS},
-    "CORS_PREFLIGHT_BEFORE_REQUEST": "preflight_before_request",
-}
-
 # The characters flask-cors takes as the sign of a regular expression.
 _REGEX_HINT_CHARS = frozenset("*\\]?$^[]()")
 _PRIVATE_NETWORK_REQUEST = "HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK"
 _METHOD_SEPARATORS = re.compile(r"[\s,]+")
-_GLOB_SUBDOMAIN = re.compile(r"://\*\.")
-
-_NATIVE_CREDENTIALS_FIX = (
-    "crossgate.flask.CORS(app, origins=['https://app.example.com'], supports_credentials=True)"
-)
+#: The keyword that keeps flask-cors's credentials for every origin ``'*'`` admits.
+UNSAFE_OPT_IN = "unsafe_any_origin_with_credentials"
 
 
 def probably_regex(pattern: str) -> bool:
     """flask-cors's guess: does this string look like a regular expression?"""
     return not _REGEX_HINT_CHARS.isdisjoint(pattern)
-
-
-def config_options(config: Mapping[str, Any]) -> dict[str, Any]:
-    """The flask-cors options set in an app's config (a value of ``None`` is ignored)."""
-    return {
-        option: value
-        for key, option in CONFIG_KEYS.items()
-        if (value := config.get(key)) is not None
-    }
-
-
-def _is_any(value: Any) -> bool:
-    """Whether an ``origins``/``allow_headers`` value lets everything through."""
-    return any(item in ("*", ".*") for item in _ensure_iterable(value))
-
-
-def what_applies(option: str, value: Any, subject: str) -> str:
-    """What *subject* does with *value* for *option*: the consequence of a misspelt name."""
-    if option == "origins":
-        if _is_any(value):
-            return f"{subject} allows every origin (origins={describe(value)})"
-        return f"{subject} allows only origins={describe(value)}"
-    if option == "allow_headers" and _is_any(value):
-        return f"{subject} allows every requested header (allow_headers={describe(value)})"
-    if option == "supports_credentials" and not value:
-        return f"{subject} does not allow credentials (supports_credentials=False)"
-    return f"{subject} uses {option}={describe(value)}"
-
-
-@dataclass(slots=True)
-class Notes:
-    """What compiling found: errors (raised together) and warnings (emitted once each)."""
-
-    problems: list[Problem] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-
-    def unknown_options(
-        self,
-        options: Mapping[str, Any],
-        where: str,
-        effective: Mapping[str, Any],
-        subject: str,
-        *,
-        config_may_change: bool = False,
-    ) -> None:
-        """Warn about names flask-cors does not know, saying what *subject* does instead, given
-        the *effective* options (``config_may_change``: the app's ``CORS_*`` keys, read later,
-        may still change them)."""
-        for name in options:
-            if name in KNOWN_OPTIONS:
-                continue
-            guess = closest_name(str(name), sorted(KNOWN_OPTIONS))
-            head = f"{where}: flask-cors ignores the unknown option {describe(name)}"
-            if guess is None:
-                self.warnings.append(f"{head}; see the options in docs/migration.md")
-                continue
-            effect = what_applies(guess, effective.get(guess), subject)
-            if config_may_change and guess not in options:
-                effect += f" unless app.config['CORS_{guess.upper()}'] is set"
-            self.warnings.append(f"{head}, so {effect}; did you mean {guess!r}?")
-
-    def unknown_config_keys(self, config: Mapping[str, Any]) -> None:
-        for key in config:
-            if isinstance(key, str) and key.startswith("CORS_") and key not in CONFIG_KEYS:
-                guess = closest_name(key, sorted(CONFIG_KEYS))
-                head = f"app.config[{describe(key)}] is not a flask-cors setting"
-                if guess is None:
-                    self.warnings.append(
-                        f"{head} and has no effect; see the CORS_* keys in docs/migration.md"
-                    )
-                    continue
-                option = CONFIG_KEYS[guess]
-                value = config.get(guess)
-                effect = what_applies(
-                    option, DEFAULT_OPTIONS[option] if value is None else value, "CORS"
-                )
-                self.warnings.append(
-                    f"{head}: flask-cors ignores it, so {effect}; did you mean {guess!r}?"
-                )
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +98,8 @@ class _Patterns:
     regexes: tuple[re.Pattern[str], ...]
     literal_strings: tuple[str, ...]
     count: int
+    #: ``'http://localhost:*'`` and ``'https://*.example.com'``, read as written (``_origins``).
+    host_patterns: tuple[HostPattern, ...] = ()
 
     @property
     def has_regex(self) -> bool:
@@ -189,33 +110,43 @@ class _Patterns:
             return True
         return any(regex.fullmatch(value) for regex in self.regexes)
 
-    def origin_matchers(self) -> tuple[OriginMatcher, OriginMatcher]:
+    def origin_matchers(
+        self, *, listed_only: bool = False, wide: tuple[re.Pattern[str], ...] = ()
+    ) -> tuple[OriginMatcher, OriginMatcher]:
         """These patterns as ``origins``, compiled into the core's matchers: one for the Origin
         as sent, one for it in lower case, which holds what flask-cors compares ignoring case
-        (the literals, and the regexes with ``re.IGNORECASE``, as every guessed one has)."""
-        caseless = tuple(regex for regex in self.regexes if regex.flags & re.IGNORECASE)
+        (the literals, the host patterns, and the regexes with ``re.IGNORECASE``, as every
+        guessed one has). *listed_only*: without ``'*'`` and the *wide* (any-host) regexes."""
+        regexes = tuple(regex for regex in self.regexes if not listed_only or regex not in wide)
+        caseless = tuple(regex for regex in regexes if regex.flags & re.IGNORECASE)
         return (
-            OriginMatcher(self.literals, any_origin=self.any_value, regexes=self.regexes),
-            OriginMatcher(self.literals, regexes=caseless),
+            OriginMatcher(
+                self.literals,
+                any_origin=self.any_value and not listed_only,
+                host_patterns=self.host_patterns,
+                regexes=regexes,
+            ),
+            OriginMatcher(self.literals, host_patterns=self.host_patterns, regexes=caseless),
         )
 
 
-def _ensure_iterable(value: Any) -> list[Any]:
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        return [value]
-    return list(value)
-
-
 def _patterns(option: str, value: Any, notes: Notes) -> _Patterns:
-    items = [".*" if item == "*" else item for item in _ensure_iterable(value)]
+    items = [".*" if item == "*" else item for item in ensure_iterable(value)]
     literals: set[str] = set()
     literal_strings: list[str] = []
     regexes: list[re.Pattern[str]] = []
+    host_patterns: list[HostPattern] = []
     any_value = False
     for item in items:
-        if isinstance(item, re.Pattern):
+        reading = glob_reading(item) if option == "origins" and isinstance(item, str) else None
+        if reading is not None:
+            host_patterns.append(reading[0])
+            notes.warnings.append(Logged(reading[1]))
+        elif isinstance(item, re.Pattern):
             if isinstance(item.pattern, str):
                 regexes.append(item)
+                if option == "origins" and (warning := prefix_warning(item, item)):
+                    notes.warnings.append(warning)
             else:
                 notes.problems.append(
                     Problem(option, item, "is a bytes pattern", "compile a str pattern")
@@ -226,6 +157,8 @@ def _patterns(option: str, value: Any, notes: Notes) -> _Patterns:
                 continue
             try:
                 regexes.append(re.compile(item, re.IGNORECASE))
+                if option == "origins" and (warning := prefix_warning(regexes[-1], item)):
+                    notes.warnings.append(warning)
             except re.error as error:
                 notes.problems.append(
                     Problem(
@@ -241,7 +174,12 @@ def _patterns(option: str, value: Any, notes: Notes) -> _Patterns:
             if isinstance(item, str):
                 literal_strings.append(item)
     return _Patterns(
-        any_value, frozenset(literals), tuple(regexes), tuple(literal_strings), len(items)
+        any_value,
+        frozenset(literals),
+        tuple(regexes),
+        tuple(literal_strings),
+        len(items),
+        tuple(host_patterns),
     )
 
 
@@ -269,8 +207,14 @@ class CompatPolicy:
     answers_wildcard: bool
     #: The ``Access-Control-Allow-Origin`` value sent when the request has no Origin.
     no_origin_answer: str | None
-    #: Sent after ``Access-Control-Allow-Origin`` on every matched response.
+    #: Sent after ``Access-Control-Allow-Origin`` on every matched response ...
     matched_headers: tuple[Header, ...]
+    #: ... except to an origin only ``'*'`` or an any-host regex admits while credentials are
+    #: on (the safe reading): these, without ``Access-Control-Allow-Credentials``. ``None``
+    #: when every admitted origin gets ``matched_headers``.
+    guest_headers: tuple[Header, ...] | None
+    #: The origins someone listed (both forms, as ``matcher`` and ``caseless``), for the above.
+    listed: tuple[OriginMatcher, OriginMatcher]
     private_network_answer: str
     #: The method names a preflight may ask for.
     methods: frozenset[str]
@@ -295,7 +239,7 @@ class CompatPolicy:
 
     def decide(self, origin: str | None, method: str, environ: WSGIEnviron) -> Decision:
         """flask-cors's answer to this request, as an engine ``Decision`` for
-        ``crossgate.engine.apply``: its ``Vary: Origin`` is a line of its own among the headers
+        ``crossgate._engine.apply``: its ``Vary: Origin`` is a line of its own among the headers
         (flask-cors never merges it), so ``vary`` is unset."""
         if method != "OPTIONS" and _PRIVATE_NETWORK_REQUEST not in environ:
             simple = self.simple_answers.get(origin)
@@ -307,9 +251,7 @@ class CompatPolicy:
                 return _REFUSED
             if self.answers_wildcard:
                 allowed = "*"
-            elif self.matcher.match(origin) is True or (
-                origin != (lowered := origin.lower()) and self.caseless.match(lowered) is True
-            ):
+            elif _admits((self.matcher, self.caseless), origin):
                 allowed = origin
             else:
                 return _REFUSED
@@ -317,7 +259,16 @@ class CompatPolicy:
             return _REFUSED
         else:
             allowed = self.no_origin_answer
-        headers = [(ACL_ORIGIN, allowed), *self.matched_headers]
+        matched = self.matched_headers
+        if (
+            self.guest_headers is not None
+            and (allowed == "null" or parse_request_origin(allowed) is not None)
+            and not _admits(self.listed, allowed)
+        ):
+            # Only a value a page can send needs the safe reading: CORS protects browsers, and
+            # no browser sends an Origin out of serialized form ('www.example.com').
+            matched = self.guest_headers
+        headers = [(ACL_ORIGIN, allowed), *matched]
         if environ.get(_PRIVATE_NETWORK_REQUEST) == "true":
             headers.append((ACL_RESPONSE_PRIVATE_NETWORK, self.private_network_answer))
         if (
@@ -341,6 +292,14 @@ class CompatPolicy:
         return self.decide(origin, method, environ).headers
 
 
+def _admits(matchers: tuple[OriginMatcher, OriginMatcher], origin: str) -> bool:
+    """Whether the Origin as sent, or in lower case, is admitted (flask-cors ignores case)."""
+    matcher, caseless = matchers
+    return matcher.match(origin) is True or (
+        origin != (lowered := origin.lower()) and caseless.match(lowered) is True
+    )
+
+
 def _decision(headers: tuple[Header, ...]) -> Decision:
     return Decision(bool(headers), headers)
 
@@ -348,11 +307,55 @@ def _decision(headers: tuple[Header, ...]) -> Decision:
 _REFUSED = _decision(())
 
 
+def _any_origin_message(
+    options: Mapping[str, Any], origins: _Patterns, wide: tuple[re.Pattern[str], ...]
+) -> str | Logged:
+    """The start-up message of the drop-in rule for credentials with any origin: the warning
+    with the fix, or, when ``unsafe_any_origin_with_credentials`` keeps flask-cors's behaviour,
+    the log line that records the choice."""
+    wide_sources = {regex.pattern for regex in wide}
+    if origins.any_value:
+        what = "origins='*'"
+    else:
+        what = f"origins={describe(wide[0].pattern)} (it admits every host, even "
+        what += f"{admits_any_host(wide[0])!r})"
+    if options.get(UNSAFE_OPT_IN):
+        return Logged(
+            f"{UNSAFE_OPT_IN}=True: as with flask-cors, every origin that {what} admits gets "
+            "Access-Control-Allow-Credentials: true, so any site can read responses made with "
+            "the user's cookies",
+            logging.WARNING,
+        )
+    listed = [
+        item
+        for item in ensure_iterable(options.get("origins"))
+        if item not in ("*", ".*")
+        and (item.pattern if isinstance(item, re.Pattern) else item) not in wide_sources
+    ]
+    if listed:
+        fix = f"list only the trusted origins: origins={describe(listed)}"
+        shown = describe(listed)
+    else:
+        fix = (
+            "list the trusted origins, e.g. origins=['https://app.example.com'], or drop "
+            "supports_credentials for a public API"
+        )
+        shown = "none"
+    return (
+        f"{what} with supports_credentials=True: flask-cors sends "
+        "Access-Control-Allow-Credentials: true to every origin, so any site could read "
+        "responses made with the user's cookies. This layer sends it only to the origins "
+        f"listed ({shown}); every other origin gets the answer without credentials. Fix: {fix}. "
+        f"To keep flask-cors's behaviour on purpose, pass {UNSAFE_OPT_IN}=True"
+    )
+
+
 def check_patterns(options: Mapping[str, Any], notes: Notes) -> None:
     """Problems in the ``origins`` and ``allow_headers`` patterns that *options* names."""
     for option in ("origins", "allow_headers"):
         if option in options:
-            _patterns(option, options[option], notes)
+            # The warnings come when the policy is compiled, with the options merged.
+            _patterns(option, options[option], Notes(problems=notes.problems))
 
 
 def compile_policy(options: Mapping[str, Any], notes: Notes) -> CompatPolicy | None:
@@ -362,33 +365,33 @@ def compile_policy(options: Mapping[str, Any], notes: Notes) -> CompatPolicy | N
     allow_headers = _patterns("allow_headers", options.get("allow_headers"), notes)
     credentials = bool(options.get("supports_credentials"))
     send_wildcard = bool(options.get("send_wildcard"))
-    if origins.any_value and credentials:
-        if send_wildcard:
-            notes.problems.append(
-                Problem(
-                    "supports_credentials",
-                    True,
-                    "cannot be used with origins='*' and send_wildcard=True "
-                    "(browsers refuse '*' with credentials)",
-                    "list the trusted origins",
-                )
+    if origins.any_value and credentials and send_wildcard:
+        # flask-cors refuses this one too (a ValueError), so no app started with it.
+        notes.problems.append(
+            Problem(
+                "supports_credentials",
+                True,
+                "cannot be used with origins='*' and send_wildcard=True "
+                "(browsers refuse '*' with credentials)",
+                "list the trusted origins",
             )
-        else:
-            notes.warnings.append(
-                "origins='*' with supports_credentials=True echoes every Origin with "
-                "Access-Control-Allow-Credentials: true: any site can read responses made with the "
-                "user's cookies. List the trusted sites, e.g. natively: " + _NATIVE_CREDENTIALS_FIX
-            )
+        )
     for regex in origins.regexes:
-        if _GLOB_SUBDOMAIN.search(regex.pattern):
+        loose = foreign_regex(regex)
+        if loose is not None and admits_any_host(regex) is None:
+            # Kept as flask-cors guesses it, but judged as crossgate judges its own regexes.
             notes.warnings.append(
-                f"origins={describe(regex.pattern)} is a regular expression to flask-cors, not a "
-                "subdomain pattern: it matches no subdomain. Write r'https://.*\\.example\\.com', "
-                "or natively "
-                "crossgate.flask.CORS(app, origins=['https://*.example.com'])"
+                f"origins={describe(regex.pattern)} also lets in {loose.example!r}, a site of a "
+                "registrable domain the pattern does not name, which anyone can register. Name "
+                "your domain after a '\\.', like r'https://[a-z0-9-]+\\.example\\.com'"
             )
     if len(notes.problems) > start:
         return None
+    wide = tuple(regex for regex in origins.regexes if admits_any_host(regex))
+    guarded = credentials and (origins.any_value or bool(wide))
+    if guarded:
+        notes.warnings.append(_any_origin_message(options, origins, wide))
+        guarded = not options.get(UNSAFE_OPT_IN)
 
     methods_value = _flexible_str(options.get("methods"))
     methods: frozenset[str] = frozenset()
@@ -407,6 +410,7 @@ def compile_policy(options: Mapping[str, Any], notes: Notes) -> CompatPolicy | N
     expose = _flexible_str(options.get("expose_headers"))
     if expose:
         matched.append((ACL_EXPOSE_HEADERS, expose))
+    guest_headers = tuple(matched) if guarded else None
     if credentials:
         matched.append((ACL_CREDENTIALS, "true"))
 
@@ -441,6 +445,8 @@ def compile_policy(options: Mapping[str, Any], notes: Notes) -> CompatPolicy | N
         answers_wildcard=answers_wildcard,
         no_origin_answer=no_origin_answer,
         matched_headers=tuple(matched),
+        guest_headers=guest_headers,
+        listed=origins.origin_matchers(listed_only=True, wide=wide),
         private_network_answer="true" if options.get("allow_private_network") else "false",
         methods=methods,
         preflight_headers=tuple(preflight),

@@ -1,4 +1,4 @@
-"""The ``resources`` option in flask-cors's forms and order, compiled into ``crossgate.paths``.
+"""The ``resources`` option in flask-cors's forms and order, compiled into ``crossgate._paths``.
 
 flask-cors accepts a pattern, a list of patterns, or a dict ``{pattern: options}``. A dict is
 sorted once: literal paths first, then compiled regexes, then regex-looking strings; within each,
@@ -23,11 +23,9 @@ import re
 from collections.abc import Iterable, Iterator
 from typing import Any
 
+from crossgate._paths import PathRules
 from crossgate.compat.flask_cors._policy import CompatPolicy, probably_regex
 from crossgate.errors import Problem
-from crossgate.paths import PathRules
-
-__all__ = ["Rules", "compile_rules", "pattern_text", "policies", "resource_pairs"]
 
 #: A resource's pattern as written, and its policy.
 Rules = PathRules[tuple[str, CompatPolicy]]

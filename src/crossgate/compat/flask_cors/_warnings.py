@@ -3,18 +3,22 @@
 flask-cors only logged unknown options at WARNING on its own logger, which has no handler by
 default, so misspelt options went unnoticed (corydolphin/flask-cors#197). The log line stays
 where flask-cors put it, for those who watch that logger.
+
+Some messages need no fix: a string read as its author meant it, or an unsafe flask-cors
+behaviour kept on purpose. Those are ``Logged`` only, at their level, so an app's test suite
+under ``-W error`` keeps passing.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
 import warnings
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from crossgate.compat.flask_cors._log import core_logger
-
-__all__ = ["FlaskCorsCompatWarning", "emit"]
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
@@ -28,6 +32,14 @@ class FlaskCorsCompatWarning(UserWarning):
     """
 
 
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """A message for the ``flask_cors.core`` log alone, without a ``FlaskCorsCompatWarning``."""
+
+    text: str
+    level: int = logging.INFO
+
+
 def _user_stacklevel() -> int:
     """The ``stacklevel`` (seen from ``emit``) of the first frame outside this package."""
     level = 1
@@ -38,12 +50,16 @@ def _user_stacklevel() -> int:
     return level
 
 
-def emit(messages: Iterable[str]) -> None:
-    """Warn once for each distinct message, pointing at the user's code that configured it."""
+def emit(messages: Iterable[str | Logged]) -> None:
+    """Warn once for each distinct message, pointing at the user's code that configured it;
+    log each ``Logged`` one once, at its level."""
     unique = list(dict.fromkeys(messages))
     if not unique:
         return
     stacklevel = _user_stacklevel()
     for message in unique:
+        if isinstance(message, Logged):
+            core_logger.log(message.level, "%s", message.text)
+            continue
         core_logger.warning("%s", message)
         warnings.warn(message, FlaskCorsCompatWarning, stacklevel=stacklevel)

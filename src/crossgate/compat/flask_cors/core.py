@@ -86,6 +86,7 @@ class CrossOriginOptionsInput(TypedDict, total=False):
     always_send: bool
     allow_private_network: bool
     preflight_before_request: bool
+    unsafe_any_origin_with_credentials: bool
 
 
 class CorsOptionsInput(CrossOriginOptionsInput, total=False):
@@ -95,7 +96,9 @@ class CorsOptionsInput(CrossOriginOptionsInput, total=False):
     intercept_exceptions: bool
 
 
-#: flask-cors's defaults, plus crossgate's ``preflight_before_request`` (off: as flask-cors).
+#: flask-cors's defaults, plus crossgate's ``preflight_before_request`` (off: as flask-cors) and
+#: ``unsafe_any_origin_with_credentials`` (off: credentials only for listed origins,
+#: docs/migration.md "The drop-in rule").
 DEFAULT_OPTIONS: Mapping[str, Any] = MappingProxyType(
     {
         "origins": "*",
@@ -112,5 +115,6 @@ DEFAULT_OPTIONS: Mapping[str, Any] = MappingProxyType(
         "always_send": True,
         "allow_private_network": False,
         "preflight_before_request": False,
+        "unsafe_any_origin_with_credentials": False,
     }
 )

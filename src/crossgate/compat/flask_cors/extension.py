@@ -24,7 +24,7 @@ from crossgate.compat.flask_cors._resources import compile_rules, pattern_text, 
 from crossgate.compat.flask_cors._warnings import emit
 from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS
 from crossgate.errors import ConfigError, Problem, describe
-from crossgate.flask.commands import register_commands
+from crossgate.flask._commands import register_commands
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack

@@ -1,0 +1,111 @@
+"""``crossgate export nginx|caddy --app module:attr``: proxy configuration answering CORS as an
+ASGI app's ``crossgate.asgi.CORSMiddleware`` does (the Flask twin is ``flask crossgate
+export``; see docs/deployment.md).
+
+Exit status: 0 the configuration was printed; 2 a usage error (a bad ``--app`` or
+``--upstream``) or something the proxy cannot do as the app does, each named by route and
+option on stderr, before anything is printed.
+
+The ASGI adapter and Starlette are imported only when the command runs, so the other
+``crossgate`` commands never need them.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+from typing import Literal
+
+import click
+
+from crossgate.cli._shared import EXIT_ERROR
+
+
+def _import_failed(module_name: str, error: Exception) -> click.ClickException:
+    return click.ClickException(
+        f"importing {module_name!r} failed: {type(error).__name__}: {error} (python -c "
+        f"'import {module_name}' shows where)"
+    )
+
+
+def load_app(target: str) -> object:
+    """The object *target* (``module:attribute``, the form uvicorn takes) names, imported with
+    the current directory first on the path, as uvicorn imports it; a usage error otherwise."""
+    module_name, colon, attribute = target.partition(":")
+    if not colon or not module_name or not attribute:
+        raise click.BadParameter(
+            f"{target!r} is not 'module:attribute': write, for example, 'main:app'",
+            param_hint="--app",
+        )
+    if os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name is not None and f"{module_name}.".startswith(f"{error.name}."):
+            raise click.BadParameter(
+                f"no module named {error.name!r}: run the command from the directory that "
+                f"holds {module_name.split('.')[0]!r}, or put it on PYTHONPATH",
+                param_hint="--app",
+            ) from None
+        raise _import_failed(module_name, error) from None
+    except Exception as error:  # the app's own code failed: say so, not "blocked" (exit 1)
+        raise _import_failed(module_name, error) from None
+    found: object = module
+    for name in attribute.split("."):
+        if not hasattr(found, name):
+            raise click.BadParameter(
+                f"{module_name!r} has no attribute {attribute!r}: name the object uvicorn "
+                "serves (the CORSMiddleware around the app, or the app)",
+                param_hint="--app",
+            )
+        found = getattr(found, name)
+    return found
+
+
+@click.command("export")
+@click.argument("proxy", type=click.Choice(["nginx", "caddy"]))
+@click.option(
+    "--app",
+    "target",
+    required=True,
+    metavar="MODULE:ATTR",
+    help="The ASGI app uvicorn serves, e.g. main:app (a Starlette or FastAPI app in "
+    "crossgate.asgi.CORSMiddleware).",
+)
+@click.option(
+    "--upstream",
+    default="http://127.0.0.1:8000",
+    show_default=True,
+    help="Where the app listens (uvicorn): http://host:port.",
+)
+@click.option(
+    "--listen", default="127.0.0.1:8080", show_default=True, help="host:port the proxy listens on."
+)
+def export_command(
+    proxy: Literal["nginx", "caddy"], target: str, upstream: str, listen: str
+) -> None:
+    """Print PROXY configuration answering CORS as the ASGI app's CORSMiddleware does.
+
+    Exits 2, naming each route and option, when the proxy cannot do what the app does (an
+    origins callable, a regex the proxy's engine cannot run, a Host route), before printing
+    anything.
+    """
+    try:
+        from crossgate.export._asgi_table import export_asgi
+        from crossgate.export._table import ExportError
+    except ImportError as error:
+        raise click.ClickException(
+            f"the export reads a Starlette or FastAPI app's routes, and {error.name or 'starlette'}"
+            " could not be imported: pip install starlette (or fastapi)"
+        ) from None
+    app = load_app(target)
+    try:
+        text = export_asgi(app, proxy, upstream=upstream, listen=listen, source=target)
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--upstream") from None
+    except ExportError as error:
+        click.echo(f"Error: {error}", err=True)
+        sys.exit(EXIT_ERROR)
+    click.echo(text, nl=False)

@@ -1,0 +1,429 @@
+"""``flask crossgate ...``: inspect an app's crossgate configuration from the command line.
+
+The commands of the group :mod:`crossgate.flask._commands` registers (on ``app.cli`` at
+``init_app``, and through the ``flask.commands`` entry point): that group loads this module the
+first time Flask's command line asks it for a command, so a web worker never imports the tools.
+It shows the native policies and those of the flask-cors compatibility layer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from werkzeug.routing import Rule
+
+from crossgate.browser import ENGINES, BrowserRequest, HttpResponse
+from crossgate.cli._command import check_engines, finish, request_options
+from crossgate.cli._shared import parse_header_options
+from crossgate.cli._tools import audit_options, finish_audit, finish_grade
+from crossgate.compat.flask_cors._inspect import (
+    route_header_rows,
+    route_policies,
+    uses_compat_layer,
+)
+from crossgate.errors import ConfigError
+from crossgate.export import ExportError, export_config
+from crossgate.flask._commands import GROUP_HELP
+from crossgate.flask._resolved import Resolved
+from crossgate.flask._state import AppState, has_decorated_views
+from crossgate.grade import GRADES
+from crossgate.headers import HeaderPolicy, HeaderSetting
+from crossgate.inspect import Reply, Send, WriteCheck, run_audit
+from crossgate.inspect._flask_protection import RouteProtection, predict_in_app, route_protection
+
+crossgate_group = AppGroup("crossgate", help=GROUP_HELP)
+
+Row = dict[str, object]
+
+
+@dataclass(frozen=True, slots=True)
+class _Policies:
+    """What the commands show of one app: the native policies and/or the flask-cors layer's."""
+
+    resolved: Resolved | None
+    #: Whether the flask-cors layer is set up on the app.
+    compat: bool
+
+    def cors(self, rule: Rule) -> list[Row]:
+        """The CORS policies answering requests to *rule*, the deciding one first."""
+        found: list[Row] = []
+        if self.resolved is not None:
+            policy = self.resolved.for_endpoint(rule.endpoint, rule.rule)
+            if policy is not None:
+                found.append(policy.summary())
+        if self.compat:
+            found += _config_errors(route_policies, rule)
+        return found
+
+    def protection(self, rule: Rule) -> RouteProtection:
+        """What cross-origin protection does on *rule* (trusting the native CORS policy's
+        origins allowed with credentials, as the protection does)."""
+        policy = None
+        if self.resolved is not None:
+            policy = self.resolved.for_endpoint(rule.endpoint, rule.rule)
+        try:
+            return route_protection(current_app, rule.endpoint, policy)
+        except ConfigError as error:
+            raise click.ClickException(str(error)) from None
+
+    def headers(self, rule: Rule) -> tuple[HeaderPolicy | None, bool, list[Row]]:
+        """The header policy of *rule*, whether CORS applies to it, and the flask-cors layer's
+        CORS header rows."""
+        header_policy = policy = None
+        if self.resolved is not None:
+            policy, header_policy = self.resolved.lookup(rule.endpoint, rule.rule)
+        compat_rows: list[Row] = []
+        if self.compat:
+            compat_rows = _config_errors(route_header_rows, rule)
+        return header_policy, policy is not None or bool(compat_rows), compat_rows
+
+
+def _config_errors(inspect: Callable[[Flask, Rule], list[Row]], rule: Rule) -> list[Row]:
+    """``inspect(app, rule)``; a configuration error it finds is the command's error."""
+    try:
+        return inspect(current_app, rule)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+def _policies() -> _Policies:
+    state = current_app.extensions.get("crossgate")
+    compat = uses_compat_layer(current_app)
+    resolved = None
+    if state is None and has_decorated_views(current_app):
+        state = AppState()  # decorators only: the edge comes with the first request
+    if isinstance(state, AppState):
+        try:
+            resolved = state.resolved or state.resolve(current_app)
+        except ConfigError as error:
+            raise click.ClickException(str(error)) from None
+    elif not compat:
+        raise click.ClickException(
+            "crossgate is not set up on this app: call CORS(app, origins=[...]) or "
+            "Headers(app), or use @cross_origin (or crossgate.compat.flask_cors's CORS)"
+        )
+    return _Policies(resolved, compat)
+
+
+def _rules() -> list[Rule]:
+    return sorted(current_app.url_map.iter_rules(), key=lambda rule: (rule.rule, rule.endpoint))
+
+
+def _methods(rule: Rule) -> list[str]:
+    return sorted((rule.methods or set()) - {"OPTIONS"})
+
+
+@crossgate_group.command("routes")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def routes_command(as_json: bool) -> None:
+    """Every route, its methods, its effective CORS policy (and where it came from) and its
+    cross-origin protection: protected (with the origins trusted to write), exempt, or not.
+
+    With flask-cors's API (crossgate.compat.flask_cors), several CORS() calls act as a union:
+    the other policies that also answer a route are listed under "also".
+    """
+    policies = _policies()
+    rows = []
+    for rule in _rules():
+        cors = [_with_cached_age(row) for row in policies.cors(rule)]
+        rows.append(
+            {
+                "rule": rule.rule,
+                "endpoint": rule.endpoint,
+                "methods": _methods(rule),
+                "cors": cors[0] if cors else None,
+                "also": cors[1:],
+                "protection": policies.protection(rule),
+            }
+        )
+    if as_json:
+        shown = [{**row, "protection": _protection_row(row)} for row in rows]
+        click.echo(json.dumps(shown, indent=2))
+        return
+    for row in rows:
+        click.echo(f"{row['rule']}  [{', '.join(row['methods'])}]  endpoint={row['endpoint']}")
+        protection = row["protection"]
+        assert isinstance(protection, RouteProtection)
+        cors = row["cors"]
+        if cors is None:
+            click.echo("    no CORS: cross-origin pages cannot read it")
+            click.echo(f"    {protection.line}")
+            continue
+        assert isinstance(cors, dict)
+        assert isinstance(row["also"], list)
+        _echo_policy(cors)
+        for other in row["also"]:
+            click.echo("    also (either may allow a request):")
+            _echo_policy(other)
+        click.echo(f"    {protection.line}")
+
+
+def _protection_row(row: Row) -> Row:
+    protection = row["protection"]
+    assert isinstance(protection, RouteProtection)
+    return protection.row()
+
+
+def _with_cached_age(cors: Row) -> Row:
+    """The policy row plus how long each engine caches its preflight (each caps max_age)."""
+    max_age = cors.get("max_age")
+    if not isinstance(max_age, int):
+        return cors
+    cached = {
+        profile.name: min(max(max_age, 0), profile.max_age_cap or max_age) for profile in ENGINES
+    }
+    return {**cors, "max_age_cached": cached}
+
+
+def _echo_policy(cors: Row) -> None:
+    credentials = "yes" if cors["supports_credentials"] else "no"
+    origins = cors["origins"]
+    assert isinstance(origins, list)
+    click.echo(f"    origins: {', '.join(origins) or '(none)'}")
+    methods = cors["methods"]
+    assert isinstance(methods, (str, list))
+    shown = methods if isinstance(methods, str) else ", ".join(methods)
+    max_age = "none" if cors["max_age"] is None else f"{cors['max_age']}s"
+    click.echo(f"    credentials: {credentials}  max-age: {max_age}  methods: {shown}")
+    cached = cors.get("max_age_cached")
+    if isinstance(cached, dict):
+        engines = ", ".join(f"{name} {seconds}s" for name, seconds in cached.items())
+        click.echo(f"    preflight cached: {engines}")
+    click.echo(f"    from: {cors['source']}")
+
+
+@crossgate_group.command("headers")
+@click.argument("path", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@click.option(
+    "--grade",
+    "grade_path",
+    is_flag=True,
+    help="Grade PATH by the MDN HTTP Observatory's scoring (through the test client, https).",
+)
+@click.option(
+    "--min-grade",
+    type=click.Choice(GRADES, case_sensitive=False),
+    default=None,
+    help="With --grade: exit 1 below this grade.",
+)
+def headers_command(
+    as_json: bool, path: str | None = None, grade_path: bool = False, min_grade: str | None = None
+) -> None:
+    """Every route's response headers: the value, and where each came from.
+
+    The source is the option that set it (preset:<name>, headers, hsts, csp) and the level
+    (app, blueprint '<name>', view). Headers a view sets itself win unless marked override.
+    With --grade PATH: PATH's grade, each test's modifier and the fix (see docs/audit.md).
+    """
+    if grade_path or path is not None or min_grade is not None:
+        if not grade_path or path is None or not path.startswith("/"):
+            raise click.UsageError(
+                "grade one path of the app: flask crossgate headers /path --grade"
+            )
+        base = "https://localhost"  # https: the edge sends HSTS on secure requests only
+        finish_grade(
+            base + path, _client_send(base), as_json=as_json, min_grade=min_grade, inside_app=True
+        )
+    policies = _policies()
+    rows = []
+    for rule in _rules():
+        header_policy, cross_origin, compat_rows = policies.headers(rule)
+        sent, removed = _header_rows(header_policy, cross_origin=cross_origin)
+        sent += compat_rows
+        rows.append(
+            {
+                "rule": rule.rule,
+                "endpoint": rule.endpoint,
+                "methods": _methods(rule),
+                "headers": sent,
+                "removed": removed,
+            }
+        )
+    https_redirect = policies.resolved is not None and policies.resolved.https_redirect
+    if as_json:
+        click.echo(json.dumps({"https_redirect": https_redirect, "routes": rows}, indent=2))
+        return
+    if https_redirect:
+        click.echo("https redirect: plain-http requests get a 308 to their https URL")
+    for row in rows:
+        click.echo(f"{row['rule']}  [{', '.join(row['methods'])}]  endpoint={row['endpoint']}")
+        if not row["headers"] and not row["removed"]:
+            click.echo("    no response headers from crossgate")
+        for header in row["headers"]:
+            notes = [f"{header['source']} @ {header['level']}"]
+            if header["override"]:
+                notes.append("override: replaces the view's own")
+            if header["http_value"] is None:
+                notes.append("https only")
+            elif header["http_value"] != header["value"]:
+                notes.append(f"on http: {header['http_value']}")
+            if header["nonce_directives"]:
+                notes.append(f"+ nonce in {', '.join(header['nonce_directives'])}")
+            click.echo(f"    {header['name']}: {header['value']}  ({'; '.join(notes)})")
+        for header in row["removed"]:
+            click.echo(f"    removed: {header['name']}  ({header['source']} @ {header['level']})")
+
+
+def _header_rows(policy: HeaderPolicy | None, *, cross_origin: bool) -> tuple[list[Row], list[Row]]:
+    """The headers a route's policy sends, and those it removes, as JSON-ready rows."""
+    sent: list[Row] = []
+    removed: list[Row] = []
+    for setting in policy.settings if policy is not None else ():
+        level = setting.context
+        if setting.value is None:
+            removed.append({"name": setting.name, "source": setting.source, "level": level})
+            continue
+        sent.append(
+            {
+                "name": setting.name,
+                "value": _value(setting, setting.value, cross_origin),
+                "http_value": _value(setting, setting.http_value, cross_origin),
+                "source": setting.source,
+                "level": level,
+                "override": setting.override,
+                "nonce_directives": list(setting.nonce_directives),
+                "reason": setting.reason,
+            }
+        )
+    return sent, removed
+
+
+def _value(setting: HeaderSetting, value: str | None, cross_origin: bool) -> str | None:
+    # The edge sends the relaxed CORP value on routes with a CORS policy (see docs/headers.md).
+    if value is not None and cross_origin and setting.cross_origin_value is not None:
+        return setting.cross_origin_value
+    return value
+
+
+@crossgate_group.command("check")
+@click.argument("path")
+@request_options
+def check_command(
+    path: str,
+    origin: str,
+    method: str,
+    headers: tuple[str, ...],
+    credentials: bool,
+    data: str | None,
+    send_unsafe: bool,
+    websocket: bool,
+    as_json: bool,
+    browser: str,
+    target_address_space: str | None,
+) -> None:
+    """Check PATH inside the app (its test client, no server) the way a browser on ORIGIN would.
+
+    For a POST (and with --websocket, a WebSocket handshake) it also says whether the app's
+    CrossOriginProtection would refuse the write a page on ORIGIN can send without CORS's
+    consent: the app's protection decides, no view runs.
+    """
+    if not path.startswith("/"):
+        raise click.BadParameter(f"{path!r} is not a path starting with '/'", param_hint="PATH")
+    base = "http://localhost"
+    request = BrowserRequest(
+        base + path, origin, method, parse_header_options(headers), credentials
+    )
+    body = data.encode() if data is not None else None
+    results = check_engines(
+        request,
+        _client_send(base),
+        browser=browser,
+        target_address_space=target_address_space,
+        send_unsafe=send_unsafe,
+        body=body,
+        # The test client's localhost says nothing about where the app will run.
+        guess_address_space=False,
+    )
+    writes = [
+        write
+        for method_sent, handshake in [(method, False), *([("GET", True)] if websocket else [])]
+        if (write := _predicted(path, origin, method_sent, handshake)) is not None
+    ]
+    finish(results, as_json, writes)
+
+
+def _predicted(path: str, origin: str, method: str, websocket: bool) -> WriteCheck | None:
+    try:
+        return predict_in_app(current_app, path, origin, method, websocket=websocket)
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+
+
+@crossgate_group.command("export")
+@click.argument("proxy", type=click.Choice(["nginx", "caddy"]))
+@click.option(
+    "--upstream",
+    default="http://127.0.0.1:5000",
+    show_default=True,
+    help="Where the app listens (gunicorn): http://host:port.",
+)
+@click.option(
+    "--listen", default="127.0.0.1:8080", show_default=True, help="host:port the proxy listens on."
+)
+def export_command(proxy: str, upstream: str, listen: str) -> None:
+    """Print PROXY configuration answering CORS as the app does (see docs/deployment.md).
+
+    Exits 2, naming each route and option, when the proxy cannot do what the app does (an
+    origins callable, a regex the proxy's engine cannot run), before printing anything.
+    """
+    try:
+        text = export_config(current_app, proxy, upstream=upstream, listen=listen)  # type: ignore[arg-type]
+    except ValueError as error:
+        raise click.BadParameter(str(error), param_hint="--upstream") from None
+    except ExportError as error:
+        click.echo(f"Error: {error}", err=True)
+        click.get_current_context().exit(2)
+    click.echo(text, nl=False)
+
+
+def _client_send(base: str) -> Send:
+    """A ``Send`` through the app's test client, for URLs under *base*. The client keeps no
+    cookie jar: Werkzeug's jar would replace a ``Cookie`` header given with ``-H``."""
+    client = current_app.test_client(use_cookies=False)
+
+    def send(method: str, url: str, lines: list[tuple[str, str]], body: bytes | None) -> Reply:
+        response = client.open(
+            url.removeprefix(base) or "/", method=method, headers=lines, data=body, base_url=base
+        )
+        answer = HttpResponse(response.status_code, tuple(response.headers.items()), url)
+        return Reply(answer, response.get_data())
+
+    return send
+
+
+@crossgate_group.command("audit")
+@click.argument("path")
+@audit_options
+def audit_command(
+    path: str,
+    origins: tuple[str, ...],
+    headers: tuple[str, ...],
+    concurrency: int,
+    delay: float,
+    send_writes: bool,
+    as_json: bool,
+) -> None:
+    """Probe PATH inside the app (its test client) with attack origins derived from --origin.
+
+    With --send-writes and a -H 'Cookie: ...': one cross-site form POST too (the view runs).
+    """
+    if not path.startswith("/"):
+        raise click.BadParameter(f"{path!r} is not a path starting with '/'", param_hint="PATH")
+    base = "http://localhost"
+    # One request at a time: the test client runs the app in this thread.
+    audit = run_audit(
+        base + path,
+        origins,
+        _client_send(base),
+        headers=parse_header_options(headers),
+        delay=delay,
+        concurrency=1,
+        send_writes=send_writes,
+    )
+    finish_audit(audit, as_json)

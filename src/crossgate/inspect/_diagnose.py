@@ -1,0 +1,195 @@
+"""Why a server refused a preflight without CORS headers: its own words, or a few probes.
+
+A refused preflight usually comes back without ``Access-Control-Allow-Origin``, so the browser
+blames the origin ("No 'Access-Control-Allow-Origin' header is present") whatever the server
+objected to: an unlisted request header, an unlisted method, or indeed the origin. The browser is
+not told more, and adding the origin to ``origins`` does not help when it is already there.
+
+The cause is found the way an engineer would find it:
+
+1. A crossgate server in debug mode states the reason in the body of its 403
+   (``[header-not-allowed] CORS preflight refused: ... Fix: ...``); when it is there it is used.
+2. Otherwise a few probe preflights ask again with less: the same method without the custom
+   headers, then a CORS-safelisted method, then each custom header alone. The first accepted
+   probe clears the origin; the rest name the refused method and headers.
+
+Probes are ``OPTIONS`` preflights only (they never run a view), at most
+``3 + MAX_HEADER_PROBES`` of them, and every one is shown to the user.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+from crossgate.browser import (
+    BrowserRequest,
+    HttpResponse,
+    normalize_method,
+    preflight_check,
+    unsafe_request_header_names,
+)
+from crossgate.errors import describe
+
+#: Custom headers probed one by one; a request with more gets the rest left unprobed.
+MAX_HEADER_PROBES = 8
+#: method, request header pairs, the question asked -> the answer to that preflight.
+Probe = Callable[[str, tuple[tuple[str, str], ...], str], HttpResponse]
+
+# The first line of a crossgate debug-mode refusal (see crossgate._reasons.Reason.__str__).
+_SERVER_REASON = re.compile(
+    r"\[(?P<code>[a-z][a-z0-9-]{0,40})\] CORS preflight refused: (?P<message>[^\n]+?)\. "
+    r"Fix: (?P<fix>[^\n]+?)\. Browser console: "
+)
+_BODY_READ = 4096
+_SAFELISTED_METHODS = ("GET", "POST")
+
+
+@dataclass(frozen=True, slots=True)
+class Diagnosis:
+    """What the server refused in a preflight, and the option that admits it.
+
+    :param source: ``server`` when read from the server's debug-mode body, ``probes`` when
+        found by probe preflights.
+    :param refused: what is refused: any of ``origin``, ``method``, ``headers``.
+    :param message: the cause, in a sentence.
+    :param fix: what to change on the server.
+    :param code: the server's reason code (``source == "server"``), else empty.
+    :param method: the refused method.
+    :param headers: the refused request header names (lowercase), when found by probes (a
+        server's reason names one of them, in ``message``).
+    """
+
+    source: str
+    refused: tuple[str, ...]
+    message: str
+    fix: str
+    code: str = ""
+    method: str | None = None
+    headers: tuple[str, ...] = ()
+
+
+def read_server_reason(body: bytes) -> Diagnosis | None:
+    """The reason a crossgate server in debug mode wrote in a refused preflight's body.
+
+    The body is the server's text, so it is trusted only for its shape: a reason code, a message
+    and a fix. Whoever shows them escapes them.
+    """
+    found = _SERVER_REASON.match(body[:_BODY_READ].decode("utf-8", "replace").lstrip())
+    if found is None:
+        return None
+    code = found["code"]
+    part = next((name for name in ("origin", "method", "header") if code.startswith(name)), "")
+    refused = ("headers",) if part == "header" else (part,) if part else ()
+    return Diagnosis("server", refused, found["message"], found["fix"], code=code)
+
+
+def diagnose(
+    request: BrowserRequest, body: bytes, origin_fix: str, probe: Probe
+) -> Diagnosis | None:
+    """Find what the server refused in the preflight for *request*.
+
+    :param body: the body of the refused preflight answer (read for a debug-mode reason).
+    :param origin_fix: the fix to give when the origin itself is refused.
+    :param probe: sends one more preflight and returns the answer.
+    :returns: the diagnosis, or ``None`` when the probes contradict the first answer.
+    """
+    method = normalize_method(request.method)
+    from_server = read_server_reason(body)
+    if from_server is not None:
+        if "method" in from_server.refused:
+            return replace(from_server, method=method)
+        return from_server
+    names = unsafe_request_header_names(request.headers)
+    pairs = {name.lower(): (name, value) for name, value in request.headers}
+
+    def accepted(method: str, headers: tuple[tuple[str, str], ...], purpose: str) -> bool:
+        answer = probe(method, headers, purpose)
+        # The server's decision does not depend on cookies (a preflight carries none), so the
+        # probe is judged without credentials: only "did the server accept it" matters here.
+        asked = BrowserRequest(request.url, request.origin, method, headers)
+        return preflight_check(asked, answer).allowed
+
+    passing = next(
+        (
+            candidate
+            for candidate in dict.fromkeys((method, *_SAFELISTED_METHODS))
+            if accepted(
+                candidate, (), f"is the origin accepted for {candidate} without custom headers?"
+            )
+        ),
+        None,
+    )
+    if passing is None:
+        return Diagnosis(
+            "probes",
+            ("origin",),
+            f"no preflight from {describe(request.origin)} is accepted at this URL, whatever the "
+            "method, even without custom headers: the origin is refused (or the URL has no "
+            "CORS policy)",
+            origin_fix,
+        )
+    refused_method = method if passing != method else None
+    if names and passing == method and len(names) == 1:
+        refused_headers = tuple(names)  # the full preflight differed from the probe by this one
+    else:
+        refused_headers = tuple(
+            name
+            for name in names[:MAX_HEADER_PROBES]
+            if not accepted(passing, (pairs[name],), f"is request header {name!r} accepted?")
+        )
+    return _described(request, refused_method, refused_headers, names, passing)
+
+
+def _described(
+    request: BrowserRequest,
+    method: str | None,
+    headers: tuple[str, ...],
+    names: list[str],
+    passing: str,
+) -> Diagnosis | None:
+    """Word what the probes found."""
+    messages: list[str] = []
+    fixes: list[str] = []
+    if method is not None:
+        messages.append(
+            f"the server refuses method {describe(method)} (a preflight for {passing} from the "
+            "same origin is accepted)"
+        )
+        if method in _SAFELISTED_METHODS or method == "HEAD":
+            fixes.append(f"the route does not accept {method}: add it to the route's methods=[...]")
+        else:
+            fixes.append(
+                f"add {describe(method)} to methods (and to the route's methods=[...] if the "
+                "view does not accept it yet)"
+            )
+    if headers:
+        listed = ", ".join(describe(name) for name in headers)
+        plural = "s" if len(headers) > 1 else ""
+        messages.append(f"the server refuses request header{plural} {listed}")
+        fixes.append(f"add {listed} to allow_headers")
+    elif len(names) > MAX_HEADER_PROBES and method is None:
+        unprobed = ", ".join(describe(name) for name in names[MAX_HEADER_PROBES:])
+        messages.append(
+            f"the first {MAX_HEADER_PROBES} request headers are accepted; the others were not "
+            f"probed: {unprobed}"
+        )
+        fixes.append(f"check that allow_headers lists {unprobed}")
+    elif names and method is None:
+        messages.append(
+            "each request header is accepted alone, but not all of them together (too many or "
+            "too long for the server?)"
+        )
+        fixes.append("send fewer custom headers, or check the server's allow_headers")
+    if not messages:
+        return None
+    refused = tuple(part for part, found in (("method", method), ("headers", headers)) if found)
+    return Diagnosis(
+        "probes",
+        refused or ("headers",),
+        "; ".join(messages) + f"; the origin {describe(request.origin)} is allowed",
+        "; ".join(fixes),
+        method=method,
+        headers=headers,
+    )
