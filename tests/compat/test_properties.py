@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import Headers
 
 from crossgate._origins import parse_request_origin
-from crossgate.compat.flask_cors._policy import Notes, compile_policy, probably_regex
+from crossgate.compat.flask_cors._notes import Notes
+from crossgate.compat.flask_cors._policy import compile_policy, probably_regex
 from crossgate.compat.flask_cors._resources import compile_rules
 from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS
 from crossgate.errors import Problem

@@ -280,7 +280,8 @@ class Edge:
             # The first request: Flask refuses new routes from now on, so this is final.
             resolved = self.state.resolved = self.state.resolve(self.app)
         source = self.state.source
-        if not (resolved.policies or resolved.headers_declared or source):
+        native = bool(resolved.policies or resolved.headers_declared)
+        if not (native or source):
             return self.wsgi_app(environ, start_response)
         app = self.app
         if resolved.https_redirect and environ.get("wsgi.url_scheme") != "https":
@@ -300,7 +301,8 @@ class Edge:
         def edge_start_response(status: str, headers: list[Header], exc_info: Any = None) -> Any:
             if source is not None:
                 source.write(environ, headers)
-            add_response_headers(app, resolved, environ, path, headers)
+            if native:
+                add_response_headers(app, resolved, environ, path, headers)
             return start_response(status, headers, exc_info)
 
         try:

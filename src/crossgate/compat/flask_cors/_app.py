@@ -219,6 +219,8 @@ class AppState:
     checked: bool = False
     #: Per response class, whether it sends its headers as werkzeug's ``Response`` does.
     response_classes: dict[type[Any], bool] = field(default_factory=dict)
+    #: The warnings given for this app: each is given once (``_notes.emit``).
+    warned: set[str] = field(default_factory=set)
 
     def open(self, environ: WSGIEnvironment) -> None:
         """``PolicySource``: the request passes the edge, which will write what is decided."""

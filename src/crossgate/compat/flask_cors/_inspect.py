@@ -45,7 +45,12 @@ def summary(policy: CompatPolicy, source: str) -> Summary:
     """*policy* in the shape of ``CORSPolicy.summary()`` (native), for display."""
     origins = policy.origins
     shown: list[str] = ["*"] if origins.any_value else []
-    shown += [*origins.literal_strings, *(regex.pattern for regex in origins.regexes)]
+    never = {text: warning.rpartition("Fix: ")[2] for text, warning in origins.never}
+    shown += [
+        f"{text} (never matches: {never[text]})" if text in never else text
+        for text in origins.literal_strings
+    ]
+    shown += [regex.pattern for regex in origins.regexes]
     headers = policy.allow_headers
     matched = dict(policy.matched_headers)
     expose = matched.get(ACL_EXPOSE_HEADERS)

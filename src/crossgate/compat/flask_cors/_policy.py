@@ -40,16 +40,13 @@ from crossgate._http import CONTROL, Header
 from crossgate._origin_regex import foreign_regex
 from crossgate._origin_syntax import HostPattern, parse_request_origin
 from crossgate._origins import OriginMatcher
-from crossgate.compat.flask_cors._notes import (
-    CONFIG_KEYS,
-    KNOWN_OPTIONS,
-    Notes,
-    config_options,
-    ensure_iterable,
-    what_applies,
+from crossgate.compat.flask_cors._notes import Logged, Notes, ensure_iterable
+from crossgate.compat.flask_cors._origins import (
+    admits_any_host,
+    glob_reading,
+    prefix_warning,
+    unmatchable,
 )
-from crossgate.compat.flask_cors._origins import admits_any_host, glob_reading, prefix_warning
-from crossgate.compat.flask_cors._warnings import Logged
 from crossgate.compat.flask_cors.core import (
     ACL_ALLOW_HEADERS,
     ACL_CREDENTIALS,
@@ -60,19 +57,6 @@ from crossgate.compat.flask_cors.core import (
     ACL_RESPONSE_PRIVATE_NETWORK,
 )
 from crossgate.errors import Problem, describe
-
-__all__ = [
-    "CONFIG_KEYS",
-    "KNOWN_OPTIONS",
-    "CompatPolicy",
-    "Notes",
-    "check_patterns",
-    "compile_policy",
-    "config_options",
-    "probably_regex",
-    "what_applies",
-]
-
 
 WSGIEnviron = Mapping[str, Any]
 
@@ -100,6 +84,8 @@ class _Patterns:
     count: int
     #: ``'http://localhost:*'`` and ``'https://*.example.com'``, read as written (``_origins``).
     host_patterns: tuple[HostPattern, ...] = ()
+    #: The literals no browser's Origin can equal, each with its warning (``unmatchable``).
+    never: tuple[tuple[str, str], ...] = ()
 
     @property
     def has_regex(self) -> bool:
@@ -136,6 +122,7 @@ def _patterns(option: str, value: Any, notes: Notes) -> _Patterns:
     literal_strings: list[str] = []
     regexes: list[re.Pattern[str]] = []
     host_patterns: list[HostPattern] = []
+    never: list[tuple[str, str]] = []
     any_value = False
     for item in items:
         reading = glob_reading(item) if option == "origins" and isinstance(item, str) else None
@@ -173,6 +160,9 @@ def _patterns(option: str, value: Any, notes: Notes) -> _Patterns:
             literals.add(str(item).casefold())
             if isinstance(item, str):
                 literal_strings.append(item)
+                if option == "origins" and (warning := unmatchable(item)):
+                    never.append((item, warning))
+                    notes.warnings.append(warning)
     return _Patterns(
         any_value,
         frozenset(literals),
@@ -180,6 +170,7 @@ def _patterns(option: str, value: Any, notes: Notes) -> _Patterns:
         tuple(literal_strings),
         len(items),
         tuple(host_patterns),
+        tuple(never),
     )
 
 
@@ -351,11 +342,13 @@ def _any_origin_message(
 
 
 def check_patterns(options: Mapping[str, Any], notes: Notes) -> None:
-    """Problems in the ``origins`` and ``allow_headers`` patterns that *options* names."""
+    """Problems in the ``origins`` and ``allow_headers`` patterns that *options* names, and the
+    origins that can never match (the other warnings come when the policy is compiled, with
+    the options merged)."""
     for option in ("origins", "allow_headers"):
         if option in options:
-            # The warnings come when the policy is compiled, with the options merged.
-            _patterns(option, options[option], Notes(problems=notes.problems))
+            found = _patterns(option, options[option], Notes(problems=notes.problems))
+            notes.warnings += [warning for _, warning in found.never]
 
 
 def compile_policy(options: Mapping[str, Any], notes: Notes) -> CompatPolicy | None:

@@ -13,7 +13,7 @@ import inspect
 import logging
 from collections.abc import Callable, Mapping
 from functools import update_wrapper
-from types import MappingProxyType
+from types import CodeType, MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, make_response, request
@@ -27,14 +27,8 @@ from crossgate.compat.flask_cors._app import (
     left_alone,
 )
 from crossgate.compat.flask_cors._log import decorator_logger
-from crossgate.compat.flask_cors._policy import (
-    CONFIG_KEYS,
-    CompatPolicy,
-    Notes,
-    check_patterns,
-    compile_policy,
-)
-from crossgate.compat.flask_cors._warnings import emit
+from crossgate.compat.flask_cors._notes import CONFIG_KEYS, Notes, emit
+from crossgate.compat.flask_cors._policy import CompatPolicy, check_patterns, compile_policy
 from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS, FLASK_CORS_EVALUATED
 from crossgate.errors import ConfigError, describe
 
@@ -54,10 +48,12 @@ _CONFIG_OPTIONS = tuple(CONFIG_KEYS.values())
 class _Spec:
     """One ``cross_origin(...)`` application: its options and its per-app compiled policies."""
 
-    __slots__ = ("handles_options", "options")
+    __slots__ = ("code", "handles_options", "options", "warned")
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         self.options = MappingProxyType(dict(options))
+        #: The decorated view's code: where a warning found at its first request points.
+        self.code: CodeType | None = None
         self.handles_options = bool(options.get("automatic_options", True))
         notes = Notes()
         notes.unknown_options(
@@ -71,6 +67,7 @@ class _Spec:
         check_patterns(options, notes)
         if notes.problems:
             raise ConfigError(notes.problems, context="cross_origin()")
+        self.warned = {str(warning) for warning in notes.warnings}
         emit(notes.warnings)
 
     def policy_for(self, app: Flask) -> CompatPolicy:
@@ -96,7 +93,8 @@ class _Spec:
                 "CORS(app, preflight_before_request=True) (with resources=[] if the app only "
                 "uses decorators), or CORS_PREFLIGHT_BEFORE_REQUEST=True in app.config"
             )
-        emit(notes.warnings)
+        state.warned.update(self.warned)
+        emit(notes.warnings, seen=state.warned, at=self.code)
         state.decorated[self] = (snapshot, policy)
         return policy
 
@@ -149,6 +147,8 @@ def cross_origin(*args: Any, **kwargs: Unpack[CrossOriginOptionsInput]) -> Calla
 
     def decorator(view: F) -> F:
         is_async = inspect.iscoroutinefunction(view)
+        if spec.code is None:
+            spec.code = getattr(inspect.unwrap(view), "__code__", None)
 
         def wrapped(*args: Any, **kwargs: Any) -> Response:
             return spec.respond(view, is_async, args, kwargs)

@@ -17,11 +17,11 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Flask, Response
 from flask.sansio.blueprints import BlueprintSetupState
 
-from crossgate.compat.flask_cors._app import Registration, install
+from crossgate.compat.flask_cors._app import Registration, app_state, install
 from crossgate.compat.flask_cors._log import extension_logger
-from crossgate.compat.flask_cors._policy import CompatPolicy, Notes, compile_policy, config_options
+from crossgate.compat.flask_cors._notes import Notes, config_options, emit
+from crossgate.compat.flask_cors._policy import CompatPolicy, compile_policy
 from crossgate.compat.flask_cors._resources import compile_rules, pattern_text, resource_pairs
-from crossgate.compat.flask_cors._warnings import emit
 from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS
 from crossgate.errors import ConfigError, Problem, describe
 from crossgate.flask._commands import register_commands
@@ -95,7 +95,7 @@ class CORS:
         if notes.problems or base is None:
             unique = {str(problem): problem for problem in notes.problems}
             raise ConfigError(unique.values(), context="flask-cors compatibility")
-        emit(notes.warnings)
+        emit(notes.warnings, seen=app_state(app).warned if isinstance(app, Flask) else None)
         if extension_logger.isEnabledFor(logging.DEBUG):
             extension_logger.debug(
                 "CORS on %s with resources %s",
