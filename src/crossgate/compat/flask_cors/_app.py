@@ -20,8 +20,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import chain
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, Request, Response, current_app, request
 from flask.sessions import SecureCookieSessionInterface
@@ -75,24 +74,6 @@ _RESPONSE_CYCLE = ("full_dispatch_request", "finalize_request", "process_respons
 _SENDING = ("__call__", "get_wsgi_response", "get_wsgi_headers")
 
 
-class DecoratedView(Protocol):
-    """What the early preflight hook needs from a ``cross_origin`` spec."""
-
-    def early_answer(
-        self, app: Flask, *, app_wide: bool, answer: Response | None = None
-    ) -> Response | None: ...
-
-
-def blueprint_scopes(endpoint: str) -> list[str]:
-    """The blueprints an endpoint belongs to, innermost first (Flask's ``request.blueprints``)."""
-    scopes = []
-    name = endpoint.rpartition(".")[0]
-    while name:
-        scopes.append(name)
-        name = name.rpartition(".")[0]
-    return scopes
-
-
 def current_request() -> Request:
     """The request object itself: one proxy look-up instead of one per attribute."""
     return request._get_current_object()  # type: ignore[attr-defined, no-any-return]
@@ -118,6 +99,15 @@ def left_alone(response: Response) -> bool:
         log_left_alone()
         return True
     return False
+
+
+def evaluate(response: Response, policy: CompatPolicy) -> Response:
+    """What ``cross_origin`` does: *response* with *policy*'s headers (unless ``left_alone``),
+    marked as evaluated, so the ``after_request`` hooks leave it as it is."""
+    if not left_alone(response):
+        add_cors_headers(response, decide(policy, current_request()).headers)
+    setattr(response, FLASK_CORS_EVALUATED, True)
+    return response
 
 
 def _has_acao(headers: Iterable[Header] | Mapping[str, str] | None) -> bool:
@@ -156,25 +146,20 @@ class Registration:
         """Whether some answer of this call has a ``Vary: Origin`` line."""
         return any(policy.varies for policy in policies(self.rules))
 
-    def lookup(self, path: str) -> CompatPolicy | None:
-        """The policy of the first rule that covers *path*."""
-        found = self.rules.lookup(path)
-        return None if found is None else found[1]
-
     def covering(self, path: str) -> tuple[str, CompatPolicy] | None:
         """The first rule covering *path* and its policy, kept for recent paths of ordinary
         length (the regexes flask-cors's ``resources`` are made of cost more than a look-up)."""
-        found = self.rules.lookup(path)
-        if len(path) <= _CACHED_PATH_LIMIT:
-            self.paths.put(path, found)
-        return found
+        found = self.paths.get(path, _MISS)
+        if found is _MISS:
+            found = self.rules.lookup(path)
+            if len(path) <= _CACHED_PATH_LIMIT:
+                self.paths.put(path, found)
+        return found  # type: ignore[no-any-return]
 
     def decide(self, req: Request) -> Decision:
         """The CORS answer to *req* (none when no resource covers it)."""
         path = req.path
-        found = self.paths.get(path, _MISS)
-        if found is _MISS:
-            found = self.covering(path)
+        found = self.covering(path)
         if extension_logger.isEnabledFor(logging.DEBUG):
             log_resource(path, None if found is None else found[0])
         return _UNCOVERED if found is None else decide(found[1], req)
@@ -259,17 +244,17 @@ class AppState:
             )
         return sends_as_is
 
-    def in_scope(self, scopes: Iterable[str | None]) -> Iterable[tuple[str | None, Registration]]:
-        """``(blueprint or None, registration)`` of the *scopes* (blueprint names, None for the
-        app), in the order Flask runs their ``after_request`` hooks."""
-        for scope in scopes:
-            for name, registration in reversed(self.registrations):
-                if name == scope:
-                    yield name, registration
-
-    def _in_scope(self, endpoint: str) -> list[Registration]:
-        scopes = chain(blueprint_scopes(endpoint), (None,))
-        return [registration for _, registration in self.in_scope(scopes)]
+    def in_scope(self, endpoint: str) -> list[tuple[str | None, Registration]]:
+        """``(blueprint or None, registration)`` of *endpoint*'s blueprints, innermost first,
+        then the app's, in the order Flask runs their ``after_request`` hooks."""
+        parts = endpoint.split(".")[:-1]
+        scopes = [".".join(parts[:end]) for end in range(len(parts), 0, -1)]
+        return [
+            (name, registration)
+            for scope in (*scopes, None)
+            for name, registration in reversed(self.registrations)
+            if name == scope
+        ]
 
     def answer_preflight_early(self) -> Response | None:
         """``before_request`` hook, first in line: answer preflights that opted in.
@@ -299,31 +284,27 @@ class AppState:
             # would list no methods).
             path, answer = found.path, app.response_class()
             answer.allow.update(found.methods)
-        registrations = self._in_scope(rule.endpoint)
-        spec: DecoratedView | None = getattr(
-            app.view_functions.get(rule.endpoint), VIEW_ATTRIBUTE, None
-        )
+        registrations = [registration for _, registration in self.in_scope(rule.endpoint)]
+        spec: Any = getattr(app.view_functions.get(rule.endpoint), VIEW_ATTRIBUTE, None)
         if spec is not None:
             app_wide = any(registration.preflight_before_request for registration in registrations)
-            return spec.early_answer(app, app_wide=app_wide, answer=answer)
+            early: Response | None = spec.early_answer(app, app_wide=app_wide, answer=answer)
+            return early
         for registration in registrations:
-            policy = registration.lookup(path)
-            if policy is None or not policy.preflight_before_request:
+            covered = registration.covering(path)
+            if covered is None or not covered[1].preflight_before_request:
                 continue
             if answer is None:
                 # The CORS hooks (or the edge) then add the headers, as to Flask's own answer.
                 return app.make_default_options_response()
-            add_cors_headers(answer, decide(policy, current_request()).headers)
-            # Decided here, by the route's path: the hooks leave it as it is.
-            setattr(answer, FLASK_CORS_EVALUATED, True)
-            return answer
+            return evaluate(answer, covered[1])  # decided by the path the redirect leads to
         return None
 
     def error_headers(self, app: Flask) -> Sequence[Header]:
         """The CORS headers a 500 for the current request would get outside debug mode."""
         scratch = app.response_class(status=500)
         before = len(scratch.headers)
-        for registration in self._in_scope(request.endpoint or ""):
+        for _, registration in self.in_scope(request.endpoint or ""):
             if registration.intercept_exceptions:
                 registration.add(scratch)
         return list(scratch.headers)[before:]

@@ -9,15 +9,9 @@ one that covers the path is listed, in the order their hooks run. A rule with va
 
 from __future__ import annotations
 
-from itertools import chain
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from crossgate.compat.flask_cors._app import (
-    _STATE_KEY,
-    VIEW_ATTRIBUTE,
-    app_state,
-    blueprint_scopes,
-)
+from crossgate.compat.flask_cors._app import _STATE_KEY, VIEW_ATTRIBUTE, app_state
 from crossgate.compat.flask_cors.core import (
     ACL_CREDENTIALS,
     ACL_EXPOSE_HEADERS,
@@ -84,7 +78,7 @@ def _policies(app: Flask, rule: Rule) -> list[_Found]:
         # Raises ConfigError when the view's options and the app's config do not go together.
         return [_Found(spec.policy_for(app), f"cross_origin on {rule.endpoint!r}", "view")]
     found = []
-    for name, registration in state.in_scope(chain(blueprint_scopes(rule.endpoint), (None,))):
+    for name, registration in state.in_scope(rule.endpoint):
         match = registration.rules.lookup(rule.rule)
         if match is not None:
             pattern, policy = match

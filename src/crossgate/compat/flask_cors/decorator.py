@@ -18,18 +18,11 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, make_response, request
 
-from crossgate.compat.flask_cors._app import (
-    VIEW_ATTRIBUTE,
-    add_cors_headers,
-    app_state,
-    current_request,
-    decide,
-    left_alone,
-)
+from crossgate.compat.flask_cors._app import VIEW_ATTRIBUTE, app_state, evaluate
 from crossgate.compat.flask_cors._log import decorator_logger
 from crossgate.compat.flask_cors._notes import CONFIG_KEYS, Notes, emit
 from crossgate.compat.flask_cors._policy import CompatPolicy, check_patterns, compile_policy
-from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS, FLASK_CORS_EVALUATED
+from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS
 from crossgate.errors import ConfigError, describe
 
 if TYPE_CHECKING:
@@ -98,22 +91,15 @@ class _Spec:
         state.decorated[self] = (snapshot, policy)
         return policy
 
-    def finish(self, response: Response, policy: CompatPolicy) -> Response:
-        """*response* with *policy*'s headers (unless ``left_alone``), marked as evaluated."""
-        if not left_alone(response):
-            add_cors_headers(response, decide(policy, current_request()).headers)
-        setattr(response, FLASK_CORS_EVALUATED, True)
-        return response
-
     def respond(self, view: Callable[..., Any], is_async: bool, args: Any, kwargs: Any) -> Response:
         """The decorated view's response: *view*'s, or Flask's answer to ``OPTIONS``."""
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         policy = self.policy_for(app)
         if policy.automatic_options and request.method == "OPTIONS":
-            return self.finish(app.make_default_options_response(), policy)
+            return evaluate(app.make_default_options_response(), policy)
         # An async view runs as Flask runs one (Flask's async extra); the wrapper stays sync.
         call = app.ensure_sync(view) if is_async else view
-        return self.finish(make_response(call(*args, **kwargs)), policy)
+        return evaluate(make_response(call(*args, **kwargs)), policy)
 
     def early_answer(
         self, app: Flask, *, app_wide: bool, answer: Response | None = None
@@ -128,7 +114,7 @@ class _Spec:
         if policy.preflight_before_request or app_wide:
             if answer is None:
                 answer = app.make_default_options_response()
-            return self.finish(answer, policy)
+            return evaluate(answer, policy)
         return None
 
 
