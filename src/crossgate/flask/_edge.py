@@ -13,7 +13,7 @@ The response headers of ``Headers``/``@headers`` take the same path: one look-up
 response's CORS policy and its header policy together. An app without a header policy never
 takes that path, so CORS alone costs what it did; one with ``https_redirect`` answers plain-http
 requests here, before Flask runs.
-A policy source (``state.PolicySource``: the flask-cors layer) decides inside the app instead,
+A policy source (``_state.PolicySource``: the flask-cors layer) decides inside the app instead,
 and the edge writes its answers.
 """
 
