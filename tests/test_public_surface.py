@@ -229,5 +229,4 @@ def test_private_modules_leave_all_to_the_packages() -> None:
 KEPT_ALL = [
     "_origins.py",
     "_policy.py",
-    "compat/flask_cors/_policy.py",
 ]

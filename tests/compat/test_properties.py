@@ -1,6 +1,6 @@
 """Property tests: crossgate's compiled policy against flask-cors's own header computation.
 
-For random options and random requests, ``CompatPolicy.headers_for`` must produce exactly the
+For random options and random requests, ``CompatPolicy.decide`` must produce exactly the
 headers (names, values, order) that ``flask_cors.core.get_cors_headers`` computes, wherever the
 two are meant to agree: regular expressions here end in ``$`` (so flask-cors's prefix match and
 crossgate's full match agree) and requested methods are whole method names.
@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from werkzeug.datastructures import Headers
 
 from crossgate._origins import parse_request_origin
-from crossgate.compat.flask_cors._policy import Notes, compile_policy, probably_regex
+from crossgate.compat.flask_cors._notes import Notes
+from crossgate.compat.flask_cors._policy import compile_policy, probably_regex
 from crossgate.compat.flask_cors._resources import compile_rules
 from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS
 from crossgate.errors import Problem
@@ -126,7 +127,7 @@ def crossgate_headers(
         for name, value in request.items()
         if name != "method" and value is not None
     }
-    return list(policy.headers_for(environ.get("HTTP_ORIGIN"), request["method"], environ))
+    return list(policy.decide(environ.get("HTTP_ORIGIN"), request["method"], environ).headers)
 
 
 @settings(max_examples=600, deadline=None, derandomize=True)

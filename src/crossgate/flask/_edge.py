@@ -13,6 +13,8 @@ The response headers of ``Headers``/``@headers`` take the same path: one look-up
 response's CORS policy and its header policy together. An app without a header policy never
 takes that path, so CORS alone costs what it did; one with ``https_redirect`` answers plain-http
 requests here, before Flask runs.
+A policy source (``_state.PolicySource``: the flask-cors layer) decides inside the app instead,
+and the edge writes its answers.
 """
 
 from __future__ import annotations
@@ -277,7 +279,9 @@ class Edge:
         if resolved is None:
             # The first request: Flask refuses new routes from now on, so this is final.
             resolved = self.state.resolved = self.state.resolve(self.app)
-        if not (resolved.policies or resolved.headers_declared):
+        source = self.state.source
+        native = bool(resolved.policies or resolved.headers_declared)
+        if not (native or source):
             return self.wsgi_app(environ, start_response)
         app = self.app
         if resolved.https_redirect and environ.get("wsgi.url_scheme") != "https":
@@ -291,9 +295,14 @@ class Edge:
             if answer is not None:
                 return send_answer(start_response, answer)
         path = request_path(environ)
+        if source is not None:
+            source.open(environ)
 
         def edge_start_response(status: str, headers: list[Header], exc_info: Any = None) -> Any:
-            add_response_headers(app, resolved, environ, path, headers)
+            if source is not None:
+                source.write(environ, headers)
+            if native:
+                add_response_headers(app, resolved, environ, path, headers)
             return start_response(status, headers, exc_info)
 
         try:
@@ -312,6 +321,10 @@ class Edge:
         app = self.app
         if origin is None or not app.debug or app.testing:
             return None
+        source = self.state.source
+        lines = None if source is None else source.debug_headers(environ)
+        if lines is not None:
+            return debug_error_answer(app, environ, path, lambda headers: headers.extend(lines))
         policy = route_policies(app, resolved, environ, path)[0]
         if policy is None or not policy.origins.allows(origin):
             return None

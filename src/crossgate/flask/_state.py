@@ -12,9 +12,9 @@ scope, so a request finds both with one look-up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from crossgate._paths import PathRules, compile_path_rules
 from crossgate._policy import (
@@ -35,6 +35,7 @@ from crossgate.flask._routing import possible_resources
 from crossgate.headers import HeaderPolicy
 
 if TYPE_CHECKING:
+    from _typeshed.wsgi import WSGIEnvironment
     from flask import Flask
     from werkzeug.routing import Rule
 
@@ -128,6 +129,24 @@ def validate_declared(options: Options, *, context: str, allow_resources: bool) 
         raise ConfigError(problems, context=context)
 
 
+class PolicySource(Protocol):
+    """CORS answers decided inside the app and written by the edge (``AppState.source``).
+
+    ``crossgate.compat.flask_cors`` is one: flask-cors's hooks decide where flask-cors decides,
+    and the edge writes their answer as the response leaves, as it writes its own. A source's
+    lines come before the header policy's.
+    """
+
+    def open(self, environ: WSGIEnvironment) -> None:
+        """A request enters the edge (before the app sees it)."""
+
+    def write(self, environ: WSGIEnvironment, headers: list[tuple[str, str]]) -> None:
+        """Add the source's lines for *environ* to the response's header list, in place."""
+
+    def debug_headers(self, environ: WSGIEnvironment) -> Sequence[tuple[str, str]] | None:
+        """The CORS lines of the debug-mode 500 for *environ*; None lets the error escape."""
+
+
 @dataclass(slots=True)
 class AppState:
     """What one app declared. Changed only during set-up; ``resolved`` caches ``resolve()``."""
@@ -143,6 +162,8 @@ class AppState:
     https_redirect: bool = False
     #: The WSGI middleware installed around ``app.wsgi_app`` for this app.
     edge: Edge | None = field(default=None, repr=False)
+    #: CORS answers the edge writes besides its own (``crossgate.compat.flask_cors``'s).
+    source: PolicySource | None = field(default=None, repr=False)
     resolved: Resolved | None = None
 
     def resolve(self, app: Flask) -> Resolved:

@@ -20,7 +20,7 @@ except ModuleNotFoundError as missing:  # pragma: no cover - tests/test_missing_
         f"({missing.name} is missing). Fix: pip install 'crossgate[flask]'"
     ) from missing
 
-from crossgate.compat.flask_cors._warnings import FlaskCorsCompatWarning
+from crossgate.compat.flask_cors._notes import FlaskCorsCompatWarning
 from crossgate.compat.flask_cors.decorator import cross_origin
 from crossgate.compat.flask_cors.extension import CORS
 

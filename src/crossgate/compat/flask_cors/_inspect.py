@@ -9,15 +9,9 @@ one that covers the path is listed, in the order their hooks run. A rule with va
 
 from __future__ import annotations
 
-from itertools import chain
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from crossgate.compat.flask_cors._app import (
-    _STATE_KEY,
-    VIEW_ATTRIBUTE,
-    app_state,
-    blueprint_scopes,
-)
+from crossgate.compat.flask_cors._app import _STATE_KEY, VIEW_ATTRIBUTE, app_state
 from crossgate.compat.flask_cors.core import (
     ACL_CREDENTIALS,
     ACL_EXPOSE_HEADERS,
@@ -45,7 +39,12 @@ def summary(policy: CompatPolicy, source: str) -> Summary:
     """*policy* in the shape of ``CORSPolicy.summary()`` (native), for display."""
     origins = policy.origins
     shown: list[str] = ["*"] if origins.any_value else []
-    shown += [*origins.literal_strings, *(regex.pattern for regex in origins.regexes)]
+    never = {text: warning.rpartition("Fix: ")[2] for text, warning in origins.never}
+    shown += [
+        f"{text} (never matches: {never[text]})" if text in never else text
+        for text in origins.literal_strings
+    ]
+    shown += [regex.pattern for regex in origins.regexes]
     headers = policy.allow_headers
     matched = dict(policy.matched_headers)
     expose = matched.get(ACL_EXPOSE_HEADERS)
@@ -79,7 +78,7 @@ def _policies(app: Flask, rule: Rule) -> list[_Found]:
         # Raises ConfigError when the view's options and the app's config do not go together.
         return [_Found(spec.policy_for(app), f"cross_origin on {rule.endpoint!r}", "view")]
     found = []
-    for name, registration in state.in_scope(chain(blueprint_scopes(rule.endpoint), (None,))):
+    for name, registration in state.in_scope(rule.endpoint):
         match = registration.rules.lookup(rule.rule)
         if match is not None:
             pattern, policy = match

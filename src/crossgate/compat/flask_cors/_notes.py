@@ -1,17 +1,77 @@
-"""What compiling flask-cors options found: problems (raised together) and warnings (emitted
-once each), and the names they are checked against: the options and the ``CORS_*`` config keys.
+"""What compiling flask-cors options found, and how a user sees it.
+
+Problems are raised together; warnings are ``warnings.warn``-ed as ``FlaskCorsCompatWarning``
+and logged on ``flask_cors.core`` (flask-cors only logged unknown options, on a logger with no
+handler, so misspelt options went unnoticed: corydolphin/flask-cors#197), each once, both
+pointing at the user's line. Messages that need no fix (a string read as its author meant it, an
+unsafe behaviour kept on purpose) are ``Logged`` only, so an app's tests under ``-W error`` pass.
 """
 
 from __future__ import annotations
 
+import logging
+import os
+import sys
+import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from types import CodeType
 from typing import Any
 
 from crossgate._policy import closest_name
-from crossgate.compat.flask_cors._warnings import Logged
+from crossgate.compat.flask_cors._log import core_logger
 from crossgate.compat.flask_cors.core import CONFIG_OPTIONS, DEFAULT_OPTIONS
 from crossgate.errors import Problem, describe
+
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
+_REGISTRY = "__warningregistry__"
+
+
+class FlaskCorsCompatWarning(UserWarning):
+    """A flask-cors configuration that works, but not the way its author most likely meant.
+
+    Filter it like any warning, e.g. ``warnings.filterwarnings("ignore",
+    category=FlaskCorsCompatWarning)``, or under pytest ``-W error`` with
+    ``pytest.warns(FlaskCorsCompatWarning)``.
+    """
+
+
+@dataclass(frozen=True, slots=True)
+class Logged:
+    """A message for the ``flask_cors.core`` log alone, without a ``FlaskCorsCompatWarning``."""
+
+    text: str
+    level: int = logging.INFO
+
+
+def emit(
+    messages: Iterable[str | Logged], *, seen: set[str] | None = None, at: CodeType | None = None
+) -> None:
+    """Warn (and log) each distinct message once, skipping and then adding to *seen* (an app's
+    messages so far), at the user's line: the first frame outside this package, or the start of
+    *at* (a view's code, when a request compiles its policy)."""
+    unique = [text for text in dict.fromkeys(messages) if seen is None or str(text) not in seen]
+    if not unique:
+        return
+    if seen is not None:
+        seen.update(map(str, unique))
+    if at is not None:
+        filename, line, module_globals = at.co_filename, at.co_firstlineno, None
+    else:
+        frame = sys._getframe(1)
+        while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
+            frame = frame.f_back
+        filename, line, module_globals = frame.f_code.co_filename, frame.f_lineno, frame.f_globals
+    registry = None if module_globals is None else module_globals.setdefault(_REGISTRY, {})
+    for message in unique:
+        note = message if isinstance(message, Logged) else Logged(message, logging.WARNING)
+        if core_logger.isEnabledFor(note.level):
+            where = (core_logger.name, note.level, filename, line, "%s", (note.text,), None)
+            core_logger.handle(core_logger.makeRecord(*where))
+        if note is not message:
+            category = FlaskCorsCompatWarning
+            warnings.warn_explicit(note.text, category, filename, line, registry=registry)
+
 
 #: Every option name flask-cors knows, plus ``preflight_before_request``.
 KNOWN_OPTIONS = frozenset(DEFAULT_OPTIONS)

@@ -21,7 +21,13 @@ from __future__ import annotations
 import re
 
 from crossgate._origin_regex import show_regex, wide_regex
-from crossgate._origin_syntax import HostPattern, OriginError, parse_entry, parse_request_origin
+from crossgate._origin_syntax import (
+    HostPattern,
+    OriginError,
+    parse_entry,
+    parse_origin,
+    parse_request_origin,
+)
 from crossgate._regex_automata import TooLarge, Unsupported, automaton
 from crossgate._regex_reading import quiet
 from crossgate.errors import describe
@@ -46,6 +52,23 @@ def _other_hosts(scheme: str, host: str, port: int | None) -> list[str]:
         f"{scheme}://x{host}{shown_port}",
         f"{scheme}://{host}x.example{shown_port}",
     ]
+
+
+def unmatchable(text: str) -> str | None:
+    """The warning for a literal of ``origins`` that no Origin a browser sends can equal (even
+    ignoring case, as flask-cors compares), with the fix the native API gives; ``None`` if one
+    can."""
+    if text == "null":
+        return None
+    try:
+        written = parse_origin(text).serialize()
+    except OriginError as error:
+        why, fix = error.message, error.fix
+    else:
+        if written == text.casefold():
+            return None
+        why, fix = f"{text!r} is not written as browsers send it", f"write {written!r}"
+    return f"origins: {why}, so it never matches and is never allowed. Fix: {fix}"
 
 
 def glob_reading(text: str) -> tuple[HostPattern, str] | None:

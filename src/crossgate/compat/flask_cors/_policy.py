@@ -1,29 +1,13 @@
-"""flask-cors options compiled, once, into a ``CompatPolicy`` that answers requests with tuples.
+"""flask-cors options compiled, once, into a ``CompatPolicy`` whose answers are engine
+``Decision``s (written by ``crossgate._engine.apply``), its origins matched by the core's
+``OriginMatcher``.
 
-flask-cors parses its options into patterns at start-up (and, for the decorator, again on every
-request) and then walks them per request. Here everything that does not depend on the request is
-computed once: which origins and headers are literals (casefolded into frozensets) and which are
-regular expressions (compiled), the joined ``Allow-Methods``/``Expose-Headers`` values, the answer
-for a request without ``Origin``, and whether ``Vary: Origin`` can ever be needed.
-
-The answer is an engine ``Decision``, written by ``crossgate._engine.apply`` where the layer has
-the header list, and origins are matched by the core's ``OriginMatcher``: what this layer keeps
-is only what flask-cors users can observe. Strings are guessed to be regexes; literals are any
-string, compared ignoring case and echoed as sent; ``'*'`` echoes the Origin unless
-``send_wildcard``; ``always_send`` answers requests without one; ``null`` and plain-http origins
-need no consent; the app answers the preflight (200 and ``Allow``) and never refuses it; requested
-headers are echoed in their own case, sorted; and the lines come in flask-cors's order with
-``Vary: Origin`` on a line of its own.
-
-The rules are flask-cors 6.0.5's, with its matching defects fixed (see docs/migration.md):
-
-- a string containing any of ``* \\ ] ? $ ^ [ ( )`` is a regular expression, matched
-  case-insensitively, but with ``fullmatch`` (flask-cors used ``re.match``, so
-  ``https://.*\\.example\\.com`` also accepted ``https://a.example.com.evil.net``);
-- ``methods`` is a set of method names (flask-cors tested the requested method as a substring of
-  the joined list, so ``ET`` passed);
-- a regex only ever sees an Origin in the serialized form browsers send (the core matcher's
-  rule): ``https://a.example.com/x`` or an origin with control characters matches none.
+What stays the layer's own is what flask-cors users observe: strings guessed to be regexes;
+literals compared ignoring case and echoed as sent; ``'*'`` echoing the Origin unless
+``send_wildcard``; ``always_send``; no consent needed for ``null`` or plain http; preflights
+answered by the app and never refused; requested headers echoed sorted; flask-cors's line order
+with ``Vary: Origin`` on a line of its own. Its matching defects are fixed (a regex must match
+the whole origin, ``methods`` is a set of names): docs/migration.md lists each difference.
 """
 
 from __future__ import annotations
@@ -31,7 +15,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from typing import Any
 
@@ -40,16 +24,13 @@ from crossgate._http import CONTROL, Header
 from crossgate._origin_regex import foreign_regex
 from crossgate._origin_syntax import HostPattern, parse_request_origin
 from crossgate._origins import OriginMatcher
-from crossgate.compat.flask_cors._notes import (
-    CONFIG_KEYS,
-    KNOWN_OPTIONS,
-    Notes,
-    config_options,
-    ensure_iterable,
-    what_applies,
+from crossgate.compat.flask_cors._notes import Logged, Notes, ensure_iterable
+from crossgate.compat.flask_cors._origins import (
+    admits_any_host,
+    glob_reading,
+    prefix_warning,
+    unmatchable,
 )
-from crossgate.compat.flask_cors._origins import admits_any_host, glob_reading, prefix_warning
-from crossgate.compat.flask_cors._warnings import Logged
 from crossgate.compat.flask_cors.core import (
     ACL_ALLOW_HEADERS,
     ACL_CREDENTIALS,
@@ -60,19 +41,6 @@ from crossgate.compat.flask_cors.core import (
     ACL_RESPONSE_PRIVATE_NETWORK,
 )
 from crossgate.errors import Problem, describe
-
-__all__ = [
-    "CONFIG_KEYS",
-    "KNOWN_OPTIONS",
-    "CompatPolicy",
-    "Notes",
-    "check_patterns",
-    "compile_policy",
-    "config_options",
-    "probably_regex",
-    "what_applies",
-]
-
 
 WSGIEnviron = Mapping[str, Any]
 
@@ -100,6 +68,8 @@ class _Patterns:
     count: int
     #: ``'http://localhost:*'`` and ``'https://*.example.com'``, read as written (``_origins``).
     host_patterns: tuple[HostPattern, ...] = ()
+    #: The literals no browser's Origin can equal, each with its warning (``unmatchable``).
+    never: tuple[tuple[str, str], ...] = ()
 
     @property
     def has_regex(self) -> bool:
@@ -136,6 +106,7 @@ def _patterns(option: str, value: Any, notes: Notes) -> _Patterns:
     literal_strings: list[str] = []
     regexes: list[re.Pattern[str]] = []
     host_patterns: list[HostPattern] = []
+    never: list[tuple[str, str]] = []
     any_value = False
     for item in items:
         reading = glob_reading(item) if option == "origins" and isinstance(item, str) else None
@@ -173,6 +144,9 @@ def _patterns(option: str, value: Any, notes: Notes) -> _Patterns:
             literals.add(str(item).casefold())
             if isinstance(item, str):
                 literal_strings.append(item)
+                if option == "origins" and (warning := unmatchable(item)):
+                    never.append((item, warning))
+                    notes.warnings.append(warning)
     return _Patterns(
         any_value,
         frozenset(literals),
@@ -180,6 +154,7 @@ def _patterns(option: str, value: Any, notes: Notes) -> _Patterns:
         tuple(literal_strings),
         len(items),
         tuple(host_patterns),
+        tuple(never),
     )
 
 
@@ -285,12 +260,6 @@ class CompatPolicy:
             headers.append(("Vary", "Origin"))
         return Decision(True, tuple(headers))
 
-    def headers_for(
-        self, origin: str | None, method: str, environ: WSGIEnviron
-    ) -> tuple[Header, ...]:
-        """The CORS headers flask-cors would add to the response of this request, in its order."""
-        return self.decide(origin, method, environ).headers
-
 
 def _admits(matchers: tuple[OriginMatcher, OriginMatcher], origin: str) -> bool:
     """Whether the Origin as sent, or in lower case, is admitted (flask-cors ignores case)."""
@@ -300,11 +269,7 @@ def _admits(matchers: tuple[OriginMatcher, OriginMatcher], origin: str) -> bool:
     )
 
 
-def _decision(headers: tuple[Header, ...]) -> Decision:
-    return Decision(bool(headers), headers)
-
-
-_REFUSED = _decision(())
+_REFUSED = Decision(False)
 
 
 def _any_origin_message(
@@ -351,11 +316,13 @@ def _any_origin_message(
 
 
 def check_patterns(options: Mapping[str, Any], notes: Notes) -> None:
-    """Problems in the ``origins`` and ``allow_headers`` patterns that *options* names."""
+    """Problems in the ``origins`` and ``allow_headers`` patterns that *options* names, and the
+    origins that can never match (the other warnings come when the policy is compiled, with
+    the options merged)."""
     for option in ("origins", "allow_headers"):
         if option in options:
-            # The warnings come when the policy is compiled, with the options merged.
-            _patterns(option, options[option], Notes(problems=notes.problems))
+            found = _patterns(option, options[option], Notes(problems=notes.problems))
+            notes.warnings += [warning for _, warning in found.never]
 
 
 def compile_policy(options: Mapping[str, Any], notes: Notes) -> CompatPolicy | None:
@@ -424,20 +391,8 @@ def compile_policy(options: Mapping[str, Any], notes: Notes) -> CompatPolicy | N
     answers_wildcard = origins.any_value and send_wildcard
     varies = bool(options.get("vary_header")) and (origins.count > 1 or origins.has_regex)
 
-    def answer(allowed: str) -> tuple[Header, ...]:
-        vary = (("Vary", "Origin"),) if varies and allowed != "*" else ()
-        return ((ACL_ORIGIN, allowed), *matched, *vary)
-
-    # A literal is allowed exactly as written; other spellings of it take the general path.
-    simple_answers: dict[str | None, Decision] = {
-        literal: _decision(answer(literal))
-        for literal in ([] if answers_wildcard else origins.literal_strings)
-        if literal
-    }
-    simple_answers[None] = _decision(() if no_origin_answer is None else answer(no_origin_answer))
-
     matcher, caseless = origins.origin_matchers()
-    return CompatPolicy(
+    policy = CompatPolicy(
         origins=origins,
         matcher=matcher,
         caseless=caseless,
@@ -454,5 +409,10 @@ def compile_policy(options: Mapping[str, Any], notes: Notes) -> CompatPolicy | N
         automatic_options=bool(options.get("automatic_options")),
         intercept_exceptions=bool(options.get("intercept_exceptions")),
         preflight_before_request=bool(options.get("preflight_before_request")),
-        simple_answers=simple_answers,
+        simple_answers={},
     )
+    # A literal is answered by one look-up when sent exactly as written, as is a request
+    # without an Origin; other spellings take the general path.
+    literals = [] if answers_wildcard else [text for text in origins.literal_strings if text]
+    answers = {origin: policy.decide(origin, "GET", {}) for origin in [*literals, None]}
+    return replace(policy, simple_answers=answers)

@@ -1,20 +1,12 @@
 """The ``resources`` option in flask-cors's forms and order, compiled into ``crossgate._paths``.
 
-flask-cors accepts a pattern, a list of patterns, or a dict ``{pattern: options}``. A dict is
-sorted once: literal paths first, then compiled regexes, then regex-looking strings; within each,
-more ``/`` first, then longer first (the deterministic order that fixed CVE-2024-6839). The first
-rule that covers the path wins.
-
-A literal covers exactly its path (case-sensitive). A regex covers a path when it matches at the
-start of it (``re.match``, as in flask-cors): ``r'/api/*'`` covers ``/api``, ``/api/items`` and
-also ``/apiary``. Regex strings are compiled case-sensitively; a compiled pattern keeps its flags.
-
-Native ``PathRules`` express this once each regex is rewritten to match whole paths: literals
-are its exact paths (tried first: a dict sorts them first, and a list's patterns all share one
-policy), each regex ``p`` becomes ``(?:p)(?s:.*)`` in flask-cors's order, and a pattern covering
-every path is its catch-all, tried last, with the regexes after it dropped (flask-cors never
-reaches them). The path is the one the app routes (``request.path``: decoded once, ``+`` kept,
-case kept).
+flask-cors accepts a pattern, a list of patterns, or a dict ``{pattern: options}``; a dict is
+sorted once (literal paths, then compiled regexes, then regex-looking strings; within each, more
+``/`` first, then longer first: the order that fixed CVE-2024-6839), and the first rule that
+covers the path wins. A literal covers exactly its path; a regex covers a path it matches at the
+start (``re.match``), so ``r'/api/*'`` also covers ``/apiary``. As ``PathRules``: literals are
+exact paths, each regex ``p`` becomes ``(?:p)(?s:.*)``, and a pattern covering every path is the
+catch-all, tried last (the regexes after it are never reached).
 """
 
 from __future__ import annotations

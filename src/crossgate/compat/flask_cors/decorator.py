@@ -13,29 +13,16 @@ import inspect
 import logging
 from collections.abc import Callable, Mapping
 from functools import update_wrapper
-from types import MappingProxyType
+from types import CodeType, MappingProxyType
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from flask import Flask, Response, current_app, make_response, request
 
-from crossgate.compat.flask_cors._app import (
-    VIEW_ATTRIBUTE,
-    add_cors_headers,
-    app_state,
-    current_request,
-    decide,
-    left_alone,
-)
+from crossgate.compat.flask_cors._app import VIEW_ATTRIBUTE, app_state, evaluate
 from crossgate.compat.flask_cors._log import decorator_logger
-from crossgate.compat.flask_cors._policy import (
-    CONFIG_KEYS,
-    CompatPolicy,
-    Notes,
-    check_patterns,
-    compile_policy,
-)
-from crossgate.compat.flask_cors._warnings import emit
-from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS, FLASK_CORS_EVALUATED
+from crossgate.compat.flask_cors._notes import CONFIG_KEYS, Notes, emit
+from crossgate.compat.flask_cors._policy import CompatPolicy, check_patterns, compile_policy
+from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS
 from crossgate.errors import ConfigError, describe
 
 if TYPE_CHECKING:
@@ -54,10 +41,12 @@ _CONFIG_OPTIONS = tuple(CONFIG_KEYS.values())
 class _Spec:
     """One ``cross_origin(...)`` application: its options and its per-app compiled policies."""
 
-    __slots__ = ("handles_options", "options")
+    __slots__ = ("code", "handles_options", "options", "warned")
 
     def __init__(self, options: Mapping[str, Any]) -> None:
         self.options = MappingProxyType(dict(options))
+        #: The decorated view's code: where a warning found at its first request points.
+        self.code: CodeType | None = None
         self.handles_options = bool(options.get("automatic_options", True))
         notes = Notes()
         notes.unknown_options(
@@ -71,6 +60,7 @@ class _Spec:
         check_patterns(options, notes)
         if notes.problems:
             raise ConfigError(notes.problems, context="cross_origin()")
+        self.warned = {str(warning) for warning in notes.warnings}
         emit(notes.warnings)
 
     def policy_for(self, app: Flask) -> CompatPolicy:
@@ -96,26 +86,20 @@ class _Spec:
                 "CORS(app, preflight_before_request=True) (with resources=[] if the app only "
                 "uses decorators), or CORS_PREFLIGHT_BEFORE_REQUEST=True in app.config"
             )
-        emit(notes.warnings)
+        state.warned.update(self.warned)
+        emit(notes.warnings, seen=state.warned, at=self.code)
         state.decorated[self] = (snapshot, policy)
         return policy
-
-    def finish(self, response: Response, policy: CompatPolicy) -> Response:
-        """*response* with *policy*'s headers (unless ``left_alone``), marked as evaluated."""
-        if not left_alone(response):
-            add_cors_headers(response, decide(policy, current_request()).headers)
-        setattr(response, FLASK_CORS_EVALUATED, True)
-        return response
 
     def respond(self, view: Callable[..., Any], is_async: bool, args: Any, kwargs: Any) -> Response:
         """The decorated view's response: *view*'s, or Flask's answer to ``OPTIONS``."""
         app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
         policy = self.policy_for(app)
         if policy.automatic_options and request.method == "OPTIONS":
-            return self.finish(app.make_default_options_response(), policy)
+            return evaluate(app.make_default_options_response(), policy)
         # An async view runs as Flask runs one (Flask's async extra); the wrapper stays sync.
         call = app.ensure_sync(view) if is_async else view
-        return self.finish(make_response(call(*args, **kwargs)), policy)
+        return evaluate(make_response(call(*args, **kwargs)), policy)
 
     def early_answer(
         self, app: Flask, *, app_wide: bool, answer: Response | None = None
@@ -130,7 +114,7 @@ class _Spec:
         if policy.preflight_before_request or app_wide:
             if answer is None:
                 answer = app.make_default_options_response()
-            return self.finish(answer, policy)
+            return evaluate(answer, policy)
         return None
 
 
@@ -149,6 +133,8 @@ def cross_origin(*args: Any, **kwargs: Unpack[CrossOriginOptionsInput]) -> Calla
 
     def decorator(view: F) -> F:
         is_async = inspect.iscoroutinefunction(view)
+        if spec.code is None:
+            spec.code = getattr(inspect.unwrap(view), "__code__", None)
 
         def wrapped(*args: Any, **kwargs: Any) -> Response:
             return spec.respond(view, is_async, args, kwargs)

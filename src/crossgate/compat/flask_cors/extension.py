@@ -5,7 +5,7 @@ here), the ``CORS(...)`` arguments, the ``init_app(...)`` arguments, a resource'
 call adds one ``after_request`` hook (on the app or the blueprint given), so two calls act as a
 union; a response that already carries ``Access-Control-Allow-Origin``, or that a
 ``cross_origin`` view evaluated, is left alone. Where nothing could tell the difference, the
-app's edge takes the place of the hook at the first request (``_edge.py``).
+hook only decides and the app's native edge writes the answer (``_app.py``).
 """
 
 from __future__ import annotations
@@ -17,12 +17,11 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, Flask, Response
 from flask.sansio.blueprints import BlueprintSetupState
 
-from crossgate.compat.flask_cors._app import Registration
-from crossgate.compat.flask_cors._edge import install
+from crossgate.compat.flask_cors._app import Registration, app_state, install
 from crossgate.compat.flask_cors._log import extension_logger
-from crossgate.compat.flask_cors._policy import CompatPolicy, Notes, compile_policy, config_options
+from crossgate.compat.flask_cors._notes import Notes, config_options, emit
+from crossgate.compat.flask_cors._policy import CompatPolicy, compile_policy
 from crossgate.compat.flask_cors._resources import compile_rules, pattern_text, resource_pairs
-from crossgate.compat.flask_cors._warnings import emit
 from crossgate.compat.flask_cors.core import DEFAULT_OPTIONS
 from crossgate.errors import ConfigError, Problem, describe
 from crossgate.flask._commands import register_commands
@@ -96,7 +95,7 @@ class CORS:
         if notes.problems or base is None:
             unique = {str(problem): problem for problem in notes.problems}
             raise ConfigError(unique.values(), context="flask-cors compatibility")
-        emit(notes.warnings)
+        emit(notes.warnings, seen=app_state(app).warned if isinstance(app, Flask) else None)
         if extension_logger.isEnabledFor(logging.DEBUG):
             extension_logger.debug(
                 "CORS on %s with resources %s",
@@ -132,7 +131,7 @@ def _intercept_exceptions(app: Flask, registration: Registration) -> None:
 
     def with_cors(handler: Callable[..., Any]) -> Callable[..., Response]:
         def wrapped(*args: Any, **kwargs: Any) -> Response:
-            return registration.after_request(app.make_response(handler(*args, **kwargs)))
+            return registration.add(app.make_response(handler(*args, **kwargs)))
 
         return wrapped
 
