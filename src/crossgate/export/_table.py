@@ -16,6 +16,7 @@ from crossgate._engine import decide_preflight
 from crossgate._fetch import NORMALIZED_METHODS
 from crossgate._origin_matcher import OriginMatcher
 from crossgate._policy import ACAM, CORSPolicy
+from crossgate.errors import show
 
 if TYPE_CHECKING:
     from crossgate.headers import HeaderPolicy
@@ -30,7 +31,8 @@ class Refusal:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.route}: {self.option} {self.message}"
+        # The route is the app's text (a path may hold a newline): shown on one line.
+        return f"{show(self.route)}: {self.option} {self.message}"
 
 
 class ExportError(Exception):
