@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Literal
 
 import pytest
 from flask import Flask
@@ -28,6 +29,7 @@ from tests.export.export_proxies import (
 
 pytestmark = pytest.mark.proxies
 
+Proxy = Literal["nginx", "caddy"]
 PREFLIGHT = {"Origin": ORIGIN, "Access-Control-Request-Method": "GET", "Cookie": "secret=1"}
 
 
@@ -121,11 +123,12 @@ def test_a_backtick_with_a_backslash_before_a_quote_is_refused_for_caddy() -> No
 
 
 def test_a_header_name_a_configuration_reads_as_syntax_is_refused() -> None:
-    for proxy in ("nginx", "caddy"):
+    proxies: tuple[Proxy, ...] = ("nginx", "caddy")
+    for proxy in proxies:
         with pytest.raises(ExportError, match="name 'X#Y' is not written"):
             export_config(
                 header_app({"X#Y": "1"}),
-                proxy,  # type: ignore[arg-type]
+                proxy,
                 upstream="http://127.0.0.1:1",
                 listen="127.0.0.1:2",
             )
@@ -168,7 +171,7 @@ SYNTAX = st.sampled_from(
     ]
 )
 VALUE = (
-    st.lists(SYNTAX | st.text(st.characters(max_codepoint=0xFF, exclude_categories=("Cc",))))
+    st.lists(SYNTAX | st.text(st.characters(max_codepoint=0xFF, exclude_categories=["Cc"])))
     .map("".join)
     .map(str.strip)
     .filter(bool)
@@ -184,7 +187,7 @@ VALUE = (
 @example(values=[LITERAL, TICK, "{$HOME}", 'a`b\\"c', "\u00ff$"])
 @pytest.mark.parametrize("kind", ["nginx", "caddy"])
 def test_a_served_value_is_the_configured_value_byte_for_byte_or_refused(
-    kind: str, values: list[str], tmp_path: Path
+    kind: Proxy, values: list[str], tmp_path: Path
 ) -> None:
     configured = {f"X-V{index}": value for index, value in enumerate(values)}
     try:
