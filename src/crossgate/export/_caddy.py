@@ -70,6 +70,8 @@ def _no_environment(text: str, option: str = "headers") -> str:
 def _token(text: str, option: str = "headers") -> str:
     """*text* as one Caddyfile token read back exactly, or Unwritable."""
     _no_environment(text, option)
+    if text in ("{", "}"):
+        raise Unwritable(option, f"{text!r} alone is read by Caddy as a block's brace")
     if "`" not in text:
         return f"`{text}`"
     if text.endswith("\\") or '\\"' in text:
@@ -77,17 +79,24 @@ def _token(text: str, option: str = "headers") -> str:
     return '"' + text.replace('"', '\\"') + '"'
 
 
+def _placeholder(part: In | Var) -> str:
+    return _INPUTS[part.name] if isinstance(part, In) else f"{{crossgate_{part.name}}}"
+
+
 def _placeholders(expr: Expr) -> str:
-    """*expr* as text Caddy expands placeholders in: literal braces escaped."""
-    parts = []
+    """*expr* as text Caddy expands placeholders in. The replacer reads a text without any
+    ``{`` as it is; in one with a ``{``, a backslash before a brace is dropped, so there every
+    literal brace is written ``\\{``, ``\\}``."""
     for part in expr:
-        if isinstance(part, In):
-            parts.append(_INPUTS[part.name])
-        elif isinstance(part, Var):
-            parts.append(f"{{crossgate_{part.name}}}")
-        else:
-            parts.append(re.sub(r"[{}]", r"\\\g<0>", _no_environment(header_value(part))))
-    return "".join(parts)
+        if isinstance(part, str):
+            _no_environment(header_value(part))
+    escape = any(not isinstance(part, str) or "{" in part for part in expr)
+    return "".join(
+        _placeholder(part)
+        if not isinstance(part, str)
+        else (re.sub(r"[{}]", r"\\\g<0>", part) if escape else part)
+        for part in expr
+    )
 
 
 def _regex_value(expr: Expr, source: Expr) -> str:
