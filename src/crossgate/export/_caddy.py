@@ -151,14 +151,16 @@ def _cors(spot: Spot, plan: Plan) -> list[str]:
     """A location's preflight answers and CORS headers, from its state and header maps."""
     state = f"{{crossgate_{spot.state}}}"
     inner = []
-    if spot.allowed:
-        inner.append(f"@pre_ok vars {state} " + " ".join(f"pre_ok{i}" for i in spot.allowed))
-    inner.append(f"@pre_no vars {state} pre_no")
     for index, (name, target) in enumerate(spot.headers):
         inner += [
             f'@h{index} not vars {{crossgate_{target}}} ""',
             f"header @h{index} {header_name(name)} {{crossgate_{target}}}",
         ]
+    if spot.location.fallback:  # preflights too are decorated, as the app's 404
+        return inner
+    if spot.allowed:
+        inner.append(f"@pre_ok vars {state} " + " ".join(f"pre_ok{i}" for i in spot.allowed))
+    inner.append(f"@pre_no vars {state} pre_no")
     # Header policy lines on the preflight answers: no app response to find them in.
     lines = static_lines(spot.location)
     static = [(line.name, line.https) for line in lines if line.https is not None]
@@ -208,6 +210,8 @@ def _proxying(spot: Spot, plan: Plan, upstream: str) -> list[str]:
 def _location(spot: Spot, plan: Plan, upstream: str) -> list[str]:
     location = spot.location
     name = f"@crossgate_l{location.number}"
+    if location.fallback and location.regex is None:  # the last handle: every other path
+        return [f"# {shown(location.label)}", "handle {", *_handled(spot, plan, upstream), "}"]
     if location.regex is not None:
         regex = location.regex
     else:
@@ -224,6 +228,11 @@ def _location(spot: Spot, plan: Plan, upstream: str) -> list[str]:
     out = [f"# {shown(location.label)}", *matcher, f"handle {name} {{"]
     if location.passthrough:
         return [*out, f"{_IN}reverse_proxy {upstream}", "}"]
+    return [*out, *_handled(spot, plan, upstream), "}"]
+
+
+def _handled(spot: Spot, plan: Plan, upstream: str) -> list[str]:
+    """The inside of a location's ``handle`` block."""
     inner = _cors(spot, plan) if spot.state is not None else []
     inner += _proxying(spot, plan, upstream)
     body = [line for block in inner for line in block.split("\n")]
@@ -238,8 +247,7 @@ def _location(spot: Spot, plan: Plan, upstream: str) -> list[str]:
             *(_IN + line for line in body),
             "}",
         ]
-    out += [_IN + line for line in body]
-    return [*out, "}"]
+    return [_IN + line for line in body]
 
 
 def write_caddy(table: ExportTable, *, upstream: str, listen: str, source: str) -> str:
@@ -263,8 +271,9 @@ def write_caddy(table: ExportTable, *, upstream: str, listen: str, source: str) 
         body += written(spot.location.label, refusals, partial(_location, spot, plan, upstream))
     if refusals:
         raise ExportError(dict.fromkeys(refusals))
-    body += ["# Paths no route matches: the app answers them, CORS included.", "handle {"]
-    body += [f"{_IN}reverse_proxy {upstream}", "}"]
+    if not any(spot.location.fallback and spot.location.regex is None for spot in plan.spots):
+        body += ["# Paths no route matches: the app answers them, CORS included.", "handle {"]
+        body += [f"{_IN}reverse_proxy {upstream}", "}"]
     out += [_IN + line for line in body]
     out.append("}")
     return "\n".join(out) + "\n"

@@ -111,8 +111,9 @@ def _vary_map(spot: Spot) -> list[str]:
     """``$crossgate_lN_vary``: the app's Vary merged with Origin when the answer varies."""
     varies = spot.varies if isinstance(spot.varies, str) else f"${{crossgate_{spot.varies.name}}}"
     n = spot.location.number
+    preflight = "0" if spot.location.fallback else "$crossgate_preflight"  # decorated as actual
     return [
-        f"map $crossgate_preflight:{varies}:$upstream_http_vary $crossgate_l{n}_vary {{",
+        f"map {preflight}:{varies}:$upstream_http_vary $crossgate_l{n}_vary {{",
         f'{_INDENT}default "$upstream_http_vary, Origin";',
         f'{_INDENT}"~^1:" {_expanded((PREFLIGHT_VARY,))};',
         f'{_INDENT}"~^0:0:" "$upstream_http_vary";',
@@ -150,6 +151,8 @@ def _location(spot: Spot, plan: Plan, upstream: str) -> list[str]:
         if location.passthrough and location.unless is not None:
             regex = f"^(?!{location.unless[1:]}){regex[1:]}"
         heads = [f"location ~ {_regex(regex)} {{"]
+    elif location.fallback:  # the paths no route (nor blueprint prefix) matches
+        heads = ["location / {"]
     else:
         heads = [f"location = {_quoted(path)} {{" for path in location.exact_paths]
     if location.passthrough:
@@ -161,7 +164,7 @@ def _location(spot: Spot, plan: Plan, upstream: str) -> list[str]:
             f"error_page {_JUMP} = {_APP};",
             f"if ($crossgate_{spot.passes}) {{ return {_JUMP}; }}",
         ]
-    if spot.state is not None:
+    if spot.state is not None and not location.fallback:
         inner += [
             f"if ($crossgate_{spot.state} ~ ^pre_ok) {{ return 204; }}",
             f'if ($crossgate_{spot.state} = pre_no) {{ return 403 "CORS preflight refused.\\n"; }}',
@@ -229,11 +232,14 @@ def write_nginx(table: ExportTable, *, upstream: str, listen: str, source: str) 
         f"{_INDENT}proxy_set_header Host $http_host;",
         f"{_INDENT}proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
         f"{_INDENT}proxy_set_header X-Forwarded-Proto $scheme;",
-        f"{_INDENT}# Paths no route matches: the app answers them, CORS included.",
-        f"{_INDENT}location / {{",
-        f"{_INDENT * 2}proxy_pass {upstream};",
-        f"{_INDENT}}}",
     ]
+    if not any(spot.location.fallback and spot.location.regex is None for spot in plan.spots):
+        server += [
+            f"{_INDENT}# Paths no route matches: the app answers them, CORS included.",
+            f"{_INDENT}location / {{",
+            f"{_INDENT * 2}proxy_pass {upstream};",
+            f"{_INDENT}}}",
+        ]
     if any(spot.passes is not None for spot in plan.spots):
         server += [
             f"{_INDENT}# Requests another URL rule may serve: the app answers them, CORS included.",

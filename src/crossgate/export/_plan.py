@@ -237,9 +237,11 @@ def _acam_map(name: str, policy: CORSPolicy, methods: frozenset[str]) -> list[Ma
     ]
 
 
-def _state_map(n: int, variant: Part, bits: list[Expr], states: list[tuple[Key, Expr]]) -> Map:
+def _state_map(
+    n: int, variant: Part, preflight: Part, bits: list[Expr], states: list[tuple[Key, Expr]]
+) -> Map:
     """``lN_state`` from the variant, whether it is a preflight and each variant's checks."""
-    source: Expr = (variant, ":", PREFLIGHT, ":")
+    source: Expr = (variant, ":", preflight, ":")
     for item in bits:
         source += (*item, ":")
     return Map(f"l{n}_state", source, tuple(states), ("no",))
@@ -259,22 +261,32 @@ def _location_plan(location: Location, table: ExportTable) -> tuple[list[Map], S
             bits.append(("-",))
             states.append((_regex(f"{head}1:"), ("pre_no",)))
             continue
-        allowed.append(index)
         p, policy = entry.cors, table.policies[entry.cors]
         name = f"l{n}_v{index}"
-        bits.append((Var(f"p{p}_origin"), Var(f"{name}_method"), Var(f"p{p}_headers")))
-        maps += _acam_map(name, policy, entry.methods)
+        values = _cors_values(policy, name)
+        if location.fallback:  # decorated as an actual request: only the Origin decides
+            bits.append((Var(f"p{p}_origin"), "11"))
+            values = {
+                header: (value, ("ok",))
+                for header, (value, kinds) in values.items()
+                if "ok" in kinds
+            }
+        else:
+            allowed.append(index)
+            bits.append((Var(f"p{p}_origin"), Var(f"{name}_method"), Var(f"p{p}_headers")))
+            maps += _acam_map(name, policy, entry.methods)
         states += [
             (_regex(f"{head}1:{skip}111"), (f"pre_ok{index}",)),
             (_regex(f"{head}1:"), ("pre_no",)),
             (_regex(f"{head}0:{skip}1"), (f"ok{index}",)),
         ]
-        for header, (value, kinds) in _cors_values(policy, name).items():
+        for header, (value, kinds) in values.items():
             sent.setdefault(header, []).extend((Key(f"{kind}{index}"), value) for kind in kinds)
-        if policy.allow_private_network:
+        if policy.allow_private_network and not location.fallback:
             key = _regex(f"^pre_ok{index}:true$")
             sent.setdefault(ACAPN, []).append((key, ("true",)))
-    maps.append(_state_map(n, variant, bits, states))
+    preflight: Part = "0" if location.fallback else PREFLIGHT
+    maps.append(_state_map(n, variant, preflight, bits, states))
     state = Var(f"l{n}_state")
     headers = []
     for header, entries in sent.items():
@@ -282,7 +294,7 @@ def _location_plan(location: Location, table: ExportTable) -> tuple[list[Map], S
         source: Expr = (state, ":", In("acrpn")) if header == ACAPN else (state,)
         maps.append(Map(target, source, tuple(entries), ("",)))
         headers.append((header, target))
-    varies = [str(index) for index in allowed if _varies(location.variants[index], table)]
+    varies = [str(index) for index, entry in enumerate(location.variants) if _varies(entry, table)]
     merged: Part = "1" if varies else "0"
     if location.choice is not None:
         keys = tuple((Key(key), ("1",)) for key in varies)

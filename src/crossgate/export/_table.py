@@ -113,6 +113,9 @@ class Location:
     passthrough: bool = False
     unless: str | None = None
     deferral: Deferral | None = None
+    #: The paths no route matches (under a blueprint prefix: ``regex``; else all the rest):
+    #: every request is decorated as an actual one, preflights included (the app's 404).
+    fallback: bool = False
 
     @property
     def cross_origin(self) -> bool:
