@@ -17,12 +17,14 @@ from hypothesis import strategies as st
 from crossgate.errors import ConfigError
 from crossgate.export import ExportError, export_config
 from crossgate.flask import CORS, Headers
+from tests.export.export_fixture_app import app as fixture
 from tests.export.export_hostile_app import LITERAL, ORIGIN, TICK, app
 from tests.export.export_proxies import (
     assert_answered_alike,
     dead_port,
     free_port,
     gunicorn,
+    nginx_check,
     run_proxy,
     send,
 )
@@ -222,3 +224,31 @@ def test_a_served_value_is_the_configured_value_byte_for_byte_or_refused(
     assert status == 204
     got = served(lines)
     assert {name: got.get(name.lower()) for name in configured} == configured
+
+
+@pytest.mark.parametrize(
+    ("listen", "upstream"),
+    [
+        ("127.0.0.1:8080; location /owned {", "http://127.0.0.1:5000"),
+        ("127.0.0.1:8080 {\n\trespond owned\n}", "http://127.0.0.1:5000"),
+        ("127.0.0.1:8080", "http://127.0.0.1:5000;return 200"),
+        ("127.0.0.1:8080", "http://127.0.0.1:5000 {"),
+    ],
+)
+@pytest.mark.parametrize("kind", ["nginx", "caddy"])
+def test_an_address_that_is_not_host_and_port_is_refused(
+    kind: Proxy, listen: str, upstream: str
+) -> None:
+    with pytest.raises(ValueError, match="is not a host and port"):
+        export_config(app, kind, upstream=upstream, listen=listen)
+
+
+def test_nginx_checks_the_exported_file_without_a_warning(tmp_path: Path) -> None:
+    # The file declares many variables: it sizes nginx's variables hash itself.
+    config = export_config(
+        fixture, "nginx", upstream="http://127.0.0.1:5000", listen="127.0.0.1:8080"
+    )
+    checked = nginx_check(tmp_path, config)
+    assert checked.returncode == 0, checked.stderr
+    assert "[warn]" not in checked.stderr
+    assert "[emerg]" not in checked.stderr

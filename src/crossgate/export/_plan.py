@@ -434,3 +434,17 @@ def written(route: str, refusals: list[Refusal], write: Callable[[], list[str]])
     except Unwritable as problem:
         refusals.append(Refusal(route, problem.option, problem.message))
         return []
+
+
+_ADDRESS = re.compile(r"(?:https?://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::[0-9]{1,5})?")
+
+
+def address(text: str, option: str) -> str:
+    """*text* (``--listen`` host:port, ``--upstream`` http://host:port), written as it is, or
+    ValueError: only a host (name, IPv4, [IPv6]) and a port, nothing a configuration reads."""
+    if not _ADDRESS.fullmatch(text):
+        raise ValueError(
+            f"{option} {text!r} is not a host and port: write it as '127.0.0.1:8080' "
+            "(letters, digits, '.', '-', an [IPv6] address, ':port')"
+        )
+    return text
