@@ -261,7 +261,7 @@ def write_caddy(table: ExportTable, *, upstream: str, listen: str, source: str) 
         "not edit.",
         "# Caddy answers CORS preflights on the app's routes and adds the CORS headers to every",
         "# response of those routes; the app's own CORS headers are removed (header_down), so a",
-        "# response never carries two. Paths no route matches go to the app untouched. Header",
+        "# response never carries two. Paths no route matches: the last handle blocks. Header",
         "# policies: static lines only (over https values); CSP nonces stay in the app.",
         f"http://{listen} {{",
     ]

@@ -211,7 +211,7 @@ def write_nginx(table: ExportTable, *, upstream: str, listen: str, source: str) 
         "# For the http {} context. nginx answers CORS preflights on the app's routes and adds",
         "# the CORS headers to every response of those routes (always: errors too); the app's",
         "# own CORS headers are hidden there (proxy_hide_header), so a response never carries",
-        "# two. Paths no route matches go to the app untouched. Header policies: their static",
+        "# two. Paths no route matches: the last locations. Header policies: their static",
         "# lines are added where the app did not send them; CSP nonces stay in the app.",
         "# The file declares many variables: it sizes nginx's variables hash itself (do not",
         "# set variables_hash_max_size or variables_hash_bucket_size in your http {} block).",
