@@ -13,9 +13,11 @@ import pytest
 from flask import Flask
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
+from werkzeug.routing import BaseConverter
 
 from crossgate.errors import ConfigError
 from crossgate.export import ExportError, export_config
+from crossgate.export._plan import Unwritable, header_value
 from crossgate.flask import CORS, Headers
 from tests.export.export_fixture_app import app as fixture
 from tests.export.export_hostile_app import LITERAL, ORIGIN, TICK, app
@@ -252,3 +254,41 @@ def test_nginx_checks_the_exported_file_without_a_warning(tmp_path: Path) -> Non
     assert checked.returncode == 0, checked.stderr
     assert "[warn]" not in checked.stderr
     assert "[emerg]" not in checked.stderr
+
+
+class Letters(BaseConverter):
+    regex = "[a-z\u00e9]+"
+
+
+def converter_app(path: str) -> Flask:
+    hostile = Flask(__name__)
+    hostile.url_map.converters["letters"] = Letters
+
+    @hostile.get(path)
+    def view(name: str) -> str:
+        return name
+
+    CORS(hostile, origins=[ORIGIN])
+    return hostile
+
+
+def test_a_non_ascii_character_in_a_regex_class_is_refused_for_nginx_only() -> None:
+    hostile = converter_app("/w/<letters:name>")
+    with pytest.raises(ExportError, match="in a class, which nginx reads as bytes"):
+        export_config(hostile, "nginx", upstream="http://127.0.0.1:1", listen="127.0.0.1:2")
+    caddy = export_config(hostile, "caddy", upstream="http://127.0.0.1:1", listen="127.0.0.1:2")
+    assert "[a-z\\x{e9}]+" in caddy  # RE2 reads characters
+
+
+def test_a_control_character_in_a_regex_is_written_as_an_escape() -> None:
+    hostile = converter_app("/w\n}\n/<name>")
+    for kind in ("nginx", "caddy"):
+        text = export_config(hostile, kind, upstream="http://127.0.0.1:1", listen="127.0.0.1:2")
+        assert "/w\\x0a" in text or "/w\\x{a}" in text
+        assert "\n}\n/" not in text
+
+
+def test_a_value_with_a_control_character_is_never_written() -> None:
+    with pytest.raises(Unwritable, match="control character"):
+        header_value("a\r\nSet-Cookie: x=1")
+    assert header_value("a\tb") == "a\tb"

@@ -59,3 +59,14 @@ def test_the_port_range_is_exact() -> None:
     texts = [str(number) for number in range(100_000)] + [f"0{number}" for number in range(999)]
     admitted = {text for text in texts if written.fullmatch(text)}
     assert admitted == {str(number) for number in range(1, 65536)} - {"80"}
+
+
+@settings(max_examples=300, deadline=None)
+@given(low=st.integers(1, 70000), span=st.integers(0, 70000))
+def test_a_number_range_admits_exactly_its_numbers(low: int, span: int) -> None:
+    high = low + span
+    written = re.compile("|".join(number_range(low, high)))
+    probes = {low - 1, low, low + 1, high - 1, high, high + 1, (low + high) // 2, 10, 99, 100}
+    for number in probes:
+        assert bool(written.fullmatch(str(number))) == (low <= number <= high), number
+        assert not written.fullmatch(f"0{number}")
