@@ -292,3 +292,34 @@ def test_a_value_with_a_control_character_is_never_written() -> None:
     with pytest.raises(Unwritable, match="control character"):
         header_value("a\r\nSet-Cookie: x=1")
     assert header_value("a\tb") == "a\tb"
+
+
+PATH_PIECES = st.sampled_from(
+    ["\n", "\r", "}", "{", ";", "#", '"', "'", "\\", "`", "$", " ", "\t", "{$HOME}", "é", "/",
+     "location /owned { return 200 owned; }", "handle /owned {\nrespond owned 200\n}", "a"]
+)  # fmt: skip
+
+
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(pieces=st.lists(PATH_PIECES, min_size=1, max_size=8))
+@pytest.mark.parametrize("kind", ["nginx", "caddy"])
+def test_a_generated_route_path_injects_nothing(
+    kind: Proxy, pieces: list[str], tmp_path: Path
+) -> None:
+    hostile = Flask(__name__)
+    hostile.add_url_rule("/p" + "".join(pieces), "view", lambda: "v")
+    CORS(hostile, origins=[ORIGIN])
+    port = free_port()
+    with dead_port() as nowhere:
+        config = export_config(
+            hostile, kind, upstream=f"http://127.0.0.1:{nowhere}", listen=f"127.0.0.1:{port}"
+        )
+        root = tmp_path / f"{kind}-{len(list(tmp_path.iterdir()))}"
+        root.mkdir()
+        with run_proxy(kind, root, config, port):  # the file passes nginx -t / caddy validate
+            status, _ = send(port, "GET", "/owned", {})
+    assert status == 502  # proxied to the (dead) app: no injected location answered it
