@@ -56,7 +56,6 @@ pid {root}/nginx.pid;
 events {{ worker_connections 256; }}
 http {{
     access_log off;
-    variables_hash_max_size 2048;
     client_body_temp_path {root}/client_body;
     proxy_temp_path {root}/proxy;
     fastcgi_temp_path {root}/fastcgi;

@@ -59,6 +59,12 @@ def decorated() -> str:
     return "decorated"
 
 
+@app.put("/put-only")
+@cross_origin(origins=["https://partner.example.org"])
+def put_only() -> str:
+    return "put"
+
+
 @public.get("/feed")
 def feed() -> dict[str, list[int]]:
     return {"feed": []}

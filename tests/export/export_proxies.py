@@ -261,7 +261,8 @@ def cors_view(response: tuple[int, list[tuple[str, str]]], is_preflight: bool) -
     found: dict[str, list[str]] = {}
     for name, value in lines:
         found.setdefault(name.lower(), []).append(value)
-    assert len(found.get("access-control-allow-origin", [])) <= 1, lines
+    for name in SINGLE + SETS + ("access-control-allow-headers",):
+        assert len(found.get(name, [])) <= 1, lines  # one line each, never a second
     view: dict[str, object] = {"status": status // 100 if is_preflight else status}
     for name in SINGLE + HEADER_POLICY:
         view[name] = found.get(name, [None])[0]

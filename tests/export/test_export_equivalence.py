@@ -62,6 +62,14 @@ SCENARIOS = {
     "preflight apex is not a subdomain": preflight("/items/", APEX, "POST"),
     "preflight port wildcard": preflight("/items/", LOCAL, "POST"),
     "preflight regex origin": preflight("/items/", PREVIEW, "POST"),
+    "port wildcard: the highest port": preflight("/items/", "http://localhost:65535", "POST"),
+    "port wildcard: the lowest port": preflight("/items/", "http://localhost:1", "POST"),
+    "port wildcard: no port": preflight("/items/", "http://localhost", "POST"),
+    "port wildcard: not the default port": preflight("/items/", "http://localhost:80", "POST"),
+    "port wildcard: not past 65535": preflight("/items/", "http://localhost:65536", "POST"),
+    "port wildcard: not port 0": preflight("/items/", "http://localhost:0", "POST"),
+    "port wildcard: no leading zero": preflight("/items/", "http://localhost:03000", "POST"),
+    "port wildcard: actual, not the default port": actual("GET", "/items/", "http://localhost:80"),
     "preflight refused origin": preflight("/items/", EVIL, "POST"),
     "preflight uppercase origin is not serialized": preflight(
         "/items/", "HTTPS://APP.EXAMPLE.COM", "POST"
@@ -81,6 +89,9 @@ SCENARIOS = {
     "preflight blueprint wildcard": preflight("/public/feed", EVIL, "GET", "x-custom"),
     "preflight decorator": preflight("/decorated", PARTNER, "POST", "content-type"),
     "preflight decorator refuses app origin": preflight("/decorated", APP, "POST"),
+    "decorated PUT-only view: GET lists the view's methods": preflight("/put-only", PARTNER, "GET"),
+    "decorated PUT-only view: PUT": preflight("/put-only", PARTNER, "PUT"),
+    "decorated PUT-only view: lowercase patch": preflight("/put-only", PARTNER, "patch"),
     "preflight route without CORS": preflight("/private", APP, "GET"),
     "preflight unknown path": preflight("/nowhere", APP, "GET"),
     "preflight private network": preflight(
@@ -205,6 +216,30 @@ SCENARIOS = {
 }
 
 
+# Paths no route matches: the app's edge decorates their 404 (preflights' too) with the policy
+# of the path (its blueprint's under a prefix, else the app's, by the resources rule covering
+# it). In front of the app without crossgate the proxy must do the same.
+UNROUTED = {
+    "unrouted: actual under a resources rule": actual("GET", "/items/x/y", APP),
+    "unrouted: actual under a resources rule, refused": actual("GET", "/items/x/y", EVIL),
+    "unrouted: preflight under a resources rule": preflight("/items/x/y", APP, "GET"),
+    "unrouted: no resources rule covers it": actual("GET", "/nowhere", APP),
+    "unrouted: preflight no rule covers": preflight("/nowhere", APP, "GET"),
+    "unrouted: under the public blueprint": actual("GET", "/public/nowhere", EVIL),
+    "unrouted: preflight under the public blueprint": preflight("/public/nowhere", EVIL, "PUT"),
+    "unrouted: the blueprint prefix itself": actual("GET", "/public", EVIL),
+    "unrouted: under the admin blueprint": actual("GET", "/admin/nowhere", ADMIN),
+    "unrouted: under the admin blueprint, refused": actual("GET", "/admin/nowhere", EVIL),
+    "unrouted: not under a prefix that only begins alike": actual("GET", "/publication", EVIL),
+    "unrouted: regex resource": actual("GET", "/reports-x", APP),
+    "unrouted: without origin": actual("GET", "/items/x/y"),
+    "routed: a 405 of a routed path": actual("DELETE", "/public/feed", EVIL),
+    "routed: an actual request": actual("GET", "/items/", APP),
+    "routed: a preflight never reaches the app": preflight("/items/", APP, "POST", "x-token"),
+}
+SCENARIOS.update(UNROUTED)
+
+
 @pytest.fixture(scope="module")
 def upstream() -> Iterator[int]:
     with gunicorn("tests.export.export_fixture_app") as port:
@@ -228,6 +263,33 @@ def proxy(
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_the_proxy_answers_as_the_app(name: str, upstream: int, proxy: int) -> None:
     assert_answered_alike(upstream, proxy, SCENARIOS[name])
+
+
+@pytest.fixture(scope="module")
+def bare_upstream() -> Iterator[int]:
+    with gunicorn("tests.export.export_bare_app") as port:
+        yield port
+
+
+@pytest.fixture(scope="module", params=["nginx", "caddy"])
+def bare_proxy(
+    request: pytest.FixtureRequest, bare_upstream: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[int]:
+    """The proxy in front of the app without crossgate."""
+    kind = request.param
+    port = free_port()
+    config = export_config(
+        app, kind, upstream=f"http://127.0.0.1:{bare_upstream}", listen=f"127.0.0.1:{port}"
+    )
+    with run_proxy(kind, tmp_path_factory.mktemp(f"bare-{kind}"), config, port):
+        yield port
+
+
+@pytest.mark.parametrize("name", list(UNROUTED))
+def test_in_front_of_the_app_without_crossgate_the_proxy_answers_as_the_app(
+    name: str, upstream: int, bare_proxy: int
+) -> None:
+    assert_answered_alike(upstream, bare_proxy, UNROUTED[name])
 
 
 def test_a_request_passed_to_the_app_keeps_its_body(proxy: int) -> None:

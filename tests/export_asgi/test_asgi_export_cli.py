@@ -83,7 +83,7 @@ def test_the_command_imports_the_app_from_the_current_directory(project: Path, p
         assert 'location = "/items"' in result.stdout
         assert 'location ~ "^/items/(?:[^/]+)$"' in result.stdout
     else:
-        assert 'path_regexp "^(?:/items|/items/)$"' in result.stdout
+        assert "path_regexp `^(?:/items|/items/)$`" in result.stdout
 
 
 def test_a_refusal_exits_2_with_nothing_on_stdout(project: Path) -> None:

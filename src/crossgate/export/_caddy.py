@@ -1,269 +1,198 @@
-"""The Caddy writer: an export table as a Caddyfile site, decided with Caddy's ``map``.
+"""The Caddy writer: an export plan (``crossgate.export._plan``) as a Caddyfile site.
 
-The same decision as the nginx writer (see ``crossgate.export._nginx``), in Caddy's terms: ``map``
-blocks compute ``{crossgate_preflight}``, each policy's ``{crossgate_pN_origin}`` and
-``{crossgate_pN_headers}``, and each location's ``{crossgate_lN_state}`` (``pre_ok``, ``pre_no``,
-``ok``, ``no``); inside the location's ``handle``, ``vars`` matchers on that state choose the
-headers, ``respond`` answers preflights, and ``reverse_proxy`` removes the app's own CORS
-headers (``header_down -Name``) so a response never carries two. The app's ``Vary`` is merged
-with ``Origin`` by two ``header_down`` replacements (append, then drop a repeat). The requests
-another URL rule may serve (``Deferral``) go to a nested ``handle`` that proxies them untouched,
-before the one that answers CORS.
+Each map of the plan is a Caddy ``map``; in a location's ``handle``, ``vars`` matchers on its
+state answer preflights (``respond``) and each CORS header is a ``header`` of its map's value,
+matched only when that value is not empty. ``reverse_proxy`` removes the app's own CORS headers
+(``header_down -Name``) so a response never carries two; the app's ``Vary`` is merged with
+``Origin`` by two ``header_down`` replacements (append, then drop a repeat). Requests another URL
+rule may serve (``Deferral``) go to a nested ``handle`` that proxies them untouched.
 
-Regexes are RE2 here: the table refuses what RE2 cannot run. RE2 also bounds repeats at 1000,
-so the engine's 4096-character limit on Access-Control-Request-Headers is left to Caddy's own
-header limits.
+Escaping (Caddy 2.6 reads a Caddyfile in three layers, each handled once):
+
+- the file: ``{$NAME}`` is replaced by an environment variable before anything is read, even in
+  quotes, so a value containing ``{$`` is refused (regexes write ``{`` as ``\\x7b``);
+- tokens (:func:`_token`): a backtick token holds anything but a backtick; a value with a
+  backtick is a quoted token (``\\"``), refused when it has a backslash before a quote or at its
+  end, which no quoted token can hold;
+- placeholders: header values, map sources and the values of exactly-matched map entries expand
+  ``{...}``, so their literal ``{`` and ``}`` are written ``\\{``, ``\\}``; a regex entry's value
+  expands ``$1`` instead, so its ``$`` is written ``$$``. Map keys and regexes are read as they
+  are.
+
+Regexes are RE2 here: the table refuses what RE2 cannot run. RE2 bounds repeats at 1000, so the
+engine's 4096-character limit on Access-Control-Request-Headers is left to Caddy's own limits.
 """
 
 from __future__ import annotations
 
 import re
+from functools import partial
 
 from crossgate._engine import PREFLIGHT_VARY
-from crossgate._policy import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA, CORSPolicy
 from crossgate.export._headers import CORS_HEADERS, static_lines
-from crossgate.export._regex import HEADER_LIST, SERIALIZED_ORIGIN, allowed_names
-from crossgate.export._regex import origin_alternatives as _alternatives
-from crossgate.export._table import Deferral, ExportTable, Location, method_answers, method_keys
+from crossgate.export._plan import (
+    Expr,
+    In,
+    Map,
+    Plan,
+    Spot,
+    Unwritable,
+    Var,
+    address,
+    build_plan,
+    header_name,
+    header_value,
+    respelled,
+    shown,
+    written,
+)
+from crossgate.export._table import ExportError, ExportTable, Refusal
 
 _IN = "\t"
-_ORIGIN = "{http.request.header.Origin}"
-_ACRM = "{http.request.header.Access-Control-Request-Method}"
-_ACRH = "{http.request.header.Access-Control-Request-Headers}"
+_INPUTS = {
+    "origin": "{http.request.header.Origin}",
+    "acrm": "{http.request.header.Access-Control-Request-Method}",
+    "acrh": "{http.request.header.Access-Control-Request-Headers}",
+    "acrpn": "{http.request.header.Access-Control-Request-Private-Network}",
+    "method": "{method}",
+    "path": "{http.request.uri.path}",
+}
 
 
-def _quoted(text: str) -> str:
+def _no_environment(text: str, option: str = "headers") -> str:
+    """*text*, or Unwritable when it holds ``{$``, which no Caddyfile can hold literally."""
+    if "{$" in text:
+        raise Unwritable(
+            option, f"{text!r} contains '{{$', which Caddy replaces by an environment variable"
+        )
+    return text
+
+
+def _token(text: str, option: str = "headers") -> str:
+    """*text* as one Caddyfile token read back exactly, or Unwritable."""
+    _no_environment(text, option)
+    if text in ("{", "}"):
+        raise Unwritable(option, f"{text!r} alone is read by Caddy as a block's brace")
+    if "`" not in text:
+        return f"`{text}`"
+    if text.endswith("\\") or '\\"' in text:
+        raise Unwritable(option, f"{text!r} has a backtick and a backslash before a quote")
     return '"' + text.replace('"', '\\"') + '"'
 
 
-def _map(source: str, target: str, entries: list[tuple[str, str]], default: str) -> list[str]:
-    lines = [f"map {_quoted(source)} {{{target}}} {{"]
-    lines += [f"{_IN}{_quoted(key)} {value}" for key, value in entries]
-    return [*lines, f"{_IN}default {default}", "}"]
+def _placeholder(part: In | Var) -> str:
+    return _INPUTS[part.name] if isinstance(part, In) else f"{{crossgate_{part.name}}}"
 
 
-def _policy_maps(number: int, policy: CORSPolicy) -> list[str]:
-    if policy.origins.any_origin:
-        entries: list[tuple[str, str]] = []
-        default = "1"
-    else:
-        exact, patterns = _alternatives(policy.origins)
-        entries = []
-        if exact:
-            entries.append((f"~^[01](?:{'|'.join(exact)})$", "1"))
-        if patterns:
-            entries.append((f"~^1(?:{'|'.join(patterns)})$", "1"))
-        default = "0"
-    lines = _map(
-        "{crossgate_origin_form}" + _ORIGIN, f"crossgate_p{number}_origin", entries, default
+def _placeholders(expr: Expr) -> str:
+    """*expr* as text Caddy expands placeholders in. The replacer reads a text without any
+    ``{`` as it is; in one with a ``{``, a backslash before a brace is dropped, so there every
+    literal brace is written ``\\{``, ``\\}``."""
+    for part in expr:
+        if isinstance(part, str):
+            _no_environment(header_value(part))
+    escape = any(not isinstance(part, str) or "{" in part for part in expr)
+    return "".join(
+        _placeholder(part)
+        if not isinstance(part, str)
+        else (re.sub(r"[{}]", r"\\\g<0>", part) if escape else part)
+        for part in expr
     )
-    listed = (
-        HEADER_LIST if policy.allowed_headers is None else allowed_names(policy.allowed_headers)
-    )
-    lines += _map(_ACRH, f"crossgate_p{number}_headers", [("~" + listed, "1")], "0")
-    return lines
 
 
-def _selector_maps(location: Location) -> tuple[list[str], str]:
-    """The maps choosing a location's variant, and the placeholder (or constant) holding it."""
-    choice, n = location.choice, location.number
-    if choice is None:
-        return [], "0"
-    lines: list[str] = []
-    path = str(choice.default_path)
-    if choice.paths:
-        source = "{http.request.uri.path}" + ("{crossgate_slash}" if choice.slash else "")
-        entries = [("~" + regex, str(key)) for regex, key in choice.paths]
-        lines += _map(source, f"crossgate_l{n}_path", entries, path)
-        path = f"{{crossgate_l{n}_path}}"
-    method = str(choice.default_method)
-    if choice.methods:
-        entries = []
-        for name, number in choice.methods:
-            entries += [(f"~(?i){key}", str(number)) for key in method_keys(re.escape(name))]
-        lines += _map(
-            "{crossgate_preflight}:{method}:" + _ACRM, f"crossgate_l{n}_verb", entries, method
-        )
-        method = f"{{crossgate_l{n}_verb}}"
-    entries = [(key, str(variant)) for key, variant in choice.variants]
-    lines += _map(f"{path}:{method}", f"crossgate_l{n}_variant", entries, "0")
-    return lines, f"{{crossgate_l{n}_variant}}"
+def _regex_value(expr: Expr, source: Expr) -> str:
+    """*expr* as the value of a regex entry: Caddy expands ``$1`` there, not placeholders; the
+    whole source (the only input such a value reads) is ``${0}``."""
+    parts = []
+    for part in expr:
+        if isinstance(part, str):
+            parts.append(header_value(part).replace("$", "$$"))
+        else:
+            assert (part,) == source, "a regex entry's value reads only its source"
+            parts.append("${0}")
+    return "".join(parts)
 
 
-def _deferral_maps(location: Location, deferral: Deferral, cors: bool) -> list[str]:
-    """``{crossgate_lN_pass}``: 1 for the requests of *location* the app answers itself."""
-    n = location.number
-    names = "|".join(re.escape(method) for method in deferral.methods)
-    hit, miss = ("0", "1") if deferral.all_but else ("1", "0")
-    entries = [(f"~(?i){key}", hit) for key in method_keys(names)]
-    preflight = "{crossgate_preflight}" if cors else "0"
-    source = f"{preflight}:{{method}}:{_ACRM}"
-    if not deferral.preflights:
-        return _map(source, f"crossgate_l{n}_pass", entries, miss)
-    lines = _map(source, f"crossgate_l{n}_by_method", entries, miss)
-    _, variant = _selector_maps(location)
-    chosen = "|".join(str(index) for index in deferral.preflights)
-    lines += _map(
-        f"{{crossgate_l{n}_by_method}}:{preflight}:{variant}",
-        f"crossgate_l{n}_pass",
-        [("~^1:", "1"), (f"~^0:1:(?:{chosen})$", "1")],
-        "0",
-    )
-    return lines
+def _re2_unit(unit: str, _in_class: bool, rest: str) -> str | None:
+    if unit == "\\{" or (unit == "{" and not rest[:1].isdigit() and rest[:1] != ","):
+        return "\\x7b"  # never '{$' in the file; a literal brace either way
+    if unit == "`":
+        return "\\x60"
+    if len(unit) > 1 or (unit.isascii() and unit.isprintable()):
+        return None
+    return f"\\x{{{ord(unit):x}}}"
 
 
-def _location_maps(location: Location, table: ExportTable) -> list[str]:
-    n = location.number
-    lines, variant = _selector_maps(location)
-    bits = []
-    states: list[tuple[str, str]] = []
-    for index, entry in enumerate(location.variants):
-        # The source holds every variant's bits, each followed by ':'; skip to this one's.
-        head, skip = f"~^{index}:", "[^:]*:" * index
-        if entry.cors is None:
-            bits.append("-")
-            states.append((f"{head}1:", "pre_no"))
-            continue
-        p, policy = entry.cors, table.policies[entry.cors]
-        bits.append(
-            f"{{crossgate_p{p}_origin}}{{crossgate_l{n}_v{index}_method}}{{crossgate_p{p}_headers}}"
-        )
-        answers = method_answers(policy, entry.methods)
-        name = f"crossgate_l{n}_v{index}"
-        lines += _map(_ACRM, f"{name}_method", [("~" + a.regex, "1") for a in answers], "0")
-        # Caddy does not expand placeholders in a map's outputs: the browser's own spelling of
-        # a method (patch) is sent as a second Access-Control-Allow-Methods line, which HTTP
-        # joins.
-        acam = [("~" + a.regex, _quoted(a.allow_methods or "-")) for a in answers]
-        lines += _map(_ACRM, f"{name}_acam", acam, '"-"')
-        spelled = [("~" + a.regex, "1") for a in answers if a.spelled]
-        lines += _map(_ACRM, f"{name}_spelled", spelled, "0")
-        states += [
-            (f"{head}1:{skip}111", f"pre_ok{index}"),
-            (f"{head}1:", "pre_no"),
-            (f"{head}0:{skip}1", f"ok{index}"),
-        ]
-    source = f"{variant}:{{crossgate_preflight}}:" + "".join(f"{item}:" for item in bits)
-    lines += _map(source, f"crossgate_l{n}_state", states, "no")
-    if location.choice is not None:
-        varies = [(str(index), "1") for index in _varying(location, table)]
-        lines += _map(variant, f"crossgate_l{n}_varies", varies, "0")
-    return lines
+def _regex(text: str) -> str:
+    return _token(respelled(text, _re2_unit), "path")
 
 
-def _varying(location: Location, table: ExportTable) -> list[int]:
-    """The variants whose answer depends on the Origin (their responses vary on it)."""
-    return [
-        index
-        for index, variant in enumerate(location.variants)
-        if variant.cors is not None and table.policies[variant.cors].varies
-    ]
+def _map(item: Map) -> list[str]:
+    lines = [f"map {_token(_placeholders(item.source))} {{crossgate_{item.target}}} {{"]
+    for key, value in item.entries:
+        if key.regex:
+            entry = f"{_regex('~' + key.text)} {_token(_regex_value(value, item.source))}"
+        else:
+            entry = f"{_token(key.text)} {_token(_placeholders(value))}"
+        lines.append(_IN + entry)
+    return [*lines, f"{_IN}default {_token(_placeholders(item.default))}", "}"]
 
 
-def _header_block(matcher: str, headers: list[tuple[str, str]]) -> list[str]:
+def _header_block(matcher: str, headers: list[tuple[str, str]], operator: str = "") -> list[str]:
+    """A ``header`` block setting each header (with *operator*: ``?`` sets only when absent)."""
     if not headers:
         return []
     lines = [f"header {matcher} {{"]
-    lines += [f"{_IN}{name} {_quoted(value)}" for name, value in headers]
+    for name, value in headers:
+        lines.append(f"{_IN}{operator}{header_name(name)} {_token(_placeholders((value,)))}")
     return [*lines, "}"]
 
 
-def _variant_headers(n: int, index: int, policy: CORSPolicy) -> list[str]:
-    """The header directives of one variant's allowed preflights and actual requests."""
-    state = f"{{crossgate_l{n}_state}}"
-    name = f"crossgate_l{n}_v{index}"
-    pre_ok, ok = f"@pre_ok{index}", f"@ok{index}"
-    inner = [f"{pre_ok} vars {state} pre_ok{index}", f"{ok} vars {state} ok{index}"]
-    preflight: list[tuple[str, str]] = []
-    actual: list[tuple[str, str]] = []
-    origin = "*" if policy.origins.any_origin else _ORIGIN
-    preflight.append((ACAO, origin))
-    actual.append((ACAO, origin))
-    if policy.supports_credentials:
-        preflight.append((ACAC, "true"))
-        actual.append((ACAC, "true"))
-    if policy.allow_headers_value:
-        preflight.append((ACAH, policy.allow_headers_value))
-    preflight.append((ACMA, str(policy.max_age)))
-    if policy.expose_headers:
-        actual.append((ACEH, ", ".join(policy.expose_headers)))
-    inner += _header_block(pre_ok, preflight)
-    inner += [
-        f"@acam{index} {{\n{_IN}vars {state} pre_ok{index}\n{_IN}not vars {{{name}_acam}} -\n}}",
-        f"header @acam{index} {ACAM} {{{name}_acam}}",
-        f"@spelled{index} {{\n{_IN}vars {state} pre_ok{index}\n{_IN}vars {{{name}_spelled}} 1\n}}",
-        f"header @spelled{index} +{ACAM} {_ACRM}",
-    ]
-    if policy.allowed_headers is None:
+def _cors(spot: Spot, plan: Plan) -> list[str]:
+    """A location's preflight answers and CORS headers, from its state and header maps."""
+    state = f"{{crossgate_{spot.state}}}"
+    inner = []
+    for index, (name, target) in enumerate(spot.headers):
         inner += [
-            f"@acah{index} {{\n{_IN}vars {state} pre_ok{index}\n"
-            f'{_IN}header_regexp Access-Control-Request-Headers "[^ \\t,]"\n}}',
-            f"header @acah{index} {ACAH} {_ACRH}",
+            f'@h{index} not vars {{crossgate_{target}}} ""',
+            f"header @h{index} {header_name(name)} {{crossgate_{target}}}",
         ]
-    if policy.allow_private_network:
-        inner += [
-            f"@pna{index} {{\n{_IN}vars {state} pre_ok{index}\n"
-            f"{_IN}header Access-Control-Request-Private-Network true\n}}",
-            f"header @pna{index} {ACAPN} true",
-        ]
-    return inner + _header_block(ok, actual)
+    if spot.location.fallback:  # preflights too are decorated, as the app's 404
+        return inner
+    if spot.allowed:
+        inner.append(f"@pre_ok vars {state} " + " ".join(f"pre_ok{i}" for i in spot.allowed))
+    inner.append(f"@pre_no vars {state} pre_no")
+    # Header policy lines on the preflight answers: no app response to find them in.
+    lines = static_lines(spot.location)
+    static = [(line.name, line.https) for line in lines if line.https is not None]
+    for which in (["@pre_ok"] if spot.allowed else []) + ["@pre_no"]:
+        inner += _header_block(which, [("Vary", PREFLIGHT_VARY), *static])
+        inner.append(
+            f"respond {which} 204"
+            if which == "@pre_ok"
+            else 'respond @pre_no "CORS preflight refused." 403'
+        )
+    return inner
 
 
-def _location(location: Location, table: ExportTable, upstream: str) -> list[str]:
-    n = location.number
-    name = f"@crossgate_l{n}"
-    if location.regex is not None:
-        regex = location.regex
-    else:
-        regex = "^(?:" + "|".join(_escape_path(path) for path in location.exact_paths) + ")$"
-    if location.unless is not None:
-        matcher = [
-            f"{name} {{",
-            f"{_IN}path_regexp {_quoted(regex)}",
-            f"{_IN}not path_regexp {_quoted(location.unless)}",
-            "}",
-        ]
-    else:
-        matcher = [f"{name} path_regexp {_quoted(regex)}"]
-    out = [f"# {location.label}", *matcher, f"handle {name} {{"]
-    if location.passthrough:
-        return [*out, f"{_IN}reverse_proxy {upstream}", "}"]
-    inner: list[str] = []
-    lines = static_lines(location)
-    state = f"{{crossgate_l{n}_state}}"
-    allowed = [index for index, variant in enumerate(location.variants) if variant.cors is not None]
-    varying = _varying(location, table)
-    if table.answers_preflights:
-        if allowed:
-            inner.append(f"@pre_ok vars {state} " + " ".join(f"pre_ok{i}" for i in allowed))
-        inner.append(f"@pre_no vars {state} pre_no")
-        for index in allowed:
-            cors = location.variants[index].cors
-            assert cors is not None
-            inner += _variant_headers(n, index, table.policies[cors])
-        # Header policy lines on the preflight answers: no app response to find them in.
-        static = [(line.name, line.https or "") for line in lines if line.https is not None]
-        for which in (["@pre_ok"] if allowed else []) + ["@pre_no"]:
-            inner += _header_block(which, [("Vary", PREFLIGHT_VARY), *static])
-            inner.append(
-                f"respond {which} 204"
-                if which == "@pre_ok"
-                else 'respond @pre_no "CORS preflight refused." 403'
-            )
-    hidden = [f"{_IN}header_down -{line.name}" for line in lines if line.replace]
-    if table.answers_preflights:
+def _proxying(spot: Spot, plan: Plan, upstream: str) -> list[str]:
+    """The ``reverse_proxy`` of a location: the app's CORS headers removed, Vary merged."""
+    lines = static_lines(spot.location)
+    hidden = [f"{_IN}header_down -{header_name(line.name)}" for line in lines if line.replace]
+    if plan.table.answers_preflights:
         hidden = [f"{_IN}header_down -{header}" for header in CORS_HEADERS] + hidden
     merge = [
         f'{_IN}header_down Vary "^(.+)$" "${{1}}, Origin"',
         f'{_IN}header_down Vary "(?i)^((?:.*[ ,])?origin(?:[ ,].*)?), Origin$" "${{1}}"',
     ]
-    if not (varying and table.answers_preflights):
-        inner += [f"reverse_proxy {upstream} {{", *hidden, "}"]
-    elif location.choice is None:
-        inner += [f"reverse_proxy {upstream} {{", *hidden, *merge, "}", "header ?Vary Origin"]
+    if spot.varies == "0":
+        inner = [f"reverse_proxy {upstream} {{", *hidden, "}"]
+    elif spot.varies == "1":
+        inner = [f"reverse_proxy {upstream} {{", *hidden, *merge, "}", "header ?Vary Origin"]
     else:
-        inner += [
-            f"@merge vars {{crossgate_l{n}_varies}} 1",
+        assert isinstance(spot.varies, Var)
+        inner = [
+            f"@merge vars {{crossgate_{spot.varies.name}}} 1",
             f"reverse_proxy @merge {upstream} {{",
             *hidden,
             *merge,
@@ -273,15 +202,45 @@ def _location(location: Location, table: ExportTable, upstream: str) -> list[str
             "}",
             "header @merge ?Vary Origin",
         ]
-    replaced = [(line.name, line.https or "") for line in lines if line.replace and line.https]
+    replaced = [(line.name, line.https) for line in lines if line.replace and line.https]
     inner += _header_block("", replaced)
-    added = [(f"?{line.name}", line.https or "") for line in lines if not line.replace]
-    inner += _header_block("", [item for item in added if item[1]])
+    added = [(line.name, line.https) for line in lines if not line.replace and line.https]
+    return inner + _header_block("", added, "?")
+
+
+def _location(spot: Spot, plan: Plan, upstream: str) -> list[str]:
+    location = spot.location
+    name = f"@crossgate_l{location.number}"
+    if location.fallback and location.regex is None:  # the last handle: every other path
+        return [f"# {shown(location.label)}", "handle {", *_handled(spot, plan, upstream), "}"]
+    if location.regex is not None:
+        regex = location.regex
+    else:
+        regex = "^(?:" + "|".join(re.escape(path) for path in location.exact_paths) + ")$"
+    if location.unless is not None:
+        matcher = [
+            f"{name} {{",
+            f"{_IN}path_regexp {_regex(regex)}",
+            f"{_IN}not path_regexp {_regex(location.unless)}",
+            "}",
+        ]
+    else:
+        matcher = [f"{name} path_regexp {_regex(regex)}"]
+    out = [f"# {shown(location.label)}", *matcher, f"handle {name} {{"]
+    if location.passthrough:
+        return [*out, f"{_IN}reverse_proxy {upstream}", "}"]
+    return [*out, *_handled(spot, plan, upstream), "}"]
+
+
+def _handled(spot: Spot, plan: Plan, upstream: str) -> list[str]:
+    """The inside of a location's ``handle`` block."""
+    inner = _cors(spot, plan) if spot.state is not None else []
+    inner += _proxying(spot, plan, upstream)
     body = [line for block in inner for line in block.split("\n")]
-    if location.deferral is not None:
+    if spot.passes is not None:
         # Requests another URL rule may serve: the app routes them and answers their CORS.
         body = [
-            f"@pass vars {{crossgate_l{n}_pass}} 1",
+            f"@pass vars {{crossgate_{spot.passes}}} 1",
             "handle @pass {",
             f"{_IN}reverse_proxy {upstream}",
             "}",
@@ -289,50 +248,34 @@ def _location(location: Location, table: ExportTable, upstream: str) -> list[str
             *(_IN + line for line in body),
             "}",
         ]
-    out += [_IN + line for line in body]
-    return [*out, "}"]
-
-
-def _escape_path(path: str) -> str:
-    return "".join(f"\\{char}" if char in r"\.^$|?*+()[]{}" else char for char in path)
+    return [_IN + line for line in body]
 
 
 def write_caddy(table: ExportTable, *, upstream: str, listen: str, source: str) -> str:
-    """The Caddyfile of *table*: one site on ``http://listen`` proxying to *upstream*."""
+    """The Caddyfile of *table*: one site on ``http://listen`` proxying to *upstream*. Raises
+    ExportError for a value Caddy cannot be given as it is."""
+    listen, upstream = address(listen, "--listen"), address(upstream, "--upstream")
+    plan = build_plan(table)
     out = [
-        f"# Generated by `flask crossgate export caddy` from {source}: regenerate, do not edit.",
+        f"# Generated by `flask crossgate export caddy` from {shown(source)}: regenerate, do "
+        "not edit.",
         "# Caddy answers CORS preflights on the app's routes and adds the CORS headers to every",
         "# response of those routes; the app's own CORS headers are removed (header_down), so a",
-        "# response never carries two. Paths no route matches go to the app untouched. Header",
+        "# response never carries two. Paths no route matches: the last handle blocks. Header",
         "# policies: static lines only (over https values); CSP nonces stay in the app.",
         f"http://{listen} {{",
     ]
     body: list[str] = []
-    if table.answers_preflights:
-        body += _map(_ORIGIN, "crossgate_has_origin", [("~^$", "0")], "1")
-        body += _map(_ACRM, "crossgate_has_acrm", [("~^$", "0")], "1")
-        body += _map(
-            "{method}:{crossgate_has_origin}{crossgate_has_acrm}",
-            "crossgate_preflight",
-            [("OPTIONS:11", "1")],
-            "0",
-        )
-        body += _map(_ORIGIN, "crossgate_origin_form", [("~" + SERIALIZED_ORIGIN, "1")], "0")
-        for number, policy in enumerate(table.policies):
-            body += _policy_maps(number, policy)
-        if any(location.choice and location.choice.slash for location in table.locations):
-            # The path Werkzeug builds for a rule ending in '/': the request's, slash added.
-            body += _map("{http.request.uri.path}", "crossgate_slash", [("~/$", '""')], "/")
-        for location in table.locations:
-            if not location.passthrough:
-                body += _location_maps(location, table)
-    for location in table.locations:
-        if location.deferral is not None:
-            body += _deferral_maps(location, location.deferral, table.answers_preflights)
-    for location in table.locations:
-        body += _location(location, table, upstream)
-    body += ["# Paths no route matches: the app answers them, CORS included.", "handle {"]
-    body += [f"{_IN}reverse_proxy {upstream}", "}"]
+    refusals: list[Refusal] = []
+    for item in plan.maps:
+        body += written(item.route, refusals, partial(_map, item))
+    for spot in plan.spots:
+        body += written(spot.location.label, refusals, partial(_location, spot, plan, upstream))
+    if refusals:
+        raise ExportError(dict.fromkeys(refusals))
+    if not any(spot.location.fallback and spot.location.regex is None for spot in plan.spots):
+        body += ["# Paths no route matches: the app answers them, CORS included.", "handle {"]
+        body += [f"{_IN}reverse_proxy {upstream}", "}"]
     out += [_IN + line for line in body]
     out.append("}")
     return "\n".join(out) + "\n"

@@ -1,310 +1,182 @@
-"""The nginx writer: an export table as ``map`` blocks and a ``server`` block for ``http {}``.
+"""The nginx writer: an export plan (``crossgate.export._plan``) as ``map`` blocks and a
+``server`` block for ``http {}``.
 
-How a request is decided, with variables nginx computes lazily from ``map`` blocks:
+Each map of the plan is an nginx ``map``, computed lazily; in a location, ``if`` on its state
+answers preflights (204, 403) and each CORS header is an ``add_header`` of its map (empty: nginx
+skips it), added ``always`` so error responses carry it too. The app's own CORS headers are
+hidden there (``proxy_hide_header``), so a response never carries two; its ``Vary`` is merged
+with ``Origin`` by a map of ``$upstream_http_vary``. Requests a location passes to the app
+(``Deferral``) jump to ``location @crossgate_app`` (``return 418`` with ``error_page 418``).
 
-- ``$crossgate_preflight``: OPTIONS with Origin and Access-Control-Request-Method (Fetch);
-- per policy, ``$crossgate_pN_origin`` (the Origin is allowed) and ``$crossgate_pN_headers``
-  (Access-Control-Request-Headers passes the policy's check, with the engine's size limit);
-- per location, ``$crossgate_lN_method`` (the engine's own answer for each requested method) and
-  ``$crossgate_lN_state``: ``pre_ok`` (answer 204), ``pre_no`` (answer 403), ``ok`` (proxy and
-  add the CORS headers) or ``no`` (proxy, Vary only);
-- each response header is a map of the state, empty when not sent (nginx skips an empty
-  ``add_header``), added ``always`` so error responses carry it too.
-
-The app's own CORS headers are hidden on the routes nginx answers for (``proxy_hide_header``),
-so a response never carries two Access-Control-Allow-Origin lines; its ``Vary`` is merged with
-``Origin``. Paths no route matches are proxied untouched: the app answers them, CORS included.
-
-A location whose requests another URL rule may serve (``Deferral``: the rules overlap and accept
-different methods) sends those to ``location @crossgate_app``, which proxies them untouched:
-``$crossgate_lN_pass`` decides, ``return 418`` with ``error_page 418 = @crossgate_app`` jumps.
+Escaping, one primitive for every value written (:func:`_quoted`): a quoted string with ``\\``
+and ``"`` escaped; where nginx expands variables (map sources and values, header values), a
+literal ``$`` is written ``${crossgate_dollar}`` (a ``geo`` holding "$"). Regexes are written in
+printable ASCII: a control character as ``\\xNN``, any other character as its UTF-8 bytes (PCRE
+without UTF mode matches the bytes of ``$uri``); such a character inside a class is refused.
 """
 
 from __future__ import annotations
 
-import re
+from functools import partial
 
-from crossgate._engine import MAX_REQUEST_HEADERS_LENGTH, PREFLIGHT_VARY
-from crossgate._origins import MAX_ORIGIN_LENGTH
-from crossgate._policy import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA, CORSPolicy
+from crossgate._engine import PREFLIGHT_VARY
 from crossgate.export._headers import CORS_HEADERS, static_lines
-from crossgate.export._regex import HEADER_LIST, SERIALIZED_ORIGIN, allowed_names
-from crossgate.export._regex import origin_alternatives as _alternatives
-from crossgate.export._table import (
-    Deferral,
-    ExportTable,
-    Location,
-    Variant,
-    method_answers,
-    method_keys,
+from crossgate.export._plan import (
+    Expr,
+    In,
+    Key,
+    Map,
+    Plan,
+    Spot,
+    Unwritable,
+    Var,
+    address,
+    build_plan,
+    header_name,
+    header_value,
+    respelled,
+    shown,
+    written,
 )
+from crossgate.export._table import ExportError, ExportTable, Location, Refusal
 
 _INDENT = "    "
 #: The named location the requests another rule may serve are passed to, untouched.
 _APP = "@crossgate_app"
 # The status a location returns to jump there (with error_page); never sent to a client.
 _JUMP = 418
+_INPUTS = {
+    "origin": "$http_origin",
+    "acrm": "$http_access_control_request_method",
+    "acrh": "$http_access_control_request_headers",
+    "acrpn": "$http_access_control_request_private_network",
+    "method": "$request_method",
+    "path": "$uri",
+}
+# nginx's reserved map keys, written with a leading backslash to be read as text.
+_SPECIAL_KEYS = ("default", "hostnames", "include", "volatile")
 
 
 def _quoted(text: str) -> str:
-    """*text* as an nginx quoted string, variables in it left to nginx."""
+    """*text* as an nginx quoted string (nginx then reads ``\\\\`` and ``\\"`` back)."""
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _literal(text: str) -> str:
-    """*text* as an nginx quoted string meaning exactly *text* (a ``$`` stays a dollar)."""
-    return _quoted(text.replace("$", "${crossgate_dollar}"))
+def _expanded(expr: Expr) -> str:
+    """*expr* as a quoted string where nginx expands variables: text kept literally."""
+    parts = []
+    for part in expr:
+        if isinstance(part, In):
+            parts.append(_INPUTS[part.name])
+        elif isinstance(part, Var):
+            parts.append(f"${{crossgate_{part.name}}}")
+        else:
+            parts.append(header_value(part).replace("$", "${crossgate_dollar}"))
+    return _quoted("".join(parts))
 
 
-def _bounded(regex: str, limit: int) -> str:
-    """*regex* (starting with ``^``, maybe after ``(?i)``) refusing values over *limit*."""
-    head, _, rest = regex.partition("^")
-    return f"{head}^(?=.{{0,{limit}}}$){rest}"
+def _pcre_unit(unit: str, in_class: bool, _rest: str) -> str | None:
+    if len(unit) > 1 or (unit.isascii() and unit.isprintable()):
+        return None
+    if unit.isascii():
+        return f"\\x{ord(unit):02x}"
+    if in_class:
+        raise Unwritable("path", f"regex has {unit!r} in a class, which nginx reads as bytes")
+    return "(?:" + "".join(f"\\x{byte:02x}" for byte in unit.encode()) + ")"
 
 
-def _map(source: str, target: str, entries: list[tuple[str, str]], default: str) -> list[str]:
-    lines = [f"map {_quoted(source)} ${target} {{", f"{_INDENT}default {default};"]
-    lines += [f"{_INDENT}{key} {value};" for key, value in entries]
+def _regex(text: str) -> str:
+    """*text* (a regex) as a quoted string nginx compiles as Python reads it."""
+    return _quoted(respelled(text, _pcre_unit))
+
+
+def _key(key: Key) -> str:
+    if not key.regex:
+        special = key.text in _SPECIAL_KEYS or key.text.startswith(("~", "\\"))
+        return _quoted("\\" + key.text if special else key.text)
+    text = key.text
+    if key.limit is not None:  # values over the limit never match
+        head, _, rest = text.partition("^")
+        text = f"{head}^(?=.{{0,{key.limit}}}$){rest}"
+    return '"~' + _regex(text)[1:]
+
+
+def _map(item: Map) -> list[str]:
+    lines = [f"map {_expanded(item.source)} $crossgate_{item.target} {{"]
+    lines.append(f"{_INDENT}default {_expanded(item.default)};")
+    lines += [f"{_INDENT}{_key(key)} {_expanded(value)};" for key, value in item.entries]
     return [*lines, "}"]
 
 
-def _regex_key(regex: str) -> str:
-    return _quoted("~" + regex)
+def _vary_map(spot: Spot) -> list[str]:
+    """``$crossgate_lN_vary``: the app's Vary merged with Origin when the answer varies."""
+    varies = spot.varies if isinstance(spot.varies, str) else f"${{crossgate_{spot.varies.name}}}"
+    n = spot.location.number
+    preflight = "0" if spot.location.fallback else "$crossgate_preflight"  # decorated as actual
+    return [
+        f"map {preflight}:{varies}:$upstream_http_vary $crossgate_l{n}_vary {{",
+        f'{_INDENT}default "$upstream_http_vary, Origin";',
+        f'{_INDENT}"~^1:" {_expanded((PREFLIGHT_VARY,))};',
+        f'{_INDENT}"~^0:0:" "$upstream_http_vary";',
+        f'{_INDENT}"~^0:1:$" "Origin";',
+        f'{_INDENT}"~*^0:1:(?:.*[ ,])?origin(?:[ ,].*)?$" "$upstream_http_vary";',
+        "}",
+    ]
 
 
-def _policy_maps(number: int, policy: CORSPolicy) -> list[str]:
+def _header_maps(location: Location) -> list[str]:
+    """The static lines of a header policy: added where the app did not send them (or always,
+    with ``override``), by scheme."""
     lines: list[str] = []
-    if policy.origins.any_origin:
-        entries: list[tuple[str, str]] = []
-        default = "1"
-    else:
-        exact, patterns = _alternatives(policy.origins)
+    n = location.number
+    for index, (name, https, http, replace) in enumerate(static_lines(location)):
+        var = header_name(name).lower().replace("-", "_")
         entries = []
-        if exact:
-            entries.append((_regex_key(f"^[01](?:{'|'.join(exact)})$"), "1"))
-        if patterns:
-            entries.append((_regex_key(f"^1(?:{'|'.join(patterns)})$"), "1"))
-        default = "0"
-    lines += _map(
-        "$crossgate_origin_form$http_origin", f"crossgate_p{number}_origin", entries, default
-    )
-    listed = (
-        HEADER_LIST if policy.allowed_headers is None else allowed_names(policy.allowed_headers)
-    )
-    check = _bounded(listed, MAX_REQUEST_HEADERS_LENGTH)
-    lines += _map(
-        "$http_access_control_request_headers",
-        f"crossgate_p{number}_headers",
-        # nginx never tries a regex on an empty value: absent is allowed in so many words.
-        [('""', "1"), (_regex_key(check), "1")],
-        "0",
-    )
+        if https is not None:
+            entries.append(f'{_INDENT}"~^https:$" {_expanded((https,))};')
+        if http is not None:
+            entries.append(f'{_INDENT}"~^http:$" {_expanded((http,))};')
+        source = "$scheme:" if replace else f"$scheme:$upstream_http_{var}"
+        lines += [f"map {source} $crossgate_l{n}_h{index} {{", f'{_INDENT}default "";']
+        lines += [*entries, "}"]
     return lines
 
 
-def _selector_maps(location: Location) -> tuple[list[str], str]:
-    """The maps choosing a location's variant, and the variable (or constant) holding it."""
-    choice, n = location.choice, location.number
-    if choice is None:
-        return [], "0"
-    lines: list[str] = []
-    path = str(choice.default_path)
-    if choice.paths:
-        source = "$uri$crossgate_slash" if choice.slash else "$uri"
-        entries = [(_regex_key(regex), str(key)) for regex, key in choice.paths]
-        lines += _map(source, f"crossgate_l{n}_path", entries, path)
-        path = f"$crossgate_l{n}_path"
-    method = str(choice.default_method)
-    if choice.methods:
-        entries = []
-        for name, number in choice.methods:
-            entries += [(_quoted(f"~*{key}"), str(number)) for key in method_keys(re.escape(name))]
-        source = "$crossgate_preflight:$request_method:$http_access_control_request_method"
-        lines += _map(source, f"crossgate_l{n}_verb", entries, method)
-        method = f"$crossgate_l{n}_verb"
-    entries = [(_quoted(key), str(variant)) for key, variant in choice.variants]
-    lines += _map(f"{path}:{method}", f"crossgate_l{n}_variant", entries, "0")
-    return lines, f"$crossgate_l{n}_variant"
-
-
-def _deferral_maps(location: Location, deferral: Deferral, cors: bool) -> list[str]:
-    """``$crossgate_lN_pass``: 1 for the requests of *location* the app answers itself."""
+def _location(spot: Spot, plan: Plan, upstream: str) -> list[str]:
+    location, table = spot.location, plan.table
     n = location.number
-    names = "|".join(re.escape(method) for method in deferral.methods)
-    hit, miss = ("0", "1") if deferral.all_but else ("1", "0")
-    entries = [(_quoted(f"~*{key}"), hit) for key in method_keys(names)]
-    preflight = "$crossgate_preflight" if cors else "0"
-    source = f"{preflight}:$request_method:$http_access_control_request_method"
-    if not deferral.preflights:
-        return _map(source, f"crossgate_l{n}_pass", entries, miss)
-    lines = _map(source, f"crossgate_l{n}_by_method", entries, miss)
-    _, variant = _selector_maps(location)
-    chosen = "|".join(str(index) for index in deferral.preflights)
-    lines += _map(
-        f"$crossgate_l{n}_by_method:{preflight}:{variant}",
-        f"crossgate_l{n}_pass",
-        [(_quoted("~^1:"), "1"), (_quoted(f"~^0:1:(?:{chosen})$"), "1")],
-        "0",
-    )
-    return lines
-
-
-def _location_maps(location: Location, table: ExportTable) -> list[str]:
-    n = location.number
-    lines, variant = _selector_maps(location)
-    bits = []
-    states: list[tuple[str, str]] = []
-    values: dict[str, list[tuple[str, str]]] = {}
-    for index, entry in enumerate(location.variants):
-        # The source holds every variant's bits, each followed by ':'; skip to this one's.
-        head, skip = f"~^{index}:", "[^:]*:" * index
-        if entry.cors is None:
-            bits.append("-")
-            states.append((_quoted(f"{head}1:"), "pre_no"))
-            continue
-        p, policy = entry.cors, table.policies[entry.cors]
-        bits.append(f"$crossgate_p{p}_origin$crossgate_l{n}_v{index}_method$crossgate_p{p}_headers")
-        answers = method_answers(policy, entry.methods)
-        source = "$http_access_control_request_method"
-        lines += _map(
-            source,
-            f"crossgate_l{n}_v{index}_method",
-            [(_regex_key(a.regex), "1") for a in answers],
-            "0",
-        )
-        lines += _map(
-            source,
-            f"crossgate_l{n}_v{index}_acam",
-            [
-                (_regex_key(a.regex), _acam(a.allow_methods, a.spelled))
-                for a in answers
-                if a.allow_methods or a.spelled
-            ],
-            '""',
-        )
-        states += [
-            (_quoted(f"{head}1:{skip}111"), f"pre_ok{index}"),
-            (_quoted(f"{head}1:"), "pre_no"),
-            (_quoted(f"{head}0:{skip}1"), f"ok{index}"),
-        ]
-        for name, value in _cors_values(policy, n, index).items():
-            sent = ["pre_ok", "ok"] if name in (ACAO, ACAC) else ["pre_ok"]
-            if name == ACEH:
-                sent = ["ok"]
-            values.setdefault(name, []).extend((f"{state}{index}", value) for state in sent)
-        if policy.allow_private_network:
-            values.setdefault(ACAPN, []).append((_quoted(f"~^pre_ok{index}:true$"), '"true"'))
-    source = f"{variant}:$crossgate_preflight:" + "".join(f"{item}:" for item in bits)
-    lines += _map(source, f"crossgate_l{n}_state", states, "no")
-    for name, entries in values.items():
-        state = f"$crossgate_l{n}_state"
-        if name == ACAPN:
-            state += ":$http_access_control_request_private_network"
-        lines += _map(state, _variable(n, name), entries, '""')
-    varies = [str(index) for index, entry in enumerate(location.variants) if _varies(entry, table)]
-    if location.choice is None:
-        merged = "1" if varies else "0"
-    else:
-        lines += _map(variant, f"crossgate_l{n}_varies", [(key, "1") for key in varies], "0")
-        merged = f"$crossgate_l{n}_varies"
-    lines += _map(
-        f"$crossgate_preflight:{merged}:$upstream_http_vary",
-        f"crossgate_l{n}_vary",
-        [
-            ('"~^1:"', _literal(PREFLIGHT_VARY)),
-            ('"~^0:0:"', _vary()),
-            ('"~^0:1:$"', '"Origin"'),
-            ('"~*^0:1:(?:.*[ ,])?origin(?:[ ,].*)?$"', _vary()),
-        ],
-        '"$upstream_http_vary, Origin"',
-    )
-    return lines + _header_maps(location, table)
-
-
-def _varies(variant: Variant, table: ExportTable) -> bool:
-    return variant.cors is not None and table.policies[variant.cors].varies
-
-
-def _vary() -> str:
-    return '"$upstream_http_vary"'
-
-
-def _acam(value: str, spelled: bool) -> str:
-    if not spelled:
-        return _literal(value)
-    joined = f"{value}, " if value else ""
-    return _quoted(
-        joined.replace("$", "${crossgate_dollar}") + "$http_access_control_request_method"
-    )
-
-
-def _var_name(header: str) -> str:
-    return header.lower().replace("-", "_")
-
-
-def _variable(number: int, header: str) -> str:
-    # The initials (acao, acapn...): nginx's default variables_hash_bucket_size (64) refuses
-    # to start with names as long as crossgate_l10_access_control_allow_private_network.
-    initials = "".join(word[0] for word in header.lower().split("-"))
-    return f"crossgate_l{number}_{initials}"
-
-
-def _cors_values(policy: CORSPolicy, number: int, variant: int) -> dict[str, str]:
-    """The value of each CORS header an allowed request of *variant* gets (its map decides
-    when)."""
-    values = {ACAO: '"*"' if policy.origins.any_origin else '"$http_origin"'}
-    if policy.supports_credentials:
-        values[ACAC] = '"true"'
-    values[ACAM] = f'"$crossgate_l{number}_v{variant}_acam"'
-    if policy.allowed_headers is None:
-        values[ACAH] = '"$http_access_control_request_headers"'
-    elif policy.allow_headers_value:
-        values[ACAH] = _literal(policy.allow_headers_value)
-    values[ACMA] = f'"{policy.max_age}"'
-    if policy.expose_headers:
-        values[ACEH] = _literal(", ".join(policy.expose_headers))
-    return values
-
-
-def _location(location: Location, table: ExportTable, upstream: str) -> list[str]:
-    n = location.number
-    body = [f"# {location.label}"]
+    body = [f"# {shown(location.label)}"]
     pass_line = f"proxy_pass {upstream};"
     if location.regex is not None:
         regex = location.regex
         if location.passthrough and location.unless is not None:
             regex = f"^(?!{location.unless[1:]}){regex[1:]}"
-        heads = [f"location ~ {_quoted(regex)} {{"]
+        heads = [f"location ~ {_regex(regex)} {{"]
+    elif location.fallback:  # the paths no route (nor blueprint prefix) matches
+        heads = ["location / {"]
     else:
-        heads = [f"location = {_literal(path)} {{" for path in location.exact_paths]
+        heads = [f"location = {_quoted(path)} {{" for path in location.exact_paths]
     if location.passthrough:
         return [*body, *(line for head in heads for line in [head, _INDENT + pass_line, "}"])]
     inner: list[str] = []
-    if location.deferral is not None:
+    if spot.passes is not None:
         # Requests another URL rule may serve: the app routes them and answers their CORS.
         inner += [
             f"error_page {_JUMP} = {_APP};",
-            f"if ($crossgate_l{n}_pass) {{ return {_JUMP}; }}",
+            f"if ($crossgate_{spot.passes}) {{ return {_JUMP}; }}",
         ]
-    if table.answers_preflights:
+    if spot.state is not None and not location.fallback:
         inner += [
-            f"if ($crossgate_l{n}_state ~ ^pre_ok) {{ return 204; }}",
-            f'if ($crossgate_l{n}_state = pre_no) {{ return 403 "CORS preflight refused.\\n"; }}',
+            f"if ($crossgate_{spot.state} ~ ^pre_ok) {{ return 204; }}",
+            f'if ($crossgate_{spot.state} = pre_no) {{ return 403 "CORS preflight refused.\\n"; }}',
         ]
-    inner += [f"proxy_pass {upstream};", 'default_type "text/plain; charset=utf-8";']
+    inner += [pass_line, 'default_type "text/plain; charset=utf-8";']
     hidden = [*CORS_HEADERS, "Vary"] if table.answers_preflights else []
     lines = static_lines(location)
     hidden += [name for name, _, _, replace in lines if replace]
-    inner += [f"proxy_hide_header {name};" for name in hidden]
-    if table.answers_preflights:
-        names: dict[str, None] = {}
-        for index, variant in enumerate(location.variants):
-            if variant.cors is not None:
-                policy = table.policies[variant.cors]
-                names.update(dict.fromkeys(_cors_values(policy, n, index)))
-                if policy.allow_private_network:
-                    names[ACAPN] = None
-        inner += [f"add_header {name} ${_variable(n, name)} always;" for name in names]
+    inner += [f"proxy_hide_header {header_name(name)};" for name in hidden]
+    inner += [f"add_header {name} $crossgate_{target} always;" for name, target in spot.headers]
+    if spot.state is not None:
         inner.append(f"add_header Vary $crossgate_l{n}_vary always;")
     inner += [
         f"add_header {name} $crossgate_l{n}_h{index} always;"
@@ -315,83 +187,77 @@ def _location(location: Location, table: ExportTable, upstream: str) -> list[str
     return body
 
 
+def _variables_hash(plan: Plan) -> int:
+    """A variables_hash_max_size that holds every variable the file declares (a power of two,
+    at least nginx's default), so nginx builds its hash without a warning."""
+    count = 64 + len(plan.maps) + 2 * len(plan.spots)
+    for spot in plan.spots:
+        count += len(spot.headers) + len(static_lines(spot.location))
+    size = 1024
+    while size < 8 * count:
+        size *= 2
+    return size
+
+
 def write_nginx(table: ExportTable, *, upstream: str, listen: str, source: str) -> str:
     """The nginx configuration of *table* for the ``http {}`` context: the ``map`` blocks and a
-    ``server`` listening on *listen* that proxies to *upstream* (``http://host:port``)."""
+    ``server`` listening on *listen* that proxies to *upstream* (``http://host:port``). Raises
+    ExportError for a value nginx cannot be given as it is."""
+    listen, upstream = address(listen, "--listen"), address(upstream, "--upstream")
+    plan = build_plan(table)
     out = [
-        f"# Generated by `flask crossgate export nginx` from {source}: regenerate, do not edit.",
+        f"# Generated by `flask crossgate export nginx` from {shown(source)}: regenerate, do "
+        "not edit.",
         "# For the http {} context. nginx answers CORS preflights on the app's routes and adds",
         "# the CORS headers to every response of those routes (always: errors too); the app's",
         "# own CORS headers are hidden there (proxy_hide_header), so a response never carries",
-        "# two. Paths no route matches go to the app untouched. Header policies: their static",
+        "# two. Paths no route matches: the last locations. Header policies: their static",
         "# lines are added where the app did not send them; CSP nonces stay in the app.",
+        "# The file declares many variables: it sizes nginx's variables hash itself (do not",
+        "# set variables_hash_max_size or variables_hash_bucket_size in your http {} block).",
+        f"variables_hash_max_size {_variables_hash(plan)};",
+        "variables_hash_bucket_size 128;",
     ]
     if table.https_redirect:
         out.append("# https_redirect stays in the app (it needs the client's scheme).")
     out += ['geo $crossgate_dollar { default "$"; }']
-    if table.answers_preflights:
-        out += _map("$http_origin", "crossgate_has_origin", [('""', "0")], "1")
-        out += _map("$http_access_control_request_method", "crossgate_has_acrm", [('""', "0")], "1")
-        out += _map(
-            "$request_method:$crossgate_has_origin$crossgate_has_acrm",
-            "crossgate_preflight",
-            [('"~^OPTIONS:11$"', "1")],
-            "0",
-        )
-        out += _map(
-            "$http_origin",
-            "crossgate_origin_form",
-            [(_regex_key(_bounded(SERIALIZED_ORIGIN, MAX_ORIGIN_LENGTH)), "1")],
-            "0",
-        )
-        for number, policy in enumerate(table.policies):
-            out += _policy_maps(number, policy)
-        if any(location.choice and location.choice.slash for location in table.locations):
-            # The path Werkzeug builds for a rule ending in '/': the request's, slash added.
-            out += _map("$uri", "crossgate_slash", [('"~/$"', '""')], '"/"')
-        for location in table.locations:
-            if not location.passthrough:
-                out += _location_maps(location, table)
-    else:
-        for location in table.locations:
-            out += _header_maps(location, table)
-    for location in table.locations:
-        if location.deferral is not None:
-            out += _deferral_maps(location, location.deferral, table.answers_preflights)
-    out += [
+    refusals: list[Refusal] = []
+    for item in plan.maps:
+        out += written(item.route, refusals, partial(_map, item))
+    for spot in plan.spots:
+        if not spot.location.passthrough:
+            out += written(spot.location.label, refusals, partial(_spot_maps, spot))
+    server = [
         "server {",
         f"{_INDENT}listen {listen};",
         f"{_INDENT}proxy_http_version 1.1;",
         f"{_INDENT}proxy_set_header Host $http_host;",
         f"{_INDENT}proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
         f"{_INDENT}proxy_set_header X-Forwarded-Proto $scheme;",
-        f"{_INDENT}# Paths no route matches: the app answers them, CORS included.",
-        f"{_INDENT}location / {{",
-        f"{_INDENT * 2}proxy_pass {upstream};",
-        f"{_INDENT}}}",
     ]
-    if any(location.deferral is not None for location in table.locations):
-        out += [
+    if not any(spot.location.fallback and spot.location.regex is None for spot in plan.spots):
+        server += [
+            f"{_INDENT}# Paths no route matches: the app answers them, CORS included.",
+            f"{_INDENT}location / {{",
+            f"{_INDENT * 2}proxy_pass {upstream};",
+            f"{_INDENT}}}",
+        ]
+    if any(spot.passes is not None for spot in plan.spots):
+        server += [
             f"{_INDENT}# Requests another URL rule may serve: the app answers them, CORS included.",
             f"{_INDENT}location {_APP} {{",
             f"{_INDENT * 2}proxy_pass {upstream};",
             f"{_INDENT}}}",
         ]
-    for location in table.locations:
-        out += [_INDENT + line for line in _location(location, table, upstream)]
-    out.append("}")
+    for spot in plan.spots:
+        lines = written(spot.location.label, refusals, partial(_location, spot, plan, upstream))
+        server += [_INDENT + line for line in lines]
+    if refusals:
+        raise ExportError(dict.fromkeys(refusals))
+    out += [*server, "}"]
     return "\n".join(out) + "\n"
 
 
-def _header_maps(location: Location, table: ExportTable) -> list[str]:
-    lines: list[str] = []
-    n = location.number
-    for index, (name, https, http, replace) in enumerate(static_lines(location)):
-        entries = []
-        if https is not None:
-            entries.append((_quoted("~^https:$"), _literal(https)))
-        if http is not None:
-            entries.append((_quoted("~^http:$"), _literal(http)))
-        source = "$scheme:" if replace else f"$scheme:$upstream_http_{_var_name(name)}"
-        lines += _map(source, f"crossgate_l{n}_h{index}", entries, '""')
-    return lines
+def _spot_maps(spot: Spot) -> list[str]:
+    lines = _vary_map(spot) if spot.state is not None else []
+    return lines + _header_maps(spot.location)

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from crossgate._automaton_regex import write_regex
 from crossgate._origin_matcher import OriginMatcher
-from crossgate._origin_syntax import HostPattern
+from crossgate._origin_syntax import DEFAULT_PORTS, HostPattern
 from crossgate._regex_automata import REFUSED_CONSTRUCTS, TooLarge, Unsupported, automaton
 from crossgate._regex_reading import explicit_flags, quiet
 
@@ -97,12 +97,50 @@ def origin_regex_problem(pattern: re.Pattern[str]) -> str | None:
     return None
 
 
+def _digits(low: str, high: str) -> list[str]:
+    """Regex alternatives for the numbers from *low* to *high*, written with as many digits."""
+    if not low:
+        return [""]
+    if low[0] == high[0]:
+        return [low[0] + rest for rest in _digits(low[1:], high[1:])]
+    width = len(low) - 1
+    if low[1:] == "0" * width and high[1:] == "9" * width:
+        return [f"[{low[0]}-{high[0]}]" + ("[0-9]" * width)]
+    parts = [low[0] + rest for rest in _digits(low[1:], "9" * width)]
+    if int(high[0]) - int(low[0]) > 1:
+        parts.append(f"[{int(low[0]) + 1}-{int(high[0]) - 1}]" + "[0-9]" * width)
+    parts += [high[0] + rest for rest in _digits("0" * width, high[1:])]
+    return parts
+
+
+def number_range(low: int, high: int) -> list[str]:
+    """Regex alternatives for the decimal numbers from *low* to *high* (1 or more), without a
+    leading zero, as a browser serializes a port."""
+    parts = []
+    while low <= high:
+        top = min(high, 10 ** len(str(low)) - 1)  # the largest number with as many digits
+        parts += _digits(str(low), str(top))
+        low = top + 1
+    return parts
+
+
+def port_regex(scheme: str) -> str:
+    """``:port`` as a serialized origin of *scheme* can end: 1 to 65535, never the scheme's
+    default port (a browser leaves it out), with no leading zero."""
+    default = DEFAULT_PORTS.get(scheme)
+    if default is None:
+        numbers = number_range(1, 65535)
+    else:
+        numbers = number_range(1, default - 1) + number_range(default + 1, 65535)
+    return f":(?:{'|'.join(numbers)})"
+
+
 def _host_pattern(pattern: HostPattern) -> str:
     host = re.escape(pattern.host)
     if pattern.subdomains:
         host = rf"(?:{_LABEL}\.)+{host}"
     if pattern.any_port:
-        port = r"(?::[1-9][0-9]{0,4})?"
+        port = f"(?:{port_regex(pattern.scheme)})?"
     else:
         port = "" if pattern.port is None else f":{pattern.port}"
     return f"{re.escape(pattern.scheme)}://{host}{port}"

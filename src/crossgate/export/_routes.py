@@ -32,6 +32,7 @@ from crossgate.export._paths import (
 )
 from crossgate.export._regex import Engine, engine_problem, translated
 from crossgate.export._table import Choice, ExportError, ExportTable, Location, Refusal, Variant
+from crossgate.export._unrouted import unrouted_locations
 from crossgate.flask._routing import possible_resources, rule_converters, rule_parts
 from crossgate.flask._state import AppState, has_decorated_views
 
@@ -331,6 +332,9 @@ def build_table(app: Flask, engine: Engine) -> ExportTable:
     )
     for path in [*static, *dynamic]:
         builder.add(path, groups[path])
+    builder.locations += unrouted_locations(
+        resolved, engine, builder.index, len(builder.locations) + 1, builder.refusals
+    )
     if builder.refusals:
         raise ExportError(dict.fromkeys(builder.refusals))  # each once, in the order found
     return ExportTable(

@@ -16,6 +16,7 @@ from crossgate._engine import decide_preflight
 from crossgate._fetch import NORMALIZED_METHODS
 from crossgate._origin_matcher import OriginMatcher
 from crossgate._policy import ACAM, CORSPolicy
+from crossgate.errors import show
 
 if TYPE_CHECKING:
     from crossgate.headers import HeaderPolicy
@@ -30,7 +31,8 @@ class Refusal:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.route}: {self.option} {self.message}"
+        # The route is the app's text (a path may hold a newline): shown on one line.
+        return f"{show(self.route)}: {self.option} {self.message}"
 
 
 class ExportError(Exception):
@@ -111,6 +113,9 @@ class Location:
     passthrough: bool = False
     unless: str | None = None
     deferral: Deferral | None = None
+    #: The paths no route matches (under a blueprint prefix: ``regex``; else all the rest):
+    #: every request is decorated as an actual one, preflights included (the app's 404).
+    fallback: bool = False
 
     @property
     def cross_origin(self) -> bool:
