@@ -24,6 +24,7 @@ from crossgate._policy import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA, CORSPol
 from crossgate.export._headers import CORS_HEADERS, static_lines
 from crossgate.export._regex import HEADER_LIST, SERIALIZED_ORIGIN, allowed_names
 from crossgate.export._regex import origin_alternatives as _alternatives
+from crossgate.export._spelling import SPELLED, VARIABLE, caddy_gate
 from crossgate.export._table import Deferral, ExportTable, Location, method_answers, method_keys
 
 _IN = "\t"
@@ -307,7 +308,7 @@ def write_caddy(table: ExportTable, *, upstream: str, listen: str, source: str) 
         "# policies: static lines only (over https values); CSP nonces stay in the app.",
         f"http://{listen} {{",
     ]
-    body: list[str] = []
+    body = _map("{http.request.orig_uri}", VARIABLE, [("~" + SPELLED, "1")], "0")
     if table.answers_preflights:
         body += _map(_ORIGIN, "crossgate_has_origin", [("~^$", "0")], "1")
         body += _map(_ACRM, "crossgate_has_acrm", [("~^$", "0")], "1")
@@ -329,6 +330,7 @@ def write_caddy(table: ExportTable, *, upstream: str, listen: str, source: str) 
     for location in table.locations:
         if location.deferral is not None:
             body += _deferral_maps(location, location.deferral, table.answers_preflights)
+    body += caddy_gate(upstream, _IN)
     for location in table.locations:
         body += _location(location, table, upstream)
     body += ["# Paths no route matches: the app answers them, CORS included.", "handle {"]

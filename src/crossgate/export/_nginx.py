@@ -30,6 +30,7 @@ from crossgate._policy import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA, CORSPol
 from crossgate.export._headers import CORS_HEADERS, static_lines
 from crossgate.export._regex import HEADER_LIST, SERIALIZED_ORIGIN, allowed_names
 from crossgate.export._regex import origin_alternatives as _alternatives
+from crossgate.export._spelling import SPELLED, VARIABLE, nginx_gate
 from crossgate.export._table import (
     Deferral,
     ExportTable,
@@ -329,6 +330,7 @@ def write_nginx(table: ExportTable, *, upstream: str, listen: str, source: str) 
     if table.https_redirect:
         out.append("# https_redirect stays in the app (it needs the client's scheme).")
     out += ['geo $crossgate_dollar { default "$"; }']
+    out += _map("$request_uri", VARIABLE, [(_regex_key(SPELLED), "1")], "0")
     if table.answers_preflights:
         out += _map("$http_origin", "crossgate_has_origin", [('""', "0")], "1")
         out += _map("$http_access_control_request_method", "crossgate_has_acrm", [('""', "0")], "1")
@@ -365,6 +367,7 @@ def write_nginx(table: ExportTable, *, upstream: str, listen: str, source: str) 
         f"{_INDENT}proxy_set_header Host $http_host;",
         f"{_INDENT}proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
         f"{_INDENT}proxy_set_header X-Forwarded-Proto $scheme;",
+        *nginx_gate(upstream, _INDENT),
         f"{_INDENT}# Paths no route matches: the app answers them, CORS included.",
         f"{_INDENT}location / {{",
         f"{_INDENT * 2}proxy_pass {upstream};",
