@@ -14,27 +14,35 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
-from contextlib import ExitStack
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from typing import Literal
 
 import pytest
+from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from crossgate.export import export_config
+from crossgate.export._asgi_table import export_asgi
 from crossgate.export._spelling import SPELLED
 from tests.export.export_fixture_app import app as fixture_app
 from tests.export.export_proxies import Scenario, cors_view, free_port, gunicorn, run_proxy, send
 from tests.export.export_spelling_app import ADMIN
 from tests.export.export_spelling_app import app as spelling_app
+from tests.export_asgi.asgi_export_app import app as asgi_app
+from tests.export_asgi.uvicorn_server import uvicorn
 
 pytestmark = pytest.mark.proxies
 
 EVIL = "https://evil.example.com"
 APP = "https://app.example.com"
 PROXIES: tuple[Literal["nginx", "caddy"], ...] = ("nginx", "caddy")
+
+
+ASGI = "tests.export_asgi.asgi_export_app:app"
+Exporter = Callable[[Literal["nginx", "caddy"], str, str], str]
 
 
 @dataclass
@@ -50,33 +58,43 @@ class Deployment:
 
 @pytest.fixture(scope="module")
 def deployments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Deployment]]:
-    apps = {
-        "spelling": (spelling_app, "tests.export.export_spelling_app"),
-        "fixture": (fixture_app, "tests.export.export_fixture_app"),
+    def flask_export(app: Flask) -> Exporter:
+        return lambda kind, upstream, listen: export_config(
+            app, kind, upstream=upstream, listen=listen
+        )
+
+    def asgi_export(kind: Literal["nginx", "caddy"], upstream: str, listen: str) -> str:
+        return export_asgi(asgi_app, kind, upstream=upstream, listen=listen, source=ASGI)
+
+    apps: dict[str, tuple[Exporter, AbstractContextManager[int], AbstractContextManager[int]]] = {
+        "spelling": (
+            flask_export(spelling_app),
+            gunicorn("tests.export.export_spelling_app"),
+            gunicorn("tests.export.export_spelling_bare"),
+        ),
+        "fixture": (
+            flask_export(fixture_app),
+            gunicorn("tests.export.export_fixture_app"),
+            gunicorn("tests.export.export_fixture_bare"),
+        ),
+        # The FastAPI fixture: in CORSMiddleware (app), and alone (api).
+        "asgi": (asgi_export, uvicorn(ASGI), uvicorn(ASGI.replace(":app", ":api"))),
     }
     found: dict[str, Deployment] = {}
     with ExitStack() as stack:
-        for name, (app, module) in apps.items():
-            direct = stack.enter_context(gunicorn(module))
-            bare_module = module.replace("_app", "_bare")
-            bare = stack.enter_context(gunicorn(bare_module))
+        for name, (export, with_crossgate, without) in apps.items():
+            direct = stack.enter_context(with_crossgate)
+            bare = stack.enter_context(without)
             proxies: dict[str, tuple[int, int]] = {}
             for kind in PROXIES:
                 for label, upstream in (("crossgate", direct), ("bare", bare)):
                     port = free_port()
-                    config = export_config(
-                        app,
-                        kind,
-                        upstream=f"http://127.0.0.1:{upstream}",
-                        listen=f"127.0.0.1:{port}",
-                    )
+                    config = export(kind, f"http://127.0.0.1:{upstream}", f"127.0.0.1:{port}")
                     root = tmp_path_factory.mktemp(f"{name}-{kind}-{label}")
                     stack.enter_context(run_proxy(kind, root, config, port))
                     proxies[f"{kind} ({label})"] = (port, upstream)
             found[name] = Deployment(direct, bare, proxies)
         yield found
-        counts = {name: len(deployment.sent) for name, deployment in found.items()}
-        print(f"\nspellings replayed through {len(PROXIES) * 2} deployments each: {counts}")
 
 
 def has_cors(view: dict[str, object]) -> bool:
@@ -199,6 +217,16 @@ ROUTES = {
         "/private",
         "/decorated",
     ],
+    "asgi": [
+        "/items/mine",
+        "/items/42",
+        "/files/a/b.txt",
+        "/users/5",
+        "/orders/3/",
+        "/v1/reports/5",
+        "/assets/logo.png",
+        "/legacy",
+    ],
 }
 SEPARATORS = ["/", "/", "/", "%2F", "%2f", "//", ";/", "%3B/", "%5C"]
 DOTS = ["..", ".", "%2E%2E", "%2e%2e", "%2E%2e", ".%2E", "%2e.", "%2E", "..;", "%252E%252E"]
@@ -224,6 +252,9 @@ def spellings(draw: st.DrawFn, routes: list[str]) -> str:
     words = sorted({word for route in routes for word in route.split("/") if word})
     segment = st.one_of(spelled_segment(words), st.sampled_from(DOTS), st.sampled_from(OTHER))
     path = source
+    if draw(st.integers(0, 3)) == 0:  # a plain spelling: the proxy decides it
+        plain = st.sampled_from([*words, "x", "a.b", "...", ".x", "x.", "~y", "-", "a+b", "7"])
+        return path.rstrip("/") + "".join("/" + draw(plain) for _ in range(draw(st.integers(0, 2))))
     if draw(st.booleans()):  # climb into another route
         for _ in range(draw(st.integers(1, 4))):
             path += draw(st.sampled_from(SEPARATORS)) + draw(st.sampled_from(DOTS))
