@@ -5,7 +5,7 @@ with no crossgate at all (the deployment where only the proxy answers CORS)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+from flask import Blueprint, Flask, request
 
 from crossgate.flask import CORS
 
@@ -32,7 +32,7 @@ def item(number: int) -> dict[str, int]:
 
 @public.route("/<path:name>", methods=["GET", "POST"])
 def public_file(name: str) -> dict[str, str]:
-    return {"name": name}
+    return {"name": name, "body": request.get_data(as_text=True)}
 
 
 CORS(public, origins="*", expose_headers=["X-Public"])

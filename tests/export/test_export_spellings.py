@@ -12,6 +12,8 @@ carrying no CORS header.
 
 from __future__ import annotations
 
+import http.client
+import json
 import re
 import time
 from collections.abc import Callable, Iterator
@@ -198,6 +200,23 @@ def test_a_plain_path_is_still_answered_by_the_proxy(deployments: dict[str, Depl
             assert status == 204, name
             assert found["access-control-allow-origin"] == ADMIN, name
             assert found["access-control-allow-credentials"] == "true", name
+
+
+def test_a_request_passed_to_the_app_keeps_its_path_and_body(
+    deployments: dict[str, Deployment],
+) -> None:
+    # nginx jumps to a named location from the server block; Caddy proxies from its first handle.
+    for name, (port, _) in deployments["spelling"].proxies.items():
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        try:
+            headers = {"Origin": EVIL, "Content-Type": "text/plain"}
+            connection.request("POST", "/public/a%2Fb/%2E%2E", body=b"the body", headers=headers)
+            response = connection.getresponse()
+            assert response.status == 200, name
+            assert json.loads(response.read()) == {"name": "a/b/..", "body": "the body"}, name
+            assert response.getheader("Access-Control-Allow-Origin") in (None, "*"), name
+        finally:
+            connection.close()
 
 
 # Paths of each fixture's routes: a generated spelling starts in one and, half the time, climbs
