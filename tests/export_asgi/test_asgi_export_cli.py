@@ -246,3 +246,18 @@ def test_a_bad_upstream_is_answered_with_the_users_own_address(
     )
     assert result.exit_code == 2
     assert "'10.0.0.7:8123' is not an upstream URL: write 'http://10.0.0.7:8123'" in result.stderr
+
+
+def test_a_flask_app_is_named_in_process_with_only_the_options_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "crossgate_cli_flask.py").write_text(FLASK_API)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # load_app puts the directory first
+    args = ["export", "caddy", "--app", "crossgate_cli_flask:app", "--listen", "127.0.0.1:9000"]
+    result = CliRunner().invoke(main, args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert (
+        "'crossgate_cli_flask:app' is a Flask app: export it with "
+        "'flask --app crossgate_cli_flask:app crossgate export caddy --listen 127.0.0.1:9000'"
+    ) in result.stderr  # uvicorn's default upstream is not the Flask app's: left out
