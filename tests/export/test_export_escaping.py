@@ -323,3 +323,20 @@ def test_a_generated_route_path_injects_nothing(
         with run_proxy(kind, root, config, port):  # the file passes nginx -t / caddy validate
             status, _ = send(port, "GET", "/owned", {})
     assert status == 502  # proxied to the (dead) app: no injected location answered it
+
+
+def test_the_proxy_answers_every_host_name_on_its_address(proxy: int) -> None:
+    # A Caddy site address's host is a Host matcher: a site written `http://127.0.0.1:PORT`
+    # answered only requests for that name (an empty 200 for `Host: api.example.com`) and
+    # listened on every interface. The site takes every Host, bound to the address given.
+    direct = send(proxy, "OPTIONS", "/plain", PREFLIGHT)
+    named = send(proxy, "OPTIONS", "/plain", {**PREFLIGHT, "Host": "api.example.com"})
+    assert named[0] == direct[0] == 204
+    assert served(named[1]).get("access-control-allow-origin") == ORIGIN
+
+
+def test_caddy_binds_the_host_it_is_given() -> None:
+    config = export_config(app, "caddy", upstream="http://127.0.0.1:5000", listen="[::1]:8080")
+    assert "http://:8080 {\n\tbind ::1\n" in config
+    with pytest.raises(ValueError, match="has no port"):
+        export_config(app, "caddy", upstream="http://127.0.0.1:5000", listen="127.0.0.1")

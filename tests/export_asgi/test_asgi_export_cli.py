@@ -10,9 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
+from click.testing import CliRunner, Result
 
 from crossgate.cli._command import main
+from tests.export.export_spelling_app import app as spelling_app
 
 MAIN = """
 from fastapi import FastAPI
@@ -151,3 +152,112 @@ def test_load_app_reads_a_dotted_attribute_in_process(
     assert result.exit_code == 0, result.stderr
     assert str(tmp_path) in sys.path
     assert "{http.request.header.Origin}" in result.stdout
+
+
+FLASK_API = """
+from flask import Flask
+
+from crossgate.flask import CORS
+
+app = Flask(__name__)
+
+
+@app.get("/items")
+def items() -> list[str]:
+    return []
+
+
+CORS(app, origins=["https://app.example.com"])
+"""
+
+
+def test_a_flask_app_is_sent_to_the_flask_command(project: Path) -> None:
+    (project / "api.py").write_text(FLASK_API)
+    result = crossgate(
+        project, "export", "nginx", "--app", "api:app", "--upstream", "http://127.0.0.1:5000"
+    )
+    assert (result.returncode, result.stdout) == (2, "")
+    assert (
+        "'api:app' is a Flask app: export it with "
+        "'flask --app api:app crossgate export nginx --upstream http://127.0.0.1:5000'"
+    ) in result.stderr
+    assert "CORSMiddleware" not in result.stderr
+
+
+def run_export(command: str, *args: str, monkeypatch: pytest.MonkeyPatch, cwd: Path) -> Result:
+    """The standalone command on the FastAPI app, or ``flask crossgate export`` on a Flask app,
+    in this process; what a person sees."""
+    if command == "flask":
+        return spelling_app.test_cli_runner().invoke(args=["crossgate", "export", *args])
+    (cwd / "crossgate_cli_listen.py").write_text(MAIN)
+    monkeypatch.chdir(cwd)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # load_app puts the directory first
+    return CliRunner().invoke(
+        main, ["export", *args[:1], "--app", "crossgate_cli_listen:app", *args[1:]]
+    )
+
+
+@pytest.mark.parametrize("command", ["crossgate", "flask"])
+@pytest.mark.parametrize(
+    ("listen", "message"),
+    [
+        (
+            "18030",
+            "'18030' has no host, and a port alone listens on every interface: write "
+            "'127.0.0.1:18030' for this machine only, or '0.0.0.0:18030' for every interface",
+        ),
+        (":8081", "':8081' has no host"),
+        (
+            "localhost",
+            "'localhost' has no port from 1 to 65535: write, for example, 'localhost:8080'",
+        ),
+        ("127.0.0.1:70000", "'127.0.0.1:70000' has no port from 1 to 65535"),
+        ("127.0.0.1:80;x", "'127.0.0.1:80;x' has no port"),
+        ("a b:80", "'a b:80': 'a b' is not a host name"),
+    ],
+)
+def test_listen_needs_a_host_and_a_port(
+    command: str, listen: str, message: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = run_export(command, "nginx", "--listen", listen, monkeypatch=monkeypatch, cwd=tmp_path)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert "Invalid value for '--listen'" in result.stderr
+    assert message in result.stderr
+
+
+@pytest.mark.parametrize("command", ["crossgate", "flask"])
+def test_every_interface_is_asked_for_in_so_many_words(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for listen in ("0.0.0.0:18030", "[::1]:18030"):
+        result = run_export(
+            command, "nginx", "--listen", listen, monkeypatch=monkeypatch, cwd=tmp_path
+        )
+        assert result.exit_code == 0, result.stderr
+        assert f"listen {listen};" in result.stdout
+
+
+@pytest.mark.parametrize("command", ["crossgate", "flask"])
+def test_a_bad_upstream_is_answered_with_the_users_own_address(
+    command: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = run_export(
+        command, "caddy", "--upstream", "10.0.0.7:8123", monkeypatch=monkeypatch, cwd=tmp_path
+    )
+    assert result.exit_code == 2
+    assert "'10.0.0.7:8123' is not an upstream URL: write 'http://10.0.0.7:8123'" in result.stderr
+
+
+def test_a_flask_app_is_named_in_process_with_only_the_options_given(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "crossgate_cli_flask.py").write_text(FLASK_API)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))  # load_app puts the directory first
+    args = ["export", "caddy", "--app", "crossgate_cli_flask:app", "--listen", "127.0.0.1:9000"]
+    result = CliRunner().invoke(main, args)
+    assert (result.exit_code, result.stdout) == (2, "")
+    assert (
+        "'crossgate_cli_flask:app' is a Flask app: export it with "
+        "'flask --app crossgate_cli_flask:app crossgate export caddy --listen 127.0.0.1:9000'"
+    ) in result.stderr  # uvicorn's default upstream is not the Flask app's: left out

@@ -19,7 +19,7 @@ from typing import Literal
 
 import click
 
-from crossgate.cli._shared import EXIT_ERROR
+from crossgate.cli._shared import EXIT_ERROR, validate_listen
 
 
 def _import_failed(module_name: str, error: Exception) -> click.ClickException:
@@ -64,6 +64,24 @@ def load_app(target: str) -> object:
     return found
 
 
+def _refuse_flask(app: object, target: str, proxy: str) -> None:
+    """A usage error naming the command that exports *app* when it is a Flask app."""
+    flask = sys.modules.get("flask")  # loaded if the app is one: never imported here
+    if flask is None or not isinstance(app, flask.Flask):
+        return
+    context = click.get_current_context()
+    given = [
+        f" --{name} {context.params[name]}"
+        for name in ("upstream", "listen")
+        if context.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+    ]
+    raise click.BadParameter(
+        f"{target!r} is a Flask app: export it with "
+        f"'flask --app {target} crossgate export {proxy}{''.join(given)}'",
+        param_hint="--app",
+    )
+
+
 @click.command("export")
 @click.argument("proxy", type=click.Choice(["nginx", "caddy"]))
 @click.option(
@@ -81,7 +99,11 @@ def load_app(target: str) -> object:
     help="Where the app listens (uvicorn): http://host:port.",
 )
 @click.option(
-    "--listen", default="127.0.0.1:8080", show_default=True, help="host:port the proxy listens on."
+    "--listen",
+    default="127.0.0.1:8080",
+    show_default=True,
+    callback=validate_listen,
+    help="host:port the proxy listens on (0.0.0.0:PORT for every interface).",
 )
 def export_command(
     proxy: Literal["nginx", "caddy"], target: str, upstream: str, listen: str
@@ -101,6 +123,7 @@ def export_command(
             " could not be imported: pip install starlette (or fastapi)"
         ) from None
     app = load_app(target)
+    _refuse_flask(app, target, proxy)
     try:
         text = export_asgi(app, proxy, upstream=upstream, listen=listen, source=target)
     except ValueError as error:

@@ -19,7 +19,7 @@ from werkzeug.routing import Rule
 
 from crossgate.browser import ENGINES, BrowserRequest, HttpResponse
 from crossgate.cli._command import check_engines, finish, request_options
-from crossgate.cli._shared import parse_header_options
+from crossgate.cli._shared import parse_header_options, validate_listen
 from crossgate.cli._tools import audit_options, finish_audit, finish_grade
 from crossgate.compat.flask_cors._inspect import (
     route_header_rows,
@@ -364,7 +364,11 @@ def _predicted(path: str, origin: str, method: str, websocket: bool) -> WriteChe
     help="Where the app listens (gunicorn): http://host:port.",
 )
 @click.option(
-    "--listen", default="127.0.0.1:8080", show_default=True, help="host:port the proxy listens on."
+    "--listen",
+    default="127.0.0.1:8080",
+    show_default=True,
+    callback=validate_listen,
+    help="host:port the proxy listens on (0.0.0.0:PORT for every interface).",
 )
 def export_command(proxy: str, upstream: str, listen: str) -> None:
     """Print PROXY configuration answering CORS as the app does (see docs/deployment.md).

@@ -7,6 +7,7 @@ subcommand's module can be imported on its own.
 
 from __future__ import annotations
 
+import re
 import sys
 import threading
 import time
@@ -24,6 +25,8 @@ from crossgate.errors import show
 from crossgate.inspect import BODY_LIMIT, BODY_SECONDS, Reply, Send
 
 EXIT_ALLOWED, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
+# What a proxy reads as one listen address: a name or IPv4 address, or an IPv6 one in brackets.
+_LISTEN_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
 _DNS_HINTS = ("name or service", "nodename", "getaddrinfo", "name resolution", "no address")
 
 
@@ -36,6 +39,35 @@ def parse_header_options(values: tuple[str, ...]) -> tuple[tuple[str, str], ...]
             raise click.BadParameter(f"{value!r} is not 'Name: value'", param_hint="-H")
         pairs.append((name.strip(), rest.strip()))
     return tuple(pairs)
+
+
+def validate_listen(context: click.Context, parameter: click.Parameter, value: str) -> str:
+    """``--listen`` as ``host:port``, the host never implied: a proxy given a port alone
+    listens on every interface, which a person asks for in so many words (``0.0.0.0:PORT``)."""
+    host, colon, port = value.rpartition(":")
+    if not colon:  # one word: a port alone, or a host without its port
+        host, port = ("", value) if value.isdigit() else (value, "")
+    if not host:
+        raise click.BadParameter(
+            f"{value!r} has no host, and a port alone listens on every interface: write "
+            f"'127.0.0.1:{port}' for this machine only, or '0.0.0.0:{port}' for every interface",
+            context,
+            parameter,
+        )
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise click.BadParameter(
+            f"{value!r} has no port from 1 to 65535: write, for example, '{host}:8080'",
+            context,
+            parameter,
+        )
+    if not _LISTEN_HOST.fullmatch(host):
+        raise click.BadParameter(
+            f"{value!r}: {host!r} is not a host name, an IPv4 address or a bracketed IPv6 "
+            "address: write, for example, '127.0.0.1:8080' or '[::1]:8080'",
+            context,
+            parameter,
+        )
+    return value
 
 
 def validate_origin(context: click.Context, parameter: click.Parameter, value: str) -> str:

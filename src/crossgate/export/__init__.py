@@ -30,7 +30,10 @@ def check_upstream(upstream: str) -> str:
     """*upstream* as the proxies need it (``http://host:port``), or ValueError with the fix."""
     parts = urlsplit(upstream)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"{upstream!r} is not an upstream URL: write 'http://127.0.0.1:5000'")
+        # The user's own host and port, with the scheme the proxy needs, where there is one.
+        address = upstream.split("://", 1)[-1].split("/", 1)[0]
+        example = f"http://{address}" if address else "http://127.0.0.1:5000"
+        raise ValueError(f"{upstream!r} is not an upstream URL: write {example!r}")
     if parts.path not in ("", "/") or parts.query or parts.fragment:
         raise ValueError(
             f"{upstream!r} has a path: the proxy passes each request's own path, so write "

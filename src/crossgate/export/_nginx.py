@@ -38,6 +38,7 @@ from crossgate.export._plan import (
     shown,
     written,
 )
+from crossgate.export._spelling import nginx_gate
 from crossgate.export._table import ExportError, ExportTable, Location, Refusal
 
 _INDENT = "    "
@@ -52,6 +53,7 @@ _INPUTS = {
     "acrpn": "$http_access_control_request_private_network",
     "method": "$request_method",
     "path": "$uri",
+    "target": "$request_uri",
 }
 # nginx's reserved map keys, written with a leading backslash to be read as text.
 _SPECIAL_KEYS = ("default", "hostnames", "include", "volatile")
@@ -234,6 +236,7 @@ def write_nginx(table: ExportTable, *, upstream: str, listen: str, source: str) 
         f"{_INDENT}proxy_set_header Host $http_host;",
         f"{_INDENT}proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
         f"{_INDENT}proxy_set_header X-Forwarded-Proto $scheme;",
+        *nginx_gate(upstream, _INDENT),
     ]
     if not any(spot.location.fallback and spot.location.regex is None for spot in plan.spots):
         server += [

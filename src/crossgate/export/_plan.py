@@ -33,6 +33,8 @@ from crossgate._origins import MAX_ORIGIN_LENGTH
 from crossgate._policy import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA, CORSPolicy
 from crossgate.export._regex import HEADER_LIST, SERIALIZED_ORIGIN, allowed_names
 from crossgate.export._regex import origin_alternatives as _alternatives
+from crossgate.export._spelling import MAP as SPELLED_VAR
+from crossgate.export._spelling import SPELLED
 from crossgate.export._table import (
     Deferral,
     ExportTable,
@@ -43,8 +45,9 @@ from crossgate.export._table import (
     method_keys,
 )
 
-#: The request values a map may read: the headers named so, the method, the (decoded) path.
-Input = Literal["origin", "acrm", "acrh", "acrpn", "method", "path"]
+#: The request values a map may read: the headers named so, the method, the (decoded) path, and
+#: the request target as the client sent it (path and query, nothing decoded).
+Input = Literal["origin", "acrm", "acrh", "acrpn", "method", "path", "target"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,7 +313,8 @@ def _varies(variant: Variant, table: ExportTable) -> bool:
 
 def build_plan(table: ExportTable) -> Plan:
     """The maps and what each location does with them, for every dialect."""
-    maps: list[Map] = []
+    # Which raw paths the proxy decides on at all (crossgate.export._spelling): the gate.
+    maps: list[Map] = [Map(SPELLED_VAR, (In("target"),), ((_regex(SPELLED), ("1",)),), ("0",))]
     spots: list[Spot] = []
     slash = False
     if table.answers_preflights:
