@@ -105,7 +105,7 @@ _REFUSED_NAMES = st.sampled_from(
 @given(name=_REFUSED_NAMES, value=st.text(max_size=30) | st.none() | st.integers())
 def test_a_refused_name_never_takes_the_place_of_the_value(name: str, value: object) -> None:
     with pytest.raises(ConfigError) as raised:
-        compile_headers(headers={name: value})
+        compile_headers(headers={name: value})  # type: ignore[dict-item]
     (problem,) = raised.value.problems
     assert problem.value == value
     assert str(problem).startswith(f"headers[{describe(name)}]={describe(value)}: ")
