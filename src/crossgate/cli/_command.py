@@ -36,6 +36,7 @@ from crossgate.cli._shared import (
     validate_origin,
 )
 from crossgate.cli._tools import audit_command, headers_command
+from crossgate.cli._url import url_argument
 from crossgate.inspect import (
     ADDRESS_SPACES,
     CheckResult,
@@ -237,7 +238,7 @@ def finish(
 
 
 @main.command("check")
-@click.argument("url")
+@click.argument("url", callback=url_argument)
 @request_options
 @click.option(
     "--timeout", default=10.0, show_default=True, help="Seconds to wait for each response."
@@ -262,8 +263,6 @@ def check_command(
     write a page on ORIGIN can send without CORS's consent: with --send the form POST or the
     handshake is sent to URL, as the browser sends it, and the answer read.
     """
-    if not url.startswith(("http://", "https://")):
-        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
     request = BrowserRequest(url, origin, method, parse_header_options(headers), credentials)
     body = data.encode() if data is not None else None
     results = check_live(

@@ -25,14 +25,10 @@ from crossgate.cli._shared import (
     parse_header_options,
     validate_origin,
 )
+from crossgate.cli._url import url_argument
 from crossgate.errors import show
 from crossgate.grade import GRADES, grade_report, observe, reaches, render_json, render_text
 from crossgate.inspect import MAX_TRUSTED, PER_ORIGIN, SHARED, Audit, Send, run_audit
-
-
-def _check_url(url: str) -> None:
-    if not url.startswith(("http://", "https://")):
-        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
 
 
 @contextmanager
@@ -164,7 +160,7 @@ def render_audit(audit: Audit) -> str:
 
 
 @click.command("audit")
-@click.argument("url")
+@click.argument("url", callback=url_argument)
 @audit_options
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait per response.")
 @click.option("--insecure", is_flag=True, help="Do not check the certificate (self-signed, local).")
@@ -184,7 +180,6 @@ def audit_command(
     Sends at most SHARED + PER_ORIGIN requests per trusted origin (see the docs), GET and
     OPTIONS only; with --send-writes and a -H 'Cookie: ...', one cross-site form POST too.
     """
-    _check_url(url)
     extra = parse_header_options(headers)
     total = SHARED + PER_ORIGIN * max(len(origins), 1)
     with live_send(timeout, insecure=insecure) as send, progress_bar(total, "auditing") as tick:
@@ -246,7 +241,7 @@ def finish_grade(
 
 
 @click.command("headers")
-@click.argument("url")
+@click.argument("url", callback=url_argument)
 @grade_options
 @click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait per response.")
 @click.option("--insecure", is_flag=True, help="Do not check the certificate (self-signed, local).")
@@ -254,6 +249,5 @@ def headers_command(
     url: str, as_json: bool, min_grade: str | None, timeout: float, insecure: bool
 ) -> None:
     """Grade URL's security headers by the MDN HTTP Observatory's scoring, with the fixes."""
-    _check_url(url)
     with live_send(timeout, insecure=insecure) as send:
         finish_grade(url, send, as_json=as_json, min_grade=min_grade, insecure=insecure)
