@@ -31,6 +31,8 @@ from crossgate.cli._shared import (
     EXIT_ALLOWED,
     EXIT_BLOCKED,
     EXIT_ERROR,
+    TIMEOUT,
+    help_epilog,
     live_send,
     parse_header_options,
     validate_origin,
@@ -237,11 +239,29 @@ def finish(
     sys.exit(EXIT_ALLOWED if allowed else EXIT_BLOCKED)
 
 
-@main.command("check")
+@main.command(
+    "check",
+    epilog=help_epilog(
+        (
+            "crossgate check http://localhost:5000/api/items --origin http://localhost:3000",
+            "crossgate check https://api.example.com/items --origin https://app.example.com \\\n"
+            "      -X PUT -H 'Content-Type: application/json' --credentials",
+        ),
+        {
+            EXIT_ALLOWED: "the browser would allow the request (with --browser all: every engine)",
+            EXIT_BLOCKED: "the browser would block it (the console error and the fix are printed)",
+            EXIT_ERROR: "a usage error (a bad URL or option), or the server could not be reached",
+        },
+    ),
+)
 @click.argument("url", callback=url_argument)
 @request_options
 @click.option(
-    "--timeout", default=10.0, show_default=True, help="Seconds to wait for each response."
+    "--timeout",
+    default=10.0,
+    show_default=True,
+    type=TIMEOUT,
+    help="Seconds to wait for each response.",
 )
 def check_command(
     url: str,

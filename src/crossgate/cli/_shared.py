@@ -21,6 +21,8 @@ from crossgate.browser import HttpResponse
 from crossgate.inspect import Reply, Send
 
 EXIT_ALLOWED, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
+#: ``--timeout``: seconds, more than none (a negative value crashed deep in the socket).
+TIMEOUT = click.FloatRange(min=0, min_open=True)
 _DNS_HINTS = ("name or service", "nodename", "getaddrinfo", "name resolution", "no address")
 
 
@@ -121,3 +123,12 @@ def network_error(url: str, error: Exception) -> NoReturn:
     else:
         message = f"could not reach {host}: {text or type(error).__name__}"
     raise click.ClickException(message)
+
+
+def help_epilog(examples: tuple[str, ...], statuses: dict[int, str]) -> str:
+    """The end of a command's ``--help``: its examples and the exit statuses it returns, laid
+    out as written (``\\b`` keeps click from rewrapping a paragraph)."""
+    lines = ["\b", "Examples:", *(f"  {example}" for example in examples), "", "\b"]
+    lines.append("Exit status:")
+    lines.extend(f"  {status}  {meaning}" for status, meaning in sorted(statuses.items()))
+    return "\n".join(lines)

@@ -21,6 +21,9 @@ import click
 from crossgate.cli._shared import (
     EXIT_ALLOWED,
     EXIT_BLOCKED,
+    EXIT_ERROR,
+    TIMEOUT,
+    help_epilog,
     live_send,
     parse_header_options,
     validate_origin,
@@ -159,10 +162,26 @@ def render_audit(audit: Audit) -> str:
     return "\n".join(lines)
 
 
-@click.command("audit")
+@click.command(
+    "audit",
+    epilog=help_epilog(
+        (
+            "crossgate audit http://localhost:5000/api/items",
+            "crossgate audit https://api.example.com/me --origin https://app.example.com \\\n"
+            "      -H 'Cookie: session=...'",
+        ),
+        {
+            EXIT_ALLOWED: "no finding: no attack origin could read URL",
+            EXIT_BLOCKED: "findings (each printed with its evidence and fix)",
+            EXIT_ERROR: "a usage error (a bad URL or option), or the server could not be reached",
+        },
+    ),
+)
 @click.argument("url", callback=url_argument)
 @audit_options
-@click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait per response.")
+@click.option(
+    "--timeout", default=10.0, show_default=True, type=TIMEOUT, help="Seconds to wait per response."
+)
 @click.option("--insecure", is_flag=True, help="Do not check the certificate (self-signed, local).")
 def audit_command(
     url: str,
@@ -240,10 +259,25 @@ def finish_grade(
     sys.exit(EXIT_ALLOWED)
 
 
-@click.command("headers")
+@click.command(
+    "headers",
+    epilog=help_epilog(
+        (
+            "crossgate headers http://localhost:5000/",
+            "crossgate headers https://www.example.com/ --min-grade b",
+        ),
+        {
+            EXIT_ALLOWED: "graded (and the grade reaches --min-grade, when given)",
+            EXIT_BLOCKED: "the grade is below --min-grade",
+            EXIT_ERROR: "a usage error (a bad URL or option), or the server could not be reached",
+        },
+    ),
+)
 @click.argument("url", callback=url_argument)
 @grade_options
-@click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait per response.")
+@click.option(
+    "--timeout", default=10.0, show_default=True, type=TIMEOUT, help="Seconds to wait per response."
+)
 @click.option("--insecure", is_flag=True, help="Do not check the certificate (self-signed, local).")
 def headers_command(
     url: str, as_json: bool, min_grade: str | None, timeout: float, insecure: bool
