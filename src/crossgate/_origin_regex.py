@@ -276,10 +276,21 @@ def any_host_problem(matcher: OriginMatcher, *, option: str = "origins") -> Prob
             f"this regex allows {loose.example!r}, a site of a registrable domain it does not "
             "name: with supports_credentials=True that site could read responses made with "
             f"the user's cookies ({OPT_OUT}=True does not consent to that)",
-            "name your domain after a '\\.', like r'https://[a-z0-9-]+\\.example\\.com', or "
-            "drop supports_credentials for a public API",
+            credentials_fix(loose),
         )
     return None
+
+
+def credentials_fix(loose: WideRegex) -> str:
+    """The fix for a regex with credentials that admits *loose.example*, a site of a domain it
+    does not name: the rewrite proven to refuse it when there is one."""
+    fix = _proven_fix(loose.pattern, loose.example)
+    advice = (
+        f"write {show_regex(fix)}"
+        if fix is not None
+        else "name your domain after a '\\.', like r'https://[a-z0-9-]+\\.example\\.com'"
+    )
+    return f"{advice}, or drop supports_credentials for a public API"
 
 
 # An IPv6 literal aside ("[::1]"), the signs of a regular expression in an origin string.
