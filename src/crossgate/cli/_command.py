@@ -31,10 +31,10 @@ from crossgate.cli._shared import (
     EXIT_ALLOWED,
     EXIT_BLOCKED,
     EXIT_ERROR,
-    TIMEOUT,
     help_epilog,
     live_send,
     parse_header_options,
+    timeout_option,
     validate_origin,
 )
 from crossgate.cli._tools import audit_command, headers_command
@@ -247,22 +247,13 @@ def finish(
             "crossgate check https://api.example.com/items --origin https://app.example.com \\\n"
             "      -X PUT -H 'Content-Type: application/json' --credentials",
         ),
-        {
-            EXIT_ALLOWED: "the browser would allow the request (with --browser all: every engine)",
-            EXIT_BLOCKED: "the browser would block it (the console error and the fix are printed)",
-            EXIT_ERROR: "a usage error (a bad URL or option), or the server could not be reached",
-        },
+        allowed="the browser would allow the request (with --browser all: every engine)",
+        blocked="the browser would block it (the console error and the fix are printed)",
     ),
 )
 @click.argument("url", callback=url_argument)
 @request_options
-@click.option(
-    "--timeout",
-    default=10.0,
-    show_default=True,
-    type=TIMEOUT,
-    help="Seconds to wait for each response.",
-)
+@timeout_option
 def check_command(
     url: str,
     origin: str,

@@ -19,7 +19,7 @@ from typing import Literal
 
 import click
 
-from crossgate.cli._shared import EXIT_ALLOWED, EXIT_ERROR, help_epilog
+from crossgate.cli._shared import EXIT_ERROR, help_epilog
 
 
 def _import_failed(module_name: str, error: Exception) -> click.ClickException:
@@ -71,11 +71,9 @@ def load_app(target: str) -> object:
             "crossgate export nginx --app main:app > crossgate-cors.conf",
             "crossgate export caddy --app main:app --upstream http://127.0.0.1:8000",
         ),
-        {
-            EXIT_ALLOWED: "the configuration was printed",
-            EXIT_ERROR: "a usage error (a bad --app or --upstream), or what the proxy cannot do"
-            " as the app does",
-        },
+        allowed="the configuration was printed",
+        error="a usage error (a bad --app or --upstream), or what the proxy cannot do as the app"
+        " does",
     ),
 )
 @click.argument("proxy", type=click.Choice(["nginx", "caddy"]))

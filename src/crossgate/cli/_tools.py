@@ -21,11 +21,10 @@ import click
 from crossgate.cli._shared import (
     EXIT_ALLOWED,
     EXIT_BLOCKED,
-    EXIT_ERROR,
-    TIMEOUT,
     help_epilog,
     live_send,
     parse_header_options,
+    server_options,
     validate_origin,
 )
 from crossgate.cli._url import url_argument
@@ -170,19 +169,13 @@ def render_audit(audit: Audit) -> str:
             "crossgate audit https://api.example.com/me --origin https://app.example.com \\\n"
             "      -H 'Cookie: session=...'",
         ),
-        {
-            EXIT_ALLOWED: "no finding: no attack origin could read URL",
-            EXIT_BLOCKED: "findings (each printed with its evidence and fix)",
-            EXIT_ERROR: "a usage error (a bad URL or option), or the server could not be reached",
-        },
+        allowed="no finding: no attack origin could read URL",
+        blocked="findings (each printed with its evidence and fix)",
     ),
 )
 @click.argument("url", callback=url_argument)
 @audit_options
-@click.option(
-    "--timeout", default=10.0, show_default=True, type=TIMEOUT, help="Seconds to wait per response."
-)
-@click.option("--insecure", is_flag=True, help="Do not check the certificate (self-signed, local).")
+@server_options
 def audit_command(
     url: str,
     origins: tuple[str, ...],
@@ -266,19 +259,13 @@ def finish_grade(
             "crossgate headers http://localhost:5000/",
             "crossgate headers https://www.example.com/ --min-grade b",
         ),
-        {
-            EXIT_ALLOWED: "graded (and the grade reaches --min-grade, when given)",
-            EXIT_BLOCKED: "the grade is below --min-grade",
-            EXIT_ERROR: "a usage error (a bad URL or option), or the server could not be reached",
-        },
+        allowed="graded (and the grade reaches --min-grade, when given)",
+        blocked="the grade is below --min-grade",
     ),
 )
 @click.argument("url", callback=url_argument)
 @grade_options
-@click.option(
-    "--timeout", default=10.0, show_default=True, type=TIMEOUT, help="Seconds to wait per response."
-)
-@click.option("--insecure", is_flag=True, help="Do not check the certificate (self-signed, local).")
+@server_options
 def headers_command(
     url: str, as_json: bool, min_grade: str | None, timeout: float, insecure: bool
 ) -> None:
