@@ -88,3 +88,10 @@ def test_a_suggested_url_is_itself_accepted_and_the_error_stays_on_one_line(text
     if "did you mean " in problem:
         suggestion = problem.rsplit("did you mean ", 1)[1][:-1]
         assert url_problem(suggestion) is None
+
+
+def test_a_unicode_host_with_no_punycode_form_is_named_without_a_guess() -> None:
+    problem = url_problem("http://caf\u00e9..example/")
+    assert problem is not None
+    assert "which is not a host name" in problem
+    assert "did you mean" not in problem
