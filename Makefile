@@ -42,8 +42,12 @@ sessions: $(STAMP)
 
 test: lint types sessions
 
+# `make demo PORT=8002 API_PORT=8001` when 5002 or 5001 is taken: the page (open it) and the API.
+PORT ?= 5002
+API_PORT ?= 5001
+
 demo: $(DEMO_STAMP)
-	$(BIN)/python -m examples.demo
+	$(BIN)/python -m examples.demo --page-port $(PORT) --api-port $(API_PORT)
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run

@@ -1,7 +1,8 @@
 """``make demo``: a crossgate-powered API and a page on another origin that calls it.
 
 The API runs on http://127.0.0.1:5001 and the page on http://127.0.0.1:5002 (another port is
-another origin, same site, so the cookie of the credentialed example is sent). Each button on the
+another origin, same site, so the cookie of the credentialed example is sent); ``make demo
+PORT=8002 API_PORT=8001`` chooses others. Each button on the
 page makes one typical cross-origin request; the page shows what the browser let it see, and the
 API's terminal shows crossgate's explanation of every refusal.
 """
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import socket
 import threading
 
 from flask import Flask, Response, jsonify, request
@@ -67,8 +69,11 @@ for (const [id, title, text, run] of cases) {
     try {
       const response = await run();
       const lines = (await response.text()).trim().split("\\n");
-      // A traceback's last lines name the error; a short body is shown whole.
-      const body = (lines.length > 6 ? ["…", ...lines.slice(-5)] : lines).join("\\n");
+      // A traceback's last lines name the error; a short body is shown whole. Its file names
+      // keep their last two parts: where this machine keeps the project is nobody's business.
+      const body = (lines.length > 6 ? ["…", ...lines.slice(-5)] : lines)
+        .map((line) => line.replace(/File "(?:[^"]*\\/)?([^"\\/]+\\/[^"\\/]+)"/, 'File "…/$1"'))
+        .join("\\n");
       out.classList.add("ok");
       out.dataset.outcome = "allowed";
       out.textContent = `read by the page: HTTP ${response.status}\\n${body}`;
@@ -140,14 +145,48 @@ def serve(host: str, api_port: int, page_port: int) -> list[BaseWSGIServer]:
     return servers
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port (1-65535)")
+    return int(text)
+
+
+def _taken(host: str, port: int) -> bool:
+    """Whether *port* on *host* cannot be listened on (Werkzeug would exit without the fix)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as Werkzeug binds
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return True
+    return False
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--api-port", type=int, default=5001)
-    parser.add_argument("--page-port", type=int, default=5002)
+    parser.add_argument("--api-port", type=_port, default=5001, help="make demo API_PORT=...")
+    parser.add_argument("--page-port", type=_port, default=5002, help="make demo PORT=...")
     args = parser.parse_args()
+    if args.api_port == args.page_port:
+        parser.error(
+            f"the page and the API need two ports, both are {args.api_port}: "
+            f"make demo PORT={args.page_port} API_PORT={args.page_port - 1}"
+        )
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
+    taken = [
+        f"{port} ({role})"
+        for port, role in ((args.page_port, "page"), (args.api_port, "API"))
+        if _taken(args.host, port)
+    ]
+    if taken:
+        parser.exit(
+            2,
+            f"cannot listen on {args.host} port {' and '.join(taken)}: another program uses it. "
+            "Choose free ports: make demo PORT=8002 API_PORT=8001\n",
+        )
     servers = serve(args.host, args.api_port, args.page_port)
     api = f"http://{args.host}:{args.api_port}"
     page = f"http://{args.host}:{args.page_port}"

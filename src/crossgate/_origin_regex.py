@@ -259,27 +259,38 @@ def any_host_problem(matcher: OriginMatcher, *, option: str = "origins") -> Prob
     by ``allow_regex_wildcards=True``); ``None`` when *matcher* has neither."""
     if matcher.any_host:
         wide = matcher.any_host[0]
-        return Problem(
-            option,
-            wide.pattern,
+        message = (
             f"this regex allows every {wide.scheme} origin (even {wide.example!r}): it is '*' "
             "in effect, and with supports_credentials=True every site could read responses "
-            "made with the user's cookies",
+            "made with the user's cookies"
+        )
+        fix = (
             "list the trusted origins or a subdomain pattern like 'https://*.example.com' (or "
-            "a regex naming your domain), or drop supports_credentials for a public API",
+            "a regex naming your domain), or drop supports_credentials for a public API"
         )
-    if matcher.foreign:
-        loose = matcher.foreign[0]
-        return Problem(
-            option,
-            loose.pattern,
-            f"this regex allows {loose.example!r}, a site of a registrable domain it does not "
+    elif matcher.foreign:
+        wide = matcher.foreign[0]
+        message = (
+            f"this regex allows {wide.example!r}, a site of a registrable domain it does not "
             "name: with supports_credentials=True that site could read responses made with "
-            f"the user's cookies ({OPT_OUT}=True does not consent to that)",
-            "name your domain after a '\\.', like r'https://[a-z0-9-]+\\.example\\.com', or "
-            "drop supports_credentials for a public API",
+            f"the user's cookies ({OPT_OUT}=True does not consent to that)"
         )
-    return None
+        fix = credentials_fix(wide)
+    else:
+        return None
+    return Problem(option, wide.pattern, message, fix)
+
+
+def credentials_fix(loose: WideRegex) -> str:
+    """The fix for a regex with credentials that admits *loose.example*, a site of a domain it
+    does not name: the rewrite proven to refuse it when there is one."""
+    fix = _proven_fix(loose.pattern, loose.example)
+    advice = (
+        f"write {show_regex(fix)}"
+        if fix is not None
+        else "name your domain after a '\\.', like r'https://[a-z0-9-]+\\.example\\.com'"
+    )
+    return f"{advice}, or drop supports_credentials for a public API"
 
 
 # An IPv6 literal aside ("[::1]"), the signs of a regular expression in an origin string.

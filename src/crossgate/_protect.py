@@ -246,6 +246,22 @@ def log_refusal(
     )
 
 
+def refusal_body(
+    logger: logging.Logger,
+    limiter: LogLimiter,
+    method: str,
+    path: str,
+    reason: Reason,
+    *,
+    debug: bool,
+) -> bytes:
+    """Log a refusal (WARNING in debug mode, else INFO) and return its 403's body: the
+    explanation in debug mode, a plain sentence that gives nothing away otherwise."""
+    level = logging.WARNING if debug else logging.INFO
+    log_refusal(logger, limiter, level, method, path, reason)
+    return f"{explain(reason)}\n".encode() if debug else REFUSED_BODY
+
+
 def exempt_problems(
     exempt: object, known: Iterable[str] | None, *, what: str, example: str
 ) -> tuple[frozenset[str], list[Problem]]:

@@ -35,7 +35,7 @@ from crossgate._engine import (
 from crossgate._policy import CORSPolicy, build_policy, check_options
 from crossgate._reasons import Reason
 from crossgate.asgi._routes import Routed, RouteTable, find_router
-from crossgate.asgi._startup import FailedStartup, built_by_starlette
+from crossgate.asgi._startup import StartupGuard
 from crossgate.asgi._types import ASGIApp, Message, Receive, Scope, Send
 from crossgate.errors import ConfigError, Problem
 
@@ -99,7 +99,7 @@ def apply_raw(raw: Iterable[tuple[bytes, bytes]], decision: Decision) -> RawHead
     return encode(headers)
 
 
-class CORSMiddleware:
+class CORSMiddleware(StartupGuard):
     """CORS for an ASGI app, with the options of ``crossgate.flask.CORS``.
 
     >>> app = CORSMiddleware(FastAPI(), origins=["https://app.example.com"])
@@ -108,9 +108,6 @@ class CORSMiddleware:
     carries the headers too. Invalid options raise ``ConfigError`` here, listing every problem
     with its fix; built by ``add_middleware``, they fail the lifespan startup instead.
     """
-
-    #: Set when Starlette built the middleware with invalid options: it answers everything.
-    failed: FailedStartup | None = None
 
     def __init__(self, app: ASGIApp, **options: Unpack[CORSOptions]) -> None:
         self.app = app
@@ -122,19 +119,8 @@ class CORSMiddleware:
         router = find_router(app)
         self._routes = None if router is None else RouteTable(router)
 
-    def fail_startup(self, error: ConfigError) -> None:
-        """Raise *error*, or, when Starlette is building its middleware stack (where a raise
-        would reach the server), answer every call with it (``_startup.FailedStartup``)."""
-        if not built_by_starlette():
-            raise error
-        self.failed = FailedStartup(error)
-
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.failed is not None:
-            await self.failed(scope, receive, send)
-            return
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+        if await self.passed_on(scope, receive, send):
             return
         scope[CORS_SCOPE_KEY] = True
         origin = request_method = request_headers = None

@@ -16,15 +16,13 @@ from typing import Any
 from crossgate._engine import decide_actual
 from crossgate._origins import OriginSpec
 from crossgate._protect import (
-    REFUSED_BODY,
     SAFE_METHODS,
     LogLimiter,
     RouteFacts,
     compile_protection,
     decide,
     exempt_problems,
-    explain,
-    log_refusal,
+    refusal_body,
 )
 from crossgate.asgi._cors import CORSMiddleware, encode
 from crossgate.asgi._routes import find_router
@@ -141,9 +139,8 @@ class CrossOriginProtection:
         if reason is None:
             await self.app(scope, receive, send)
             return
-        level = logging.WARNING if self.debug else logging.INFO
-        log_refusal(logger, self.limiter, level, method, scope.get("path", ""), reason)
-        body = f"{explain(reason)}\n".encode() if self.debug else REFUSED_BODY
+        path = scope.get("path", "")
+        body = refusal_body(logger, self.limiter, method, path, reason, debug=self.debug)
         headers = [
             (b"content-type", b"text/plain; charset=utf-8"),
             (b"content-length", str(len(body)).encode()),

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from crossgate._header_options import compile_header_options
 from crossgate.asgi._cors import CORS_SCOPE_KEY, encode
-from crossgate.asgi._startup import FailedStartup, built_by_starlette
+from crossgate.asgi._startup import StartupGuard
 from crossgate.asgi._types import ASGIApp, Message, Receive, Scope, Send
 from crossgate.errors import ConfigError
 from crossgate.headers import make_nonce
@@ -38,7 +38,7 @@ def csp_nonce(scope: Scope) -> str:
     return nonce
 
 
-class HeadersMiddleware:
+class HeadersMiddleware(StartupGuard):
     """Response headers for every response of an ASGI app, with the options of
     ``crossgate.flask.Headers``.
 
@@ -49,9 +49,6 @@ class HeadersMiddleware:
     options raise ``ConfigError`` here, listing every problem with its fix; built by
     ``add_middleware``, they fail the lifespan startup instead.
     """
-
-    #: Set when Starlette built the middleware with invalid options: it answers everything.
-    failed: FailedStartup | None = None
 
     def __init__(
         self,
@@ -68,16 +65,10 @@ class HeadersMiddleware:
                 where="HeadersMiddleware(app)",
             )
         except ConfigError as error:
-            if not built_by_starlette():
-                raise
-            self.failed = FailedStartup(error)
+            self.fail_startup(error)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if self.failed is not None:
-            await self.failed(scope, receive, send)
-            return
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
+        if await self.passed_on(scope, receive, send):
             return
         policy = self.policy
 

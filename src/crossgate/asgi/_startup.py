@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 import logging
 
-from crossgate.asgi._types import Receive, Scope, Send
+from crossgate.asgi._types import ASGIApp, Receive, Scope, Send
 from crossgate.errors import ConfigError
 
 logger = logging.getLogger("crossgate")
@@ -68,3 +68,30 @@ class FailedStartup:
             await send({"type": "http.response.body", "body": self._body})
         else:
             await send({"type": "websocket.close", "code": 1011})
+
+
+class StartupGuard:
+    """What crossgate's HTTP middleware share: a bad configuration that ends start-up
+    (``fail_startup``) and the calls they leave to others (``passed_on``)."""
+
+    app: ASGIApp
+    #: Set when Starlette built the middleware with invalid options: it answers everything.
+    failed: FailedStartup | None = None
+
+    def fail_startup(self, error: ConfigError) -> None:
+        """Raise *error*, or, when Starlette is building its middleware stack (where a raise
+        would reach the server), answer every call with it (``FailedStartup``)."""
+        if not built_by_starlette():
+            raise error
+        self.failed = FailedStartup(error)
+
+    async def passed_on(self, scope: Scope, receive: Receive, send: Send) -> bool:
+        """Whether the call was answered without the middleware: by its failed start-up, or
+        (not HTTP: lifespan, websocket) by the app it wraps."""
+        if self.failed is not None:
+            await self.failed(scope, receive, send)
+            return True
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return True
+        return False

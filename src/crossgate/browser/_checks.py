@@ -38,6 +38,12 @@ from crossgate.browser._wording import message
 _MAX_AGE = re.compile(r"[+-]?[0-9]+")
 _SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:")
 _FORBIDDEN_RESPONSE_HEADERS = frozenset({"set-cookie", "set-cookie2"})
+# The lists a preflight answer carries, parsed in this order: (header, the step that fails when
+# it is not a list, what it lists, the option that writes it).
+_ALLOW_LISTS = (
+    ("Access-Control-Allow-Methods", "allow-methods-parse", "method names", "methods"),
+    ("Access-Control-Allow-Headers", "allow-headers-parse", "header names", "allow_headers"),
+)
 
 
 def cors_check(
@@ -188,22 +194,18 @@ def preflight_verdict(
                 "(let crossgate handle it before authentication, CSRF protection or routing "
                 "rejects it)",
             )
-    methods = _token_list(response.get("Access-Control-Allow-Methods"))
-    if isinstance(methods, str):
-        return fail(
-            "allow-methods-parse",
-            message("allow-methods-parse", value=methods, profile=profile),
-            f"Access-Control-Allow-Methods must be a comma-separated list of method names: "
-            f"remove {quoted(methods)} from methods",
-        )
-    header_names = _token_list(response.get("Access-Control-Allow-Headers"))
-    if isinstance(header_names, str):
-        return fail(
-            "allow-headers-parse",
-            message("allow-headers-parse", value=header_names, profile=profile),
-            f"Access-Control-Allow-Headers must be a comma-separated list of header names: "
-            f"remove {quoted(header_names)} from allow_headers",
-        )
+    lists: dict[str, frozenset[str]] = {}
+    for header, step, names, option in _ALLOW_LISTS:
+        parsed = _token_list(response.get(header))
+        if isinstance(parsed, str):
+            return fail(
+                step,
+                message(step, value=parsed, profile=profile),
+                f"{header} must be a comma-separated list of {names}: "
+                f"remove {quoted(parsed)} from {option}",
+            )
+        lists[header] = parsed
+    methods, header_names = lists.values()
     wildcard = not credentials and "*" in methods
     if method not in SAFELISTED_METHODS and method not in methods and not wildcard:
         return fail(

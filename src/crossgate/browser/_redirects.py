@@ -130,6 +130,15 @@ def first_hop(request: BrowserRequest) -> Hop:
     )
 
 
+def _stopped(
+    code: str, fix: str, url: str, profile: EngineProfile, *, wording: str | None = None
+) -> Verdict:
+    """The failure *code* that stops a fetch at a redirect from *url*, in *profile*'s words
+    (those of *wording* when the console says more than the code)."""
+    text = message(wording or code, profile=profile)
+    return Verdict(False, code, text, fix, stage="redirect", url=url)
+
+
 def follow_redirect(
     request: BrowserRequest,
     hop: Hop,
@@ -144,57 +153,25 @@ def follow_redirect(
     WebKit keeps ``Authorization`` across origins and the body headers when the method turns
     into ``GET`` (``profile.redirect_drops_*``)."""
     location = redirect.get("Location") or ""
-    stage = "redirect"
     if followed >= MAX_REDIRECTS:
-        return Verdict(
-            False,
-            "too-many-redirects",
-            message("too-many-redirects", profile=profile),
+        fix = (
             f"browsers follow at most {MAX_REDIRECTS} redirects: break the redirect loop or "
-            "link to the final URL",
-            stage=stage,
-            url=hop.url,
+            "link to the final URL"
         )
+        return _stopped("too-many-redirects", fix, hop.url, profile)
     new_url = resolve_redirect(hop.url, location)
     fix = f"redirect to an http(s) URL (the Location was {quoted(location)})"
     if new_url is None:
-        return Verdict(
-            False,
-            "redirect-invalid",
-            message("redirect-invalid", profile=profile),
-            fix,
-            stage=stage,
-            url=hop.url,
-        )
+        return _stopped("redirect-invalid", fix, hop.url, profile)
     target = urlsplit(new_url)
     if target.scheme in _UNSAFE_REDIRECT_SCHEMES:
-        return Verdict(
-            False,
-            "redirect-invalid",
-            message("redirect-unsafe", profile=profile),
-            fix,
-            stage=stage,
-            url=hop.url,
-        )
+        return _stopped("redirect-invalid", fix, hop.url, profile, wording="redirect-unsafe")
     if target.scheme not in _DEFAULT_PORTS:
-        return Verdict(
-            False,
-            "redirect-scheme",
-            message("redirect-scheme", profile=profile),
-            fix,
-            stage=stage,
-            url=new_url,
-        )
+        return _stopped("redirect-scheme", fix, new_url, profile)
     new_origin = url_origin(new_url)
     if (target.username or target.password) and new_origin != request.origin:
-        return Verdict(
-            False,
-            "redirect-credentials",
-            message("redirect-credentials", profile=profile),
-            f"remove the user name and password from the redirect Location {quoted(location)}",
-            stage=stage,
-            url=hop.url,
-        )
+        fix = f"remove the user name and password from the redirect Location {quoted(location)}"
+        return _stopped("redirect-credentials", fix, hop.url, profile)
     current_origin = url_origin(hop.url)
     cross_origin = new_origin != current_origin
     headers = hop.headers

@@ -31,11 +31,14 @@ from crossgate.cli._shared import (
     EXIT_ALLOWED,
     EXIT_BLOCKED,
     EXIT_ERROR,
+    help_epilog,
     live_send,
     parse_header_options,
+    timeout_option,
     validate_origin,
 )
 from crossgate.cli._tools import audit_command, headers_command
+from crossgate.cli._url import url_argument
 from crossgate.inspect import (
     ADDRESS_SPACES,
     CheckResult,
@@ -236,12 +239,21 @@ def finish(
     sys.exit(EXIT_ALLOWED if allowed else EXIT_BLOCKED)
 
 
-@main.command("check")
-@click.argument("url")
-@request_options
-@click.option(
-    "--timeout", default=10.0, show_default=True, help="Seconds to wait for each response."
+@main.command(
+    "check",
+    epilog=help_epilog(
+        (
+            "crossgate check http://localhost:5000/api/items --origin http://localhost:3000",
+            "crossgate check https://api.example.com/items --origin https://app.example.com \\\n"
+            "      -X PUT -H 'Content-Type: application/json' --credentials",
+        ),
+        allowed="the browser would allow the request (with --browser all: every engine)",
+        blocked="the browser would block it (the console error and the fix are printed)",
+    ),
 )
+@click.argument("url", callback=url_argument)
+@request_options
+@timeout_option
 def check_command(
     url: str,
     origin: str,
@@ -262,8 +274,6 @@ def check_command(
     write a page on ORIGIN can send without CORS's consent: with --send the form POST or the
     handshake is sent to URL, as the browser sends it, and the answer read.
     """
-    if not url.startswith(("http://", "https://")):
-        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
     request = BrowserRequest(url, origin, method, parse_header_options(headers), credentials)
     body = data.encode() if data is not None else None
     results = check_live(

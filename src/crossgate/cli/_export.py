@@ -19,7 +19,7 @@ from typing import Literal
 
 import click
 
-from crossgate.cli._shared import EXIT_ERROR, validate_listen
+from crossgate.cli._shared import EXIT_ERROR, help_epilog, validate_listen
 
 
 def _import_failed(module_name: str, error: Exception) -> click.ClickException:
@@ -82,7 +82,18 @@ def _refuse_flask(app: object, target: str, proxy: str) -> None:
     )
 
 
-@click.command("export")
+@click.command(
+    "export",
+    epilog=help_epilog(
+        (
+            "crossgate export nginx --app main:app > crossgate-cors.conf",
+            "crossgate export caddy --app main:app --upstream http://127.0.0.1:8000",
+        ),
+        allowed="the configuration was printed",
+        error="a usage error (a bad --app or --upstream), or what the proxy cannot do as the app"
+        " does",
+    ),
+)
 @click.argument("proxy", type=click.Choice(["nginx", "caddy"]))
 @click.option(
     "--app",

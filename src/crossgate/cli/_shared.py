@@ -27,6 +27,8 @@ from crossgate.inspect import BODY_LIMIT, BODY_SECONDS, Reply, Send
 EXIT_ALLOWED, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
 # What a proxy reads as one listen address: a name or IPv4 address, or an IPv6 one in brackets.
 _LISTEN_HOST = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\]")
+#: What exit status 2 means for a command that talks to a server.
+UNREACHABLE = "a usage error (a bad URL or option), or the server could not be reached"
 _DNS_HINTS = ("name or service", "nodename", "getaddrinfo", "name resolution", "no address")
 
 
@@ -210,3 +212,35 @@ def network_error(url: str, error: Exception) -> NoReturn:
     else:
         message = f"could not reach {host}: {text or type(error).__name__}"
     raise click.ClickException(message)
+
+
+def help_epilog(
+    examples: tuple[str, ...], *, allowed: str, blocked: str | None = None, error: str = UNREACHABLE
+) -> str:
+    """The end of a command's ``--help``: its examples and the exit statuses it returns (what
+    *allowed*, *blocked* and *error* mean for it), laid out as written (``\\b`` keeps click
+    from rewrapping a paragraph)."""
+    statuses = {EXIT_ALLOWED: allowed, EXIT_BLOCKED: blocked, EXIT_ERROR: error}
+    lines = ["\b", "Examples:", *(f"  {example}" for example in examples), "", "\b"]
+    lines.append("Exit status:")
+    lines.extend(f"  {status}  {meaning}" for status, meaning in statuses.items() if meaning)
+    return "\n".join(lines)
+
+
+def timeout_option(function: click.decorators.FC) -> click.decorators.FC:
+    """``--timeout``: seconds, more than none (a negative value crashed deep in the socket)."""
+    return click.option(
+        "--timeout",
+        default=10.0,
+        show_default=True,
+        type=click.FloatRange(min=0, min_open=True),
+        help="Seconds to wait for each response.",
+    )(function)
+
+
+def server_options(function: click.decorators.FC) -> click.decorators.FC:
+    """``--timeout`` and ``--insecure``, for the commands that may meet a local certificate."""
+    function = click.option(
+        "--insecure", is_flag=True, help="Do not check the certificate (self-signed, local)."
+    )(function)
+    return timeout_option(function)

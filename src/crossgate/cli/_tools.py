@@ -21,18 +21,16 @@ import click
 from crossgate.cli._shared import (
     EXIT_ALLOWED,
     EXIT_BLOCKED,
+    help_epilog,
     live_send,
     parse_header_options,
+    server_options,
     validate_origin,
 )
+from crossgate.cli._url import url_argument
 from crossgate.errors import show
 from crossgate.grade import GRADES, grade_report, observe, reaches, render_json, render_text
 from crossgate.inspect import MAX_TRUSTED, PER_ORIGIN, SHARED, Audit, Send, run_audit
-
-
-def _check_url(url: str) -> None:
-    if not url.startswith(("http://", "https://")):
-        raise click.BadParameter(f"{url!r} is not an http(s) URL", param_hint="URL")
 
 
 @contextmanager
@@ -165,11 +163,21 @@ def render_audit(audit: Audit) -> str:
     return "\n".join(lines)
 
 
-@click.command("audit")
-@click.argument("url")
+@click.command(
+    "audit",
+    epilog=help_epilog(
+        (
+            "crossgate audit http://localhost:5000/api/items",
+            "crossgate audit https://api.example.com/me --origin https://app.example.com \\\n"
+            "      -H 'Cookie: session=...'",
+        ),
+        allowed="no finding: no attack origin could read URL",
+        blocked="findings (each printed with its evidence and fix)",
+    ),
+)
+@click.argument("url", callback=url_argument)
 @audit_options
-@click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait per response.")
-@click.option("--insecure", is_flag=True, help="Do not check the certificate (self-signed, local).")
+@server_options
 def audit_command(
     url: str,
     origins: tuple[str, ...],
@@ -186,7 +194,6 @@ def audit_command(
     Sends at most SHARED + PER_ORIGIN requests per trusted origin (see the docs), GET and
     OPTIONS only; with --send-writes and a -H 'Cookie: ...', one cross-site form POST too.
     """
-    _check_url(url)
     extra = parse_header_options(headers)
     total = SHARED + PER_ORIGIN * max(len(origins), 1)
     with live_send(timeout, insecure=insecure) as send, progress_bar(total, "auditing") as tick:
@@ -247,15 +254,23 @@ def finish_grade(
     sys.exit(EXIT_ALLOWED)
 
 
-@click.command("headers")
-@click.argument("url")
+@click.command(
+    "headers",
+    epilog=help_epilog(
+        (
+            "crossgate headers http://localhost:5000/",
+            "crossgate headers https://www.example.com/ --min-grade b",
+        ),
+        allowed="graded (and the grade reaches --min-grade, when given)",
+        blocked="the grade is below --min-grade",
+    ),
+)
+@click.argument("url", callback=url_argument)
 @grade_options
-@click.option("--timeout", default=10.0, show_default=True, help="Seconds to wait per response.")
-@click.option("--insecure", is_flag=True, help="Do not check the certificate (self-signed, local).")
+@server_options
 def headers_command(
     url: str, as_json: bool, min_grade: str | None, timeout: float, insecure: bool
 ) -> None:
     """Grade URL's security headers by the MDN HTTP Observatory's scoring, with the fixes."""
-    _check_url(url)
     with live_send(timeout, insecure=insecure) as send:
         finish_grade(url, send, as_json=as_json, min_grade=min_grade, insecure=insecure)

@@ -1,10 +1,11 @@
 """How the Starlette drop-in reads Starlette's options: the drop-in rule, and Starlette's values.
 
 The rule: the drop-in starts wherever Starlette starts. Where Starlette's behaviour is a
-vulnerability (every origin, by ``'*'`` or a regex admitting every host, together with
-credentials) it takes the safe reading: credentials only for the origins someone listed, the
-credential-less answer for every other site, and one warning with the fix, on the
-``crossgate.compat.starlette`` logger and as ``StarletteCompatWarning``.
+vulnerability (every origin, by ``'*'`` or a regex admitting every host, or a regex admitting a
+domain it does not name, together with credentials) it takes the safe reading: credentials
+only for the origins someone listed, the credential-less answer for every other site, and one
+warning with the fix, on the ``crossgate.compat.starlette`` logger and as
+``StarletteCompatWarning``.
 ``unsafe_any_origin_with_credentials=True`` keeps Starlette's behaviour, and is logged. Every
 other configuration crossgate's own API refuses keeps the app starting too: an entry that can
 never match is dropped, a risky origin is taken as Starlette takes it; each is warned with its
@@ -20,7 +21,8 @@ import warnings
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 
-from crossgate._origin_regex import wide_regex
+from crossgate._origin_matcher import WideRegex
+from crossgate._origin_regex import credentials_fix, foreign_regex, wide_regex
 from crossgate._policy import ORIGIN_BOUND_OPTIONS, CORSPolicy
 from crossgate.asgi._cors import compile_policy
 from crossgate.errors import ConfigError, Problem
@@ -196,22 +198,40 @@ def _any_origin_note(wide: str) -> str:
     )
 
 
+def _loose_regex_note(loose: WideRegex) -> str:
+    fix = renamed(Problem("origins", loose.pattern, "", credentials_fix(loose))).fix
+    return (
+        f"{WHERE}: allow_origin_regex={loose.pattern.pattern!r} with allow_credentials=True "
+        f"would let {loose.example!r}, a site anyone can register, read responses made with "
+        "the user's cookies; crossgate answers the origins this regex matches without "
+        "credentials, and sends credentials only to the origins listed in allow_origins. "
+        f"Fix: {fix}; to keep Starlette's behaviour, pass {UNSAFE_KEYWORD}=True"
+    )
+
+
 def read(
     origins: list[str],
     regex: re.Pattern[str] | None,
     options: Mapping[str, object],
     predicate: object | None,
     unsafe: bool,
+    *,
+    warn: bool = True,
 ) -> Reading:
     """The drop-in's reading of Starlette's options (crossgate's names in *options*, the
     origins apart); *predicate* is a subclass's ``is_allowed_origin``. Warns as the module
-    says; raises ``ConfigError`` only for what Starlette refuses too."""
+    says, once for each thing (*warn* false: not at all, for a second reading of the same
+    options); raises ``ConfigError`` only for what Starlette refuses too."""
     credentials = options["supports_credentials"] is True
     listed: list[object] = [origin for origin in origins if origin != "*"]
     wide: list[object] = []
+    # A regex that lets in a site nobody named is, with credentials, what '*' is: each is one
+    # warning and the safe reading, never a refusal of the consent and then of the regex.
+    any_host = regex is not None and wide_regex(regex) is not None
+    loose = foreign_regex(regex) if regex is not None and not any_host else None
     if "*" in origins:
         wide.append("*")
-    elif regex is not None and credentials and wide_regex(regex):
+    elif regex is not None and credentials and (any_host or loose is not None):
         wide.append(regex)
     elif regex is not None:
         listed.append(regex)
@@ -227,22 +247,24 @@ def read(
         plain = {**options, "origins": wide, "supports_credentials": False}
         plain["allow_regex_wildcards"] = True
         open_policy = _compile(plain, [])
-        shown = (
-            "allow_origins=['*']"
-            if regex is None or "*" in wide
-            else (f"allow_origin_regex={regex.pattern!r}")
-        )
-        if unsafe:
+        shown = "allow_origins=['*']"
+        if regex is not None and "*" not in wide:
+            shown = f"allow_origin_regex={regex.pattern!r}"
+        loose = None if "*" in wide else loose
+        if unsafe and warn:
             logger.warning(
-                "%s: %s=True: %s with allow_credentials=True lets every site read responses "
-                "made with the user's cookies, as in Starlette",
+                "%s: %s=True: %s with allow_credentials=True lets %s read responses made with "
+                "the user's cookies, as in Starlette",
                 WHERE,
                 UNSAFE_KEYWORD,
                 shown,
+                "every site" if loose is None else "sites nobody listed",
             )
-        else:
-            messages.insert(0, _any_origin_note(shown))
-    for message in dict.fromkeys(messages):
+        elif not unsafe:
+            messages.insert(
+                0, _any_origin_note(shown) if loose is None else _loose_regex_note(loose)
+            )
+    for message in dict.fromkeys(messages) if warn else ():
         logger.warning("%s", message)
         warnings.warn(message, StarletteCompatWarning, stacklevel=3)
     return Reading(policy, open_policy, credentials_for_all=unsafe and bool(wide))

@@ -79,8 +79,9 @@ class CORSMiddleware(_Adapter):
     The keyword-only ``allow_null_origin``, ``allow_insecure_http_origins`` and
     ``allow_regex_wildcards`` are crossgate's consents (without them the configuration still
     starts, with a warning naming them); ``unsafe_any_origin_with_credentials=True`` keeps
-    Starlette's answer to ``'*'`` (or a regex admitting every host) with credentials: every
-    site may read responses made with the user's cookies.
+    Starlette's answer to ``'*'`` (or a regex admitting every host, or a domain it does not
+    name) with credentials: every site it admits may read responses made with the user's
+    cookies.
 
     A subclass may override ``is_allowed_origin(origin)``: it then decides which origins are
     allowed, for actual requests and preflights, as a callable in ``origins`` would
@@ -156,18 +157,15 @@ class CORSMiddleware(_Adapter):
             "allow_regex_wildcards": allow_regex_wildcards,
         }
         overridden = type(self).is_allowed_origin is not CORSMiddleware.is_allowed_origin
+        unsafe = unsafe_any_origin_with_credentials
         try:
-            reading = read(origins, regex, options, None, unsafe_any_origin_with_credentials)
+            reading = read(origins, regex, options, None, unsafe)
             # super().is_allowed_origin answers from the origins listed, never the override.
             self._listed = reading.policy.origins
             if overridden:
-                reading = read(
-                    origins,
-                    regex,
-                    options,
-                    self.is_allowed_origin,
-                    unsafe_any_origin_with_credentials,
-                )
+                # The same options read again: what they warn of was said by the first reading.
+                predicate = self.is_allowed_origin
+                reading = read(origins, regex, options, predicate, unsafe, warn=False)
         except ConfigError as error:
             self.fail_startup(error)
             return
@@ -209,8 +207,9 @@ class CORSMiddleware(_Adapter):
         return decision
 
     def _wide(self, decision: Decision, origin: str, scope: Scope) -> Decision:
-        """The answer to an origin allowed by ``'*'`` or by a regex admitting every host, as
-        the installed Starlette writes it (with credentials only under the unsafe keyword)."""
+        """The answer to an origin allowed by ``'*'`` or by a regex admitting every host (or a
+        domain it does not name), as the installed Starlette writes it (with credentials only
+        under the unsafe keyword)."""
         credentials = self._credentials_for_all
         star = decision.headers[0] == (ACAO, "*")
         # Starlette echoes a regex match; '*' it echoes with credentials (since 1.0), or to a

@@ -19,7 +19,6 @@ from werkzeug.exceptions import HTTPException
 from crossgate._bounded import BoundedCache
 from crossgate._origins import OriginSpec
 from crossgate._protect import (
-    REFUSED_BODY,
     SAFE_METHODS,
     LogLimiter,
     Protection,
@@ -27,8 +26,7 @@ from crossgate._protect import (
     compile_protection,
     decide,
     exempt_problems,
-    explain,
-    log_refusal,
+    refusal_body,
 )
 from crossgate._reasons import Reason
 from crossgate.errors import ConfigError
@@ -221,10 +219,8 @@ class ProtectionLayer:
         method: str,
         reason: Reason,
     ) -> list[bytes]:
-        app = self.app
-        level = logging.WARNING if app.debug else logging.INFO
-        log_refusal(logger, self.limiter, level, method, request_path(environ), reason)
-        body = f"{explain(reason)}\n".encode() if app.debug else REFUSED_BODY
+        path = request_path(environ)
+        body = refusal_body(logger, self.limiter, method, path, reason, debug=self.app.debug)
         start_response(
             "403 FORBIDDEN",
             [("Content-Type", "text/plain; charset=utf-8"), ("Content-Length", str(len(body)))],

@@ -174,12 +174,12 @@ def parse_csp(csp: object, option: str, problems: list[Problem]) -> Directives:
         )
     seen: set[str] = set()
     for name, sources in directives:
-        problem = _directive_problem(name, option)
+        problem = _directive_problem(name, option, csp)
         if problem is None and name in seen:
             problem = Problem(
                 option,
-                name,
-                "is given twice (browsers ignore the second)",
+                csp,
+                f"gives the directive {describe(name)} twice (browsers ignore the second)",
                 "merge the sources into one directive",
             )
         if problem is not None:
@@ -203,7 +203,9 @@ def _csp_sources(
     name: object, value: object, option: str, problems: list[Problem]
 ) -> tuple[str, ...]:
     if not isinstance(name, str):
-        problems.append(Problem(option, name, "is not a directive name", "use a str key"))
+        problems.append(
+            Problem(option, value, "is under a key that is not a directive name", "use a str key")
+        )
         return ()
     items: list[object]
     if isinstance(value, str):
@@ -265,23 +267,27 @@ def _csp_text_problem(text: str, option: str, *, allow_semicolon: bool) -> Probl
     return None
 
 
-def _directive_problem(name: str, option: str) -> Problem | None:
+def _directive_problem(name: str, option: str, csp: object) -> Problem | None:
+    """The problem of the directive *name* in the policy *csp* (the value the user gave)."""
+    shown = describe(name)
     if _DIRECTIVE_NAME.fullmatch(name):
         close = difflib.get_close_matches(name, _KNOWN_DIRECTIVES, n=1, cutoff=0.85)
         if name in _KNOWN_DIRECTIVES or not close:
             return None
         return Problem(
             option,
-            name,
-            "looks like a misspelt directive (browsers ignore unknown ones)",
+            csp,
+            f"has the directive {shown}, which looks misspelt (browsers ignore unknown ones)",
             f"write {close[0]!r}",
         )
     if _DIRECTIVE_NAME_ANY_CASE.fullmatch(name):
-        return Problem(option, name, "is not lowercase", f"write {name.lower()!r}")
+        return Problem(
+            option, csp, f"has the directive {shown}, not lowercase", f"write {name.lower()!r}"
+        )
     return Problem(
         option,
-        name,
-        "is not a directive name (letters, digits and '-')",
+        csp,
+        f"has {shown}, which is not a directive name (letters, digits and '-')",
         "check the spelling, e.g. 'img-src'",
     )
 

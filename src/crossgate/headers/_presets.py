@@ -40,6 +40,9 @@ _NOSNIFF = PresetHeader(
     "nosniff",
     "browsers must trust Content-Type instead of guessing, so an upload never runs as a script",
 )
+_FRAME_DENY = PresetHeader(
+    "X-Frame-Options", "DENY", "frame-ancestors 'none' for browsers without CSP 2"
+)
 _CORP_HEADER = PresetHeader(
     "Cross-Origin-Resource-Policy",
     "same-origin",
@@ -111,9 +114,7 @@ PRESETS: Mapping[str, Preset] = MappingProxyType(
                 ),
                 _HSTS_HEADER,
                 _NOSNIFF,
-                PresetHeader(
-                    "X-Frame-Options", "DENY", "frame-ancestors 'none' for browsers without CSP 2"
-                ),
+                _FRAME_DENY,
                 PresetHeader(
                     "Referrer-Policy",
                     "no-referrer",
@@ -135,9 +136,7 @@ PRESETS: Mapping[str, Preset] = MappingProxyType(
                 ),
                 _HSTS_HEADER,
                 _NOSNIFF,
-                PresetHeader(
-                    "X-Frame-Options", "DENY", "frame-ancestors 'none' for browsers without CSP 2"
-                ),
+                _FRAME_DENY,
                 PresetHeader(
                     "Referrer-Policy",
                     "same-origin",

@@ -228,15 +228,19 @@ def _check_header(name: object, value: object, option: str, problems: list[Probl
         fix = "use letters, digits and '-', e.g. 'X-Frame-Options'"
         if TOKEN.fullmatch(cleaned):
             fix = f"write {cleaned!r}"
-        problems.append(Problem(option, name, "is not a header name (RFC 9110 token)", fix))
+        problems.append(
+            Problem(
+                option, value, "is set under a name that is not a header name (RFC 9110 token)", fix
+            )
+        )
         return False
     key = name.lower()
     if key in _SERVER_MANAGED:
         problems.append(
             Problem(
                 option,
-                name,
-                "is a hop-by-hop or framing header, which the server manages "
+                value,
+                "is for a hop-by-hop or framing header, which the server manages "
                 "(PEP 3333 forbids applications from setting hop-by-hop headers)",
                 "remove it",
             )
@@ -245,14 +249,14 @@ def _check_header(name: object, value: object, option: str, problems: list[Probl
         problems.append(
             Problem(
                 option,
-                name,
-                "is a CORS header, which depends on each request's Origin",
+                value,
+                "is for a CORS header, which depends on each request's Origin",
                 "remove it and use crossgate's CORS options (origins=, methods=, allow_headers=, "
                 "expose_headers=, supports_credentials=, max_age=)",
             )
         )
     elif key in _DEPRECATED:
-        problems.append(Problem(option, name, "is deprecated", _DEPRECATED[key]))
+        problems.append(Problem(option, value, "is for a deprecated header", _DEPRECATED[key]))
     elif key == "x-xss-protection" and value not in (None, "0"):
         problems.append(
             Problem(
