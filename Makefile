@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: install test lint types unit sessions browser demo bench clean
+.PHONY: install test lint types unit sessions browser demo screenshot bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,10 @@ API_PORT ?= 5001
 
 demo: $(DEMO_STAMP)
 	$(BIN)/python -m examples.demo --page-port $(PORT) --api-port $(API_PORT)
+
+# docs/demo.png, taken by the Chromium demo test (a plain test run never rewrites it).
+screenshot: $(STAMP)
+	CROSSGATE_SCREENSHOT=1 $(BIN)/pytest -q -p no:cacheprovider tests/browser/test_chromium_demo.py
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
