@@ -153,3 +153,45 @@ def _answers_without_the_app(
         method, path, headers = SCENARIOS["routes that may share paths: both methods"]
         assert send(port, method, path, headers)[0] == 502
         assert send(port, "GET", "/items/42", {"Origin": APP})[0] == 502
+
+
+# Paths no route matches, in front of the app *without* the middleware (the deployment
+# docs/deployment.md describes): the proxy decorates the 404 as the middleware would.
+UNROUTED = [
+    "unknown path",
+    "root path, no route",
+    "convertor mismatch: no route",
+    "mount: no route inside",
+    "websocket route: not a CORS location",
+    "actual: unknown path",
+]
+
+
+@pytest.fixture(scope="module")
+def bare() -> Iterator[int]:
+    with uvicorn("tests.export_asgi.asgi_export_app:api") as port:
+        yield port
+
+
+@pytest.fixture(scope="module", params=["nginx", "caddy"])
+def bare_proxy(
+    request: pytest.FixtureRequest, bare: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[int]:
+    kind = request.param
+    port = free_port()
+    config = export_asgi(
+        app, kind, upstream=f"http://127.0.0.1:{bare}", listen=f"127.0.0.1:{port}", source="t"
+    )
+    with run_proxy(kind, tmp_path_factory.mktemp(f"asgi-bare-{kind}"), config, port):
+        yield port
+
+
+@pytest.mark.parametrize("name", UNROUTED)
+def test_paths_no_route_matches_are_covered_in_front_of_the_bare_app(
+    name: str, upstream: int, bare_proxy: int
+) -> None:
+    method, path, headers = SCENARIOS[name]
+    direct = send(upstream, method, path, headers)
+    # The middleware decorates it (uvicorn writes header names in lower case).
+    assert ("access-control-allow-origin", APP) in direct[1]
+    assert_answered_alike(upstream, bare_proxy, SCENARIOS[name])

@@ -270,6 +270,22 @@ def build_asgi_table(app: object, engine: Engine) -> ExportTable:
     redirects = bool(getattr(builder.router, "redirect_slashes", False))
     builder.statics(redirects)
     builder.dynamics(redirects)
+    # Every other path: the middleware decorates the app's 404 (a preflight's too) with its
+    # policy, so the proxy does the same in front of an app without it (the writers make a
+    # fallback without a regex their catch-all, after every route's location).
+    label = "paths no route matches (the middleware's policy)"
+    builder.locations.append(
+        Location(
+            len(builder.locations) + 1,
+            (),
+            None,
+            label,
+            (Variant(0, frozenset()),),
+            builder.headers,
+            None,
+            fallback=True,
+        )
+    )
     if builder.refusals:
         raise ExportError(dict.fromkeys(builder.refusals))  # each once, in the order found
     return ExportTable((builder.policy,), tuple(builder.locations), True, False)
