@@ -114,7 +114,9 @@ def test_the_other_commands_never_need_starlette(project: Path) -> None:
         project, "export", "nginx", "--app", "main:app", without=("starlette", "fastapi")
     )
     assert (result.returncode, result.stdout) == (2, "")
-    assert "pip install starlette (or fastapi)" in result.stderr
+    # The app itself imports FastAPI: reading it fails first, and says what to install.
+    assert "importing 'main' failed: ModuleNotFoundError" in result.stderr
+    assert "the app needs fastapi: pip install fastapi into this environment" in result.stderr
 
 
 @pytest.mark.parametrize(
@@ -261,3 +263,22 @@ def test_a_flask_app_is_named_in_process_with_only_the_options_given(
         "'crossgate_cli_flask:app' is a Flask app: export it with "
         "'flask --app crossgate_cli_flask:app crossgate export caddy --listen 127.0.0.1:9000'"
     ) in result.stderr  # uvicorn's default upstream is not the Flask app's: left out
+
+
+def test_a_flask_app_is_named_where_starlette_is_not_installed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A Flask project has no Starlette: the answer is still the Flask command, not "install
+    # starlette" (the app is read before the ASGI export is imported).
+    (tmp_path / "crossgate_cli_flask_only.py").write_text(FLASK_API)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    for name in ("starlette", "crossgate.export._asgi_table"):
+        monkeypatch.setitem(sys.modules, name, None)  # an import of it fails
+    args = ["export", "nginx", "--app", "crossgate_cli_flask_only:app"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 2
+    assert "is a Flask app: export it with 'flask --app crossgate_cli_flask_only:app" in (
+        result.stderr
+    )
+    assert "pip install starlette" not in result.stderr

@@ -23,9 +23,15 @@ from crossgate.cli._shared import EXIT_ERROR, help_epilog, validate_listen
 
 
 def _import_failed(module_name: str, error: Exception) -> click.ClickException:
+    missing = getattr(error, "name", None)
+    install = (
+        f"; the app needs {missing}: pip install {missing} into this environment"
+        if missing in ("starlette", "fastapi")
+        else ""
+    )
     return click.ClickException(
         f"importing {module_name!r} failed: {type(error).__name__}: {error} (python -c "
-        f"'import {module_name}' shows where)"
+        f"'import {module_name}' shows where){install}"
     )
 
 
@@ -125,6 +131,8 @@ def export_command(
     origins callable, a regex the proxy's engine cannot run, a Host route), before printing
     anything.
     """
+    app = load_app(target)
+    _refuse_flask(app, target, proxy)  # before Starlette is needed: a Flask app may lack it
     try:
         from crossgate.export._asgi_table import export_asgi
         from crossgate.export._table import ExportError
@@ -133,8 +141,6 @@ def export_command(
             f"the export reads a Starlette or FastAPI app's routes, and {error.name or 'starlette'}"
             " could not be imported: pip install starlette (or fastapi)"
         ) from None
-    app = load_app(target)
-    _refuse_flask(app, target, proxy)
     try:
         text = export_asgi(app, proxy, upstream=upstream, listen=listen, source=target)
     except ValueError as error:
