@@ -135,6 +135,27 @@ def _listed(methods: Iterable[str]) -> str:
     return ", ".join(sorted(methods)) or "none"
 
 
+def routed_methods(
+    allowed_methods: frozenset[str] | None, route_methods: Iterable[str]
+) -> frozenset[str]:
+    """The methods of a route a preflight may ask for: its own, without ``OPTIONS`` unless the
+    policy's *allowed_methods* name it (routers answer ``OPTIONS`` on every route by themselves,
+    so a page may send one only when the policy says so)."""
+    route = frozenset(route_methods)
+    if allowed_methods is None or "OPTIONS" not in allowed_methods:
+        route -= {"OPTIONS"}
+    return route
+
+
+def answered_methods(
+    allowed_methods: frozenset[str] | None, route_methods: Iterable[str]
+) -> frozenset[str]:
+    """The methods an allowed preflight lists in ``Access-Control-Allow-Methods``: the route's
+    own (``routed_methods``) that the policy's *allowed_methods* (None: every one) name."""
+    route = routed_methods(allowed_methods, route_methods)
+    return route if allowed_methods is None else route & allowed_methods
+
+
 def decide_preflight(
     policy: CORSPolicy,
     origin: str,
@@ -168,11 +189,7 @@ def decide_preflight(
     if route_methods is None:  # no router: what the policy allows is what the route accepts
         configured = DEFAULT_METHODS if policy.allowed_methods is None else policy.allowed_methods
         route_methods = configured | SAFELISTED_METHODS
-    route = frozenset(route_methods)
-    if policy.allowed_methods is None or "OPTIONS" not in policy.allowed_methods:
-        # Routers answer OPTIONS on every route by themselves: a page may send one only when
-        # the policy's methods name it.
-        route -= {"OPTIONS"}
+    route = routed_methods(policy.allowed_methods, route_methods)
     spelled = request_method
     if request_method.upper() not in NORMALIZED_METHODS and request_method.upper() in route:
         # fetch() sends methods other than the six it normalises as written ("patch"), and
@@ -182,7 +199,7 @@ def decide_preflight(
     if request_method not in route:
         code = "method-not-routed" if routed else "method-not-allowed"
         return _refuse(code, ("method", request_method), ("allowed", _listed(route)))
-    allowed = route if policy.allowed_methods is None else route & policy.allowed_methods
+    allowed = answered_methods(policy.allowed_methods, route)
     if request_method not in allowed and request_method not in SAFELISTED_METHODS:
         return _refuse(
             "method-not-allowed", ("method", request_method), ("allowed", _listed(allowed))

@@ -17,6 +17,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from werkzeug.routing import Rule
 
+from crossgate._engine import answered_methods
 from crossgate.browser import ENGINES, BrowserRequest, HttpResponse
 from crossgate.cli._command import check_engines, finish, request_options
 from crossgate.cli._shared import parse_header_options
@@ -55,7 +56,8 @@ class _Policies:
         if self.resolved is not None:
             policy = self.resolved.for_endpoint(rule.endpoint, rule.rule)
             if policy is not None:
-                found.append(policy.summary())
+                effective = answered_methods(policy.allowed_methods, rule.methods or ())
+                found.append({**policy.summary(), "effective_methods": sorted(effective)})
         if self.compat:
             found += _config_errors(route_policies, rule)
         return found
@@ -185,9 +187,7 @@ def _echo_policy(cors: Row) -> None:
     origins = cors["origins"]
     assert isinstance(origins, list)
     click.echo(f"    origins: {', '.join(origins) or '(none)'}")
-    methods = cors["methods"]
-    assert isinstance(methods, (str, list))
-    shown = methods if isinstance(methods, str) else ", ".join(methods)
+    shown = _shown_methods(cors["methods"], cors.get("effective_methods"))
     max_age = "none" if cors["max_age"] is None else f"{cors['max_age']}s"
     click.echo(f"    credentials: {credentials}  max-age: {max_age}  methods: {shown}")
     cached = cors.get("max_age_cached")
@@ -195,6 +195,27 @@ def _echo_policy(cors: Row) -> None:
         engines = ", ".join(f"{name} {seconds}s" for name, seconds in cached.items())
         click.echo(f"    preflight cached: {engines}")
     click.echo(f"    from: {cors['source']}")
+
+
+def _shown_methods(configured: object, effective: object) -> str:
+    """The methods a preflight is answered with, and the configured ones when they differ
+    (a configured method the route does not accept is refused: ``method-not-routed``)."""
+    if not isinstance(effective, list):  # the flask-cors layer answers with what is configured
+        assert isinstance(configured, (str, list))
+        return configured if isinstance(configured, str) else ", ".join(configured)
+    answered = ", ".join(effective) or "none"
+    if isinstance(configured, str):
+        return f"{answered} (the route's own)"
+    assert isinstance(configured, list)
+    if configured == effective:
+        return answered
+    refused = ", ".join(sorted(set(configured) - set(effective)))
+    if not refused:
+        return f"{answered} (configured: {', '.join(configured)})"
+    return (
+        f"{answered} (configured: {', '.join(configured)}; the route does not accept "
+        f"{refused}, so a preflight for it is refused)"
+    )
 
 
 @crossgate_group.command("headers")
