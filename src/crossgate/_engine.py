@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from crossgate._fetch import ACAH, ACAM, ACAO, ACAPN, NORMALIZED_METHODS, SAFELISTED_METHODS
 from crossgate._http import TOKEN, Header, merge_vary
+from crossgate._near_miss import near_misses
 from crossgate._origins import CheckFailure, parse_request_origin
-from crossgate._reasons import Reason
+from crossgate._reasons import Reason, Said
 from crossgate.errors import describe
 
 if TYPE_CHECKING:
@@ -78,13 +79,19 @@ def refusal_reason(
 ) -> Reason:
     """Why *origin* is not allowed by *policy* (*failure*: an ``origins`` callable raised)."""
     if failure is not None:
-        facts = (("origin", origin), ("check", failure.check), ("error", failure.error))
-        return Reason("origin-check-failed", facts, preflight)
+        failed = (("origin", origin), ("check", failure.check), ("error", failure.error))
+        return Reason("origin-check-failed", failed, preflight)
     if origin == "null":
         return Reason("origin-null", preflight=preflight)
     if parse_request_origin(origin) is None:
         return Reason("origin-malformed", (("origin", origin),), preflight)
-    return Reason("origin-not-allowed", (("origin", origin),), preflight)
+    facts: tuple[tuple[str, object], ...] = (("origin", origin),)
+    if policy.origins_source:
+        allowed = policy.origins.summary()
+        facts += (("level", Said(policy.origins_source)), ("allowed", Said(", ".join(allowed))))
+        for near in near_misses(origin, allowed)[:1]:
+            facts += (("near", near.allowed), ("aspect", Said(near.aspect)))
+    return Reason("origin-not-allowed", facts, preflight)
 
 
 def decide_actual(policy: CORSPolicy, origin: str | None, *, explain: bool = True) -> Decision:
@@ -321,7 +328,8 @@ def log_refusal(
 ) -> None:
     """Explain a refusal in the ``crossgate`` log: DEBUG, or WARNING when the app runs in
     *debug* mode. The request's method and path are escaped (a CR or LF never forges a line);
-    the record carries the reason's code as ``crossgate_reason``.
+    the record carries the reason's code as ``crossgate_reason`` and the ``Reason`` itself as
+    ``crossgate_refusal`` (``flask crossgate check`` reads it).
 
     *reason* may be a function that works it out: called only when the log will show it, so a
     refusal nobody reads costs no more than an answer.
@@ -336,5 +344,5 @@ def log_refusal(
             describe(method),
             describe(path),
             reason,
-            extra={"crossgate_reason": reason.code},
+            extra={"crossgate_reason": reason.code, "crossgate_refusal": reason},
         )

@@ -38,6 +38,8 @@ _EXPOSE = ACEH.lower()
 WARNED_ENDPOINTS = 1024
 
 FIX = "remove the hand-set header; crossgate writes it"
+#: The ``crossgate_reason`` of the warning's log record.
+HAND_SET_CODE = "hand-set-header"
 
 
 class HandSet(NamedTuple):
@@ -119,9 +121,9 @@ def hand_set_line(found: tuple[HandSet, ...], origin: str | None) -> str:
     asked = "a request without Origin" if origin is None else f"origin {describe(origin)}"
     parts = []
     for header, app_value, crossgate_value in found:
-        written = "writes none" if crossgate_value is None else f"writes {describe(crossgate_value)}"
+        written = "none" if crossgate_value is None else describe(crossgate_value)
         parts.append(
-            f"{header}: the app set {describe(app_value)}, crossgate's policy {written} "
+            f"{header}: the app set {describe(app_value)}, crossgate's policy writes {written} "
             f"for {asked}"
         )
     return (
@@ -151,10 +153,10 @@ class HandSetLog:
         if self.limiter.admit() is None:
             return
         logger.warning(
-            "%s %s [hand-set-header] endpoint %s answered with a hand-set CORS header: %s",
+            f"%s %s [{HAND_SET_CODE}] endpoint %s answered with a hand-set CORS header: %s",
             describe(method),
             describe(path),
             describe(endpoint),
             hand_set_line(found, origin),
-            extra={"crossgate_reason": "hand-set-header"},
+            extra={"crossgate_reason": HAND_SET_CODE},
         )

@@ -83,7 +83,7 @@ def compile_policy(options: Mapping[str, object], where: str) -> CORSPolicy:
     problems.extend(check_options(options, require_origins=True))
     if problems:
         raise ConfigError(problems, context=where)
-    return build_policy(options, source=where)
+    return build_policy(options, source=where, origins_source=where)
 
 
 def encode(headers: Iterable[tuple[str, str]]) -> RawHeaders:

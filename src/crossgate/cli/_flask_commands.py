@@ -19,6 +19,7 @@ from werkzeug.routing import Rule
 
 from crossgate._engine import answered_methods
 from crossgate.browser import ENGINES, BrowserRequest, HttpResponse
+from crossgate.cli._app_log import app_log, with_app_reasons
 from crossgate.cli._command import check_engines, finish, request_options
 from crossgate.cli._shared import parse_header_options
 from crossgate.cli._tools import audit_options, finish_audit, finish_grade
@@ -340,6 +341,10 @@ def check_command(
 ) -> None:
     """Check PATH inside the app (its test client, no server) the way a browser on ORIGIN would.
 
+    A refusal's cause and fix are the app's own: the reason crossgate logged (the level that
+    decided, with the file and line that declared it, the origins it allows, a near miss), and
+    a CORS header the app set by hand is named.
+
     For a POST (and with --websocket, a WebSocket handshake) it also says whether the app's
     CrossOriginProtection would refuse the write a page on ORIGIN can send without CORS's
     consent: the app's protection decides, no view runs.
@@ -351,16 +356,18 @@ def check_command(
         base + path, origin, method, parse_header_options(headers), credentials
     )
     body = data.encode() if data is not None else None
-    results = check_engines(
-        request,
-        _client_send(base),
-        browser=browser,
-        target_address_space=target_address_space,
-        send_unsafe=send_unsafe,
-        body=body,
-        # The test client's localhost says nothing about where the app will run.
-        guess_address_space=False,
-    )
+    with app_log() as said:
+        results = check_engines(
+            request,
+            _client_send(base),
+            browser=browser,
+            target_address_space=target_address_space,
+            send_unsafe=send_unsafe,
+            body=body,
+            # The test client's localhost says nothing about where the app will run.
+            guess_address_space=False,
+        )
+    results = with_app_reasons(results, said)
     writes = [
         write
         for method_sent, handshake in [(method, False), *([("GET", True)] if websocket else [])]
