@@ -16,9 +16,10 @@ PAGE = os.environ.get("CROSSGATE_PAGE_ORIGIN", "http://127.0.0.1:5002")
 PARTNER = "https://partner.example.com"
 
 
-def hand_set_app() -> Flask:
+def hand_set_app(page: str = PAGE, *, crossgate: bool = True) -> Flask:
     """A tutorial's hand-set ``*`` (after_request, and make_response in one view), then
-    ``CORS(app, origins=[...], supports_credentials=True)`` on top."""
+    ``CORS(app, origins=[page], supports_credentials=True)`` on top (without it when not
+    *crossgate*: the tutorial alone)."""
     app = Flask("hand_set")
 
     @app.get("/api/me")
@@ -36,13 +37,15 @@ def hand_set_app() -> Flask:
         response.headers.setdefault("Access-Control-Allow-Origin", "*")
         return response
 
-    CORS(app, origins=[PAGE], supports_credentials=True)
+    if crossgate:
+        CORS(app, origins=[page], supports_credentials=True)
     return app
 
 
-def override_app() -> Flask:
+def override_app(*, debug: bool = False) -> Flask:
     """The app's origins name the page; the decorator on ``partner_only`` names another."""
     app = Flask("override")
+    app.debug = debug
 
     @app.get("/api/open")
     def open_data() -> str:
@@ -73,4 +76,5 @@ def methods_app() -> Flask:
 
 hand_set = hand_set_app()
 override = override_app()
+override_debug = override_app(debug=True)
 methods = methods_app()

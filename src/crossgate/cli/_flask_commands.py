@@ -215,7 +215,7 @@ def _shown_methods(configured: object, effective: object) -> str:
         return f"{answered} (configured: {', '.join(configured)})"
     return (
         f"{answered} (configured: {', '.join(configured)}; the route does not accept "
-        f"{refused}, so a preflight for it is refused)"
+        f"{refused}: their preflights are refused)"
     )
 
 
