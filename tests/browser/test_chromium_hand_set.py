@@ -1,6 +1,6 @@
 """A tutorial's hand-set ``Access-Control-Allow-Origin: *`` under ``CORS(app, origins=[...],
-supports_credentials=True)``, in real Chromium (docs/troubleshooting.md, "A header the app
-sets by hand").
+supports_credentials=True)``, in real Chromium (README, "A CORS header set
+by hand").
 
 The tutorial alone (no crossgate) is blocked for a credentialed ``fetch()``: Chromium refuses
 ``*`` with credentials. With crossgate on top, its policy's value replaces the hand-set one, so

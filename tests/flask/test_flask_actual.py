@@ -132,7 +132,7 @@ def test_several_vary_lines_become_one(cors_app: Flask) -> None:
 def test_a_view_that_sets_acao_gets_the_policys_instead(
     cors_app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
-    # crossgate's policy decides who reads (docs/troubleshooting.md, "hand-set headers").
+    # crossgate's policy decides who reads (README, "A CORS header set by hand").
     caplog.set_level("WARNING", logger="crossgate")
     response = cors_app.test_client().get("/own-acao", headers={"Origin": ORIGIN})
     assert response.headers.getlist("Access-Control-Allow-Origin") == [ORIGIN]

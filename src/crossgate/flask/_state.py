@@ -99,7 +99,9 @@ def _level(name: str, site: str) -> str:
         "decorator": f"@cross_origin(...) on view {what.removeprefix('on ')}",
         "blueprint": f"CORS(blueprint {what})",
         "resource": f"the resources rule {what} of CORS(app)",
-    }.get(kind, "CORS(app)")
+    }.get(kind)
+    if label is None:  # the app level: CORS(app), or only the CORS_* config without it
+        label = "CORS(app)" if site else "the app's CORS_* config"
     return f"{label} ({site})" if site else label
 
 
