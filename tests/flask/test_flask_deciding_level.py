@@ -4,6 +4,7 @@ preflight (the same Reason)."""
 
 from __future__ import annotations
 
+import importlib
 import logging
 from pathlib import Path
 
@@ -140,3 +141,24 @@ def test_production_bodies_say_nothing_of_the_configuration() -> None:
     sent = {"Origin": "http://localhost:5002", "Access-Control-Request-Method": "PUT"}
     body = make_app(debug=False).test_client().options("/open", headers=sent).get_data()
     assert body == b"CORS preflight refused.\n"
+
+
+def test_a_declaration_outside_the_working_directory_is_named_by_its_full_path(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    module = tmp_path / "elsewhere_app.py"
+    module.write_text(
+        "from flask import Flask\n"
+        "from crossgate.flask import CORS\n"
+        "app = Flask('elsewhere')\n"
+        "app.debug = True\n"
+        "app.add_url_rule('/x', 'x', lambda: 'x')\n"
+        "CORS(app, origins=['https://app.example.com'])\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.chdir(Path(__file__).parent)
+    app = importlib.import_module("elsewhere_app").app
+    sent = {"Origin": "https://evil.example", "Access-Control-Request-Method": "PUT"}
+    body = app.test_client().options("/x", headers=sent).get_data(as_text=True)
+    assert f"of CORS(app) ({module}:6)" in body

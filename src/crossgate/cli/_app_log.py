@@ -18,7 +18,7 @@ from crossgate._engine import logger
 from crossgate._hand_set import HAND_SET_CODE
 from crossgate._reasons import Reason
 from crossgate.inspect import CheckResult
-from crossgate.inspect._diagnose import Diagnosis
+from crossgate.inspect._diagnose import Diagnosis, refused_parts
 
 
 class _Collected(logging.Handler):
@@ -66,15 +66,10 @@ def with_app_reasons(results: list[CheckResult], collected: _Collected) -> list[
             reason = next((r for r in collected.reasons if r.preflight == preflight), None)
             if reason is not None:
                 diagnosis = Diagnosis(
-                    "app", _refused(reason.code), reason.message, reason.fix, code=reason.code
+                    "app", refused_parts(reason.code), reason.message, reason.fix, code=reason.code
                 )
                 result = replace(
                     result, diagnosis=diagnosis, verdict=replace(verdict, fix=reason.fix)
                 )
         shown.append(replace(result, notes=(*result.notes, *notes)) if notes else result)
     return shown
-
-
-def _refused(code: str) -> tuple[str, ...]:
-    part = next((name for name in ("origin", "method", "header") if code.startswith(name)), "")
-    return ("headers",) if part == "header" else (part,) if part else ()

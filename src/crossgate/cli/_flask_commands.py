@@ -210,9 +210,8 @@ def _shown_methods(configured: object, effective: object) -> str:
     assert isinstance(configured, list)
     if configured == effective:
         return answered
+    # What differs is what the route does not accept: effective is route ∩ configured.
     refused = ", ".join(sorted(set(configured) - set(effective)))
-    if not refused:
-        return f"{answered} (configured: {', '.join(configured)})"
     return (
         f"{answered} (configured: {', '.join(configured)}; the route does not accept "
         f"{refused}: their preflights are refused)"

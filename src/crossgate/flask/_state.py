@@ -81,13 +81,11 @@ class Declared(Mapping[str, object]):
 def declaration_site() -> str:
     """``file:line`` of the user's code that called into crossgate (the first frame outside
     it), relative to the working directory when it is below it. Read once per declaration."""
-    frame: FrameType | None = sys._getframe(1)
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+    frame: FrameType = sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
         frame = frame.f_back
-    if frame is None:
-        return ""
     filename = frame.f_code.co_filename
-    relative = os.path.relpath(filename) if os.path.isabs(filename) else filename
+    relative = os.path.relpath(filename)
     shown = filename if relative.startswith("..") else relative
     return f"{shown}:{frame.f_lineno}"
 

@@ -80,9 +80,14 @@ def read_server_reason(body: bytes) -> Diagnosis | None:
     if found is None:
         return None
     code = found["code"]
+    return Diagnosis("server", refused_parts(code), found["message"], found["fix"], code=code)
+
+
+def refused_parts(code: str) -> tuple[str, ...]:
+    """What a crossgate reason *code* refuses: ``origin``, ``method`` or ``headers`` (none for
+    another code)."""
     part = next((name for name in ("origin", "method", "header") if code.startswith(name)), "")
-    refused = ("headers",) if part == "header" else (part,) if part else ()
-    return Diagnosis("server", refused, found["message"], found["fix"], code=code)
+    return ("headers",) if part == "header" else (part,) if part else ()
 
 
 def diagnose(
