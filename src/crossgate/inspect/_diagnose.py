@@ -51,7 +51,8 @@ class Diagnosis:
     """What the server refused in a preflight, and the option that admits it.
 
     :param source: ``server`` when read from the server's debug-mode body, ``probes`` when
-        found by probe preflights.
+        found by probe preflights, ``app`` when ``flask crossgate check`` read it from the
+        reason the app logged while it ran.
     :param refused: what is refused: any of ``origin``, ``method``, ``headers``.
     :param message: the cause, in a sentence.
     :param fix: what to change on the server.
