@@ -169,3 +169,18 @@ def test_live_check_reads_the_deciding_level_from_a_debug_server(tmp_path: Path)
     assert "@cross_origin(...) on view 'partner_only' (tests/cli/tutorial_apps.py:" in out
     assert "the server's own reason [origin-not-allowed]" in out
     assert WRONG_ORIGIN_FIX not in out
+
+
+def test_live_check_names_a_hand_set_star_as_the_cause_where_crossgate_does_not_write(
+    tmp_path: Path,
+):
+    # The tutorial without crossgate: nothing replaces its '*'. The check cannot see the app's
+    # code, so it names both ways a '*' reaches a credentialed request, the hand-set one first
+    # when origins is a list.
+    with gunicorn("tutorial_only", tmp_path / "gunicorn.log") as url:
+        finished = crossgate_check(url + "/api/me", "--origin", PAGE, "--credentials")
+    assert finished.returncode == 1
+    out = finished.stdout
+    assert "BLOCKED at step allow-origin-wildcard-credentials" in out
+    assert "if origins is a list already, the '*' was set by hand" in out
+    assert "(an after_request hook, make_response, a proxy)" in out

@@ -75,6 +75,7 @@ def methods_app() -> Flask:
 
 
 hand_set = hand_set_app()
+tutorial_only = hand_set_app(crossgate=False)
 override = override_app()
 override_debug = override_app(debug=True)
 methods = methods_app()
