@@ -9,6 +9,7 @@ Flask app and an ASGI app and compare what a browser would receive.
 from __future__ import annotations
 
 import logging
+import re
 
 import pytest
 from flask import Flask
@@ -137,6 +138,12 @@ def asgi_app(debug: bool) -> CORSMiddleware:
     return CORSMiddleware(app, origins=[ORIGIN])
 
 
+def same_level(text: str) -> str:
+    return re.sub(
+        r"CORS\(app\) \(tests/test_engine_answers\.py:\d+\)|CORSMiddleware\(app\)", "LEVEL", text
+    )
+
+
 @pytest.mark.parametrize("debug", [False, True])
 @pytest.mark.parametrize(("origin", "method"), [(ORIGIN, "PUT"), (OTHER, "PUT"), (ORIGIN, "POST")])
 def test_flask_and_asgi_send_the_same_preflight_answer(
@@ -147,12 +154,13 @@ def test_flask_and_asgi_send_the_same_preflight_answer(
         from_flask = flask_app(debug).test_client().options("/items", headers=sent)
         from_asgi = client(asgi_app(debug)).options("/items", headers=sent)
     assert from_flask.status_code == from_asgi.status_code
-    assert from_flask.data == from_asgi.content
+    # The same reason, each naming its own level: the CORS(app) line, or the middleware.
+    assert same_level(from_flask.get_data(as_text=True)) == same_level(from_asgi.text)
     shown = {"access-control-allow-origin", "access-control-allow-methods", "vary"}
-    shown |= {"content-type", "content-length"}
+    shown.add("content-type")
     assert {
         name.lower(): value for name, value in from_flask.headers.items() if name.lower() in shown
     } == {name: value for name, value in from_asgi.headers.items() if name in shown}
     refusals = [record for record in caplog.records if record.name == "crossgate"]
     assert len(refusals) == (0 if from_flask.status_code == 204 else 2)
-    assert len({record.getMessage() for record in refusals}) <= 1
+    assert len({same_level(record.getMessage()) for record in refusals}) <= 1

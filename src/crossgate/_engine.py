@@ -24,8 +24,9 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from crossgate._fetch import ACAH, ACAM, ACAO, ACAPN, NORMALIZED_METHODS, SAFELISTED_METHODS
 from crossgate._http import TOKEN, Header, merge_vary
+from crossgate._near_miss import near_misses
 from crossgate._origins import CheckFailure, parse_request_origin
-from crossgate._reasons import Reason
+from crossgate._reasons import Reason, Said
 from crossgate.errors import describe
 
 if TYPE_CHECKING:
@@ -78,13 +79,19 @@ def refusal_reason(
 ) -> Reason:
     """Why *origin* is not allowed by *policy* (*failure*: an ``origins`` callable raised)."""
     if failure is not None:
-        facts = (("origin", origin), ("check", failure.check), ("error", failure.error))
-        return Reason("origin-check-failed", facts, preflight)
+        failed = (("origin", origin), ("check", failure.check), ("error", failure.error))
+        return Reason("origin-check-failed", failed, preflight)
     if origin == "null":
         return Reason("origin-null", preflight=preflight)
     if parse_request_origin(origin) is None:
         return Reason("origin-malformed", (("origin", origin),), preflight)
-    return Reason("origin-not-allowed", (("origin", origin),), preflight)
+    facts: tuple[tuple[str, object], ...] = (("origin", origin),)
+    if policy.origins_source:
+        allowed = policy.origins.summary()
+        facts += (("level", Said(policy.origins_source)), ("allowed", Said(", ".join(allowed))))
+        for near in near_misses(origin, allowed)[:1]:
+            facts += (("near", near.allowed), ("aspect", Said(near.aspect)))
+    return Reason("origin-not-allowed", facts, preflight)
 
 
 def decide_actual(policy: CORSPolicy, origin: str | None, *, explain: bool = True) -> Decision:
@@ -135,6 +142,27 @@ def _listed(methods: Iterable[str]) -> str:
     return ", ".join(sorted(methods)) or "none"
 
 
+def routed_methods(
+    allowed_methods: frozenset[str] | None, route_methods: Iterable[str]
+) -> frozenset[str]:
+    """The methods of a route a preflight may ask for: its own, without ``OPTIONS`` unless the
+    policy's *allowed_methods* name it (routers answer ``OPTIONS`` on every route by themselves,
+    so a page may send one only when the policy says so)."""
+    route = frozenset(route_methods)
+    if allowed_methods is None or "OPTIONS" not in allowed_methods:
+        route -= {"OPTIONS"}
+    return route
+
+
+def answered_methods(
+    allowed_methods: frozenset[str] | None, route_methods: Iterable[str]
+) -> frozenset[str]:
+    """The methods an allowed preflight lists in ``Access-Control-Allow-Methods``: the route's
+    own (``routed_methods``) that the policy's *allowed_methods* (None: every one) name."""
+    route = routed_methods(allowed_methods, route_methods)
+    return route if allowed_methods is None else route & allowed_methods
+
+
 def decide_preflight(
     policy: CORSPolicy,
     origin: str,
@@ -168,11 +196,7 @@ def decide_preflight(
     if route_methods is None:  # no router: what the policy allows is what the route accepts
         configured = DEFAULT_METHODS if policy.allowed_methods is None else policy.allowed_methods
         route_methods = configured | SAFELISTED_METHODS
-    route = frozenset(route_methods)
-    if policy.allowed_methods is None or "OPTIONS" not in policy.allowed_methods:
-        # Routers answer OPTIONS on every route by themselves: a page may send one only when
-        # the policy's methods name it.
-        route -= {"OPTIONS"}
+    route = routed_methods(policy.allowed_methods, route_methods)
     spelled = request_method
     if request_method.upper() not in NORMALIZED_METHODS and request_method.upper() in route:
         # fetch() sends methods other than the six it normalises as written ("patch"), and
@@ -182,7 +206,7 @@ def decide_preflight(
     if request_method not in route:
         code = "method-not-routed" if routed else "method-not-allowed"
         return _refuse(code, ("method", request_method), ("allowed", _listed(route)))
-    allowed = route if policy.allowed_methods is None else route & policy.allowed_methods
+    allowed = answered_methods(policy.allowed_methods, route)
     if request_method not in allowed and request_method not in SAFELISTED_METHODS:
         return _refuse(
             "method-not-allowed", ("method", request_method), ("allowed", _listed(allowed))
@@ -304,7 +328,8 @@ def log_refusal(
 ) -> None:
     """Explain a refusal in the ``crossgate`` log: DEBUG, or WARNING when the app runs in
     *debug* mode. The request's method and path are escaped (a CR or LF never forges a line);
-    the record carries the reason's code as ``crossgate_reason``.
+    the record carries the reason's code as ``crossgate_reason`` and the ``Reason`` itself as
+    ``crossgate_refusal`` (``flask crossgate check`` reads it).
 
     *reason* may be a function that works it out: called only when the log will show it, so a
     refusal nobody reads costs no more than an answer.
@@ -319,5 +344,5 @@ def log_refusal(
             describe(method),
             describe(path),
             reason,
-            extra={"crossgate_reason": reason.code},
+            extra={"crossgate_reason": reason.code, "crossgate_refusal": reason},
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from crossgate._engine import Decision
 from crossgate._fetch import ACAC as ACAC
@@ -93,6 +93,9 @@ class CORSPolicy:
     expose_headers: tuple[str, ...]
     allow_headers_value: str | None
     source: str = "app"
+    #: The level whose ``origins`` decided, and where it was declared when known (refusals
+    #: name it); empty when the policy has one level only.
+    origins_source: str = field(default="", compare=False)
     #: Headers sent after ACAO on an allowed actual response.
     actual_headers: tuple[Header, ...] = field(default=(), compare=False)
     #: Headers sent after ACAO and ACAM/ACAH on an allowed preflight.
@@ -222,12 +225,18 @@ def _admits_every_origin(origins: object) -> bool:
     )
 
 
-def build_policy(options: Mapping[str, object], *, source: str = "app") -> CORSPolicy:
-    """Compile *options* (already merged across levels) into a policy, or raise ConfigError."""
+def build_policy(
+    options: Mapping[str, object], *, source: str = "app", origins_source: str = ""
+) -> CORSPolicy:
+    """Compile *options* (already merged across levels) into a policy, or raise ConfigError.
+    *origins_source* names the level whose ``origins`` these are (``CORSPolicy.origins_source``).
+    """
     problems = check_unknown(options)
     policy = _compile(options, problems, require_origins=True, source=source)
     if problems or policy is None:
         raise ConfigError(problems, context=source)
+    if origins_source:
+        policy = replace(policy, origins_source=origins_source)
     return policy
 
 

@@ -22,6 +22,20 @@ class ReasonSpec:
     code: str
     message: str
     fix: str
+    #: Sentences added when the reason has the named fact: (fact, after message, before fix).
+    extras: tuple[tuple[str, str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """A fact crossgate wrote itself (a level's name, a list of origins): shown as it is, not
+    quoted like the request's values, and still escaped (``describe`` escapes any control or
+    non-ASCII character of a ``repr``)."""
+
+    text: str
+
+    def __repr__(self) -> str:
+        return self.text
 
 
 _NO_ACAO = "No 'Access-Control-Allow-Origin' header is present on the requested resource."
@@ -38,6 +52,10 @@ _SPECS = (
         "origin-not-allowed",
         "origin {origin} is not in the allowed origins",
         "if that site should read this response, add {origin} to origins",
+        (
+            ("level", " of {level}, which decided for this route: {allowed}", " of {level}"),
+            ("near", "; it differs from the allowed {near} only in {aspect}", ""),
+        ),
     ),
     ReasonSpec(
         "origin-null",
@@ -138,12 +156,21 @@ class Reason:
     @property
     def message(self) -> str:
         """What happened, with the (escaped) facts."""
-        return self._fill(CATALOGUE[self.code].message)
+        spec = CATALOGUE[self.code]
+        return self._fill(spec.message + "".join(self._extras(spec, 1)))
 
     @property
     def fix(self) -> str:
         """What to change, in configuration terms."""
-        return self._fill(CATALOGUE[self.code].fix)
+        spec = CATALOGUE[self.code]
+        fix = self._fill(spec.fix + "".join(self._extras(spec, 2)))
+        if any(name == "near" for name, _ in self.facts):
+            fix = self._fill("if the page is meant to be {near}, open it from there; ") + fix
+        return fix
+
+    def _extras(self, spec: ReasonSpec, part: int) -> list[str]:
+        named = {name for name, _ in self.facts}
+        return [extra[part] for extra in spec.extras if extra[0] in named]
 
     @property
     def chromium(self) -> str:

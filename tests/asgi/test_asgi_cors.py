@@ -237,13 +237,30 @@ def test_actual_responses_get_the_headers_with_vary_merged() -> None:
         assert refused.headers["vary"] == "Accept-Encoding, Origin"
 
 
-def test_an_app_that_sets_its_own_allow_origin_keeps_it() -> None:
+def test_an_app_that_sets_its_own_allow_origin_gets_the_policys_and_a_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level("WARNING", logger="crossgate")
+
     def own(request: Request) -> Response:
         return PlainTextResponse("own", headers={"Access-Control-Allow-Origin": "*"})
 
-    wrapped = client(CORSMiddleware(Starlette(routes=[Route("/", own)]), origins=[ORIGIN]))
-    response = wrapped.get("/", headers={"Origin": ORIGIN})
-    assert response.headers.get_list("access-control-allow-origin") == ["*"]
+    wrapped = client(
+        CORSMiddleware(
+            Starlette(routes=[Route("/", own)]), origins=[ORIGIN], supports_credentials=True
+        )
+    )
+    for _ in range(3):
+        response = wrapped.get("/", headers={"Origin": ORIGIN})
+        assert response.headers.get_list("access-control-allow-origin") == [ORIGIN]
+        assert response.headers["access-control-allow-credentials"] == "true"
+    refused = wrapped.get("/", headers={"Origin": OTHER})
+    assert "access-control-allow-origin" not in refused.headers
+    [record] = caplog.records  # once per endpoint
+    message = record.getMessage()
+    assert "endpoint 'test_an_app_that_sets_its_own_allow_origin" in message
+    assert f"the app set '*', crossgate's policy writes {ORIGIN!r}" in message
+    assert "Fix: remove the hand-set header; crossgate writes it" in message
 
 
 def test_the_500_of_an_unhandled_exception_carries_the_headers_in_fastapi() -> None:

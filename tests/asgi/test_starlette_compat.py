@@ -9,7 +9,10 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from starlette.applications import Starlette
 from starlette.middleware.cors import CORSMiddleware as StarletteCORS
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
 
 from crossgate.compat.starlette import CORSMiddleware, StarletteCompatWarning
 from crossgate.errors import ConfigError
@@ -189,3 +192,22 @@ def test_actual_responses_answer_and_vary_as_the_installed_starlette(
     assert "access-control-allow-credentials" not in ours
     if allowed is not None:  # a refused request gets no Expose-Headers (a documented difference)
         assert ours["access-control-expose-headers"] == theirs["access-control-expose-headers"]
+
+
+def test_a_hand_set_allow_origin_is_replaced_for_every_origin_and_logged_once(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    # Starlette overwrites it for an allowed origin only; the drop-in also removes it for a
+    # refused one (docs/migration-starlette.md, "Differences").
+    def own(request: Any) -> PlainTextResponse:
+        return PlainTextResponse("own", headers={"Access-Control-Allow-Origin": "*"})
+
+    caplog.set_level(logging.WARNING, logger="crossgate")
+    app = Starlette(routes=[Route("/", own)])
+    wrapped = client(CORSMiddleware(app, allow_origins=[ORIGIN], allow_credentials=True))
+    allowed = wrapped.get("/", headers={"Origin": ORIGIN})
+    assert allowed.headers.get_list("access-control-allow-origin") == [ORIGIN]
+    refused = wrapped.get("/", headers={"Origin": OTHER})
+    assert "access-control-allow-origin" not in refused.headers
+    [line] = [record.getMessage() for record in caplog.records if record.name == "crossgate"]
+    assert "[hand-set-header] endpoint 'test_a_hand_set_allow_origin" in line

@@ -129,8 +129,15 @@ def test_several_vary_lines_become_one(cors_app: Flask) -> None:
     assert response.headers.getlist("Vary") == ["Accept-Encoding, Cookie, origin"]
 
 
-def test_a_view_that_sets_acao_keeps_its_own(cors_app: Flask) -> None:
+def test_a_view_that_sets_acao_gets_the_policys_instead(
+    cors_app: Flask, caplog: pytest.LogCaptureFixture
+) -> None:
+    # crossgate's policy decides who reads (README, "A CORS header set by hand").
+    caplog.set_level("WARNING", logger="crossgate")
     response = cors_app.test_client().get("/own-acao", headers={"Origin": ORIGIN})
-    assert response.headers.getlist("Access-Control-Allow-Origin") == ["https://own.example.com"]
-    assert "Access-Control-Expose-Headers" not in response.headers
+    assert response.headers.getlist("Access-Control-Allow-Origin") == [ORIGIN]
+    [record] = caplog.records
+    assert "endpoint 'own_acao'" in record.getMessage()
+    assert "the app set 'https://own.example.com'" in record.getMessage()
+    assert response.headers["Access-Control-Expose-Headers"] == "X-Total"
     assert response.headers["Vary"] == "Origin"

@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING
 from crossgate._engine import (
     Decision,
     PreflightAnswer,
-    apply,
     decide_actual,
     decide_preflight,
     log_refusal,
     preflight_answer,
     refusal_reason,
 )
+from crossgate._hand_set import HandSet, HandSetLog, apply_replacing
 from crossgate._policy import CORSPolicy, build_policy, check_options
 from crossgate._reasons import Reason
 from crossgate.asgi._routes import Routed, RouteTable, find_router
@@ -83,7 +83,7 @@ def compile_policy(options: Mapping[str, object], where: str) -> CORSPolicy:
     problems.extend(check_options(options, require_origins=True))
     if problems:
         raise ConfigError(problems, context=where)
-    return build_policy(options, source=where)
+    return build_policy(options, source=where, origins_source=where)
 
 
 def encode(headers: Iterable[tuple[str, str]]) -> RawHeaders:
@@ -91,12 +91,15 @@ def encode(headers: Iterable[tuple[str, str]]) -> RawHeaders:
     return [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers]
 
 
-def apply_raw(raw: Iterable[tuple[bytes, bytes]], decision: Decision) -> RawHeaders:
-    """The response header lines *raw* with the engine's *decision* applied (``Vary`` merged):
-    ``crossgate._engine.apply`` on ASGI's lines, returning new ones."""
+def apply_raw(
+    raw: Iterable[tuple[bytes, bytes]], decision: Decision
+) -> tuple[RawHeaders, tuple[HandSet, ...]]:
+    """The response header lines *raw* with the engine's *decision* applied (``Vary`` merged,
+    hand-set CORS headers replaced): ``crossgate._hand_set.apply_replacing`` on ASGI's lines,
+    returning new ones and the hand-set values that differed."""
     headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in raw]
-    apply(headers, decision)
-    return encode(headers)
+    found = apply_replacing(headers, decision)
+    return encode(headers), found
 
 
 class CORSMiddleware(StartupGuard):
@@ -118,6 +121,7 @@ class CORSMiddleware(StartupGuard):
             return
         router = find_router(app)
         self._routes = None if router is None else RouteTable(router)
+        self._hand_set = HandSetLog()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if await self.passed_on(scope, receive, send):
@@ -151,7 +155,10 @@ class CORSMiddleware(StartupGuard):
 
         async def send_with_cors(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = apply_raw(message.get("headers", ()), decision)
+                headers, found = apply_raw(message.get("headers", ()), decision)
+                message["headers"] = headers
+                if found:
+                    self._warn_hand_set(scope, origin, found)
             await send(message)
 
         await self.app(scope, receive, send_with_cors)
@@ -185,6 +192,12 @@ class CORSMiddleware(StartupGuard):
         debug = self._debug
         log_refusal(scope.get("method", ""), scope.get("path", ""), decision.reason, debug=debug)
         return preflight_answer(decision, debug=debug)
+
+    def _warn_hand_set(self, scope: Scope, origin: str | None, found: tuple[HandSet, ...]) -> None:
+        """Warn once per endpoint (the route's, after the router ran; else the path)."""
+        path: str = scope.get("path", "")
+        endpoint = getattr(scope.get("endpoint"), "__qualname__", None)
+        self._hand_set.warn(endpoint or path, scope.get("method", ""), path, origin, found)
 
     @property
     def _debug(self) -> bool:

@@ -276,8 +276,11 @@ def cors_failure(
             return None
         return fail(
             "allow-origin-wildcard-credentials",
-            f"with supports_credentials=True, list the allowed origins in origins instead of "
-            f"'*' so that {quoted(origin)} is echoed; or send the request without credentials",
+            f"a credentialed request never accepts '*'. crossgate never sends '*' with "
+            f"supports_credentials=True: if origins is '*', list the allowed origins instead so "
+            f"that {quoted(origin)} is echoed; if origins is a list already, the '*' was set by "
+            f"hand (an after_request hook, make_response, a proxy) on a response crossgate does "
+            f"not cover: remove it and cover the route; or send the request without credentials",
         )
     if allow_origin is None:
         return fail("allow-origin-missing", _origin_fix(origin, stage))

@@ -17,7 +17,9 @@ from flask import Flask, current_app
 from flask.cli import AppGroup
 from werkzeug.routing import Rule
 
+from crossgate._engine import answered_methods
 from crossgate.browser import ENGINES, BrowserRequest, HttpResponse
+from crossgate.cli._app_log import app_log, with_app_reasons
 from crossgate.cli._command import check_engines, finish, request_options
 from crossgate.cli._shared import parse_header_options, validate_listen
 from crossgate.cli._tools import audit_options, finish_audit, finish_grade
@@ -55,7 +57,8 @@ class _Policies:
         if self.resolved is not None:
             policy = self.resolved.for_endpoint(rule.endpoint, rule.rule)
             if policy is not None:
-                found.append(policy.summary())
+                effective = answered_methods(policy.allowed_methods, rule.methods or ())
+                found.append({**policy.summary(), "effective_methods": sorted(effective)})
         if self.compat:
             found += _config_errors(route_policies, rule)
         return found
@@ -185,9 +188,7 @@ def _echo_policy(cors: Row) -> None:
     origins = cors["origins"]
     assert isinstance(origins, list)
     click.echo(f"    origins: {', '.join(origins) or '(none)'}")
-    methods = cors["methods"]
-    assert isinstance(methods, (str, list))
-    shown = methods if isinstance(methods, str) else ", ".join(methods)
+    shown = _shown_methods(cors["methods"], cors.get("effective_methods"))
     max_age = "none" if cors["max_age"] is None else f"{cors['max_age']}s"
     click.echo(f"    credentials: {credentials}  max-age: {max_age}  methods: {shown}")
     cached = cors.get("max_age_cached")
@@ -195,6 +196,26 @@ def _echo_policy(cors: Row) -> None:
         engines = ", ".join(f"{name} {seconds}s" for name, seconds in cached.items())
         click.echo(f"    preflight cached: {engines}")
     click.echo(f"    from: {cors['source']}")
+
+
+def _shown_methods(configured: object, effective: object) -> str:
+    """The methods a preflight is answered with, and the configured ones when they differ
+    (a configured method the route does not accept is refused: ``method-not-routed``)."""
+    if not isinstance(effective, list):  # the flask-cors layer answers with what is configured
+        assert isinstance(configured, (str, list))
+        return configured if isinstance(configured, str) else ", ".join(configured)
+    answered = ", ".join(effective) or "none"
+    if isinstance(configured, str):
+        return f"{answered} (the route's own)"
+    assert isinstance(configured, list)
+    if configured == effective:
+        return answered
+    # What differs is what the route does not accept: effective is route ∩ configured.
+    refused = ", ".join(sorted(set(configured) - set(effective)))
+    return (
+        f"{answered} (configured: {', '.join(configured)}; the route does not accept "
+        f"{refused}: their preflights are refused)"
+    )
 
 
 @crossgate_group.command("headers")
@@ -319,6 +340,10 @@ def check_command(
 ) -> None:
     """Check PATH inside the app (its test client, no server) the way a browser on ORIGIN would.
 
+    A refusal's cause and fix are the app's own: the reason crossgate logged (the level that
+    decided, with the file and line that declared it, the origins it allows, a near miss), and
+    a CORS header the app set by hand is named.
+
     For a POST (and with --websocket, a WebSocket handshake) it also says whether the app's
     CrossOriginProtection would refuse the write a page on ORIGIN can send without CORS's
     consent: the app's protection decides, no view runs.
@@ -330,16 +355,18 @@ def check_command(
         base + path, origin, method, parse_header_options(headers), credentials
     )
     body = data.encode() if data is not None else None
-    results = check_engines(
-        request,
-        _client_send(base),
-        browser=browser,
-        target_address_space=target_address_space,
-        send_unsafe=send_unsafe,
-        body=body,
-        # The test client's localhost says nothing about where the app will run.
-        guess_address_space=False,
-    )
+    with app_log() as said:
+        results = check_engines(
+            request,
+            _client_send(base),
+            browser=browser,
+            target_address_space=target_address_space,
+            send_unsafe=send_unsafe,
+            body=body,
+            # The test client's localhost says nothing about where the app will run.
+            guess_address_space=False,
+        )
+    results = with_app_reasons(results, said)
     writes = [
         write
         for method_sent, handshake in [(method, False), *([("GET", True)] if websocket else [])]

@@ -98,6 +98,8 @@ def _cause_text(result: CheckResult) -> str:
         return (
             f"{diagnosis.message} (the server's own reason [{diagnosis.code}], from its response)"
         )
+    if diagnosis.source == "app":
+        return f"{diagnosis.message} (the app's own reason [{diagnosis.code}], from its log)"
     count = sum(exchange.kind == "probe" for exchange in result.exchanges)
     return f"{diagnosis.message} (found with {count} probe preflight{'s' if count != 1 else ''})"
 

@@ -20,6 +20,7 @@ import re
 from collections.abc import Collection
 
 from crossgate._engine import Decision, PreflightAnswer, decide_actual, decide_preflight
+from crossgate._hand_set import HandSetLog
 from crossgate._policy import ACAC, ACAH, ACAM, ACAO, CORSPolicy
 from crossgate.asgi._cors import CORSMiddleware as _Adapter
 from crossgate.asgi._cors import PreflightAsked
@@ -173,6 +174,7 @@ class CORSMiddleware(_Adapter):
         self._open: CORSPolicy | None = reading.open_policy
         self._credentials_for_all = reading.credentials_for_all
         self._routes = None
+        self._hand_set = HandSetLog()
         # Starlette allows a preflight for any of allow_methods on any path, routed or not.
         self._methods = frozenset(methods)
         self._methods_value = ", ".join(methods)

@@ -33,7 +33,8 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from werkzeug.wsgi import get_host
 
 from crossgate import _engine as engine
-from crossgate._engine import PREFLIGHT_VARY, Decision, apply, decide_actual
+from crossgate._engine import PREFLIGHT_VARY, Decision, decide_actual
+from crossgate._hand_set import apply_replacing
 from crossgate._http import Header
 from crossgate._layers import layers
 from crossgate._reasons import Reason
@@ -343,7 +344,13 @@ def add_response_headers(
     outcome of its route's policy, then its header policy's lines."""
     policy, header_policy = route_policies(app, resolved, environ, path)
     if policy is not None:
-        apply(headers, decide_request(app, policy, environ, path, environ.get("HTTP_ORIGIN")))
+        origin = environ.get("HTTP_ORIGIN")
+        found = apply_replacing(headers, decide_request(app, policy, environ, path, origin))
+        if found:
+            rule = getattr(environ.get("werkzeug.request"), "url_rule", None)
+            endpoint = path if rule is None else rule.endpoint
+            method = environ.get("REQUEST_METHOD", "")
+            resolved.hand_set.warn(endpoint, method, path, origin, found)
     if header_policy is not None:
         apply_headers(header_policy, headers, environ, cross_origin_allowed=policy is not None)
 

@@ -28,6 +28,8 @@ from crossgate.flask._commands import register_commands
 from crossgate.flask._state import (
     VIEW_OPTIONS_ATTRIBUTE,
     AppState,
+    Declared,
+    declaration_site,
     has_decorated_views,
     read_config,
     validate_declared,
@@ -101,7 +103,7 @@ class CORS:
         if state.app_options is not None:
             raise RuntimeError("CORS is already set up on this app: pass every option in one call")
         config, problems = read_config(app.config)
-        app_options = MappingProxyType({**config, **merged})
+        app_options = Declared({**config, **merged}, declaration_site())
         try:
             replace(state, app_options=app_options).resolve(app)
         except ConfigError as error:
@@ -114,7 +116,7 @@ class CORS:
 
 def _declare_blueprint(blueprint: Blueprint, options: dict[str, object]) -> None:
     validate_declared(options, context=f"CORS(blueprint {blueprint.name!r})", allow_resources=False)
-    frozen = MappingProxyType(options)
+    frozen = Declared(options, declaration_site())
 
     def declare(app: Flask, state: AppState, name: str, url_prefix: str) -> None:
         state.blueprints[name] = (frozen, url_prefix)
@@ -135,7 +137,7 @@ def cross_origin(**options: Unpack[CORSOptions]) -> Callable[[F], F]:
     without ``CORS(app)``: crossgate meets the app at its first request (see ``wrap_view``).
     """
     validate_declared(options, context="cross_origin()", allow_resources=False)
-    frozen = MappingProxyType(dict(options))
+    frozen = Declared(options, declaration_site())
 
     def decorator(view: F) -> F:
         wrapper = wrap_view(view)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from crossgate._bounded import BoundedCache
+from crossgate._hand_set import HandSetLog
 from crossgate._paths import PathRules
 from crossgate._policy import CORSPolicy
 from crossgate.headers import HeaderPolicy
@@ -99,6 +100,8 @@ class Resolved:
     preflights: BoundedCache[tuple[object, ...], PreflightTarget | None] = field(
         default_factory=lambda: BoundedCache(PREFLIGHT_CACHE_SIZE), compare=False, repr=False
     )
+    #: Which endpoints were warned about for hand-set CORS headers (``crossgate._hand_set``).
+    hand_set: HandSetLog = field(default_factory=HandSetLog, compare=False, repr=False)
     #: The policies of every rule whose policies do not depend on its variables' values, by
     #: ``id(rule)``, as the tuple a request gets: most requests need this one look-up.
     fixed: Mapping[int, Policies] = field(init=False, compare=False, repr=False)

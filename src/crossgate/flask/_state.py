@@ -12,8 +12,11 @@ scope, so a request finds both with one look-up.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import os
+import sys
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from crossgate._paths import PathRules, compile_path_rules
@@ -48,6 +51,58 @@ VIEW_OPTIONS_ATTRIBUTE = "__crossgate_cors__"
 VIEW_HEADERS_ATTRIBUTE = "__crossgate_headers__"
 
 Options = Mapping[str, object]
+
+#: crossgate's own source files: ``declaration_site`` looks past their frames.
+_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+class Declared(Mapping[str, object]):
+    """The options of one ``CORS(...)`` or ``@cross_origin(...)``, read-only, with the
+    ``file:line`` that declared them (a refusal names it)."""
+
+    __slots__ = ("_options", "site")
+
+    def __init__(self, options: Mapping[str, object], site: str) -> None:
+        self._options = dict(options)
+        self.site = site
+
+    def __getitem__(self, name: str) -> object:
+        return self._options[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._options)
+
+    def __len__(self) -> int:
+        return len(self._options)
+
+    def __repr__(self) -> str:
+        return f"Declared({self._options!r}, {self.site!r})"
+
+
+def declaration_site() -> str:
+    """``file:line`` of the user's code that called into crossgate (the first frame outside
+    it), relative to the working directory when it is below it. Read once per declaration."""
+    frame: FrameType = sys._getframe(1)
+    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+    filename = frame.f_code.co_filename
+    relative = os.path.relpath(filename)
+    shown = filename if relative.startswith("..") else relative
+    return f"{shown}:{frame.f_lineno}"
+
+
+def _level(name: str, site: str) -> str:
+    """How a refusal names the level *name* (a layer's name in ``_Compiler``) that decided."""
+    kind, _, what = name.partition(" ")
+    label = {
+        "decorator": f"@cross_origin(...) on view {what.removeprefix('on ')}",
+        "blueprint": f"CORS(blueprint {what})",
+        "resource": f"the resources rule {what} of CORS(app)",
+    }.get(kind)
+    if label is None:  # the app level: CORS(app), or only the CORS_* config without it
+        label = "CORS(app)" if site else "the app's CORS_* config"
+    return f"{label} ({site})" if site else label
+
 
 CONFIG_KEYS = {
     "CORS_ORIGINS": "origins",
@@ -275,7 +330,7 @@ class AppState:
             resource_rules, resource_layers = _resource_rules(resources, problems)
         if problems:
             raise ConfigError(problems, context="crossgate CORS")
-        compiler = _Compiler(base, resource_layers)
+        compiler = _Compiler(base, resource_layers, getattr(self.app_options, "site", ""))
         for resource in range(1, len(resource_layers) + 1):
             compiler.compile(resource, 0)
         if app_wide and not by_resources:
@@ -333,8 +388,11 @@ class _HeaderScopes:
 class _Compiler:
     """Compiles each (resource, scope) combination once, collecting every problem."""
 
-    def __init__(self, base: Options, resource_layers: list[tuple[str, Options]]) -> None:
+    def __init__(
+        self, base: Options, resource_layers: list[tuple[str, Options]], app_site: str = ""
+    ) -> None:
         self.base = base
+        self.app_site = app_site
         self.resource_layers = resource_layers
         self.scopes: list[list[tuple[str, Options]]] = [[]]
         self.policies: dict[Combination, CORSPolicy] = {}
@@ -360,8 +418,18 @@ class _Compiler:
             layers = [self.resource_layers[resource - 1], *layers]
         source = " + ".join(name for name, _ in layers) or "app"
         merged = merge_levels([self.base, *(options for _, options in layers)])
+        deciding = [(name, options) for name, options in layers if "origins" in options]
+        if deciding:
+            name, options = deciding[-1]
+            site = getattr(options, "site", "")
+            # A resources rule is declared by CORS(app): its line is the app's.
+            decided = _level(name, self.app_site if name.startswith("resource") else site)
+        else:
+            decided = _level("app", self.app_site)
         try:
-            self.policies[resource, scope] = build_policy(merged, source=source)
+            self.policies[resource, scope] = build_policy(
+                merged, source=source, origins_source=decided
+            )
         except ConfigError as error:
             self.problems.extend(_located(error.problems, source))
 

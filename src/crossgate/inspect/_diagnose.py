@@ -51,7 +51,8 @@ class Diagnosis:
     """What the server refused in a preflight, and the option that admits it.
 
     :param source: ``server`` when read from the server's debug-mode body, ``probes`` when
-        found by probe preflights.
+        found by probe preflights, ``app`` when ``flask crossgate check`` read it from the
+        reason the app logged while it ran.
     :param refused: what is refused: any of ``origin``, ``method``, ``headers``.
     :param message: the cause, in a sentence.
     :param fix: what to change on the server.
@@ -80,9 +81,14 @@ def read_server_reason(body: bytes) -> Diagnosis | None:
     if found is None:
         return None
     code = found["code"]
+    return Diagnosis("server", refused_parts(code), found["message"], found["fix"], code=code)
+
+
+def refused_parts(code: str) -> tuple[str, ...]:
+    """What a crossgate reason *code* refuses: ``origin``, ``method`` or ``headers`` (none for
+    another code)."""
     part = next((name for name in ("origin", "method", "header") if code.startswith(name)), "")
-    refused = ("headers",) if part == "header" else (part,) if part else ()
-    return Diagnosis("server", refused, found["message"], found["fix"], code=code)
+    return ("headers",) if part == "header" else (part,) if part else ()
 
 
 def diagnose(
