@@ -21,7 +21,12 @@ from crossgate._engine import answered_methods
 from crossgate.browser import ENGINES, HttpResponse
 from crossgate.cli._app_log import app_log, with_app_reasons
 from crossgate.cli._command import CheckArgs, check_engines, finish, request_options
-from crossgate.cli._shared import export_options, parse_header_options, proxy_argument
+from crossgate.cli._shared import (
+    export_options,
+    help_epilog,
+    parse_header_options,
+    proxy_argument,
+)
 from crossgate.cli._tools import AuditArgs, audit_options, finish_audit, finish_grade
 from crossgate.compat.flask_cors._inspect import (
     route_header_rows,
@@ -41,6 +46,9 @@ from crossgate.inspect._flask_protection import RouteProtection, predict_in_app,
 crossgate_group = AppGroup("crossgate", help=GROUP_HELP)
 
 Row = dict[str, object]
+
+#: What exit status 2 means for a command run inside the app.
+_IN_APP = "a usage error (a bad PATH or option)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +226,15 @@ def _shown_methods(configured: object, effective: object) -> str:
     )
 
 
-@crossgate_group.command("headers")
+@crossgate_group.command(
+    "headers",
+    epilog=help_epilog(
+        ("flask --app app crossgate headers", "flask --app app crossgate headers / --grade"),
+        allowed="the table was printed (with --min-grade: the grade is at least that)",
+        blocked="with --min-grade: the grade is below it",
+        error=_IN_APP,
+    ),
+)
 @click.argument("path", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option(
@@ -322,7 +338,19 @@ def _value(setting: HeaderSetting, value: str | None, cross_origin: bool) -> str
     return value
 
 
-@crossgate_group.command("check")
+@crossgate_group.command(
+    "check",
+    epilog=help_epilog(
+        (
+            "flask --app app crossgate check /api/items --origin http://localhost:3000",
+            "flask --app app crossgate check /api/items --origin https://app.example.com \\\n"
+            "      -X PUT -H 'Content-Type: application/json' --credentials",
+        ),
+        allowed="the browser would allow the request (with --browser all: every engine)",
+        blocked="the browser would block it (the app's own reason and the fix are printed)",
+        error=_IN_APP,
+    ),
+)
 @click.argument("path")
 @request_options
 def check_command(path: str, given: CheckArgs) -> None:
@@ -367,7 +395,18 @@ def _predicted(path: str, origin: str, method: str, websocket: bool) -> WriteChe
         raise click.ClickException(str(error)) from None
 
 
-@crossgate_group.command("export")
+@crossgate_group.command(
+    "export",
+    epilog=help_epilog(
+        (
+            "flask --app app crossgate export nginx > crossgate-cors.conf",
+            "flask --app app crossgate export caddy --upstream http://127.0.0.1:5000",
+        ),
+        allowed="the configuration was printed",
+        error="a usage error (a bad --upstream or --listen), or what the proxy cannot do as "
+        "the app does",
+    ),
+)
 @proxy_argument
 @export_options("gunicorn", 5000)
 def export_command(proxy: str, upstream: str, listen: str) -> None:
@@ -401,7 +440,18 @@ def _client_send(base: str) -> Send:
     return send
 
 
-@crossgate_group.command("audit")
+@crossgate_group.command(
+    "audit",
+    epilog=help_epilog(
+        (
+            "flask --app app crossgate audit /api/items",
+            "flask --app app crossgate audit /api/me --origin https://app.example.com",
+        ),
+        allowed="no finding: no attack origin could read PATH",
+        blocked="findings (each printed with its evidence and fix)",
+        error=_IN_APP,
+    ),
+)
 @click.argument("path")
 @audit_options
 def audit_command(path: str, given: AuditArgs) -> None:
