@@ -255,11 +255,18 @@ def apply(headers: list[Header], decision: Decision) -> None:
             has_origin = True
     if decision.headers and not has_origin:
         headers.extend(decision.headers)
-    if decision.vary:
-        if has_vary:
-            merge_vary(headers, decision.vary)
-        else:
-            headers.append(("Vary", decision.vary))
+    add_vary(headers, decision.vary, present=has_vary)
+
+
+def add_vary(headers: list[Header], vary: str | None, *, present: bool) -> None:
+    """Add *vary*'s tokens to a response's header list: merged into its ``Vary`` when one is
+    *present*, else as a line of its own."""
+    if not vary:
+        return
+    if present:
+        merge_vary(headers, vary)
+    else:
+        headers.append(("Vary", vary))
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,9 +26,9 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from crossgate._bounded import BoundedCache
-from crossgate._engine import Decision, logger
+from crossgate._engine import Decision, add_vary, logger
 from crossgate._fetch import ACAC, ACAO, ACEH
-from crossgate._http import Header, merge_vary
+from crossgate._http import Header
 from crossgate._protect import LogLimiter
 from crossgate.errors import describe
 
@@ -72,11 +72,7 @@ def apply_replacing(headers: list[Header], decision: Decision) -> tuple[HandSet,
         found = _take_over(headers, decision)
     if decision.headers:
         headers.extend(decision.headers)
-    if decision.vary:
-        if has_vary:
-            merge_vary(headers, decision.vary)
-        else:
-            headers.append(("Vary", decision.vary))
+    add_vary(headers, decision.vary, present=has_vary)
     return found
 
 

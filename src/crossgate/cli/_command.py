@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import click
@@ -33,6 +34,7 @@ from crossgate.cli._shared import (
     EXIT_ERROR,
     help_epilog,
     live_send,
+    options_as,
     parse_header_options,
     timeout_option,
     validate_origin,
@@ -149,68 +151,88 @@ def main() -> None:
     """Check, audit and explain CORS the way a browser enforces it."""
 
 
-def request_options(function: click.decorators.FC) -> click.decorators.FC:
-    """The options shared by ``crossgate check`` and ``flask crossgate check``."""
-    for option in reversed(
-        [
-            click.option(
-                "--origin",
-                required=True,
-                callback=validate_origin,
-                help="The page's origin, e.g. https://app.example.com (or null).",
-            ),
-            click.option(
-                "-X",
-                "--request",
-                "method",
-                default="GET",
-                show_default=True,
-                help="The fetch() method.",
-            ),
-            click.option(
-                "-H",
-                "--header",
-                "headers",
-                multiple=True,
-                help="A request header 'Name: value' (repeatable).",
-            ),
-            click.option(
-                "--credentials",
-                is_flag=True,
-                help="credentials: 'include' (cookies sent cross-origin).",
-            ),
-            click.option(
-                "-d", "--data", default=None, help="A request body (sent only with --send)."
-            ),
-            click.option(
-                "--send",
-                "send_unsafe",
-                is_flag=True,
-                help="Also send unsafe requests (may change data).",
-            ),
-            click.option(
-                "--websocket",
-                is_flag=True,
-                help="Also judge a WebSocket handshake from ORIGIN (sent only with --send).",
-            ),
-            click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and CI."),
-            click.option(
-                "--browser",
-                type=click.Choice(["chromium", "firefox", "webkit", "all"]),
-                default="chromium",
-                show_default=True,
-                help="Whose rules and console wording: one engine, or all three side by side.",
-            ),
-            click.option(
-                "--target-address-space",
-                type=click.Choice(ADDRESS_SPACES),
-                default=None,
-                help="The URL's address space for Local Network Access (default: from its host).",
-            ),
-        ]
-    ):
-        function = option(function)
-    return function
+@dataclass(frozen=True, slots=True)
+class CheckArgs:
+    """What ``crossgate check`` and ``flask crossgate check`` are given besides the URL."""
+
+    origin: str
+    method: str
+    headers: tuple[str, ...]
+    credentials: bool
+    data: str | None
+    send_unsafe: bool
+    websocket: bool
+    as_json: bool
+    browser: str
+    target_address_space: str | None
+
+    def request(self, url: str) -> BrowserRequest:
+        """The fetch() these options describe, to *url*."""
+        lines = parse_header_options(self.headers)
+        return BrowserRequest(url, self.origin, self.method, lines, self.credentials)
+
+    @property
+    def body(self) -> bytes | None:
+        return self.data.encode() if self.data is not None else None
+
+
+#: The options shared by ``crossgate check`` and ``flask crossgate check``, given to the command
+#: as one :class:`CheckArgs` (its parameter ``given``).
+request_options = options_as(
+    CheckArgs,
+    click.option(
+        "--origin",
+        required=True,
+        callback=validate_origin,
+        help="The page's origin, e.g. https://app.example.com (or null).",
+    ),
+    click.option(
+        "-X",
+        "--request",
+        "method",
+        default="GET",
+        show_default=True,
+        help="The fetch() method.",
+    ),
+    click.option(
+        "-H",
+        "--header",
+        "headers",
+        multiple=True,
+        help="A request header 'Name: value' (repeatable).",
+    ),
+    click.option(
+        "--credentials",
+        is_flag=True,
+        help="credentials: 'include' (cookies sent cross-origin).",
+    ),
+    click.option("-d", "--data", default=None, help="A request body (sent only with --send)."),
+    click.option(
+        "--send",
+        "send_unsafe",
+        is_flag=True,
+        help="Also send unsafe requests (may change data).",
+    ),
+    click.option(
+        "--websocket",
+        is_flag=True,
+        help="Also judge a WebSocket handshake from ORIGIN (sent only with --send).",
+    ),
+    click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and CI."),
+    click.option(
+        "--browser",
+        type=click.Choice(["chromium", "firefox", "webkit", "all"]),
+        default="chromium",
+        show_default=True,
+        help="Whose rules and console wording: one engine, or all three side by side.",
+    ),
+    click.option(
+        "--target-address-space",
+        type=click.Choice(ADDRESS_SPACES),
+        default=None,
+        help="The URL's address space for Local Network Access (default: from its host).",
+    ),
+)
 
 
 def finish(
@@ -254,37 +276,24 @@ def finish(
 @click.argument("url", callback=url_argument)
 @request_options
 @timeout_option
-def check_command(
-    url: str,
-    origin: str,
-    method: str,
-    headers: tuple[str, ...],
-    credentials: bool,
-    data: str | None,
-    send_unsafe: bool,
-    websocket: bool,
-    as_json: bool,
-    browser: str,
-    target_address_space: str | None,
-    timeout: float,
-) -> None:
+def check_command(url: str, given: CheckArgs, timeout: float) -> None:
     """Send what a browser on ORIGIN would send to URL, and say whether it would allow it.
 
     For a POST (and with --websocket, a WebSocket handshake) it also says what happens to the
     write a page on ORIGIN can send without CORS's consent: with --send the form POST or the
     handshake is sent to URL, as the browser sends it, and the answer read.
     """
-    request = BrowserRequest(url, origin, method, parse_header_options(headers), credentials)
-    body = data.encode() if data is not None else None
+    request = given.request(url)
     results = check_live(
         request,
-        send_unsafe=send_unsafe,
-        body=body,
+        send_unsafe=given.send_unsafe,
+        body=given.body,
         timeout=timeout,
-        browser=browser,
-        target_address_space=target_address_space,
+        browser=given.browser,
+        target_address_space=given.target_address_space,
     )
-    finish(results, as_json, live_writes(request, send_unsafe, websocket, body, timeout))
+    writes = live_writes(request, given.send_unsafe, given.websocket, given.body, timeout)
+    finish(results, given.as_json, writes)
 
 
 main.add_command(audit_command)

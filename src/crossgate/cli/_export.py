@@ -19,7 +19,7 @@ from typing import Literal
 
 import click
 
-from crossgate.cli._shared import EXIT_ERROR, help_epilog, validate_listen
+from crossgate.cli._shared import EXIT_ERROR, export_options, help_epilog, proxy_argument
 
 
 def _import_failed(module_name: str, error: Exception) -> click.ClickException:
@@ -100,7 +100,7 @@ def _refuse_flask(app: object, target: str, proxy: str) -> None:
         " does",
     ),
 )
-@click.argument("proxy", type=click.Choice(["nginx", "caddy"]))
+@proxy_argument
 @click.option(
     "--app",
     "target",
@@ -109,19 +109,7 @@ def _refuse_flask(app: object, target: str, proxy: str) -> None:
     help="The ASGI app uvicorn serves, e.g. main:app (a Starlette or FastAPI app in "
     "crossgate.asgi.CORSMiddleware).",
 )
-@click.option(
-    "--upstream",
-    default="http://127.0.0.1:8000",
-    show_default=True,
-    help="Where the app listens (uvicorn): http://host:port.",
-)
-@click.option(
-    "--listen",
-    default="127.0.0.1:8080",
-    show_default=True,
-    callback=validate_listen,
-    help="host:port the proxy listens on (0.0.0.0:PORT for every interface).",
-)
+@export_options("uvicorn", 8000)
 def export_command(
     proxy: Literal["nginx", "caddy"], target: str, upstream: str, listen: str
 ) -> None:
@@ -143,8 +131,8 @@ def export_command(
         ) from None
     try:
         text = export_asgi(app, proxy, upstream=upstream, listen=listen, source=target)
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--upstream") from None
+    except ValueError as error:  # a bad --upstream (or --listen: each message names its option)
+        raise click.UsageError(str(error)) from None
     except ExportError as error:
         click.echo(f"Error: {error}", err=True)
         sys.exit(EXIT_ERROR)

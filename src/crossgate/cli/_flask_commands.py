@@ -18,11 +18,16 @@ from flask.cli import AppGroup
 from werkzeug.routing import Rule
 
 from crossgate._engine import answered_methods
-from crossgate.browser import ENGINES, BrowserRequest, HttpResponse
+from crossgate.browser import ENGINES, HttpResponse
 from crossgate.cli._app_log import app_log, with_app_reasons
-from crossgate.cli._command import check_engines, finish, request_options
-from crossgate.cli._shared import parse_header_options, validate_listen
-from crossgate.cli._tools import audit_options, finish_audit, finish_grade
+from crossgate.cli._command import CheckArgs, check_engines, finish, request_options
+from crossgate.cli._shared import (
+    export_options,
+    help_epilog,
+    parse_header_options,
+    proxy_argument,
+)
+from crossgate.cli._tools import AuditArgs, audit_options, finish_audit, finish_grade
 from crossgate.compat.flask_cors._inspect import (
     route_header_rows,
     route_policies,
@@ -41,6 +46,9 @@ from crossgate.inspect._flask_protection import RouteProtection, predict_in_app,
 crossgate_group = AppGroup("crossgate", help=GROUP_HELP)
 
 Row = dict[str, object]
+
+#: What exit status 2 means for a command run inside the app.
+_IN_APP = "a usage error (a bad PATH or option)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +226,15 @@ def _shown_methods(configured: object, effective: object) -> str:
     )
 
 
-@crossgate_group.command("headers")
+@crossgate_group.command(
+    "headers",
+    epilog=help_epilog(
+        ("flask --app app crossgate headers", "flask --app app crossgate headers / --grade"),
+        allowed="the table was printed (with --min-grade: the grade is at least that)",
+        blocked="with --min-grade: the grade is below it",
+        error=_IN_APP,
+    ),
+)
 @click.argument("path", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
 @click.option(
@@ -322,22 +338,22 @@ def _value(setting: HeaderSetting, value: str | None, cross_origin: bool) -> str
     return value
 
 
-@crossgate_group.command("check")
+@crossgate_group.command(
+    "check",
+    epilog=help_epilog(
+        (
+            "flask --app app crossgate check /api/items --origin http://localhost:3000",
+            "flask --app app crossgate check /api/items --origin https://app.example.com \\\n"
+            "      -X PUT -H 'Content-Type: application/json' --credentials",
+        ),
+        allowed="the browser would allow the request (with --browser all: every engine)",
+        blocked="the browser would block it (the app's own reason and the fix are printed)",
+        error=_IN_APP,
+    ),
+)
 @click.argument("path")
 @request_options
-def check_command(
-    path: str,
-    origin: str,
-    method: str,
-    headers: tuple[str, ...],
-    credentials: bool,
-    data: str | None,
-    send_unsafe: bool,
-    websocket: bool,
-    as_json: bool,
-    browser: str,
-    target_address_space: str | None,
-) -> None:
+def check_command(path: str, given: CheckArgs) -> None:
     """Check PATH inside the app (its test client, no server) the way a browser on ORIGIN would.
 
     A refusal's cause and fix are the app's own: the reason crossgate logged (the level that
@@ -351,28 +367,25 @@ def check_command(
     if not path.startswith("/"):
         raise click.BadParameter(f"{path!r} is not a path starting with '/'", param_hint="PATH")
     base = "http://localhost"
-    request = BrowserRequest(
-        base + path, origin, method, parse_header_options(headers), credentials
-    )
-    body = data.encode() if data is not None else None
     with app_log() as said:
         results = check_engines(
-            request,
+            given.request(base + path),
             _client_send(base),
-            browser=browser,
-            target_address_space=target_address_space,
-            send_unsafe=send_unsafe,
-            body=body,
+            browser=given.browser,
+            target_address_space=given.target_address_space,
+            send_unsafe=given.send_unsafe,
+            body=given.body,
             # The test client's localhost says nothing about where the app will run.
             guess_address_space=False,
         )
     results = with_app_reasons(results, said)
+    kinds = [(given.method, False), *([("GET", True)] if given.websocket else [])]
     writes = [
         write
-        for method_sent, handshake in [(method, False), *([("GET", True)] if websocket else [])]
-        if (write := _predicted(path, origin, method_sent, handshake)) is not None
+        for method_sent, handshake in kinds
+        if (write := _predicted(path, given.origin, method_sent, handshake)) is not None
     ]
-    finish(results, as_json, writes)
+    finish(results, given.as_json, writes)
 
 
 def _predicted(path: str, origin: str, method: str, websocket: bool) -> WriteCheck | None:
@@ -382,21 +395,20 @@ def _predicted(path: str, origin: str, method: str, websocket: bool) -> WriteChe
         raise click.ClickException(str(error)) from None
 
 
-@crossgate_group.command("export")
-@click.argument("proxy", type=click.Choice(["nginx", "caddy"]))
-@click.option(
-    "--upstream",
-    default="http://127.0.0.1:5000",
-    show_default=True,
-    help="Where the app listens (gunicorn): http://host:port.",
+@crossgate_group.command(
+    "export",
+    epilog=help_epilog(
+        (
+            "flask --app app crossgate export nginx > crossgate-cors.conf",
+            "flask --app app crossgate export caddy --upstream http://127.0.0.1:5000",
+        ),
+        allowed="the configuration was printed",
+        error="a usage error (a bad --upstream or --listen), or what the proxy cannot do as "
+        "the app does",
+    ),
 )
-@click.option(
-    "--listen",
-    default="127.0.0.1:8080",
-    show_default=True,
-    callback=validate_listen,
-    help="host:port the proxy listens on (0.0.0.0:PORT for every interface).",
-)
+@proxy_argument
+@export_options("gunicorn", 5000)
 def export_command(proxy: str, upstream: str, listen: str) -> None:
     """Print PROXY configuration answering CORS as the app does (see docs/deployment.md).
 
@@ -405,8 +417,8 @@ def export_command(proxy: str, upstream: str, listen: str) -> None:
     """
     try:
         text = export_config(current_app, proxy, upstream=upstream, listen=listen)  # type: ignore[arg-type]
-    except ValueError as error:
-        raise click.BadParameter(str(error), param_hint="--upstream") from None
+    except ValueError as error:  # a bad --upstream (or --listen: each message names its option)
+        raise click.UsageError(str(error)) from None
     except ExportError as error:
         click.echo(f"Error: {error}", err=True)
         click.get_current_context().exit(2)
@@ -428,18 +440,21 @@ def _client_send(base: str) -> Send:
     return send
 
 
-@crossgate_group.command("audit")
+@crossgate_group.command(
+    "audit",
+    epilog=help_epilog(
+        (
+            "flask --app app crossgate audit /api/items",
+            "flask --app app crossgate audit /api/me --origin https://app.example.com",
+        ),
+        allowed="no finding: no attack origin could read PATH",
+        blocked="findings (each printed with its evidence and fix)",
+        error=_IN_APP,
+    ),
+)
 @click.argument("path")
 @audit_options
-def audit_command(
-    path: str,
-    origins: tuple[str, ...],
-    headers: tuple[str, ...],
-    concurrency: int,
-    delay: float,
-    send_writes: bool,
-    as_json: bool,
-) -> None:
+def audit_command(path: str, given: AuditArgs) -> None:
     """Probe PATH inside the app (its test client) with attack origins derived from --origin.
 
     With --send-writes and a -H 'Cookie: ...': one cross-site form POST too (the view runs).
@@ -450,11 +465,11 @@ def audit_command(
     # One request at a time: the test client runs the app in this thread.
     audit = run_audit(
         base + path,
-        origins,
+        given.origins,
         _client_send(base),
-        headers=parse_header_options(headers),
-        delay=delay,
+        headers=parse_header_options(given.headers),
+        delay=given.delay,
         concurrency=1,
-        send_writes=send_writes,
+        send_writes=given.send_writes,
     )
-    finish_audit(audit, as_json)
+    finish_audit(audit, given.as_json)

@@ -7,14 +7,16 @@ subcommand's module can be imported on its own.
 
 from __future__ import annotations
 
+import dataclasses
+import functools
 import re
 import sys
 import threading
 import time
 import zlib
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager, nullcontext
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -244,3 +246,53 @@ def server_options(function: click.decorators.FC) -> click.decorators.FC:
         "--insecure", is_flag=True, help="Do not check the certificate (self-signed, local)."
     )(function)
     return timeout_option(function)
+
+
+def options_as(
+    kind: Callable[..., object], *options: Callable[[Callable[..., None]], Callable[..., None]]
+) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """A decorator adding *options* (click options, in the order ``--help`` lists them) to a
+    command, which gets their values as one ``kind(...)`` in its parameter ``given``: commands
+    that share options share one signature."""
+    names = [field.name for field in dataclasses.fields(kind)]  # type: ignore[arg-type]
+
+    def decorate(function: Callable[..., None]) -> Callable[..., None]:
+        @functools.wraps(function)
+        def command(**values: Any) -> None:
+            function(given=kind(**{name: values.pop(name) for name in names}), **values)
+
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
+
+
+#: The proxies ``export`` writes for (``crossgate.export.PROXIES``, named here without importing
+#: the export for every command).
+EXPORT_PROXIES = ("nginx", "caddy")
+
+
+def export_options(server: str, port: int) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """PROXY, ``--upstream`` (where *server* serves the app, by default on *port*) and
+    ``--listen``: what both export commands are given besides the app."""
+
+    def decorate(function: Callable[..., None]) -> Callable[..., None]:
+        function = click.option(
+            "--listen",
+            default="127.0.0.1:8080",
+            show_default=True,
+            callback=validate_listen,
+            help="host:port the proxy listens on (0.0.0.0:PORT for every interface).",
+        )(function)
+        return click.option(
+            "--upstream",
+            default=f"http://127.0.0.1:{port}",
+            show_default=True,
+            help=f"Where the app listens ({server}): http://host:port.",
+        )(function)
+
+    return decorate
+
+
+proxy_argument = click.argument("proxy", type=click.Choice(EXPORT_PROXIES))

@@ -14,6 +14,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import NoReturn
 
 import click
@@ -23,6 +24,7 @@ from crossgate.cli._shared import (
     EXIT_BLOCKED,
     help_epilog,
     live_send,
+    options_as,
     parse_header_options,
     server_options,
     validate_origin,
@@ -68,50 +70,59 @@ def _trusted_origins(
     return tuple(validate_origin(context, parameter, value) for value in values)
 
 
-def audit_options(function: click.decorators.FC) -> click.decorators.FC:
-    """The options shared by ``crossgate audit`` and ``flask crossgate audit``."""
-    for option in reversed(
-        [
-            click.option(
-                "--origin",
-                "origins",
-                multiple=True,
-                callback=_trusted_origins,
-                help=f"An origin you trust (repeatable, at most {MAX_TRUSTED}); attack origins "
-                "are derived from it. Without one, from the URL's own origin.",
-            ),
-            click.option(
-                "-H",
-                "--header",
-                "headers",
-                multiple=True,
-                help="A header 'Name: value' added to each GET probe, e.g. a session cookie.",
-            ),
-            click.option(
-                "--concurrency",
-                default=4,
-                show_default=True,
-                type=click.IntRange(1, 16),
-                help="Requests in flight at once.",
-            ),
-            click.option(
-                "--delay",
-                default=0.0,
-                show_default=True,
-                type=click.FloatRange(0, 60),
-                help="Seconds between the starts of two requests.",
-            ),
-            click.option(
-                "--send-writes",
-                is_flag=True,
-                help="Also send one cross-site form POST with the -H cookies (it may change "
-                "data): a finding when the server accepts it.",
-            ),
-            click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and CI."),
-        ]
-    ):
-        function = option(function)
-    return function
+@dataclass(frozen=True, slots=True)
+class AuditArgs:
+    """What ``crossgate audit`` and ``flask crossgate audit`` are given besides the URL."""
+
+    origins: tuple[str, ...]
+    headers: tuple[str, ...]
+    concurrency: int
+    delay: float
+    send_writes: bool
+    as_json: bool
+
+
+#: The options shared by ``crossgate audit`` and ``flask crossgate audit``, given to the
+#: command as one :class:`AuditArgs` (its parameter ``given``).
+audit_options = options_as(
+    AuditArgs,
+    click.option(
+        "--origin",
+        "origins",
+        multiple=True,
+        callback=_trusted_origins,
+        help=f"An origin you trust (repeatable, at most {MAX_TRUSTED}); attack origins "
+        "are derived from it. Without one, from the URL's own origin.",
+    ),
+    click.option(
+        "-H",
+        "--header",
+        "headers",
+        multiple=True,
+        help="A header 'Name: value' added to each GET probe, e.g. a session cookie.",
+    ),
+    click.option(
+        "--concurrency",
+        default=4,
+        show_default=True,
+        type=click.IntRange(1, 16),
+        help="Requests in flight at once.",
+    ),
+    click.option(
+        "--delay",
+        default=0.0,
+        show_default=True,
+        type=click.FloatRange(0, 60),
+        help="Seconds between the starts of two requests.",
+    ),
+    click.option(
+        "--send-writes",
+        is_flag=True,
+        help="Also send one cross-site form POST with the -H cookies (it may change "
+        "data): a finding when the server accepts it.",
+    ),
+    click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and CI."),
+)
 
 
 def finish_audit(audit: Audit, as_json: bool) -> NoReturn:
@@ -178,36 +189,26 @@ def render_audit(audit: Audit) -> str:
 @click.argument("url", callback=url_argument)
 @audit_options
 @server_options
-def audit_command(
-    url: str,
-    origins: tuple[str, ...],
-    headers: tuple[str, ...],
-    concurrency: int,
-    delay: float,
-    send_writes: bool,
-    as_json: bool,
-    timeout: float,
-    insecure: bool,
-) -> None:
+def audit_command(url: str, given: AuditArgs, timeout: float, insecure: bool) -> None:
     """Probe URL with attack origins: can another site's page read it?
 
     Sends at most SHARED + PER_ORIGIN requests per trusted origin (see the docs), GET and
     OPTIONS only; with --send-writes and a -H 'Cookie: ...', one cross-site form POST too.
     """
-    extra = parse_header_options(headers)
-    total = SHARED + PER_ORIGIN * max(len(origins), 1)
+    extra = parse_header_options(given.headers)
+    total = SHARED + PER_ORIGIN * max(len(given.origins), 1)
     with live_send(timeout, insecure=insecure) as send, progress_bar(total, "auditing") as tick:
         audit = run_audit(
             url,
-            origins,
+            given.origins,
             send,
             headers=extra,
-            concurrency=concurrency,
-            delay=delay,
+            concurrency=given.concurrency,
+            delay=given.delay,
             tick=tick,
-            send_writes=send_writes,
+            send_writes=given.send_writes,
         )
-    finish_audit(audit, as_json)
+    finish_audit(audit, given.as_json)
 
 
 audit_command.help = (
