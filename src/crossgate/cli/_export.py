@@ -1,4 +1,4 @@
-"""``crossgate export nginx|caddy --app module:attr``: proxy configuration answering CORS as an
+"""``crossgate export nginx|caddy|haproxy --app module:attr``: proxy configuration answering CORS as an
 ASGI app's ``crossgate.asgi.CORSMiddleware`` does (the Flask twin is ``flask crossgate
 export``; see docs/deployment.md).
 
@@ -83,7 +83,7 @@ def _refuse_flask(app: object, target: str, proxy: str) -> None:
 
 
 @click.command("export")
-@click.argument("proxy", type=click.Choice(["nginx", "caddy"]))
+@click.argument("proxy", type=click.Choice(["nginx", "caddy", "haproxy"]))
 @click.option(
     "--app",
     "target",
@@ -106,7 +106,7 @@ def _refuse_flask(app: object, target: str, proxy: str) -> None:
     help="host:port the proxy listens on (0.0.0.0:PORT for every interface).",
 )
 def export_command(
-    proxy: Literal["nginx", "caddy"], target: str, upstream: str, listen: str
+    proxy: Literal["nginx", "caddy", "haproxy"], target: str, upstream: str, listen: str
 ) -> None:
     """Print PROXY configuration answering CORS as the ASGI app's CORSMiddleware does.
 

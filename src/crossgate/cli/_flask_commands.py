@@ -356,7 +356,7 @@ def _predicted(path: str, origin: str, method: str, websocket: bool) -> WriteChe
 
 
 @crossgate_group.command("export")
-@click.argument("proxy", type=click.Choice(["nginx", "caddy"]))
+@click.argument("proxy", type=click.Choice(["nginx", "caddy", "haproxy"]))
 @click.option(
     "--upstream",
     default="http://127.0.0.1:5000",
