@@ -2,8 +2,8 @@
 serving a fixture app, nginx, Caddy and HAProxy in front of it with the exported configuration,
 all on 127.0.0.1, as non-daemon children of the test.
 
-Without nginx, Caddy or HAProxy the tests that need it are skipped on a workstation and fail under CI
-(``CI`` set): a CI run that never reached the proxy has proved nothing.
+Without nginx, Caddy or HAProxy the tests that need it are skipped on a workstation and fail
+under CI (``CI`` set): a CI run that never reached the proxy has proved nothing.
 """
 
 from __future__ import annotations

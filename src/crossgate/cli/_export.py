@@ -1,5 +1,5 @@
-"""``crossgate export nginx|caddy|haproxy --app module:attr``: proxy configuration answering CORS as an
-ASGI app's ``crossgate.asgi.CORSMiddleware`` does (the Flask twin is ``flask crossgate
+"""``crossgate export nginx|caddy|haproxy --app module:attr``: proxy configuration answering
+CORS as an ASGI app's ``crossgate.asgi.CORSMiddleware`` does (the Flask twin is ``flask crossgate
 export``; see docs/deployment.md).
 
 Exit status: 0 the configuration was printed; 2 a usage error (a bad ``--app`` or

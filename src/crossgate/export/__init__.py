@@ -3,9 +3,10 @@ nginx, Caddy or HAProxy configuration, or refused with the route and option that
 
 >>> text = export_config(app, "nginx", upstream="http://127.0.0.1:5000", listen="127.0.0.1:8080")
 
-The command line is ``flask crossgate export nginx|caddy|haproxy --upstream URL --listen HOST:PORT`` for
-a Flask app, and ``crossgate export nginx|caddy|haproxy --app module:attr ...`` for a Starlette or FastAPI
-app in ``crossgate.asgi.CORSMiddleware`` (``crossgate.export._asgi_table``).
+The command line is ``flask crossgate export nginx|caddy|haproxy --upstream URL --listen
+HOST:PORT`` for a Flask app, and ``crossgate export nginx|caddy|haproxy --app module:attr ...``
+for a Starlette or FastAPI app in ``crossgate.asgi.CORSMiddleware``
+(``crossgate.export._asgi_table``).
 """
 
 from __future__ import annotations

@@ -243,10 +243,10 @@ def _decorations(spot: Spot, plan: Plan) -> list[str]:
     for line in lines:
         name = header_name(line.name)
         absent = "" if line.replace else f" !{{ res.hdr({name}) -m found }}"
-        for scheme, value in (("", line.https), ("!", line.http)):
-            if value is not None:
-                text = _quoted(_format((value,)))
-                out.append(f"{_RES} set-header {name} {text} if {at} {scheme}{{ ssl_fc }}{absent}")
+        for scheme, text in (("", line.https), ("!", line.http)):
+            if text is not None:
+                value = _quoted(_format((text,)))
+                out.append(f"{_RES} set-header {name} {value} if {at} {scheme}{{ ssl_fc }}{absent}")
     return out
 
 
