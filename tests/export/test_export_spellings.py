@@ -3,8 +3,9 @@
 gunicorn serves each fixture app twice, with crossgate and without it (its routes and views
 alone); nginx, Caddy and HAProxy run the app's export in front of each. Every spelling, the
 named ones of issue 19 and the generated ones (biased to ``%2F``, ``%2E``, ``..``, ``.``,
-``//``, ``;``, ``%25``, encoded letters, both cases of hex digits), is sent as an actual request and as a
-preflight to the app with crossgate directly and through each deployment. The answer through a
+``//``, ``;``, ``%25``, encoded letters, both cases of hex digits), is sent as an actual request
+and as a preflight to the app with crossgate directly and through each deployment. The answer
+through a
 proxy must be the app's own (every CORS-relevant part, ``cors_view``), or one the proxy added
 nothing to: the answer of the app behind it, or the proxy's own 400 for a path it cannot read,
 carrying no CORS header.
