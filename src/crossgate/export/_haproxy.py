@@ -133,16 +133,17 @@ def _assign(target: str, value: Expr, condition: str = "") -> str:
     return f"{_REQ} set-var-fmt(txn.crossgate_{target}) {_quoted(text)}{when}"
 
 
-def _map(item: Map) -> list[str]:
+def _map(item: Map, guard: str = "") -> list[str]:
+    """The rules computing *item*, each under *guard* (a condition) when one is given."""
     lines = []
     if len(item.source) == 1 and not isinstance(item.source[0], str):
         sample = _sample(item.source[0])
     else:  # a composite source: computed once, into its own variable
-        lines.append(_assign(f"{item.target}_in", item.source))
+        lines.append(_assign(f"{item.target}_in", item.source, guard))
         sample = f"var(txn.crossgate_{item.target}_in)"
-    lines.append(_assign(item.target, item.default))
+    lines.append(_assign(item.target, item.default, guard))
     for key, value in reversed(item.entries):  # the last rule applied wins: the first entry
-        lines.append(_assign(item.target, value, _acl(sample, key)))
+        lines.append(_assign(item.target, value, f"{guard} {_acl(sample, key)}".strip()))
     return lines
 
 
@@ -267,18 +268,23 @@ def write_haproxy(table: ExportTable, *, upstream: str, listen: str, source: str
         raise ValueError(f"--listen {listen!r} has no port: write it as '127.0.0.1:8080'")
     plan = build_plan(table)
     refusals: list[Refusal] = []
+    maps = ordered(plan.maps)
     rules = _inputs()
-    for item in ordered(plan.maps):
-        rules += written(item.route, refusals, partial(_map, item))
+    for item in maps:  # the gate and the maps every request may read
+        if item.location is None:
+            rules += written(item.route, refusals, partial(_map, item))
     rules += [
         "# A path HAProxy may read otherwise than the app (%-encoded, //, . or ..): to the app",
         "# untouched, before any location (docs/deployment.md).",
         f"{_REQ} set-var({_AT}) str({_APP}) unless {{ var(txn.{SPELLED_VARIABLE}) -m str 1 }}",
     ]
-    responses: list[str] = []
     for spot in plan.spots:
-        label = spot.location.label
-        rules += written(label, refusals, partial(_choose, spot))
+        rules += written(spot.location.label, refusals, partial(_choose, spot))
+    # A location's own maps: computed only for the requests it decides.
+    for item in maps:
+        if item.location is not None:
+            rules += written(item.route, refusals, partial(_map, item, _at(item.location)))
+    responses: list[str] = []
     for spot in plan.spots:
         if not spot.location.passthrough:
             rules += written(spot.location.label, refusals, partial(_answers, spot))
