@@ -42,7 +42,8 @@ from crossgate.export._plan import (
     build_plan,
     header_name,
     header_value,
-    respelled,
+    limited,
+    pcre_bytes,
     shown,
     written,
 )
@@ -96,19 +97,9 @@ def _format(expr: Expr) -> str:
     )
 
 
-def _pcre_unit(unit: str, in_class: bool, _rest: str) -> str | None:
-    if len(unit) > 1 or (unit.isascii() and unit.isprintable()):
-        return None
-    if unit.isascii():
-        return f"\\x{ord(unit):02x}"
-    if in_class:
-        raise Unwritable("path", f"regex has {unit!r} in a class, which HAProxy reads as bytes")
-    return "(?:" + "".join(f"\\x{byte:02x}" for byte in unit.encode()) + ")"
-
-
 def _regex(text: str) -> str:
     """*text* (a regex) as a word HAProxy's PCRE2 compiles as Python reads it."""
-    return _quoted(respelled(text, _pcre_unit))
+    return _quoted(pcre_bytes(text, "HAProxy"))
 
 
 def _acl(sample: str, key: Key) -> str:
@@ -117,11 +108,7 @@ def _acl(sample: str, key: Key) -> str:
         if not key.text:
             return f"!{{ {sample} -m len gt 0 }}"
         return f"{{ {sample} -m str -- {_quoted(key.text)} }}"
-    text = key.text
-    if key.limit is not None:  # values over the limit never match
-        head, _, rest = text.partition("^")
-        text = f"{head}^(?=.{{0,{key.limit}}}$){rest}"
-    return f"{{ {sample} -m reg -- {_regex(text)} }}"
+    return f"{{ {sample} -m reg -- {_regex(limited(key))} }}"
 
 
 def _assign(target: str, value: Expr, condition: str = "") -> str:
