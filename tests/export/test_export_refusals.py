@@ -250,7 +250,7 @@ def test_header_policies_are_exported_where_static(proxy: Proxy) -> None:
     hidden = {
         "nginx": "proxy_hide_header X-Frame-Options;",
         "caddy": "-X-Frame-Options",
-        "haproxy": "del-header X-Frame-Options ",
+        "haproxy": "http-after-response del-header X-Frame-Options",
     }[proxy]
     assert hidden in text
     # The CSP carries a nonce: never replaced at the proxy, so never hidden from the app.

@@ -88,8 +88,6 @@ class Map:
     default: Expr
     #: The route it decides for (named in a refusal).
     route: str = "app"
-    #: The number of the location whose requests alone read it; None: any request may.
-    location: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -313,10 +311,6 @@ def _varies(variant: Variant, table: ExportTable) -> bool:
     return variant.cors is not None and table.policies[variant.cors].varies
 
 
-def _owned(item: Map, location: Location) -> Map:
-    return dataclasses.replace(item, route=location.label, location=location.number)
-
-
 def build_plan(table: ExportTable) -> Plan:
     """The maps and what each location does with them, for every dialect."""
     # Which raw paths the proxy decides on at all (crossgate.export._spelling): the gate.
@@ -351,10 +345,10 @@ def build_plan(table: ExportTable) -> Plan:
             spot = Spot(location)
         else:
             more, spot = _location_plan(location, table)
-            maps += [_owned(item, location) for item in more]
+            maps += [dataclasses.replace(item, route=location.label) for item in more]
         if location.deferral is not None:
             more = _deferral_maps(location, location.deferral, table.answers_preflights)
-            maps += [_owned(item, location) for item in more]
+            maps += [dataclasses.replace(item, route=location.label) for item in more]
             spot = dataclasses.replace(spot, passes=f"l{location.number}_pass")
         spots.append(spot)
     return Plan(table, tuple(maps), tuple(spots), slash)
