@@ -7,5 +7,6 @@ import pytest
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "proxies: starts gunicorn, nginx and Caddy on 127.0.0.1 (runs in make test)"
+        "markers",
+        "proxies: starts gunicorn, nginx, Caddy and HAProxy on 127.0.0.1 (runs in make test)",
     )

@@ -1,9 +1,9 @@
 """Real proxies for the export tests (and the security suite's nginx deployment test): gunicorn
-serving a fixture app, nginx and Caddy in front of it with the exported configuration, all on
-127.0.0.1, as non-daemon children of the test.
+serving a fixture app, nginx, Caddy and HAProxy in front of it with the exported configuration,
+all on 127.0.0.1, as non-daemon children of the test.
 
-Without nginx or Caddy the tests that need it are skipped on a workstation and fail under CI
-(``CI`` set): a CI run that never reached the proxy has proved nothing.
+Without nginx, Caddy or HAProxy the tests that need it are skipped on a workstation and fail
+under CI (``CI`` set): a CI run that never reached the proxy has proved nothing.
 """
 
 from __future__ import annotations
@@ -43,6 +43,7 @@ http {{
 PROXIES = {
     "nginx": ("nginx", "apt-get install -y nginx"),
     "caddy": ("caddy", "apt-get install -y caddy"),
+    "haproxy": ("haproxy", "apt-get install -y haproxy"),
 }
 
 
@@ -229,6 +230,30 @@ def caddy(root: Path, config: str, port: int) -> Iterator[int]:
         stop(process)
 
 
+def haproxy_check(root: Path, config: str) -> subprocess.CompletedProcess[str]:
+    """``haproxy -c`` of the whole *config*."""
+    (root / "haproxy.cfg").write_text(config)
+    return subprocess.run(
+        [binary("haproxy"), "-c", "-f", str(root / "haproxy.cfg")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+@contextmanager
+def haproxy(root: Path, config: str, port: int) -> Iterator[int]:
+    checked = haproxy_check(root, config)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    # -db: in the foreground, a child of the test (stopped with it).
+    process = start([binary("haproxy"), "-db", "-f", str(root / "haproxy.cfg")], port, "haproxy")
+    try:
+        yield port
+    finally:
+        stop(process)
+
+
 def send(
     port: int, method: str, path: str, headers: dict[str, str]
 ) -> tuple[int, list[tuple[str, str]]]:
@@ -291,7 +316,7 @@ def assert_answered_alike(upstream: int, proxy: int, scenario: Scenario) -> None
 
 @contextmanager
 def run_proxy(kind: str, root: Path, config: str, port: int) -> Iterator[int]:
-    """nginx or Caddy (*kind*) serving *config* on *port*."""
-    runner = nginx if kind == "nginx" else caddy
+    """nginx, Caddy or HAProxy (*kind*) serving *config* on *port*."""
+    runner = {"nginx": nginx, "caddy": caddy, "haproxy": haproxy}[kind]
     with runner(root, config, port):
         yield port

@@ -246,7 +246,7 @@ def upstream() -> Iterator[int]:
         yield port
 
 
-@pytest.fixture(scope="module", params=["nginx", "caddy"])
+@pytest.fixture(scope="module", params=["nginx", "caddy", "haproxy"])
 def proxy(
     request: pytest.FixtureRequest, upstream: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[int]:
@@ -271,7 +271,7 @@ def bare_upstream() -> Iterator[int]:
         yield port
 
 
-@pytest.fixture(scope="module", params=["nginx", "caddy"])
+@pytest.fixture(scope="module", params=["nginx", "caddy", "haproxy"])
 def bare_proxy(
     request: pytest.FixtureRequest, bare_upstream: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[int]:

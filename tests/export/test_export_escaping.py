@@ -1,6 +1,7 @@
 """Every value written to a proxy's configuration is escaped for its language or refused: a route
 path cannot end a comment and inject directives, a header value comes back exactly as configured
-(no Caddy placeholder, no environment variable, no nginx variable is expanded), and what a
+(no Caddy placeholder, no environment variable, no nginx variable, no HAProxy sample is
+expanded), and what a
 language cannot hold is refused with the route and the option named."""
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from tests.export.export_proxies import (
     dead_port,
     free_port,
     gunicorn,
+    haproxy_check,
     nginx_check,
     run_proxy,
     send,
@@ -33,7 +35,8 @@ from tests.export.export_proxies import (
 
 pytestmark = pytest.mark.proxies
 
-Proxy = Literal["nginx", "caddy"]
+Proxy = Literal["nginx", "caddy", "haproxy"]
+PROXIES: tuple[Proxy, ...] = ("nginx", "caddy", "haproxy")
 PREFLIGHT = {"Origin": ORIGIN, "Access-Control-Request-Method": "GET", "Cookie": "secret=1"}
 
 
@@ -43,7 +46,7 @@ def upstream() -> Iterator[int]:
         yield port
 
 
-@pytest.fixture(scope="module", params=["nginx", "caddy"])
+@pytest.fixture(scope="module", params=PROXIES)
 def proxy(
     request: pytest.FixtureRequest, upstream: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[int]:
@@ -52,7 +55,7 @@ def proxy(
     config = export_config(
         app, kind, upstream=f"http://127.0.0.1:{upstream}", listen=f"127.0.0.1:{port}"
     )
-    # run_proxy asserts `nginx -t` / `caddy validate` first.
+    # run_proxy asserts `nginx -t` / `caddy validate` / `haproxy -c` first.
     with run_proxy(kind, tmp_path_factory.mktemp(kind), config, port):
         yield port
 
@@ -127,8 +130,7 @@ def test_a_backtick_with_a_backslash_before_a_quote_is_refused_for_caddy() -> No
 
 
 def test_a_header_name_a_configuration_reads_as_syntax_is_refused() -> None:
-    proxies: tuple[Proxy, ...] = ("nginx", "caddy")
-    for proxy in proxies:
+    for proxy in PROXIES:
         with pytest.raises(ExportError, match="name 'X#Y' is not written"):
             export_config(
                 header_app({"X#Y": "1"}),
@@ -179,6 +181,10 @@ SYNTAX = st.sampled_from(
         "$1",
         "\u00e9",
         " ",
+        "%",
+        "%[req.hdr(cookie)]",
+        "%%",
+        "${HOME}",
     ]
 )
 VALUE = (
@@ -195,8 +201,8 @@ VALUE = (
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(values=st.lists(VALUE, min_size=1, max_size=10))
-@example(values=[LITERAL, TICK, "{$HOME}", 'a`b\\"c', "\u00ff$", "}", "\\}", "a}\\"])
-@pytest.mark.parametrize("kind", ["nginx", "caddy"])
+@example(values=[LITERAL, TICK, "{$HOME}", 'a`b\\"c', "\u00ff$", "}", "\\}", "a}\\", "100%"])
+@pytest.mark.parametrize("kind", PROXIES)
 def test_a_served_value_is_the_configured_value_byte_for_byte_or_refused(
     kind: Proxy, values: list[str], tmp_path: Path
 ) -> None:
@@ -215,7 +221,7 @@ def test_a_served_value_is_the_configured_value_byte_for_byte_or_refused(
         except ExportError as error:
             refused = error
         if refused is not None:
-            assert kind == "caddy"  # nginx holds every value
+            assert kind == "caddy"  # nginx and HAProxy hold every value
             assert all(refusal.option == "headers" for refusal in refused.refusals)
             assert any(caddy_cannot_hold(value) for value in values)
             return
@@ -237,7 +243,7 @@ def test_a_served_value_is_the_configured_value_byte_for_byte_or_refused(
         ("127.0.0.1:8080", "http://127.0.0.1:5000 {"),
     ],
 )
-@pytest.mark.parametrize("kind", ["nginx", "caddy"])
+@pytest.mark.parametrize("kind", PROXIES)
 def test_an_address_that_is_not_host_and_port_is_refused(
     kind: Proxy, listen: str, upstream: str
 ) -> None:
@@ -272,17 +278,19 @@ def converter_app(path: str) -> Flask:
     return hostile
 
 
-def test_a_non_ascii_character_in_a_regex_class_is_refused_for_nginx_only() -> None:
+def test_a_non_ascii_character_in_a_regex_class_is_refused_where_pcre_reads_bytes() -> None:
     hostile = converter_app("/w/<letters:name>")
     with pytest.raises(ExportError, match="in a class, which nginx reads as bytes"):
         export_config(hostile, "nginx", upstream="http://127.0.0.1:1", listen="127.0.0.1:2")
+    with pytest.raises(ExportError, match="in a class, which HAProxy reads as bytes"):
+        export_config(hostile, "haproxy", upstream="http://127.0.0.1:1", listen="127.0.0.1:2")
     caddy = export_config(hostile, "caddy", upstream="http://127.0.0.1:1", listen="127.0.0.1:2")
     assert "[a-z\\x{e9}]+" in caddy  # RE2 reads characters
 
 
 def test_a_control_character_in_a_regex_is_written_as_an_escape() -> None:
     hostile = converter_app("/w\n}\n/<name>")
-    for kind in ("nginx", "caddy"):
+    for kind in PROXIES:
         text = export_config(hostile, kind, upstream="http://127.0.0.1:1", listen="127.0.0.1:2")
         assert "/w\\x0a" in text or "/w\\x{a}" in text
         assert "\n}\n/" not in text
@@ -296,7 +304,8 @@ def test_a_value_with_a_control_character_is_never_written() -> None:
 
 PATH_PIECES = st.sampled_from(
     ["\n", "\r", "}", "{", ";", "#", '"', "'", "\\", "`", "$", " ", "\t", "{$HOME}", "é", "/",
-     "location /owned { return 200 owned; }", "handle /owned {\nrespond owned 200\n}", "a"]
+     "location /owned { return 200 owned; }", "handle /owned {\nrespond owned 200\n}", "a",
+     "'\nhttp-request return status 200 string owned if { path /owned }\n#", "%[url]", "%"]
 )  # fmt: skip
 
 
@@ -306,7 +315,7 @@ PATH_PIECES = st.sampled_from(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(pieces=st.lists(PATH_PIECES, min_size=1, max_size=8))
-@pytest.mark.parametrize("kind", ["nginx", "caddy"])
+@pytest.mark.parametrize("kind", PROXIES)
 def test_a_generated_route_path_injects_nothing(
     kind: Proxy, pieces: list[str], tmp_path: Path
 ) -> None:
@@ -320,9 +329,10 @@ def test_a_generated_route_path_injects_nothing(
         )
         root = tmp_path / f"{kind}-{len(list(tmp_path.iterdir()))}"
         root.mkdir()
-        with run_proxy(kind, root, config, port):  # the file passes nginx -t / caddy validate
+        with run_proxy(kind, root, config, port):  # the file passes each proxy's own check
             status, _ = send(port, "GET", "/owned", {})
-    assert status == 502  # proxied to the (dead) app: no injected location answered it
+    # Proxied to the (dead) app (HAProxy says 503): no injected location answered it.
+    assert status == (503 if kind == "haproxy" else 502)
 
 
 def test_the_proxy_answers_every_host_name_on_its_address(proxy: int) -> None:
@@ -333,6 +343,24 @@ def test_the_proxy_answers_every_host_name_on_its_address(proxy: int) -> None:
     named = send(proxy, "OPTIONS", "/plain", {**PREFLIGHT, "Host": "api.example.com"})
     assert named[0] == direct[0] == 204
     assert served(named[1]).get("access-control-allow-origin") == ORIGIN
+
+
+def test_haproxy_checks_the_exported_file_without_a_warning(tmp_path: Path) -> None:
+    config = export_config(
+        fixture, "haproxy", upstream="http://127.0.0.1:5000", listen="127.0.0.1:8080"
+    )
+    checked = haproxy_check(tmp_path, config)
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert "WARNING" not in checked.stdout + checked.stderr
+    assert "ALERT" not in checked.stdout + checked.stderr
+
+
+def test_haproxy_binds_the_address_it_is_given() -> None:
+    config = export_config(app, "haproxy", upstream="http://[::1]:5000", listen="[::1]:8080")
+    assert "\n    bind [::1]:8080\n" in config
+    assert "\n    server app [::1]:5000\n" in config
+    with pytest.raises(ValueError, match="has no port"):
+        export_config(app, "haproxy", upstream="http://127.0.0.1:5000", listen="127.0.0.1")
 
 
 def test_caddy_binds_the_host_it_is_given() -> None:

@@ -62,7 +62,7 @@ def headers_upstream() -> Iterator[int]:
         yield port
 
 
-@pytest.fixture(scope="module", params=["nginx", "caddy"])
+@pytest.fixture(scope="module", params=["nginx", "caddy", "haproxy"])
 def headers_proxy(
     request: pytest.FixtureRequest, headers_upstream: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[int]:

@@ -14,9 +14,12 @@ from crossgate.errors import ConfigError
 from crossgate.export import ExportError, check_upstream, export_config
 from crossgate.export._regex import engine_problem, translated
 from crossgate.flask import CORS, Headers, cross_origin, headers
-from tests.export.export_proxies import caddy_check, nginx_check
+from tests.export.export_proxies import caddy_check, haproxy_check, nginx_check
 
 UPSTREAM = "http://127.0.0.1:5000"
+Proxy = Literal["nginx", "caddy", "haproxy"]
+PROXIES: tuple[Proxy, ...] = ("nginx", "caddy", "haproxy")
+CHECKS = {"nginx": nginx_check, "caddy": caddy_check, "haproxy": haproxy_check}
 
 
 def run_export(app: Flask, proxy: str) -> tuple[int, str, str]:
@@ -40,7 +43,7 @@ def callable_app() -> Flask:
     return app
 
 
-@pytest.mark.parametrize("proxy", ["nginx", "caddy"])
+@pytest.mark.parametrize("proxy", PROXIES)
 def test_a_callable_origin_exits_2_naming_the_route_before_printing(proxy: str) -> None:
     code, out, err = run_export(callable_app(), proxy)
     assert code == 2
@@ -106,10 +109,10 @@ def value_dependent_app() -> Flask:
     return app
 
 
-@pytest.mark.parametrize("proxy", ["nginx", "caddy"])
+@pytest.mark.parametrize("proxy", PROXIES)
 @pytest.mark.parametrize("make", [per_method_app, value_dependent_app])
 def test_policies_by_method_or_by_value_are_exported_and_the_proxy_accepts_them(
-    proxy: Literal["nginx", "caddy"], make: object, tmp_path: Path
+    proxy: Proxy, make: object, tmp_path: Path
 ) -> None:
     assert callable(make)
     text = export_config(make(), proxy, upstream=UPSTREAM, listen="127.0.0.1:8080")
@@ -119,7 +122,7 @@ def test_policies_by_method_or_by_value_are_exported_and_the_proxy_accepts_them(
     else:
         assert re.search(r"crossgate_l[0-9]+_path", text)  # the resources rule picks it
         assert "answered by the app" in text  # paths Werkzeug writes back otherwise
-    checked = nginx_check(tmp_path, text) if proxy == "nginx" else caddy_check(tmp_path, text)
+    checked = CHECKS[proxy](tmp_path, text)
     assert checked.returncode == 0, checked.stderr + checked.stdout
 
 
@@ -238,14 +241,19 @@ def headers_app() -> Flask:
     return app
 
 
-@pytest.mark.parametrize("proxy", ["nginx", "caddy"])
-def test_header_policies_are_exported_where_static(proxy: Literal["nginx", "caddy"]) -> None:
+@pytest.mark.parametrize("proxy", PROXIES)
+def test_header_policies_are_exported_where_static(proxy: Proxy) -> None:
     text = export_config(headers_app(), proxy, upstream=UPSTREAM, listen="127.0.0.1:8080")
     assert "CSP nonces stay in the app" in text
     assert "noindex" in text  # the blueprint's policy on its route
     assert "SAMEORIGIN" in text  # the view's, replacing the app's
-    hidden = "proxy_hide_header X-Frame-Options;" if proxy == "nginx" else "-X-Frame-Options"
+    hidden = {
+        "nginx": "proxy_hide_header X-Frame-Options;",
+        "caddy": "-X-Frame-Options",
+        "haproxy": "http-after-response del-header X-Frame-Options",
+    }[proxy]
     assert hidden in text
     # The CSP carries a nonce: never replaced at the proxy, so never hidden from the app.
     assert "proxy_hide_header Content-Security-Policy" not in text
     assert "-Content-Security-Policy" not in text
+    assert "del-header Content-Security-Policy" not in text

@@ -1,12 +1,13 @@
 """A path the proxy reads otherwise than the app is never answered or decorated by the proxy.
 
 gunicorn serves each fixture app twice, with crossgate and without it (its routes and views
-alone); nginx and Caddy run the app's export in front of each. Every spelling, the named ones of
-issue 19 and the generated ones (biased to ``%2F``, ``%2E``, ``..``, ``.``, ``//``, ``;``,
-``%25``, encoded letters, both cases of hex digits), is sent as an actual request and as a
-preflight to the app with crossgate directly and through each deployment. The answer through a
+alone); nginx, Caddy and HAProxy run the app's export in front of each. Every spelling, the
+named ones of issue 19 and the generated ones (biased to ``%2F``, ``%2E``, ``..``, ``.``,
+``//``, ``;``, ``%25``, encoded letters, both cases of hex digits), is sent as an actual request
+and as a preflight to the app with crossgate directly and through each deployment. The answer
+through a
 proxy must be the app's own (every CORS-relevant part, ``cors_view``), or one the proxy added
-nothing to: the answer of the app behind it, or nginx's own 400 for a path it cannot read,
+nothing to: the answer of the app behind it, or the proxy's own 400 for a path it cannot read,
 carrying no CORS header.
 """
 
@@ -40,11 +41,12 @@ pytestmark = pytest.mark.proxies
 
 EVIL = "https://evil.example.com"
 APP = "https://app.example.com"
-PROXIES: tuple[Literal["nginx", "caddy"], ...] = ("nginx", "caddy")
+Proxy = Literal["nginx", "caddy", "haproxy"]
+PROXIES: tuple[Proxy, ...] = ("nginx", "caddy", "haproxy")
 
 
 ASGI = "tests.export_asgi.asgi_export_app:app"
-Exporter = Callable[[Literal["nginx", "caddy"], str, str], str]
+Exporter = Callable[[Proxy, str, str], str]
 
 
 @dataclass
@@ -65,7 +67,7 @@ def deployments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             app, kind, upstream=upstream, listen=listen
         )
 
-    def asgi_export(kind: Literal["nginx", "caddy"], upstream: str, listen: str) -> str:
+    def asgi_export(kind: Proxy, upstream: str, listen: str) -> str:
         return export_asgi(asgi_app, kind, upstream=upstream, listen=listen, source=ASGI)
 
     apps: dict[str, tuple[Exporter, AbstractContextManager[int], AbstractContextManager[int]]] = {
@@ -116,7 +118,7 @@ def check(deployment: Deployment, scenario: Scenario) -> None:
         if through == direct:
             continue
         behind = cors_view(send(upstream, method, path, headers), is_preflight)
-        refused = answer[0] == 400 and not has_cors(through)  # nginx: a path it cannot read
+        refused = answer[0] == 400 and not has_cors(through)  # a path the proxy cannot read
         assert through == behind or refused, (name, scenario, "direct", direct, "proxy", through)
     deployment.sent.append(path)
 
@@ -205,7 +207,8 @@ def test_a_plain_path_is_still_answered_by_the_proxy(deployments: dict[str, Depl
 def test_a_request_passed_to_the_app_keeps_its_path_and_body(
     deployments: dict[str, Deployment],
 ) -> None:
-    # nginx jumps to a named location from the server block; Caddy proxies from its first handle.
+    # nginx jumps to a named location from the server block; Caddy proxies from its first handle;
+    # HAProxy sends it to its backend with no rule of a location applied.
     for name, (port, _) in deployments["spelling"].proxies.items():
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
         try:

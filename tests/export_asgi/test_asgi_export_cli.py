@@ -71,7 +71,7 @@ def project(tmp_path: Path) -> Path:
     return tmp_path
 
 
-@pytest.mark.parametrize("proxy", ["nginx", "caddy"])
+@pytest.mark.parametrize("proxy", ["nginx", "caddy", "haproxy"])
 def test_the_command_imports_the_app_from_the_current_directory(project: Path, proxy: str) -> None:
     result = crossgate(
         project, "export", proxy, "--app", "main:app", "--upstream", "http://127.0.0.1:8001"
@@ -83,6 +83,10 @@ def test_the_command_imports_the_app_from_the_current_directory(project: Path, p
     if proxy == "nginx":
         assert 'location = "/items"' in result.stdout
         assert 'location ~ "^/items/(?:[^/]+)$"' in result.stdout
+    elif proxy == "haproxy":
+        assert "{ path -m str -- '/items' '/items/' }" in result.stdout
+        assert "{ path -m reg -- '^/items/(?:[^/]+)$' }" in result.stdout
+        assert "server app 127.0.0.1:8001" in result.stdout
     else:
         assert "path_regexp `^(?:/items|/items/)$`" in result.stdout
 

@@ -20,7 +20,7 @@ from crossgate.cli._command import main
 from crossgate.errors import ConfigError
 from crossgate.export._asgi_table import build_asgi_table, export_asgi
 from crossgate.export._table import ExportError, ExportTable, Location
-from tests.export.export_proxies import caddy_check, nginx_check
+from tests.export.export_proxies import caddy_check, haproxy_check, nginx_check
 from tests.export_asgi import asgi_refused_apps as apps
 from tests.export_asgi.asgi_export_app import app as fixture_app
 
@@ -32,7 +32,7 @@ def run(proxy: str, name: str, *extra: str) -> tuple[int, str, str]:
     return result.exit_code, result.stdout, result.stderr
 
 
-@pytest.mark.parametrize("proxy", ["nginx", "caddy"])
+@pytest.mark.parametrize("proxy", ["nginx", "caddy", "haproxy"])
 def test_a_callable_origin_exits_2_naming_the_option_before_printing(proxy: str) -> None:
     code, out, err = run(proxy, "callable_origin")
     assert (code, out) == (2, "")
@@ -169,15 +169,16 @@ def test_routes_that_may_share_paths_are_passed_to_the_app_and_others_answered()
     ]  # after every direct regex: a path a route matches is never taken for a redirect
 
 
-@pytest.mark.parametrize("proxy", ["nginx", "caddy"])
+@pytest.mark.parametrize("proxy", ["nginx", "caddy", "haproxy"])
 def test_the_fixture_exports_pass_the_proxies_own_checks(
-    proxy: Literal["nginx", "caddy"], tmp_path: Path
+    proxy: Literal["nginx", "caddy", "haproxy"], tmp_path: Path
 ) -> None:
     text = export_asgi(
         fixture_app, proxy, upstream="http://127.0.0.1:8000", listen="127.0.0.1:8080", source="x"
     )
-    checked = nginx_check(tmp_path, text) if proxy == "nginx" else caddy_check(tmp_path, text)
-    assert checked.returncode == 0, checked.stderr
+    check = {"nginx": nginx_check, "caddy": caddy_check, "haproxy": haproxy_check}[proxy]
+    checked = check(tmp_path, text)
+    assert checked.returncode == 0, checked.stderr + checked.stdout
 
 
 def test_a_bad_upstream_is_a_usage_error() -> None:

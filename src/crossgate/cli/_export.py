@@ -1,5 +1,5 @@
-"""``crossgate export nginx|caddy --app module:attr``: proxy configuration answering CORS as an
-ASGI app's ``crossgate.asgi.CORSMiddleware`` does (the Flask twin is ``flask crossgate
+"""``crossgate export nginx|caddy|haproxy --app module:attr``: proxy configuration answering
+CORS as an ASGI app's ``crossgate.asgi.CORSMiddleware`` does (the Flask twin is ``flask crossgate
 export``; see docs/deployment.md).
 
 Exit status: 0 the configuration was printed; 2 a usage error (a bad ``--app`` or
@@ -111,7 +111,7 @@ def _refuse_flask(app: object, target: str, proxy: str) -> None:
 )
 @export_options("uvicorn", 8000)
 def export_command(
-    proxy: Literal["nginx", "caddy"], target: str, upstream: str, listen: str
+    proxy: Literal["nginx", "caddy", "haproxy"], target: str, upstream: str, listen: str
 ) -> None:
     """Print PROXY configuration answering CORS as the ASGI app's CORSMiddleware does.
 

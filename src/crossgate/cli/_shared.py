@@ -270,7 +270,7 @@ def options_as(
 
 #: The proxies ``export`` writes for (``crossgate.export.PROXIES``, named here without importing
 #: the export for every command).
-EXPORT_PROXIES = ("nginx", "caddy")
+EXPORT_PROXIES = ("nginx", "caddy", "haproxy")
 
 
 def export_options(server: str, port: int) -> Callable[[Callable[..., None]], Callable[..., None]]:

@@ -1,11 +1,12 @@
 """The same policy at the proxy tier: an app's CORS (and static header) policies compiled into
-nginx or Caddy configuration, or refused with the route and option that cannot be.
+nginx, Caddy or HAProxy configuration, or refused with the route and option that cannot be.
 
 >>> text = export_config(app, "nginx", upstream="http://127.0.0.1:5000", listen="127.0.0.1:8080")
 
-The command line is ``flask crossgate export nginx|caddy --upstream URL --listen HOST:PORT`` for
-a Flask app, and ``crossgate export nginx|caddy --app module:attr ...`` for a Starlette or FastAPI
-app in ``crossgate.asgi.CORSMiddleware`` (``crossgate.export._asgi_table``).
+The command line is ``flask crossgate export nginx|caddy|haproxy --upstream URL --listen
+HOST:PORT`` for a Flask app, and ``crossgate export nginx|caddy|haproxy --app module:attr ...``
+for a Starlette or FastAPI app in ``crossgate.asgi.CORSMiddleware``
+(``crossgate.export._asgi_table``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
 
 from crossgate.export._caddy import write_caddy
+from crossgate.export._haproxy import write_haproxy
 from crossgate.export._nginx import write_nginx
 from crossgate.export._table import ExportError, Refusal
 
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 __all__ = ["PROXIES", "ExportError", "Refusal", "check_upstream", "export_config"]
 
 #: The proxies an export is written for.
-PROXIES = ("nginx", "caddy")
+PROXIES = ("nginx", "caddy", "haproxy")
 
 
 def check_upstream(upstream: str) -> str:
@@ -43,7 +45,7 @@ def check_upstream(upstream: str) -> str:
 
 
 def export_config(
-    app: Flask, proxy: Literal["nginx", "caddy"], *, upstream: str, listen: str
+    app: Flask, proxy: Literal["nginx", "caddy", "haproxy"], *, upstream: str, listen: str
 ) -> str:
     """The configuration of *proxy* answering CORS for *app* as the app does, in front of
     *upstream*, listening on *listen* (``host:port``). Raises ExportError (every refusal) or
@@ -55,6 +57,10 @@ def export_config(
     source = app.import_name
     if proxy == "nginx":
         return write_nginx(
+            build_table(app, "pcre"), upstream=upstream, listen=listen, source=source
+        )
+    if proxy == "haproxy":  # PCRE2, as nginx
+        return write_haproxy(
             build_table(app, "pcre"), upstream=upstream, listen=listen, source=source
         )
     return write_caddy(build_table(app, "re2"), upstream=upstream, listen=listen, source=source)

@@ -36,6 +36,7 @@ from crossgate.export import check_upstream
 from crossgate.export._asgi_layers import Layers, find_layers
 from crossgate.export._caddy import write_caddy
 from crossgate.export._checks import check_policy
+from crossgate.export._haproxy import write_haproxy
 from crossgate.export._nginx import write_nginx
 from crossgate.export._regex import Engine, engine_problem, translated
 from crossgate.export._route_templates import (
@@ -292,7 +293,12 @@ def build_asgi_table(app: object, engine: Engine) -> ExportTable:
 
 
 def export_asgi(
-    app: object, proxy: Literal["nginx", "caddy"], *, upstream: str, listen: str, source: str
+    app: object,
+    proxy: Literal["nginx", "caddy", "haproxy"],
+    *,
+    upstream: str,
+    listen: str,
+    source: str,
 ) -> str:
     """The configuration of *proxy* answering CORS for the ASGI *app* (named *source* in the
     header comment) as its ``CORSMiddleware`` does, in front of *upstream*, listening on
@@ -300,6 +306,10 @@ def export_asgi(
     upstream = check_upstream(upstream)
     if proxy == "nginx":
         text = write_nginx(
+            build_asgi_table(app, "pcre"), upstream=upstream, listen=listen, source=source
+        )
+    elif proxy == "haproxy":  # PCRE2, as nginx
+        text = write_haproxy(
             build_asgi_table(app, "pcre"), upstream=upstream, listen=listen, source=source
         )
     else:

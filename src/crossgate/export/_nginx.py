@@ -28,13 +28,13 @@ from crossgate.export._plan import (
     Map,
     Plan,
     Spot,
-    Unwritable,
     Var,
     address,
     build_plan,
     header_name,
     header_value,
-    respelled,
+    limited,
+    pcre_bytes,
     shown,
     written,
 )
@@ -77,30 +77,16 @@ def _expanded(expr: Expr) -> str:
     return _quoted("".join(parts))
 
 
-def _pcre_unit(unit: str, in_class: bool, _rest: str) -> str | None:
-    if len(unit) > 1 or (unit.isascii() and unit.isprintable()):
-        return None
-    if unit.isascii():
-        return f"\\x{ord(unit):02x}"
-    if in_class:
-        raise Unwritable("path", f"regex has {unit!r} in a class, which nginx reads as bytes")
-    return "(?:" + "".join(f"\\x{byte:02x}" for byte in unit.encode()) + ")"
-
-
 def _regex(text: str) -> str:
     """*text* (a regex) as a quoted string nginx compiles as Python reads it."""
-    return _quoted(respelled(text, _pcre_unit))
+    return _quoted(pcre_bytes(text, "nginx"))
 
 
 def _key(key: Key) -> str:
     if not key.regex:
         special = key.text in _SPECIAL_KEYS or key.text.startswith(("~", "\\"))
         return _quoted("\\" + key.text if special else key.text)
-    text = key.text
-    if key.limit is not None:  # values over the limit never match
-        head, _, rest = text.partition("^")
-        text = f"{head}^(?=.{{0,{key.limit}}}$){rest}"
-    return '"~' + _regex(text)[1:]
+    return '"~' + _regex(limited(key))[1:]
 
 
 def _map(item: Map) -> list[str]:

@@ -431,6 +431,32 @@ def respelled(regex: str, spell: Callable[[str, bool, str], str | None]) -> str:
     return "".join(out)
 
 
+def limited(key: Key) -> str:
+    """A regex *key*'s text, its limit (if any) a lookahead after the anchor (PCRE): values
+    over the limit never match."""
+    if key.limit is None:
+        return key.text
+    head, _, rest = key.text.partition("^")
+    return f"{head}^(?=.{{0,{key.limit}}}$){rest}"
+
+
+def pcre_bytes(regex: str, proxy: str) -> str:
+    """*regex* for a PCRE matching bytes (no UTF mode: nginx, HAProxy), in printable ASCII: a
+    control character as ``\\xNN``, another character as its UTF-8 bytes; such a character
+    inside a class is Unwritable (*proxy* named: it would match one byte of it)."""
+
+    def unit(unit: str, in_class: bool, _rest: str) -> str | None:
+        if len(unit) > 1 or (unit.isascii() and unit.isprintable()):
+            return None
+        if unit.isascii():
+            return f"\\x{ord(unit):02x}"
+        if in_class:
+            raise Unwritable("path", f"regex has {unit!r} in a class, which {proxy} reads as bytes")
+        return "(?:" + "".join(f"\\x{byte:02x}" for byte in unit.encode()) + ")"
+
+    return respelled(regex, unit)
+
+
 def written(route: str, refusals: list[Refusal], write: Callable[[], list[str]]) -> list[str]:
     """The lines *write* makes, or none, its Unwritable value appended to *refusals*."""
     try:
