@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from crossgate._options import AppCORSOptions, CORSOptions
-from crossgate.errors import ConfigError
+from crossgate.errors import ConfigError, Problem
 from crossgate.flask import _edge as edge
 from crossgate.flask._commands import register_commands
 from crossgate.flask._state import (
@@ -51,11 +51,12 @@ def state_for(app: Flask) -> AppState:
 
 
 def on_blueprint_registered(
-    blueprint: Blueprint, declare: Callable[[Flask, AppState, str, str], None]
+    blueprint: Blueprint, declare: Callable[[Flask, AppState, str, str], None], caller: str
 ) -> None:
     """Call ``declare(app, state, name, url_prefix)`` each time *blueprint* is registered on
     an app, with its dotted name as registered (nested in another blueprint, renamed) and its
-    URL prefix; the app then resolves its policies afresh at its first request."""
+    URL prefix; the app then resolves its policies afresh at its first request. *caller*
+    (``CORS``, ``Headers``) names the call in the error for a blueprint registered already."""
 
     def on_register(setup: BlueprintSetupState) -> None:
         app = cast(Flask, setup.app)
@@ -64,7 +65,16 @@ def on_blueprint_registered(
         name = f"{setup.name_prefix}.{setup.name}".lstrip(".")
         declare(app, state, name, setup.url_prefix or "")
 
-    blueprint.record(on_register)
+    try:
+        blueprint.record(on_register)
+    except AssertionError:  # Flask: a blueprint takes no setup once it is registered
+        problem = Problem(
+            "blueprint",
+            blueprint.name,
+            "is registered on an app already, so this policy would never apply to it",
+            f"call {caller}({blueprint.name}, ...) before app.register_blueprint({blueprint.name})",
+        )
+        raise ConfigError([problem], context=f"{caller}(blueprint {blueprint.name!r})") from None
 
 
 class CORS:
@@ -123,7 +133,7 @@ def _declare_blueprint(blueprint: Blueprint, options: dict[str, object]) -> None
         if state.app_options is not None:
             state.resolve(app)  # conflicts with the app's options surface now, at start-up
 
-    on_blueprint_registered(blueprint, declare)
+    on_blueprint_registered(blueprint, declare, "CORS")
 
 
 def cross_origin(**options: Unpack[CORSOptions]) -> Callable[[F], F]:

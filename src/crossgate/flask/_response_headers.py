@@ -118,7 +118,7 @@ def _declare_blueprint(blueprint: Blueprint, options: Mapping[str, object]) -> N
         state.header_blueprints[name] = (policy, url_prefix)
         app.add_template_global(csp_nonce)
 
-    on_blueprint_registered(blueprint, declare)
+    on_blueprint_registered(blueprint, declare, "Headers")
 
 
 def headers(
