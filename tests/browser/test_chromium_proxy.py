@@ -1,6 +1,6 @@
 """Real Chromium through the exported proxy configuration: the page cannot tell the proxy apart.
 
-gunicorn serves the export fixture app; nginx (and Caddy) run in front of it with the
+gunicorn serves the export fixture app; nginx, Caddy and HAProxy run in front of it with the
 configuration ``crossgate.export.export_config`` writes for it. A page on another loopback origin
 makes each ``fetch()`` of ``CASES`` twice: to the app directly and through the proxy. The test then
 checks that
@@ -206,7 +206,7 @@ def upstream(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Upstream]:
         yield Upstream(port, log)
 
 
-@pytest.fixture(scope="module", params=["nginx", "caddy"])
+@pytest.fixture(scope="module", params=["nginx", "caddy", "haproxy"])
 def proxy(
     request: pytest.FixtureRequest, upstream: Upstream, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[str, int]]:
