@@ -16,7 +16,9 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from werkzeug.routing import BaseConverter
 
+from crossgate.cli._shared import EXPORT_PROXIES
 from crossgate.errors import ConfigError
+from crossgate.export import PROXIES as WRITTEN
 from crossgate.export import ExportError, export_config
 from crossgate.export._plan import Unwritable, header_value
 from crossgate.flask import CORS, Headers
@@ -366,5 +368,14 @@ def test_haproxy_binds_the_address_it_is_given() -> None:
 def test_caddy_binds_the_host_it_is_given() -> None:
     config = export_config(app, "caddy", upstream="http://127.0.0.1:5000", listen="[::1]:8080")
     assert "http://:8080 {\n\tbind ::1\n" in config
+
+
+@pytest.mark.parametrize("kind", PROXIES)
+def test_every_writer_needs_the_port_it_listens_on(kind: Proxy) -> None:
     with pytest.raises(ValueError, match="has no port"):
-        export_config(app, "caddy", upstream="http://127.0.0.1:5000", listen="127.0.0.1")
+        export_config(app, kind, upstream="http://127.0.0.1:5000", listen="127.0.0.1")
+
+
+def test_the_command_line_offers_every_proxy_the_export_writes() -> None:
+    # cli._shared names them without importing the export: the two lists are one.
+    assert EXPORT_PROXIES == WRITTEN == PROXIES

@@ -45,6 +45,7 @@ from crossgate.export._plan import (
     header_name,
     header_value,
     limited,
+    listen_address,
     pcre_bytes,
     shown,
     written,
@@ -282,9 +283,8 @@ def write_haproxy(table: ExportTable, *, upstream: str, listen: str, source: str
     """The ``haproxy.cfg`` of *table*: a frontend on *listen* choosing each request's location,
     one backend per location answering CORS as the app does, in front of *upstream*
     (``http://host:port``). Raises ExportError for a value HAProxy cannot be given as it is."""
-    listen, upstream = address(listen, "--listen"), address(upstream, "--upstream")
-    if not re.search(r":[0-9]+$", listen):
-        raise ValueError(f"--listen {listen!r} has no port: write it as '127.0.0.1:8080'")
+    listen_address(listen)
+    upstream = address(upstream, "--upstream")
     plan = build_plan(table)
     server = _server(upstream)
     refusals: list[Refusal] = []

@@ -469,6 +469,18 @@ def written(route: str, refusals: list[Refusal], write: Callable[[], list[str]])
 _ADDRESS = re.compile(r"(?:https?://)?(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._-]+)(?::[0-9]{1,5})?")
 
 
+_LISTEN = re.compile(r"\[?([^\]]*?)\]?:([0-9]+)")
+
+
+def listen_address(text: str) -> tuple[str, str]:
+    """``--listen`` checked as :func:`address` does, with its port required: its host (an IPv6
+    one without brackets) and port, for the writers that spell them apart."""
+    parts = _LISTEN.fullmatch(address(text, "--listen"))
+    if parts is None:
+        raise ValueError(f"--listen {text!r} has no port: write it as '127.0.0.1:8080'")
+    return parts[1], parts[2]
+
+
 def address(text: str, option: str) -> str:
     """*text* (``--listen`` host:port, ``--upstream`` http://host:port), written as it is, or
     ValueError: only a host (name, IPv4, [IPv6]) and a port, nothing a configuration reads."""
