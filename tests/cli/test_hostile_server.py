@@ -71,16 +71,18 @@ def test_a_body_is_read_up_to_the_limit_and_no_further(
 
 
 def dripping(handler: Any) -> None:
-    """A body of one byte every 50 ms, forever: each read well inside any read timeout."""
+    """A body of one byte every 50 ms, each read well inside any read timeout, for 40 s: longer
+    than the test allows (a client without a deadline fails it rather than hanging the run)."""
     handler.send_response(200)
     handler.send_header("Content-Type", "text/html")
     handler.send_header("Transfer-Encoding", "chunked")
     handler.end_headers()
     try:
-        while True:
+        for _ in range(800):
             handler.wfile.write(b"1\r\nx\r\n")
             handler.wfile.flush()
             time.sleep(0.05)
+        handler.wfile.write(b"0\r\n\r\n")
     except OSError:
         handler.close_connection = True
 
