@@ -79,7 +79,9 @@ KINDS = (
 )
 #: The kinds sent to the scaling variants: the ones whose cost could depend on the table sizes.
 SCALE_KINDS = tuple(
-    kind for kind in KINDS if kind.key in {"get-allowed", "get-refused", "preflight-allowed"}
+    kind
+    for kind in KINDS
+    if kind.key in {"get-allowed", "get-refused", "preflight-allowed", "preflight-refused"}
 )
 
 

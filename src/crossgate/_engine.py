@@ -171,6 +171,7 @@ def decide_preflight(
     route_methods: Iterable[str] | None,
     *,
     private_network: bool = False,
+    explain: bool = True,
 ) -> Decision:
     """The answer to a preflight for a route that accepts *route_methods* (``None``: unknown,
     as for an adapter without a router: then the policy's ``methods``, or ``DEFAULT_METHODS``
@@ -184,11 +185,17 @@ def decide_preflight(
 
     ``Access-Control-Allow-Private-Network`` is sent only when the request asked for it and
     the policy allows it; otherwise the preflight is answered as if it had not been asked.
+
+    With ``explain=False`` a refused origin's reason is left to ``refuse_preflight`` (as
+    ``decide_actual`` leaves it): the near miss is looked for among every allowed origin, which
+    a refusal nobody reads must not pay for.
     """
     verdict = policy.origins.match(origin)
     if verdict is not True:
         failure = verdict if isinstance(verdict, CheckFailure) else None
-        reason = refusal_reason(policy, origin, preflight=True, failure=failure)
+        reason = None
+        if explain or failure is not None:
+            reason = refusal_reason(policy, origin, preflight=True, failure=failure)
         return Decision(False, (), PREFLIGHT_VARY, status=403, reason=reason)
     if not TOKEN.fullmatch(request_method):
         return _refuse("method-invalid", ("method", request_method))
@@ -324,6 +331,27 @@ def preflight_answer(
     else:
         body = _REFUSED_BODY
     return style.refused_status, [*_text_headers(body), vary], body
+
+
+def refuse_preflight(
+    decision: Decision,
+    method: str,
+    path: str,
+    *,
+    debug: bool,
+    explain: Callable[[], Reason] | None = None,
+    style: PreflightStyle = NATIVE_PREFLIGHT,
+) -> PreflightAnswer:
+    """The answer to a refused preflight *decision*, the refusal logged (``log_refusal``). Its
+    reason is the decision's, or else *explain*'s, worked out only when the log or the debug
+    body shows it."""
+    reason = decision.reason or explain
+    assert reason is not None  # decide_preflight leaves only an origin's reason to explain
+    if debug and not isinstance(reason, Reason):
+        reason = reason()
+        decision = decision._replace(reason=reason)
+    log_refusal(method, path, reason, debug=debug)
+    return preflight_answer(decision, debug=debug, style=style)
 
 
 def _text_headers(body: bytes) -> list[Header]:

@@ -19,6 +19,7 @@ websocket and lifespan scopes pass through untouched.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterable, Mapping
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,7 @@ from crossgate._engine import (
     log_refusal,
     preflight_answer,
     refusal_reason,
+    refuse_preflight,
 )
 from crossgate._hand_set import HandSet, HandSetLog, apply_replacing
 from crossgate._policy import CORSPolicy, build_policy, check_options
@@ -175,7 +177,13 @@ class CORSMiddleware(StartupGuard):
         """The engine's decision on the preflight *asked*, for a route with *route_methods*."""
         origin, method, headers, private_network = asked
         return decide_preflight(
-            self.policy, origin, method, headers, route_methods, private_network=private_network
+            self.policy,
+            origin,
+            method,
+            headers,
+            route_methods,
+            private_network=private_network,
+            explain=False,
         )
 
     def _preflight(self, scope: Scope, asked: PreflightAsked) -> PreflightAnswer | None:
@@ -188,10 +196,9 @@ class CORSMiddleware(StartupGuard):
         decision = self._decide_preflight(asked, routed.methods)
         if decision.allowed:
             return preflight_answer(decision)
-        assert decision.reason is not None  # the engine explains every refused preflight
-        debug = self._debug
-        log_refusal(scope.get("method", ""), scope.get("path", ""), decision.reason, debug=debug)
-        return preflight_answer(decision, debug=debug)
+        explain = functools.partial(refusal_reason, self.policy, asked[0], preflight=True)
+        method, path = scope.get("method", ""), scope.get("path", "")
+        return refuse_preflight(decision, method, path, debug=self._debug, explain=explain)
 
     def _warn_hand_set(self, scope: Scope, origin: str | None, found: tuple[HandSet, ...]) -> None:
         """Warn once per endpoint (the route's, after the router ran; else the path)."""

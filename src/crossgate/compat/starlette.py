@@ -16,10 +16,17 @@ docs/migration-starlette.md lists every difference.
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Collection
 
-from crossgate._engine import Decision, PreflightAnswer, decide_actual, decide_preflight
+from crossgate._engine import (
+    Decision,
+    PreflightAnswer,
+    decide_actual,
+    decide_preflight,
+    refusal_reason,
+)
 from crossgate._hand_set import HandSetLog
 from crossgate._policy import ACAC, ACAH, ACAM, ACAO, CORSPolicy
 from crossgate.asgi._cors import CORSMiddleware as _Adapter
@@ -226,13 +233,12 @@ class CORSMiddleware(_Adapter):
         # Starlette allows a preflight for any of allow_methods, on any path, routed or not.
         origin, request_method, request_headers, private_network = asked
         decision = self._decide_with(self.policy, asked)
-        reason = decision.reason
-        if self._open is not None and reason is not None and reason.code.startswith("origin"):
+        if self._open is not None and _origin_refused(decision):
             # Not listed: every other site gets the credential-less answer.
             wide = self._decide_with(self._open, asked)
             if wide.allowed and self._credentials_for_all:
                 wide = _with_credentials(wide, origin)
-            if wide.reason is None or not wide.reason.code.startswith("origin"):
+            if not _origin_refused(wide):
                 decision = wide
         failures = self._failures(decision, request_method, request_headers)
         if private_network and not self.policy.allow_private_network and PRIVATE_NETWORK:
@@ -241,8 +247,10 @@ class CORSMiddleware(_Adapter):
             failures.append("private-network")
         if not failures:
             return 200, self._allowed_headers(decision, request_headers), b"OK"
-        if decision.reason is not None:
-            self._log(scope, decision.reason)
+        if not decision.allowed:
+            # An origin's refusal is explained only if the log shows it (decide_preflight).
+            explain = functools.partial(refusal_reason, self.policy, origin, preflight=True)
+            self._log(scope, decision.reason or explain)
         body = ("Disallowed CORS " + ", ".join(failures)).encode()
         return 400, self._refused_headers(body, failures, origin, request_headers), body
 
@@ -256,6 +264,7 @@ class CORSMiddleware(_Adapter):
             request_headers,
             self._methods,
             private_network=private_network,
+            explain=False,
         )
 
     def _allowed_headers(
@@ -297,7 +306,7 @@ class CORSMiddleware(_Adapter):
         refusal; the parts it did not reach are named as Starlette would name them."""
         code = "" if decision.reason is None else decision.reason.code
         failures = []
-        origin_refused = code.startswith("origin")
+        origin_refused = _origin_refused(decision)
         if origin_refused:
             failures.append("origin")
         method_refused = code.startswith("method")
@@ -314,6 +323,13 @@ class CORSMiddleware(_Adapter):
         if allowed is None or requested is None:
             return False
         return any(name.strip(" \t").lower() not in allowed for name in requested.split(","))
+
+
+def _origin_refused(decision: Decision) -> bool:
+    """Whether the engine refused the Origin (without a reason: left to be explained)."""
+    if decision.allowed:
+        return False
+    return decision.reason is None or decision.reason.code.startswith("origin")
 
 
 def _text(body: bytes) -> list[tuple[str, str]]:

@@ -19,6 +19,7 @@ and the edge writes its answers.
 
 from __future__ import annotations
 
+import functools
 import re
 import sys
 import traceback
@@ -197,6 +198,7 @@ def answer_preflight(
     if target is None:
         return None
     policy, header_policy, methods, path = target
+    explain = None
     if policy is None:
         decision = Decision(
             False,
@@ -212,15 +214,16 @@ def answer_preflight(
             environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS"),
             methods,
             private_network=environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true",
+            explain=False,
         )
+        explain = functools.partial(engine.refusal_reason, policy, origin, preflight=True)
     if decision.allowed:
         status, headers, body = engine.preflight_answer(decision)
     else:
-        assert decision.reason is not None  # the engine explains every refused preflight
-        debug = app.debug
         method = environ.get("REQUEST_METHOD", "")
-        engine.log_refusal(method, path, decision.reason, debug=debug)
-        status, headers, body = engine.preflight_answer(decision, debug=debug)
+        status, headers, body = engine.refuse_preflight(
+            decision, method, path, debug=app.debug, explain=explain
+        )
     if header_policy is not None:
         # No view ran, so nobody asked for a nonce.
         apply_headers(header_policy, headers, environ, cross_origin_allowed=policy is not None)
