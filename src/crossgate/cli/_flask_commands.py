@@ -68,6 +68,20 @@ def _app_command(
     )
 
 
+def _path_command(
+    name: str, examples: tuple[str, ...], *, allowed: str, blocked: str
+) -> Callable[[Callable[..., None]], click.Command]:
+    """A ``flask crossgate`` command on one PATH of the app (``check``, ``audit``: the twins of
+    the ``crossgate`` commands on a URL): :func:`_app_command` with its PATH argument, which the
+    command turns into a URL with :func:`_app_url`."""
+    command = _app_command(name, examples, allowed=allowed, blocked=blocked)
+
+    def decorate(function: Callable[..., None]) -> click.Command:
+        return command(click.argument("path")(function))
+
+    return decorate
+
+
 @dataclass(frozen=True, slots=True)
 class _Policies:
     """What the commands show of one app: the native policies and/or the flask-cors layer's."""
@@ -352,7 +366,7 @@ def _value(setting: HeaderSetting, value: str | None, cross_origin: bool) -> str
     return value
 
 
-@_app_command(
+@_path_command(
     "check",
     (
         "flask --app app crossgate check /api/items --origin http://localhost:3000",
@@ -362,7 +376,6 @@ def _value(setting: HeaderSetting, value: str | None, cross_origin: bool) -> str
     allowed="the browser would allow the request (with --browser all: every engine)",
     blocked="the browser would block it (the app's own reason and the fix are printed)",
 )
-@click.argument("path")
 @request_options
 def check_command(path: str, given: CheckArgs) -> None:
     """Check PATH inside the app (its test client, no server) the way a browser on ORIGIN would.
@@ -454,7 +467,7 @@ def _client_send(base: str) -> Send:
     return send
 
 
-@_app_command(
+@_path_command(
     "audit",
     (
         "flask --app app crossgate audit /api/items",
@@ -463,7 +476,6 @@ def _client_send(base: str) -> Send:
     allowed="no finding: no attack origin could read PATH",
     blocked="findings (each printed with its evidence and fix)",
 )
-@click.argument("path")
 @audit_options
 def audit_command(path: str, given: AuditArgs) -> None:
     """Probe PATH inside the app (its test client) with attack origins derived from --origin.
