@@ -1,5 +1,6 @@
-"""What the ``crossgate`` subcommands share: exit statuses, the ``-H`` and ``--origin`` options,
-the progress spinner and the wording of network errors.
+"""What the ``crossgate`` subcommands share: exit statuses, how a command on a URL is declared
+(:func:`url_command`), the ``-H``, ``--origin`` and ``--json`` options, the progress spinner and
+the wording of network errors.
 
 Kept apart from :mod:`crossgate.cli._command`, which assembles the command group, so each
 subcommand's module can be imported on its own.
