@@ -32,15 +32,15 @@ from crossgate.cli._shared import (
     EXIT_ALLOWED,
     EXIT_BLOCKED,
     EXIT_ERROR,
-    help_epilog,
+    json_option,
     live_send,
     options_as,
     parse_header_options,
     timeout_option,
+    url_command,
     validate_origin,
 )
 from crossgate.cli._tools import audit_command, headers_command
-from crossgate.cli._url import url_argument
 from crossgate.inspect import (
     ADDRESS_SPACES,
     CheckResult,
@@ -218,7 +218,7 @@ request_options = options_as(
         is_flag=True,
         help="Also judge a WebSocket handshake from ORIGIN (sent only with --send).",
     ),
-    click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and CI."),
+    json_option,
     click.option(
         "--browser",
         type=click.Choice(["chromium", "firefox", "webkit", "all"]),
@@ -261,19 +261,16 @@ def finish(
     sys.exit(EXIT_ALLOWED if allowed else EXIT_BLOCKED)
 
 
-@main.command(
+@url_command(
     "check",
-    epilog=help_epilog(
-        (
-            "crossgate check http://localhost:5000/api/items --origin http://localhost:3000",
-            "crossgate check https://api.example.com/items --origin https://app.example.com \\\n"
-            "      -X PUT -H 'Content-Type: application/json' --credentials",
-        ),
-        allowed="the browser would allow the request (with --browser all: every engine)",
-        blocked="the browser would block it (the console error and the fix are printed)",
+    (
+        "crossgate check http://localhost:5000/api/items --origin http://localhost:3000",
+        "crossgate check https://api.example.com/items --origin https://app.example.com \\\n"
+        "      -X PUT -H 'Content-Type: application/json' --credentials",
     ),
+    allowed="the browser would allow the request (with --browser all: every engine)",
+    blocked="the browser would block it (the console error and the fix are printed)",
 )
-@click.argument("url", callback=url_argument)
 @request_options
 @timeout_option
 def check_command(url: str, given: CheckArgs, timeout: float) -> None:
@@ -296,6 +293,7 @@ def check_command(url: str, given: CheckArgs, timeout: float) -> None:
     finish(results, given.as_json, writes)
 
 
+main.add_command(check_command)
 main.add_command(audit_command)
 main.add_command(headers_command)
 main.add_command(export_command)

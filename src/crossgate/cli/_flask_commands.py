@@ -49,6 +49,37 @@ Row = dict[str, object]
 
 #: What exit status 2 means for a command run inside the app.
 _IN_APP = "a usage error (a bad PATH or option)"
+#: Where ``check`` and ``audit`` send PATH, through the app's test client.
+_BASE = "http://localhost"
+
+
+def _app_command(
+    name: str,
+    examples: tuple[str, ...],
+    *,
+    allowed: str,
+    blocked: str | None = None,
+    error: str = _IN_APP,
+) -> Callable[[Callable[..., None]], click.Command]:
+    """A ``flask crossgate`` command: *name* in the group, its ``--help`` ending with *examples*
+    and its exit statuses (:func:`help_epilog`; 2: a usage error, unless *error* says more)."""
+    return crossgate_group.command(
+        name, epilog=help_epilog(examples, allowed=allowed, blocked=blocked, error=error)
+    )
+
+
+def _path_command(
+    name: str, examples: tuple[str, ...], *, allowed: str, blocked: str
+) -> Callable[[Callable[..., None]], click.Command]:
+    """A ``flask crossgate`` command on one PATH of the app (``check``, ``audit``: the twins of
+    the ``crossgate`` commands on a URL): :func:`_app_command` with its PATH argument, which the
+    command turns into a URL with :func:`_app_url`."""
+    command = _app_command(name, examples, allowed=allowed, blocked=blocked)
+
+    def decorate(function: Callable[..., None]) -> click.Command:
+        return command(click.argument("path")(function))
+
+    return decorate
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,14 +257,11 @@ def _shown_methods(configured: object, effective: object) -> str:
     )
 
 
-@crossgate_group.command(
+@_app_command(
     "headers",
-    epilog=help_epilog(
-        ("flask --app app crossgate headers", "flask --app app crossgate headers / --grade"),
-        allowed="the table was printed (with --min-grade: the grade is at least that)",
-        blocked="with --min-grade: the grade is below it",
-        error=_IN_APP,
-    ),
+    ("flask --app app crossgate headers", "flask --app app crossgate headers / --grade"),
+    allowed="the table was printed (with --min-grade: the grade is at least that)",
+    blocked="with --min-grade: the grade is below it",
 )
 @click.argument("path", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
@@ -338,20 +366,16 @@ def _value(setting: HeaderSetting, value: str | None, cross_origin: bool) -> str
     return value
 
 
-@crossgate_group.command(
+@_path_command(
     "check",
-    epilog=help_epilog(
-        (
-            "flask --app app crossgate check /api/items --origin http://localhost:3000",
-            "flask --app app crossgate check /api/items --origin https://app.example.com \\\n"
-            "      -X PUT -H 'Content-Type: application/json' --credentials",
-        ),
-        allowed="the browser would allow the request (with --browser all: every engine)",
-        blocked="the browser would block it (the app's own reason and the fix are printed)",
-        error=_IN_APP,
+    (
+        "flask --app app crossgate check /api/items --origin http://localhost:3000",
+        "flask --app app crossgate check /api/items --origin https://app.example.com \\\n"
+        "      -X PUT -H 'Content-Type: application/json' --credentials",
     ),
+    allowed="the browser would allow the request (with --browser all: every engine)",
+    blocked="the browser would block it (the app's own reason and the fix are printed)",
 )
-@click.argument("path")
 @request_options
 def check_command(path: str, given: CheckArgs) -> None:
     """Check PATH inside the app (its test client, no server) the way a browser on ORIGIN would.
@@ -364,13 +388,11 @@ def check_command(path: str, given: CheckArgs) -> None:
     CrossOriginProtection would refuse the write a page on ORIGIN can send without CORS's
     consent: the app's protection decides, no view runs.
     """
-    if not path.startswith("/"):
-        raise click.BadParameter(f"{path!r} is not a path starting with '/'", param_hint="PATH")
-    base = "http://localhost"
+    url = _app_url(path)
     with app_log() as said:
         results = check_engines(
-            given.request(base + path),
-            _client_send(base),
+            given.request(url),
+            _client_send(_BASE),
             browser=given.browser,
             target_address_space=given.target_address_space,
             send_unsafe=given.send_unsafe,
@@ -395,17 +417,15 @@ def _predicted(path: str, origin: str, method: str, websocket: bool) -> WriteChe
         raise click.ClickException(str(error)) from None
 
 
-@crossgate_group.command(
+@_app_command(
     "export",
-    epilog=help_epilog(
-        (
-            "flask --app app crossgate export nginx > crossgate-cors.conf",
-            "flask --app app crossgate export caddy --upstream http://127.0.0.1:5000",
-        ),
-        allowed="the configuration was printed",
-        error="a usage error (a bad --upstream or --listen), or what the proxy cannot do as "
-        "the app does",
+    (
+        "flask --app app crossgate export nginx > crossgate-cors.conf",
+        "flask --app app crossgate export caddy --upstream http://127.0.0.1:5000",
     ),
+    allowed="the configuration was printed",
+    error="a usage error (a bad --upstream or --listen), or what the proxy cannot do as "
+    "the app does",
 )
 @proxy_argument
 @export_options("gunicorn", 5000)
@@ -425,6 +445,13 @@ def export_command(proxy: str, upstream: str, listen: str) -> None:
     click.echo(text, nl=False)
 
 
+def _app_url(path: str) -> str:
+    """PATH's URL under :data:`_BASE`, or a usage error when it does not start with '/'."""
+    if not path.startswith("/"):
+        raise click.BadParameter(f"{path!r} is not a path starting with '/'", param_hint="PATH")
+    return _BASE + path
+
+
 def _client_send(base: str) -> Send:
     """A ``Send`` through the app's test client, for URLs under *base*. The client keeps no
     cookie jar: Werkzeug's jar would replace a ``Cookie`` header given with ``-H``."""
@@ -440,33 +467,27 @@ def _client_send(base: str) -> Send:
     return send
 
 
-@crossgate_group.command(
+@_path_command(
     "audit",
-    epilog=help_epilog(
-        (
-            "flask --app app crossgate audit /api/items",
-            "flask --app app crossgate audit /api/me --origin https://app.example.com",
-        ),
-        allowed="no finding: no attack origin could read PATH",
-        blocked="findings (each printed with its evidence and fix)",
-        error=_IN_APP,
+    (
+        "flask --app app crossgate audit /api/items",
+        "flask --app app crossgate audit /api/me --origin https://app.example.com",
     ),
+    allowed="no finding: no attack origin could read PATH",
+    blocked="findings (each printed with its evidence and fix)",
 )
-@click.argument("path")
 @audit_options
 def audit_command(path: str, given: AuditArgs) -> None:
     """Probe PATH inside the app (its test client) with attack origins derived from --origin.
 
     With --send-writes and a -H 'Cookie: ...': one cross-site form POST too (the view runs).
     """
-    if not path.startswith("/"):
-        raise click.BadParameter(f"{path!r} is not a path starting with '/'", param_hint="PATH")
-    base = "http://localhost"
+    url = _app_url(path)
     # One request at a time: the test client runs the app in this thread.
     audit = run_audit(
-        base + path,
+        url,
         given.origins,
-        _client_send(base),
+        _client_send(_BASE),
         headers=parse_header_options(given.headers),
         delay=given.delay,
         concurrency=1,

@@ -1,5 +1,6 @@
-"""What the ``crossgate`` subcommands share: exit statuses, the ``-H`` and ``--origin`` options,
-the progress spinner and the wording of network errors.
+"""What the ``crossgate`` subcommands share: exit statuses, how a command on a URL is declared
+(:func:`url_command`), the ``-H``, ``--origin`` and ``--json`` options, the progress spinner and
+the wording of network errors.
 
 Kept apart from :mod:`crossgate.cli._command`, which assembles the command group, so each
 subcommand's module can be imported on its own.
@@ -23,6 +24,7 @@ import click
 from crossgate import __version__
 from crossgate._origins import OriginError, parse_origin
 from crossgate.browser import HttpResponse
+from crossgate.cli._url import url_argument
 from crossgate.errors import show
 from crossgate.inspect import BODY_LIMIT, BODY_SECONDS, Reply, Send
 
@@ -227,6 +229,25 @@ def help_epilog(
     lines.append("Exit status:")
     lines.extend(f"  {status}  {meaning}" for status, meaning in statuses.items() if meaning)
     return "\n".join(lines)
+
+
+def url_command(
+    name: str, examples: tuple[str, ...], *, allowed: str, blocked: str
+) -> Callable[[Callable[..., None]], click.Command]:
+    """A ``crossgate`` command on a URL (``check``, ``audit``, ``headers``): the command *name*,
+    its ``--help`` ending with *examples* and its exit statuses (:func:`help_epilog`; 2: a usage
+    or network error), and its URL argument, checked by :func:`crossgate.cli._url.url_argument`."""
+    epilog = help_epilog(examples, allowed=allowed, blocked=blocked)
+
+    def decorate(function: Callable[..., None]) -> click.Command:
+        with_url = click.argument("url", callback=url_argument)(function)
+        return click.command(name, epilog=epilog)(with_url)
+
+    return decorate
+
+
+#: ``--json``, for the commands whose output scripts read.
+json_option = click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and CI.")
 
 
 def timeout_option(function: click.decorators.FC) -> click.decorators.FC:

@@ -22,14 +22,14 @@ import click
 from crossgate.cli._shared import (
     EXIT_ALLOWED,
     EXIT_BLOCKED,
-    help_epilog,
+    json_option,
     live_send,
     options_as,
     parse_header_options,
     server_options,
+    url_command,
     validate_origin,
 )
-from crossgate.cli._url import url_argument
 from crossgate.errors import show
 from crossgate.grade import GRADES, grade_report, observe, reaches, render_json, render_text
 from crossgate.inspect import MAX_TRUSTED, PER_ORIGIN, SHARED, Audit, Send, run_audit
@@ -121,7 +121,7 @@ audit_options = options_as(
         help="Also send one cross-site form POST with the -H cookies (it may change "
         "data): a finding when the server accepts it.",
     ),
-    click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and CI."),
+    json_option,
 )
 
 
@@ -174,19 +174,16 @@ def render_audit(audit: Audit) -> str:
     return "\n".join(lines)
 
 
-@click.command(
+@url_command(
     "audit",
-    epilog=help_epilog(
-        (
-            "crossgate audit http://localhost:5000/api/items",
-            "crossgate audit https://api.example.com/me --origin https://app.example.com \\\n"
-            "      -H 'Cookie: session=...'",
-        ),
-        allowed="no finding: no attack origin could read URL",
-        blocked="findings (each printed with its evidence and fix)",
+    (
+        "crossgate audit http://localhost:5000/api/items",
+        "crossgate audit https://api.example.com/me --origin https://app.example.com \\\n"
+        "      -H 'Cookie: session=...'",
     ),
+    allowed="no finding: no attack origin could read URL",
+    blocked="findings (each printed with its evidence and fix)",
 )
-@click.argument("url", callback=url_argument)
 @audit_options
 @server_options
 def audit_command(url: str, given: AuditArgs, timeout: float, insecure: bool) -> None:
@@ -224,9 +221,7 @@ def grade_options(function: click.decorators.FC) -> click.decorators.FC:
         default=None,
         help="Exit 1 when the grade is below this (for CI).",
     )(function)
-    return click.option("--json", "as_json", is_flag=True, help="Print JSON for scripts and CI.")(
-        function
-    )
+    return json_option(function)
 
 
 def finish_grade(
@@ -255,18 +250,15 @@ def finish_grade(
     sys.exit(EXIT_ALLOWED)
 
 
-@click.command(
+@url_command(
     "headers",
-    epilog=help_epilog(
-        (
-            "crossgate headers http://localhost:5000/",
-            "crossgate headers https://www.example.com/ --min-grade b",
-        ),
-        allowed="graded (and the grade reaches --min-grade, when given)",
-        blocked="the grade is below --min-grade",
+    (
+        "crossgate headers http://localhost:5000/",
+        "crossgate headers https://www.example.com/ --min-grade b",
     ),
+    allowed="graded (and the grade reaches --min-grade, when given)",
+    blocked="the grade is below --min-grade",
 )
-@click.argument("url", callback=url_argument)
 @grade_options
 @server_options
 def headers_command(

@@ -29,24 +29,8 @@ import re
 from functools import partial
 
 from crossgate._engine import PREFLIGHT_VARY
+from crossgate.export import _plan
 from crossgate.export._headers import CORS_HEADERS, static_lines
-from crossgate.export._plan import (
-    Expr,
-    In,
-    Map,
-    Plan,
-    Spot,
-    Unwritable,
-    Var,
-    address,
-    build_plan,
-    header_name,
-    header_value,
-    listen_address,
-    respelled,
-    shown,
-    written,
-)
 from crossgate.export._spelling import caddy_gate
 from crossgate.export._table import ExportError, ExportTable, Refusal
 
@@ -65,7 +49,7 @@ _INPUTS = {
 def _no_environment(text: str, option: str = "headers") -> str:
     """*text*, or Unwritable when it holds ``{$``, which no Caddyfile can hold literally."""
     if "{$" in text:
-        raise Unwritable(
+        raise _plan.Unwritable(
             option, f"{text!r} contains '{{$', which Caddy replaces by an environment variable"
         )
     return text
@@ -75,25 +59,25 @@ def _token(text: str, option: str = "headers") -> str:
     """*text* as one Caddyfile token read back exactly, or Unwritable."""
     _no_environment(text, option)
     if text in ("{", "}"):
-        raise Unwritable(option, f"{text!r} alone is read by Caddy as a block's brace")
+        raise _plan.Unwritable(option, f"{text!r} alone is read by Caddy as a block's brace")
     if "`" not in text:
         return f"`{text}`"
     if text.endswith("\\") or '\\"' in text:
-        raise Unwritable(option, f"{text!r} has a backtick and a backslash before a quote")
+        raise _plan.Unwritable(option, f"{text!r} has a backtick and a backslash before a quote")
     return '"' + text.replace('"', '\\"') + '"'
 
 
-def _placeholder(part: In | Var) -> str:
-    return _INPUTS[part.name] if isinstance(part, In) else f"{{crossgate_{part.name}}}"
+def _placeholder(part: _plan.In | _plan.Var) -> str:
+    return _INPUTS[part.name] if isinstance(part, _plan.In) else f"{{crossgate_{part.name}}}"
 
 
-def _placeholders(expr: Expr) -> str:
+def _placeholders(expr: _plan.Expr) -> str:
     """*expr* as text Caddy expands placeholders in. The replacer reads a text without any
     ``{`` as it is; in one with a ``{``, a backslash before a brace is dropped, so there every
     literal brace is written ``\\{``, ``\\}``."""
     for part in expr:
         if isinstance(part, str):
-            _no_environment(header_value(part))
+            _no_environment(_plan.header_value(part))
     escape = any(not isinstance(part, str) or "{" in part for part in expr)
     return "".join(
         _placeholder(part)
@@ -103,13 +87,13 @@ def _placeholders(expr: Expr) -> str:
     )
 
 
-def _regex_value(expr: Expr, source: Expr) -> str:
+def _regex_value(expr: _plan.Expr, source: _plan.Expr) -> str:
     """*expr* as the value of a regex entry: Caddy expands ``$1`` there, not placeholders; the
     whole source (the only input such a value reads) is ``${0}``."""
     parts = []
     for part in expr:
         if isinstance(part, str):
-            parts.append(header_value(part).replace("$", "$$"))
+            parts.append(_plan.header_value(part).replace("$", "$$"))
         else:
             assert (part,) == source, "a regex entry's value reads only its source"
             parts.append("${0}")
@@ -127,10 +111,10 @@ def _re2_unit(unit: str, _in_class: bool, rest: str) -> str | None:
 
 
 def _regex(text: str) -> str:
-    return _token(respelled(text, _re2_unit), "path")
+    return _token(_plan.respelled(text, _re2_unit), "path")
 
 
-def _map(item: Map) -> list[str]:
+def _map(item: _plan.Map) -> list[str]:
     lines = [f"map {_token(_placeholders(item.source))} {{crossgate_{item.target}}} {{"]
     for key, value in item.entries:
         if key.regex:
@@ -147,18 +131,18 @@ def _header_block(matcher: str, headers: list[tuple[str, str]], operator: str = 
         return []
     lines = [f"header {matcher} {{"]
     for name, value in headers:
-        lines.append(f"{_IN}{operator}{header_name(name)} {_token(_placeholders((value,)))}")
+        lines.append(f"{_IN}{operator}{_plan.header_name(name)} {_token(_placeholders((value,)))}")
     return [*lines, "}"]
 
 
-def _cors(spot: Spot, plan: Plan) -> list[str]:
+def _cors(spot: _plan.Spot, plan: _plan.Plan) -> list[str]:
     """A location's preflight answers and CORS headers, from its state and header maps."""
     state = f"{{crossgate_{spot.state}}}"
     inner = []
     for index, (name, target) in enumerate(spot.headers):
         inner += [
             f'@h{index} not vars {{crossgate_{target}}} ""',
-            f"header @h{index} {header_name(name)} {{crossgate_{target}}}",
+            f"header @h{index} {_plan.header_name(name)} {{crossgate_{target}}}",
         ]
     if spot.location.fallback:  # preflights too are decorated, as the app's 404
         return inner
@@ -178,10 +162,10 @@ def _cors(spot: Spot, plan: Plan) -> list[str]:
     return inner
 
 
-def _proxying(spot: Spot, plan: Plan, upstream: str) -> list[str]:
+def _proxying(spot: _plan.Spot, plan: _plan.Plan, upstream: str) -> list[str]:
     """The ``reverse_proxy`` of a location: the app's CORS headers removed, Vary merged."""
     lines = static_lines(spot.location)
-    hidden = [f"{_IN}header_down -{header_name(line.name)}" for line in lines if line.replace]
+    hidden = [f"{_IN}header_down -{_plan.header_name(line.name)}" for line in lines if line.replace]
     if plan.table.answers_preflights:
         hidden = [f"{_IN}header_down -{header}" for header in CORS_HEADERS] + hidden
     merge = [
@@ -193,7 +177,7 @@ def _proxying(spot: Spot, plan: Plan, upstream: str) -> list[str]:
     elif spot.varies == "1":
         inner = [f"reverse_proxy {upstream} {{", *hidden, *merge, "}", "header ?Vary Origin"]
     else:
-        assert isinstance(spot.varies, Var)
+        assert isinstance(spot.varies, _plan.Var)
         inner = [
             f"@merge vars {{crossgate_{spot.varies.name}}} 1",
             f"reverse_proxy @merge {upstream} {{",
@@ -211,11 +195,16 @@ def _proxying(spot: Spot, plan: Plan, upstream: str) -> list[str]:
     return inner + _header_block("", added, "?")
 
 
-def _location(spot: Spot, plan: Plan, upstream: str) -> list[str]:
+def _location(spot: _plan.Spot, plan: _plan.Plan, upstream: str) -> list[str]:
     location = spot.location
     name = f"@crossgate_l{location.number}"
     if location.fallback and location.regex is None:  # the last handle: every other path
-        return [f"# {shown(location.label)}", "handle {", *_handled(spot, plan, upstream), "}"]
+        return [
+            f"# {_plan.shown(location.label)}",
+            "handle {",
+            *_handled(spot, plan, upstream),
+            "}",
+        ]
     if location.regex is not None:
         regex = location.regex
     else:
@@ -229,13 +218,13 @@ def _location(spot: Spot, plan: Plan, upstream: str) -> list[str]:
         ]
     else:
         matcher = [f"{name} path_regexp {_regex(regex)}"]
-    out = [f"# {shown(location.label)}", *matcher, f"handle {name} {{"]
+    out = [f"# {_plan.shown(location.label)}", *matcher, f"handle {name} {{"]
     if location.passthrough:
         return [*out, f"{_IN}reverse_proxy {upstream}", "}"]
     return [*out, *_handled(spot, plan, upstream), "}"]
 
 
-def _handled(spot: Spot, plan: Plan, upstream: str) -> list[str]:
+def _handled(spot: _plan.Spot, plan: _plan.Plan, upstream: str) -> list[str]:
     """The inside of a location's ``handle`` block."""
     inner = _cors(spot, plan) if spot.state is not None else []
     inner += _proxying(spot, plan, upstream)
@@ -257,10 +246,10 @@ def _handled(spot: Spot, plan: Plan, upstream: str) -> list[str]:
 def write_caddy(table: ExportTable, *, upstream: str, listen: str, source: str) -> str:
     """The Caddyfile of *table*: one site on ``http://listen`` proxying to *upstream*. Raises
     ExportError for a value Caddy cannot be given as it is."""
-    (host, port), upstream = listen_address(listen), address(upstream, "--upstream")
-    plan = build_plan(table)
+    (host, port), upstream = _plan.listen_address(listen), _plan.address(upstream, "--upstream")
+    plan = _plan.build_plan(table)
     out = [
-        f"# Generated by `flask crossgate export caddy` from {shown(source)}: regenerate, do "
+        f"# Generated by `flask crossgate export caddy` from {_plan.shown(source)}: regenerate, do "
         "not edit.",
         "# Caddy answers CORS preflights on the app's routes and adds the CORS headers to every",
         "# response of those routes; the app's own CORS headers are removed (header_down), so a",
@@ -274,10 +263,12 @@ def write_caddy(table: ExportTable, *, upstream: str, listen: str, source: str) 
     body: list[str] = []
     refusals: list[Refusal] = []
     for item in plan.maps:
-        body += written(item.route, refusals, partial(_map, item))
+        body += _plan.written(item.route, refusals, partial(_map, item))
     body += caddy_gate(upstream, _IN)
     for spot in plan.spots:
-        body += written(spot.location.label, refusals, partial(_location, spot, plan, upstream))
+        body += _plan.written(
+            spot.location.label, refusals, partial(_location, spot, plan, upstream)
+        )
     if refusals:
         raise ExportError(dict.fromkeys(refusals))
     if not any(spot.location.fallback and spot.location.regex is None for spot in plan.spots):

@@ -30,26 +30,8 @@ import re
 from functools import partial
 
 from crossgate._engine import PREFLIGHT_VARY
+from crossgate.export import _plan
 from crossgate.export._headers import CORS_HEADERS, static_lines
-from crossgate.export._plan import (
-    Expr,
-    In,
-    Key,
-    Map,
-    Plan,
-    Spot,
-    Unwritable,
-    Var,
-    address,
-    build_plan,
-    header_name,
-    header_value,
-    limited,
-    listen_address,
-    pcre_bytes,
-    shown,
-    written,
-)
 from crossgate.export._spelling import MAP as SPELLED_MAP
 from crossgate.export._spelling import VARIABLE as SPELLED_VARIABLE
 from crossgate.export._table import ExportError, ExportTable, Refusal
@@ -74,7 +56,7 @@ def _quoted(text: str, option: str = "headers") -> str:
     """*text* as one HAProxy word read back exactly: single-quoted, a quote written ``\\'`` and
     a control character ``\\xNN`` between quoted parts (HAProxy joins them); NUL refused."""
     if "\0" in text:
-        raise Unwritable(option, f"{text!r} contains a NUL character")
+        raise _plan.Unwritable(option, f"{text!r} contains a NUL character")
     escaped = re.sub(r"[\x01-\x1f\x7f']", _outside, text)
     return f"'{escaped}'"
 
@@ -84,37 +66,39 @@ def _outside(found: re.Match[str]) -> str:
     return "'\\''" if char == "'" else f"'\\x{ord(char):02x}'"
 
 
-def _sample(part: In | Var) -> str:
-    if isinstance(part, Var):
+def _sample(part: _plan.In | _plan.Var) -> str:
+    if isinstance(part, _plan.Var):
         return f"var(txn.crossgate_{part.name})"
     if part.name in _HEADERS:
         return f"var(txn.crossgate_in_{part.name})"
     return _FETCHES[part.name]
 
 
-def _format(expr: Expr) -> str:
+def _format(expr: _plan.Expr) -> str:
     """*expr* as a log-format text (literal text with ``%`` doubled), unquoted."""
     return "".join(
-        header_value(part).replace("%", "%%") if isinstance(part, str) else f"%[{_sample(part)}]"
+        _plan.header_value(part).replace("%", "%%")
+        if isinstance(part, str)
+        else f"%[{_sample(part)}]"
         for part in expr
     )
 
 
 def _regex(text: str) -> str:
     """*text* (a regex) as a word HAProxy's PCRE2 compiles as Python reads it."""
-    return _quoted(pcre_bytes(text, "HAProxy"))
+    return _quoted(_plan.pcre_bytes(text, "HAProxy"))
 
 
-def _acl(sample: str, key: Key) -> str:
+def _acl(sample: str, key: _plan.Key) -> str:
     """The condition that *sample* matches *key*."""
     if not key.regex:
         if not key.text:
             return f"!{{ {sample} -m len gt 0 }}"
         return f"{{ {sample} -m str -- {_quoted(key.text)} }}"
-    return f"{{ {sample} -m reg -- {_regex(limited(key))} }}"
+    return f"{{ {sample} -m reg -- {_regex(_plan.limited(key))} }}"
 
 
-def _assign(target: str, value: Expr, condition: str = "") -> str:
+def _assign(target: str, value: _plan.Expr, condition: str = "") -> str:
     """The rule setting ``txn.crossgate_<target>`` to *value* (unset when empty)."""
     when = f" if {condition}" if condition else ""
     text = _format(value)
@@ -123,7 +107,7 @@ def _assign(target: str, value: Expr, condition: str = "") -> str:
     return f"{_REQ} set-var-fmt(txn.crossgate_{target}) {_quoted(text)}{when}"
 
 
-def _map(item: Map) -> list[str]:
+def _map(item: _plan.Map) -> list[str]:
     """The rules computing *item*: its default, then each entry, the first entry last."""
     lines = []
     if len(item.source) == 1 and not isinstance(item.source[0], str):
@@ -137,18 +121,18 @@ def _map(item: Map) -> list[str]:
     return lines
 
 
-def _names(expr: Expr) -> set[str]:
-    return {part.name for part in expr if isinstance(part, Var)}
+def _names(expr: _plan.Expr) -> set[str]:
+    return {part.name for part in expr if isinstance(part, _plan.Var)}
 
 
-def _reads(item: Map) -> set[str]:
+def _reads(item: _plan.Map) -> set[str]:
     """The maps *item* reads (not itself)."""
     reads = _names(item.source) | _names(item.default)
     reads |= {name for _, value in item.entries for name in _names(value)}
     return reads - {item.target}
 
 
-def ordered(maps: tuple[Map, ...]) -> list[Map]:
+def ordered(maps: tuple[_plan.Map, ...]) -> list[_plan.Map]:
     """*maps* in an order where each comes after the maps it reads (the plan's order where it
     already is: rules run in order, a map read before it is set would read empty)."""
     pending, out = list(maps), []
@@ -163,11 +147,11 @@ def ordered(maps: tuple[Map, ...]) -> list[Map]:
     return out
 
 
-def _needed(spot: Spot, maps: list[Map]) -> list[Map]:
+def _needed(spot: _plan.Spot, maps: list[_plan.Map]) -> list[_plan.Map]:
     """The maps *spot*'s location reads (and the maps they read), in *maps*' order."""
     by_target = {item.target: item for item in maps}
     wanted = [spot.state, spot.passes, *(target for _, target in spot.headers)]
-    if isinstance(spot.varies, Var):
+    if isinstance(spot.varies, _plan.Var):
         wanted.append(spot.varies.name)
     found: set[str] = set()
     pending = [name for name in wanted if name is not None]
@@ -187,11 +171,11 @@ def _inputs() -> list[str]:
     ]
 
 
-def _backend_name(spot: Spot) -> str:
+def _backend_name(spot: _plan.Spot) -> str:
     return _APP if spot.location.passthrough else f"crossgate_l{spot.location.number}"
 
 
-def _choose(spot: Spot) -> list[str]:
+def _choose(spot: _plan.Spot) -> list[str]:
     """The frontend rule sending the requests of *spot*'s location to its backend (the first
     rule that matches wins, in the plan's order; the catch-all is the default backend)."""
     location = spot.location
@@ -203,7 +187,7 @@ def _choose(spot: Spot) -> list[str]:
     else:
         paths = " ".join(_quoted(path, "path") for path in location.exact_paths)
         rule += f" {{ path -m str -- {paths} }}"
-    return [f"# {shown(location.label)}", rule]
+    return [f"# {_plan.shown(location.label)}", rule]
 
 
 def _if(*conditions: str) -> str:
@@ -212,7 +196,7 @@ def _if(*conditions: str) -> str:
     return f" if {given}" if given else ""
 
 
-def _answers(spot: Spot, kept: str) -> list[str]:
+def _answers(spot: _plan.Spot, kept: str) -> list[str]:
     """The preflights *spot*'s location answers itself (those it keeps: *kept*)."""
     if spot.state is None or spot.location.fallback:
         return []
@@ -224,18 +208,18 @@ def _answers(spot: Spot, kept: str) -> list[str]:
     ]
 
 
-def _decorations(spot: Spot, plan: Plan, kept: str) -> list[str]:
+def _decorations(spot: _plan.Spot, plan: _plan.Plan, kept: str) -> list[str]:
     """The response rules of *spot*'s location: the app's CORS headers removed, the CORS
     headers of its state set, Vary merged, the header policy's static lines added."""
     location = spot.location
     lines = static_lines(location)
     hidden = list(CORS_HEADERS) if plan.table.answers_preflights else []
     hidden += [line.name for line in lines if line.replace]
-    out = [f"{_RES} del-header {header_name(name)}{_if(kept)}" for name in hidden]
+    out = [f"{_RES} del-header {_plan.header_name(name)}{_if(kept)}" for name in hidden]
     for name, target in spot.headers:
         value = f"var(txn.crossgate_{target})"
         sent = _if(kept, f"{{ {value} -m len gt 0 }}")
-        out.append(f"{_RES} set-header {header_name(name)} '%[{value}]'{sent}")
+        out.append(f"{_RES} set-header {_plan.header_name(name)} '%[{value}]'{sent}")
     if spot.state is not None:
         answered = f"{{ var(txn.crossgate_{spot.state}) -m beg pre_ }}"
         if not location.fallback:  # a preflight the proxy answered: no app response
@@ -243,12 +227,12 @@ def _decorations(spot: Spot, plan: Plan, kept: str) -> list[str]:
             out.append(f"{_RES} set-header Vary {vary}{_if(kept, answered)}")
         if spot.varies != "0":
             varies = ""
-            if isinstance(spot.varies, Var):
+            if isinstance(spot.varies, _plan.Var):
                 varies = f"{{ var(txn.crossgate_{spot.varies.name}) -m str 1 }}"
             origin = "!{ res.hdr(vary) -m str -i origin }"
             out.append(f"{_RES} add-header Vary Origin{_if(kept, '!' + answered, varies, origin)}")
     for line in lines:
-        name = header_name(line.name)
+        name = _plan.header_name(line.name)
         absent = "" if line.replace else f"!{{ res.hdr({name}) -m found }}"
         for scheme, text in (("{ ssl_fc }", line.https), ("!{ ssl_fc }", line.http)):
             if text is not None:
@@ -257,10 +241,10 @@ def _decorations(spot: Spot, plan: Plan, kept: str) -> list[str]:
     return out
 
 
-def _backend(spot: Spot, plan: Plan, maps: list[Map], server: str) -> list[str]:
+def _backend(spot: _plan.Spot, plan: _plan.Plan, maps: list[_plan.Map], server: str) -> list[str]:
     """*spot*'s location as a backend: the maps it reads, its preflight answers, its response
     rules; the requests another URL rule may serve (``passes``) reach the app untouched."""
-    lines = [f"# {shown(spot.location.label)}", f"backend {_backend_name(spot)}"]
+    lines = [f"# {_plan.shown(spot.location.label)}", f"backend {_backend_name(spot)}"]
     rules: list[str] = []
     for item in _needed(spot, maps):
         rules += _map(item)
@@ -283,9 +267,9 @@ def write_haproxy(table: ExportTable, *, upstream: str, listen: str, source: str
     """The ``haproxy.cfg`` of *table*: a frontend on *listen* choosing each request's location,
     one backend per location answering CORS as the app does, in front of *upstream*
     (``http://host:port``). Raises ExportError for a value HAProxy cannot be given as it is."""
-    listen_address(listen)
-    upstream = address(upstream, "--upstream")
-    plan = build_plan(table)
+    _plan.listen_address(listen)
+    upstream = _plan.address(upstream, "--upstream")
+    plan = _plan.build_plan(table)
     server = _server(upstream)
     refusals: list[Refusal] = []
     maps = ordered(plan.maps)
@@ -303,14 +287,14 @@ def write_haproxy(table: ExportTable, *, upstream: str, listen: str, source: str
         if spot.location.fallback and spot.location.regex is None:
             default = _backend_name(spot)  # the paths no other location matches
         else:
-            rules += written(label, refusals, partial(_choose, spot))
+            rules += _plan.written(label, refusals, partial(_choose, spot))
         if not spot.location.passthrough:
-            backends += written(label, refusals, partial(_backend, spot, plan, maps, server))
+            backends += _plan.written(label, refusals, partial(_backend, spot, plan, maps, server))
     if refusals:
         raise ExportError(dict.fromkeys(refusals))
     out = [
-        f"# Generated by `flask crossgate export haproxy` from {shown(source)}: regenerate, do "
-        "not edit.",
+        f"# Generated by `flask crossgate export haproxy` from {_plan.shown(source)}: regenerate, "
+        "do not edit.",
         "# A whole haproxy.cfg. HAProxy answers CORS preflights on the app's routes and adds the",
         "# CORS headers to every response of those routes (its own answers and errors too); the",
         "# app's own CORS headers are removed there, so a response never carries two. Each",

@@ -20,25 +20,8 @@ from __future__ import annotations
 from functools import partial
 
 from crossgate._engine import PREFLIGHT_VARY
+from crossgate.export import _plan
 from crossgate.export._headers import CORS_HEADERS, static_lines
-from crossgate.export._plan import (
-    Expr,
-    In,
-    Key,
-    Map,
-    Plan,
-    Spot,
-    Var,
-    address,
-    build_plan,
-    header_name,
-    header_value,
-    limited,
-    listen_address,
-    pcre_bytes,
-    shown,
-    written,
-)
 from crossgate.export._spelling import nginx_gate
 from crossgate.export._table import ExportError, ExportTable, Location, Refusal
 
@@ -65,39 +48,39 @@ def _quoted(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def _expanded(expr: Expr) -> str:
+def _expanded(expr: _plan.Expr) -> str:
     """*expr* as a quoted string where nginx expands variables: text kept literally."""
     parts = []
     for part in expr:
-        if isinstance(part, In):
+        if isinstance(part, _plan.In):
             parts.append(_INPUTS[part.name])
-        elif isinstance(part, Var):
+        elif isinstance(part, _plan.Var):
             parts.append(f"${{crossgate_{part.name}}}")
         else:
-            parts.append(header_value(part).replace("$", "${crossgate_dollar}"))
+            parts.append(_plan.header_value(part).replace("$", "${crossgate_dollar}"))
     return _quoted("".join(parts))
 
 
 def _regex(text: str) -> str:
     """*text* (a regex) as a quoted string nginx compiles as Python reads it."""
-    return _quoted(pcre_bytes(text, "nginx"))
+    return _quoted(_plan.pcre_bytes(text, "nginx"))
 
 
-def _key(key: Key) -> str:
+def _key(key: _plan.Key) -> str:
     if not key.regex:
         special = key.text in _SPECIAL_KEYS or key.text.startswith(("~", "\\"))
         return _quoted("\\" + key.text if special else key.text)
-    return '"~' + _regex(limited(key))[1:]
+    return '"~' + _regex(_plan.limited(key))[1:]
 
 
-def _map(item: Map) -> list[str]:
+def _map(item: _plan.Map) -> list[str]:
     lines = [f"map {_expanded(item.source)} $crossgate_{item.target} {{"]
     lines.append(f"{_INDENT}default {_expanded(item.default)};")
     lines += [f"{_INDENT}{_key(key)} {_expanded(value)};" for key, value in item.entries]
     return [*lines, "}"]
 
 
-def _vary_map(spot: Spot) -> list[str]:
+def _vary_map(spot: _plan.Spot) -> list[str]:
     """``$crossgate_lN_vary``: the app's Vary merged with Origin when the answer varies."""
     varies = spot.varies if isinstance(spot.varies, str) else f"${{crossgate_{spot.varies.name}}}"
     n = spot.location.number
@@ -119,7 +102,7 @@ def _header_maps(location: Location) -> list[str]:
     lines: list[str] = []
     n = location.number
     for index, (name, https, http, replace) in enumerate(static_lines(location)):
-        var = header_name(name).lower().replace("-", "_")
+        var = _plan.header_name(name).lower().replace("-", "_")
         entries = []
         if https is not None:
             entries.append(f'{_INDENT}"~^https:$" {_expanded((https,))};')
@@ -131,10 +114,10 @@ def _header_maps(location: Location) -> list[str]:
     return lines
 
 
-def _location(spot: Spot, plan: Plan, upstream: str) -> list[str]:
+def _location(spot: _plan.Spot, plan: _plan.Plan, upstream: str) -> list[str]:
     location, table = spot.location, plan.table
     n = location.number
-    body = [f"# {shown(location.label)}"]
+    body = [f"# {_plan.shown(location.label)}"]
     pass_line = f"proxy_pass {upstream};"
     if location.regex is not None:
         regex = location.regex
@@ -163,7 +146,7 @@ def _location(spot: Spot, plan: Plan, upstream: str) -> list[str]:
     hidden = [*CORS_HEADERS, "Vary"] if table.answers_preflights else []
     lines = static_lines(location)
     hidden += [name for name, _, _, replace in lines if replace]
-    inner += [f"proxy_hide_header {header_name(name)};" for name in hidden]
+    inner += [f"proxy_hide_header {_plan.header_name(name)};" for name in hidden]
     inner += [f"add_header {name} $crossgate_{target} always;" for name, target in spot.headers]
     if spot.state is not None:
         inner.append(f"add_header Vary $crossgate_l{n}_vary always;")
@@ -176,7 +159,7 @@ def _location(spot: Spot, plan: Plan, upstream: str) -> list[str]:
     return body
 
 
-def _variables_hash(plan: Plan) -> int:
+def _variables_hash(plan: _plan.Plan) -> int:
     """A variables_hash_max_size that holds every variable the file declares (a power of two,
     at least nginx's default), so nginx builds its hash without a warning."""
     count = 64 + len(plan.maps) + 2 * len(plan.spots)
@@ -192,11 +175,11 @@ def write_nginx(table: ExportTable, *, upstream: str, listen: str, source: str) 
     """The nginx configuration of *table* for the ``http {}`` context: the ``map`` blocks and a
     ``server`` listening on *listen* that proxies to *upstream* (``http://host:port``). Raises
     ExportError for a value nginx cannot be given as it is."""
-    listen_address(listen)
-    upstream = address(upstream, "--upstream")
-    plan = build_plan(table)
+    _plan.listen_address(listen)
+    upstream = _plan.address(upstream, "--upstream")
+    plan = _plan.build_plan(table)
     out = [
-        f"# Generated by `flask crossgate export nginx` from {shown(source)}: regenerate, do "
+        f"# Generated by `flask crossgate export nginx` from {_plan.shown(source)}: regenerate, do "
         "not edit.",
         "# For the http {} context. nginx answers CORS preflights on the app's routes and adds",
         "# the CORS headers to every response of those routes (always: errors too); the app's",
@@ -213,10 +196,10 @@ def write_nginx(table: ExportTable, *, upstream: str, listen: str, source: str) 
     out += ['geo $crossgate_dollar { default "$"; }']
     refusals: list[Refusal] = []
     for item in plan.maps:
-        out += written(item.route, refusals, partial(_map, item))
+        out += _plan.written(item.route, refusals, partial(_map, item))
     for spot in plan.spots:
         if not spot.location.passthrough:
-            out += written(spot.location.label, refusals, partial(_spot_maps, spot))
+            out += _plan.written(spot.location.label, refusals, partial(_spot_maps, spot))
     server = [
         "server {",
         f"{_INDENT}listen {listen};",
@@ -241,7 +224,9 @@ def write_nginx(table: ExportTable, *, upstream: str, listen: str, source: str) 
             f"{_INDENT}}}",
         ]
     for spot in plan.spots:
-        lines = written(spot.location.label, refusals, partial(_location, spot, plan, upstream))
+        lines = _plan.written(
+            spot.location.label, refusals, partial(_location, spot, plan, upstream)
+        )
         server += [_INDENT + line for line in lines]
     if refusals:
         raise ExportError(dict.fromkeys(refusals))
@@ -249,6 +234,6 @@ def write_nginx(table: ExportTable, *, upstream: str, listen: str, source: str) 
     return "\n".join(out) + "\n"
 
 
-def _spot_maps(spot: Spot) -> list[str]:
+def _spot_maps(spot: _plan.Spot) -> list[str]:
     lines = _vary_map(spot) if spot.state is not None else []
     return lines + _header_maps(spot.location)

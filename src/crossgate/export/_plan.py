@@ -1,6 +1,7 @@
 """The map plan of an export table, written once for every proxy: what each request is decided
 by, as lookup tables (maps) from a source text to a value, and what each location does with
-the result. The dialect writers (``_nginx``, ``_caddy``) only spell it.
+the result. The dialect writers (``_nginx``, ``_caddy``, ``_haproxy``) only spell it; each
+imports this module whole (``_plan.Map``, ``_plan.written``), so its own helpers read apart.
 
 A source or a value is an :data:`Expr`, a sequence of literal text, request inputs (:class:`In`)
 and other maps' results (:class:`Var`); a key is a text compared exactly or a regex. The maps:
