@@ -20,6 +20,7 @@ from starlette.routing import Route
 from starlette.testclient import TestClient
 
 import crossgate._engine
+from crossgate._near_miss import near_misses
 from crossgate.asgi import CORSMiddleware
 from crossgate.compat.starlette import CORSMiddleware as StarletteDropIn
 from crossgate.flask import CORS
@@ -33,11 +34,10 @@ PREFLIGHT = {"Origin": FOREIGN, "Access-Control-Request-Method": "PUT"}
 def searches(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The origins a near miss was looked for, in order."""
     seen: list[str] = []
-    search = crossgate._engine.near_misses
 
     def counted(origin: str, allowed: Any) -> Any:
         seen.append(origin)
-        return search(origin, allowed)
+        return near_misses(origin, allowed)
 
     monkeypatch.setattr(crossgate._engine, "near_misses", counted)
     return seen
@@ -76,10 +76,14 @@ def asgi_app(debug: bool, middleware: Any = CORSMiddleware) -> Callable[[], tupl
     return send
 
 
-ADAPTERS = {
+def starlette_drop_in(debug: bool) -> Callable[[], tuple[int, str]]:
+    return asgi_app(debug, StarletteDropIn)
+
+
+ADAPTERS: dict[str, Callable[[bool], Callable[[], tuple[int, str]]]] = {
     "flask": flask_app,
     "asgi": asgi_app,
-    "starlette drop-in": lambda debug: asgi_app(debug, StarletteDropIn),
+    "starlette drop-in": starlette_drop_in,
 }
 
 

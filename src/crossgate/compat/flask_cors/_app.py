@@ -85,9 +85,7 @@ def decide(policy: CompatPolicy, req: Request) -> Decision:
     origin = environ.get("HTTP_ORIGIN")
     decision = policy.decide(origin, req.method, environ)
     if core_logger.isEnabledFor(logging.INFO):
-        log_decision(
-            origin, req.method, environ, decision.headers, wildcard=policy.answers_wildcard
-        )
+        log_decision(origin, req.method, environ, decision.headers, wildcard=policy.answer.wildcard)
     return decision
 
 

@@ -98,9 +98,9 @@ def route_header_rows(app: Flask, rule: Rule) -> list[dict[str, object]]:
     ``flask crossgate headers`` rows."""
     rows: list[dict[str, object]] = []
     for policy, origin, level in _policies(app, rule):
-        lines = [(ACL_ORIGIN, "*" if policy.answers_wildcard else _ECHOED)]
+        lines = [(ACL_ORIGIN, "*" if policy.answer.wildcard else _ECHOED)]
         lines += policy.matched_headers
-        if policy.varies and not policy.answers_wildcard:
+        if policy.varies and not policy.answer.wildcard:
             lines.append(("Vary", "Origin"))
         rows.extend(
             {

@@ -80,16 +80,14 @@ class _Patterns:
             return True
         return any(regex.fullmatch(value) for regex in self.regexes)
 
-    def origin_matchers(
+    def admits(
         self, *, listed_only: bool = False, wide: tuple[re.Pattern[str], ...] = ()
-    ) -> tuple[OriginMatcher, OriginMatcher]:
-        """These patterns as ``origins``, compiled into the core's matchers: one for the Origin
-        as sent, one for it in lower case, which holds what flask-cors compares ignoring case
-        (the literals, the host patterns, and the regexes with ``re.IGNORECASE``, as every
-        guessed one has). *listed_only*: without ``'*'`` and the *wide* (any-host) regexes."""
+    ) -> _Admits:
+        """These patterns as ``origins``, compiled into the core's matchers. *listed_only*:
+        without ``'*'`` and the *wide* (any-host) regexes."""
         regexes = tuple(regex for regex in self.regexes if not listed_only or regex not in wide)
         caseless = tuple(regex for regex in regexes if regex.flags & re.IGNORECASE)
-        return (
+        return _Admits(
             OriginMatcher(
                 self.literals,
                 any_origin=self.any_value and not listed_only,
@@ -97,6 +95,56 @@ class _Patterns:
                 regexes=regexes,
             ),
             OriginMatcher(self.literals, host_patterns=self.host_patterns, regexes=caseless),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _Admits:
+    """Origins as flask-cors compares them: the core's matcher for the Origin as sent, and one
+    for it in lower case, which holds what flask-cors compares ignoring case (the literals, the
+    host patterns, and the regexes with ``re.IGNORECASE``, as every guessed one has)."""
+
+    as_sent: OriginMatcher
+    lowered: OriginMatcher
+
+    def __call__(self, origin: str) -> bool:
+        return self.as_sent.match(origin) is True or (
+            origin != (lowered := origin.lower()) and self.lowered.match(lowered) is True
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class _OriginAnswer:
+    """Which ``Access-Control-Allow-Origin`` flask-cors sends, and to whom the safe reading of
+    credentials applies."""
+
+    admits: _Admits
+    #: ``origins='*'`` with ``send_wildcard``: every request with an Origin gets ``*``.
+    wildcard: bool
+    #: The value sent when the request has no Origin.
+    no_origin: str | None
+    #: The origins someone listed, when only they keep credentials (``'*'`` or an any-host
+    #: regex with ``supports_credentials``, the safe reading); ``None``: every admitted origin.
+    listed: _Admits | None
+
+    def allowed(self, origin: str | None) -> str | None:
+        """The value for this request's Origin; ``None``: no CORS headers."""
+        if not origin:
+            return self.no_origin
+        if CONTROL.search(origin):
+            return None  # echoed, CR/LF would split the response (flask-cors answers a 500)
+        if self.wildcard:
+            return "*"
+        return origin if self.admits(origin) else None
+
+    def guest(self, allowed: str) -> bool:
+        """Whether *allowed* gets the answer without credentials. Only a value a page can send
+        needs the safe reading: CORS protects browsers, and no browser sends an Origin out of
+        serialized form ('www.example.com')."""
+        return (
+            self.listed is not None
+            and (allowed == "null" or parse_request_origin(allowed) is not None)
+            and not self.listed(allowed)
         )
 
 
@@ -173,23 +221,14 @@ class CompatPolicy:
 
     #: ``origins`` as written, read: literals and guessed regexes.
     origins: _Patterns
-    #: The same, compiled into the core's matcher, which answers every request ...
-    matcher: OriginMatcher
-    #: ... and the one asked again with an Origin that has upper-case letters.
-    caseless: OriginMatcher
+    #: The same, compiled: who gets which ``Access-Control-Allow-Origin``.
+    answer: _OriginAnswer
     allow_headers: _Patterns
-    #: ``origins='*'`` with ``send_wildcard``: every request with an Origin gets ``*``.
-    answers_wildcard: bool
-    #: The ``Access-Control-Allow-Origin`` value sent when the request has no Origin.
-    no_origin_answer: str | None
     #: Sent after ``Access-Control-Allow-Origin`` on every matched response ...
     matched_headers: tuple[Header, ...]
-    #: ... except to an origin only ``'*'`` or an any-host regex admits while credentials are
-    #: on (the safe reading): these, without ``Access-Control-Allow-Credentials``. ``None``
-    #: when every admitted origin gets ``matched_headers``.
-    guest_headers: tuple[Header, ...] | None
-    #: The origins someone listed (both forms, as ``matcher`` and ``caseless``), for the above.
-    listed: tuple[OriginMatcher, OriginMatcher]
+    #: ... except to a guest (``_OriginAnswer.guest``): these, without
+    #: ``Access-Control-Allow-Credentials``.
+    guest_headers: tuple[Header, ...]
     private_network_answer: str
     #: The method names a preflight may ask for.
     methods: frozenset[str]
@@ -220,29 +259,10 @@ class CompatPolicy:
             simple = self.simple_answers.get(origin)
             if simple is not None:
                 return simple
-        if origin:
-            if CONTROL.search(origin):
-                # Echoed, CR/LF would split the response (flask-cors answers a 500).
-                return _REFUSED
-            if self.answers_wildcard:
-                allowed = "*"
-            elif _admits((self.matcher, self.caseless), origin):
-                allowed = origin
-            else:
-                return _REFUSED
-        elif self.no_origin_answer is None:
+        allowed = self.answer.allowed(origin)
+        if allowed is None:
             return _REFUSED
-        else:
-            allowed = self.no_origin_answer
-        matched = self.matched_headers
-        if (
-            self.guest_headers is not None
-            and (allowed == "null" or parse_request_origin(allowed) is not None)
-            and not _admits(self.listed, allowed)
-        ):
-            # Only a value a page can send needs the safe reading: CORS protects browsers, and
-            # no browser sends an Origin out of serialized form ('www.example.com').
-            matched = self.guest_headers
+        matched = self.guest_headers if self.answer.guest(allowed) else self.matched_headers
         headers = [(ACL_ORIGIN, allowed), *matched]
         if environ.get(_PRIVATE_NETWORK_REQUEST) == "true":
             headers.append((ACL_RESPONSE_PRIVATE_NETWORK, self.private_network_answer))
@@ -259,14 +279,6 @@ class CompatPolicy:
         if self.varies and allowed != "*":
             headers.append(("Vary", "Origin"))
         return Decision(True, tuple(headers))
-
-
-def _admits(matchers: tuple[OriginMatcher, OriginMatcher], origin: str) -> bool:
-    """Whether the Origin as sent, or in lower case, is admitted (flask-cors ignores case)."""
-    matcher, caseless = matchers
-    return matcher.match(origin) is True or (
-        origin != (lowered := origin.lower()) and caseless.match(lowered) is True
-    )
 
 
 _REFUSED = Decision(False)
@@ -377,7 +389,7 @@ def compile_policy(options: Mapping[str, Any], notes: Notes) -> CompatPolicy | N
     expose = _flexible_str(options.get("expose_headers"))
     if expose:
         matched.append((ACL_EXPOSE_HEADERS, expose))
-    guest_headers = tuple(matched) if guarded else None
+    guest_headers = tuple(matched)
     if credentials:
         matched.append((ACL_CREDENTIALS, "true"))
 
@@ -388,20 +400,19 @@ def compile_policy(options: Mapping[str, Any], notes: Notes) -> CompatPolicy | N
         elif origins.literal_strings:
             no_origin_answer = min(origins.literal_strings)
 
-    answers_wildcard = origins.any_value and send_wildcard
+    answer = _OriginAnswer(
+        origins.admits(),
+        wildcard=origins.any_value and send_wildcard,
+        no_origin=no_origin_answer,
+        listed=origins.admits(listed_only=True, wide=wide) if guarded else None,
+    )
     varies = bool(options.get("vary_header")) and (origins.count > 1 or origins.has_regex)
-
-    matcher, caseless = origins.origin_matchers()
     policy = CompatPolicy(
         origins=origins,
-        matcher=matcher,
-        caseless=caseless,
+        answer=answer,
         allow_headers=allow_headers,
-        answers_wildcard=answers_wildcard,
-        no_origin_answer=no_origin_answer,
         matched_headers=tuple(matched),
         guest_headers=guest_headers,
-        listed=origins.origin_matchers(listed_only=True, wide=wide),
         private_network_answer="true" if options.get("allow_private_network") else "false",
         methods=methods,
         preflight_headers=tuple(preflight),
@@ -413,6 +424,6 @@ def compile_policy(options: Mapping[str, Any], notes: Notes) -> CompatPolicy | N
     )
     # A literal is answered by one look-up when sent exactly as written, as is a request
     # without an Origin; other spellings take the general path.
-    literals = [] if answers_wildcard else [text for text in origins.literal_strings if text]
+    literals = [] if answer.wildcard else [text for text in origins.literal_strings if text]
     answers = {origin: policy.decide(origin, "GET", {}) for origin in [*literals, None]}
     return replace(policy, simple_answers=answers)
