@@ -19,9 +19,8 @@ from crossgate._policy import (
     build_policy,
     check_options,
     check_unknown,
-    closest_name,
 )
-from crossgate.errors import ConfigError, describe
+from crossgate.errors import ConfigError, closest_name, describe
 
 APP = "https://app.example.com"
 

@@ -1,8 +1,13 @@
 """The pieces every adapter shares, written once: the walk through middleware layers, the
-bounded cache, and the check of the response-header options."""
+bounded cache, the check of the response-header options, the closest valid name a fix
+suggests, and the type of one ``origins`` entry (a static check keeps each in its one home)."""
 
 from __future__ import annotations
 
+import ast
+import re
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -92,3 +97,56 @@ def test_only_the_flask_adapter_has_https_redirect() -> None:
         HeadersMiddleware(asgi_app, https_redirect=True)  # type: ignore[call-arg]
     (problem,) = raised.value.problems
     assert problem.message == "is not an option of HeadersMiddleware"
+
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "crossgate"
+
+
+def _modules_where(found: Callable[[ast.AST], bool]) -> set[str]:
+    """The modules of the package with a node *found* says yes to, as paths under src/crossgate."""
+    return {
+        path.relative_to(SRC).as_posix()
+        for path in SRC.rglob("*.py")
+        if any(found(node) for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))))
+    }
+
+
+def _imports(module: str) -> Callable[[ast.AST], bool]:
+    def check(node: ast.AST) -> bool:
+        if isinstance(node, ast.Import):
+            return any(alias.name == module for alias in node.names)
+        return isinstance(node, ast.ImportFrom) and node.module == module
+
+    return check
+
+
+def _assigns(pattern: str) -> Callable[[ast.AST], bool]:
+    """An assignment to a module-level name matching *pattern*, or of a value written so."""
+
+    def check(node: ast.AST) -> bool:
+        if not isinstance(node, ast.Assign | ast.AnnAssign):
+            return False
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+        names = [target.id for target in targets if isinstance(target, ast.Name)]
+        value = "" if node.value is None else ast.unparse(node.value)
+        return any(re.fullmatch(pattern, text) for text in [*names, value])
+
+    return check
+
+
+@pytest.mark.parametrize(
+    ("what", "found", "home"),
+    [
+        ("the closest valid name (difflib)", _imports("difflib"), {"errors.py"}),
+        ("the bound of the middleware walk", _assigns(r"_?MAX_LAYERS"), {"_layers.py"}),
+        (
+            "the type of one origins entry",
+            _assigns(r"str \| re\.Pattern\[str\] \| Callable\[\[str\], bool\]"),
+            {"_options.py"},
+        ),
+    ],
+)
+def test_each_primitive_is_written_once(
+    what: str, found: Callable[[ast.AST], bool], home: set[str]
+) -> None:
+    assert _modules_where(found) == home, f"{what} is written outside {home}"

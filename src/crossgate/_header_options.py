@@ -12,8 +12,7 @@ from collections.abc import Callable, Mapping
 from types import MappingProxyType
 from typing import Any
 
-from crossgate._policy import closest_name
-from crossgate.errors import ConfigError, Problem
+from crossgate.errors import ConfigError, Problem, closest_name
 from crossgate.headers import HeaderPolicy, compile_headers
 
 #: The options ``compile_headers`` takes, as the adapters accept them.

@@ -56,7 +56,6 @@ __all__ = [
     "Origin",
     "OriginError",
     "OriginMatcher",
-    "OriginSpec",
     "compile_origins",
     "insecure_origins",
     "is_async_callable",
@@ -66,9 +65,6 @@ __all__ = [
     "parse_request_origin",
     "registrable_domain",
 ]
-
-#: One entry of the ``origins`` option.
-OriginSpec = str | re.Pattern[str] | Callable[[str], bool]
 
 
 def is_async_callable(check: object) -> bool:

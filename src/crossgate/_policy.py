@@ -7,7 +7,6 @@ Every problem in the options is collected and raised together as one ``ConfigErr
 
 from __future__ import annotations
 
-import difflib
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
@@ -31,7 +30,7 @@ from crossgate._option_values import (
 )
 from crossgate._origin_regex import any_host_problem, wide_regex
 from crossgate._origins import OriginMatcher, compile_origins, insecure_origins
-from crossgate.errors import ConfigError, Problem
+from crossgate.errors import ConfigError, Problem, closest_name
 
 __all__ = [
     "DEFAULT_MAX_AGE",
@@ -43,7 +42,6 @@ __all__ = [
     "build_policy",
     "check_options",
     "check_unknown",
-    "closest_name",
     "merge_levels",
     "misspelt",
 ]
@@ -68,12 +66,6 @@ OPTION_NAMES = (
 #: read from that level alone and never inherited, so a broad level's consent (to ``null``, to
 #: plain http with credentials, to a loose regex) never reaches a narrower level's own origins.
 ORIGIN_BOUND_OPTIONS = ("allow_null_origin", "allow_insecure_http_origins", "allow_regex_wildcards")
-
-
-def closest_name(name: str, candidates: Iterable[str]) -> str | None:
-    """The valid name a misspelt *name* most likely meant, or ``None``."""
-    found = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
-    return found[0] if found else None
 
 
 @dataclass(frozen=True, slots=True)

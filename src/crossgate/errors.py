@@ -7,6 +7,7 @@ together, so a user fixes their configuration in one pass instead of one error a
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -53,6 +54,13 @@ def _escape(char: str) -> str:
         return char
     code = ord(char)
     return f"\\u{code:04X}" if code <= 0xFFFF else f"\\U{code:08X}"
+
+
+def closest_name(name: str, candidates: Iterable[str], *, cutoff: float = 0.6) -> str | None:
+    """The valid name a misspelt *name* most likely meant, or ``None``: what a fix suggests.
+    *cutoff* is how alike they must be (``difflib``'s ratio, from 0 to 1)."""
+    found = difflib.get_close_matches(name, list(candidates), n=1, cutoff=cutoff)
+    return found[0] if found else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,11 +10,12 @@ sends a refusal before the app is called: a 403 for http, and for a WebSocket a 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 from crossgate._engine import decide_actual
-from crossgate._origins import OriginSpec
+from crossgate._layers import layers
+from crossgate._options import Origins
 from crossgate._protect import (
     SAFE_METHODS,
     LogLimiter,
@@ -31,20 +32,9 @@ from crossgate.errors import ConfigError, Problem
 
 logger = logging.getLogger("crossgate")
 
-_MAX_LAYERS = 16
 _EXAMPLE = "'payment_hook' (a route name) or '/hooks' (a mounted path)"
 _WHAT = "a route name or a mounted path"
 _DENIAL = "websocket.http.response"
-
-
-def _layers(app: object) -> Iterator[object]:
-    """*app* and the layers it wraps, through their ``.app``."""
-    layer: object = app
-    for _ in range(_MAX_LAYERS):
-        if layer is None:
-            return
-        yield layer
-        layer = getattr(layer, "app", None)
 
 
 def route_names(routes: Sequence[Any], prefix: str = "") -> set[str]:
@@ -79,7 +69,7 @@ class CrossOriginProtection:
         self,
         app: ASGIApp,
         *,
-        trusted_origins: OriginSpec | Iterable[OriginSpec] = (),
+        trusted_origins: Origins = (),
         exempt: Iterable[str] = (),
     ) -> None:
         self.app = app
@@ -107,9 +97,9 @@ class CrossOriginProtection:
         if problems:
             raise ConfigError(problems, context=where)
         self.cors = next(
-            (layer for layer in _layers(app) if isinstance(layer, CORSMiddleware)), None
+            (layer for layer in layers(app) if isinstance(layer, CORSMiddleware)), None
         )
-        self.debug = any(getattr(layer, "debug", False) is True for layer in _layers(app))
+        self.debug = any(getattr(layer, "debug", False) is True for layer in layers(app))
         self.limiter = LogLimiter()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

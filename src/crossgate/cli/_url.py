@@ -8,13 +8,12 @@ in a path ``%20``, a Unicode host name its punycode.
 
 from __future__ import annotations
 
-import difflib
 import re
 from urllib.parse import quote
 
 import click
 
-from crossgate.errors import show
+from crossgate.errors import closest_name, show
 
 _SCHEMES = ("http", "https")
 # Schemes of other kinds of URL, never a misspelt http.
@@ -100,11 +99,11 @@ def _repair_scheme(text: str) -> tuple[str, str]:
                 f"http{scheme[2:]}://{rest}",
             )
         if scheme not in _SCHEMES:
-            close = difflib.get_close_matches(scheme, _SCHEMES, n=1, cutoff=0.6)
-            if not close or scheme in _OTHER_SCHEMES:
+            close = closest_name(scheme, _SCHEMES)
+            if close is None or scheme in _OTHER_SCHEMES:
                 shown = show(repr(written[1]))
                 return (f"is not an http(s) URL (its scheme is {shown})", "")
-            return (f"has the scheme {show(repr(written[1]))}, a typo", f"{close[0]}://{rest}")
+            return (f"has the scheme {show(repr(written[1]))}, a typo", f"{close}://{rest}")
         if written[2] != "://":
             return (f"has {show(repr(written[0]))} where {scheme}:// belongs", f"{scheme}://{rest}")
         return ("", f"{scheme}://{rest}" if written[1] != scheme else text)

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from werkzeug.exceptions import HTTPException
 
 from crossgate._bounded import BoundedCache
-from crossgate._origins import OriginSpec
+from crossgate._options import Origins
 from crossgate._protect import (
     SAFE_METHODS,
     LogLimiter,
@@ -70,7 +70,7 @@ class CrossOriginProtection:
         self,
         app: Flask | None = None,
         *,
-        trusted_origins: OriginSpec | Iterable[OriginSpec] = (),
+        trusted_origins: Origins = (),
         exempt: Iterable[str] = (),
     ) -> None:
         self._protection = compile_protection(trusted_origins, context="CrossOriginProtection()")

@@ -24,10 +24,9 @@ from crossgate._policy import (
     CORSPolicy,
     build_policy,
     check_options,
-    closest_name,
     merge_levels,
 )
-from crossgate.errors import ConfigError, Problem
+from crossgate.errors import ConfigError, Problem, closest_name
 from crossgate.flask._resolved import (
     Combination,
     Coverage,

@@ -9,13 +9,12 @@ one. Knows CSP and nothing about the other headers.
 from __future__ import annotations
 
 import base64
-import difflib
 import re
 import secrets
 from collections.abc import Iterable, Mapping
 
 from crossgate._http import CONTROL, TOKEN
-from crossgate.errors import Problem, describe
+from crossgate.errors import Problem, closest_name, describe
 
 #: A parsed policy: each directive's name and its sources, in order.
 Directives = list[tuple[str, tuple[str, ...]]]
@@ -271,14 +270,14 @@ def _directive_problem(name: str, option: str, csp: object) -> Problem | None:
     """The problem of the directive *name* in the policy *csp* (the value the user gave)."""
     shown = describe(name)
     if _DIRECTIVE_NAME.fullmatch(name):
-        close = difflib.get_close_matches(name, _KNOWN_DIRECTIVES, n=1, cutoff=0.85)
-        if name in _KNOWN_DIRECTIVES or not close:
+        close = closest_name(name, _KNOWN_DIRECTIVES, cutoff=0.85)
+        if name in _KNOWN_DIRECTIVES or close is None:
             return None
         return Problem(
             option,
             csp,
             f"has the directive {shown}, which looks misspelt (browsers ignore unknown ones)",
-            f"write {close[0]!r}",
+            f"write {close!r}",
         )
     if _DIRECTIVE_NAME_ANY_CASE.fullmatch(name):
         return Problem(

@@ -7,13 +7,12 @@ into one :class:`~crossgate.errors.ConfigError`. The CSP grammar is ``_csp``'s, 
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from types import MappingProxyType
 
 from crossgate._http import CONTROL, TOKEN, join_list
-from crossgate.errors import ConfigError, Problem, describe
+from crossgate.errors import ConfigError, Problem, closest_name, describe
 from crossgate.headers._csp import (
     UPGRADE,
     Directives,
@@ -151,9 +150,9 @@ def _find_preset(preset: object, problems: list[Problem]) -> Preset | None:
     valid = ", ".join(repr(name) for name in PRESETS)
     fix = f"choose one of {valid}"
     if isinstance(preset, str):
-        close = difflib.get_close_matches(preset.lower(), list(PRESETS), n=1)
-        if close:
-            fix = f"write {close[0]!r} ({fix})"
+        close = closest_name(preset.lower(), PRESETS)
+        if close is not None:
+            fix = f"write {close!r} ({fix})"
     problems.append(Problem("preset", preset, "is not a preset", fix))
     return None
 
@@ -397,7 +396,7 @@ def _unknown_override(name: object, settings: Mapping[str, HeaderSetting]) -> Pr
     sent = [setting.name for setting in settings.values() if setting.value is not None]
     fix = "add the header to headers= (or choose a preset that sets it) first"
     if isinstance(name, str):
-        close = difflib.get_close_matches(name, sent, n=1)
-        if close:
-            fix = f"write {close[0]!r}"
+        close = closest_name(name, sent)
+        if close is not None:
+            fix = f"write {close!r}"
     return Problem("override", name, "is not a header this policy sets", fix)

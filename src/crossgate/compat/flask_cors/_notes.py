@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any
 
-from crossgate._policy import closest_name
 from crossgate.compat.flask_cors._log import core_logger
 from crossgate.compat.flask_cors.core import CONFIG_OPTIONS, DEFAULT_OPTIONS
-from crossgate.errors import Problem, describe
+from crossgate.errors import Problem, closest_name, describe
 
 _PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _REGISTRY = "__warningregistry__"
