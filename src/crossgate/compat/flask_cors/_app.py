@@ -5,7 +5,7 @@ Headers are decided where flask-cors decides them (an ``after_request`` hook per
 call, the decorator's wrapper, the ``intercept_exceptions`` wrappers), so the order in which
 hooks see them is flask-cors's. The layer is a policy source of the native WSGI edge
 (``crossgate.flask._state.PolicySource``): when nothing could tell the difference
-(``AppState.defers``), the hook only decides, and the edge writes the answer into the list the
+(``LayerState.defers``), the hook only decides, and the edge writes the answer into the list the
 response is sent with, with ``crossgate._engine.apply``; werkzeug's ``Headers`` validating each
 line twice costs more than deciding it. In debug mode the edge's 500 carries the headers the
 error response would have had (``remember_error_headers``).
@@ -47,7 +47,7 @@ from crossgate.flask._edge import Edge, install_edge
 
 # Werkzeug's routing, redirects followed, exactly as the native edge resolves a preflight.
 from crossgate.flask._routing import route
-from crossgate.flask._state import AppState as EdgeState
+from crossgate.flask._state import AppState
 
 if TYPE_CHECKING:
     from _typeshed.wsgi import WSGIEnvironment
@@ -164,10 +164,10 @@ class Registration:
 
     def after_request(self, response: Response) -> Response:
         """flask-cors's hook; leaves alone what ``left_alone`` says. Where the app's edge
-        writes for it (``AppState.defers``), it only decides, and the edge writes the answer."""
+        writes for it (``LayerState.defers``), it only decides, and the edge writes the answer."""
         req = current_request()
         environ = req.environ
-        state: AppState | None = environ.get(_THROUGH_EDGE)
+        state: LayerState | None = environ.get(_THROUGH_EDGE)
         if state is None or not state.defers(self, response):
             return self.add(response, req)
         if hasattr(response, FLASK_CORS_EVALUATED):
@@ -186,7 +186,7 @@ class Registration:
 
 
 @dataclass(slots=True, eq=False)
-class AppState:
+class LayerState:
     """What one app's flask-cors layer knows; lives in ``app.extensions``."""
 
     #: ``(blueprint name or None for the app, registration)`` in registration order.
@@ -340,16 +340,16 @@ def takes_over(app: Flask, edge: Edge) -> Registration | None:
     return registration
 
 
-def app_state(app: Flask) -> AppState:
+def app_state(app: Flask) -> LayerState:
     """The app's state, created on first use (nothing installed)."""
     state = app.extensions.get(_STATE_KEY)
     if state is None:
-        state = app.extensions[_STATE_KEY] = AppState()
-    assert isinstance(state, AppState)
+        state = app.extensions[_STATE_KEY] = LayerState()
+    assert isinstance(state, LayerState)
     return state
 
 
-def install(app: Flask, *, early_preflights: bool) -> AppState:
+def install(app: Flask, *, early_preflights: bool) -> LayerState:
     """The app's state, as the policy source of the app's native edge (installed if the app
     has none: ``crossgate.flask.Headers`` may have put one there), and the early preflight hook
     if *early_preflights* (it costs every request a call, so only when something opted in)."""
@@ -361,8 +361,8 @@ def install(app: Flask, *, early_preflights: bool) -> AppState:
         # The native state is registered only by crossgate's own API: to its tools (commands,
         # export), an app with only this layer has no native policy.
         native = app.extensions.get("crossgate")
-        if not isinstance(native, EdgeState):
-            native = EdgeState()
+        if not isinstance(native, AppState):
+            native = AppState()
             native.edge = install_edge(app, native)
         native.source = state
         assert native.edge is not None
