@@ -1,6 +1,7 @@
 """The pieces every adapter shares, written once: the walk through middleware layers, the
 bounded cache, the check of the response-header options, the closest valid name a fix
-suggests, and the type of one ``origins`` entry (a static check keeps each in its one home)."""
+suggests, the user's frame a declaration or warning points at, and the type of one
+``origins`` entry (a static check keeps each in its one home)."""
 
 from __future__ import annotations
 
@@ -134,9 +135,17 @@ def _assigns(pattern: str) -> Callable[[ast.AST], bool]:
     return check
 
 
+def _reads(attribute: str) -> Callable[[ast.AST], bool]:
+    def check(node: ast.AST) -> bool:
+        return isinstance(node, ast.Attribute) and ast.unparse(node) == attribute
+
+    return check
+
+
 @pytest.mark.parametrize(
     ("what", "found", "home"),
     [
+        ("the walk to the user's frame", _reads("sys._getframe"), {"_callsite.py"}),
         ("the closest valid name (difflib)", _imports("difflib"), {"errors.py"}),
         ("the bound of the middleware walk", _assigns(r"_?MAX_LAYERS"), {"_layers.py"}),
         (

@@ -21,6 +21,7 @@ from werkzeug.datastructures import Headers
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
+from crossgate._callsite import declaration_site
 from crossgate._options import AppCORSOptions, CORSOptions
 from crossgate.errors import ConfigError, Problem
 from crossgate.flask import _edge as edge
@@ -29,7 +30,6 @@ from crossgate.flask._state import (
     VIEW_OPTIONS_ATTRIBUTE,
     AppState,
     Declared,
-    declaration_site,
     has_decorated_views,
     read_config,
     validate_declared,

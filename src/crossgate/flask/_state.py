@@ -12,11 +12,8 @@ scope, so a request finds both with one look-up.
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from types import FrameType
 from typing import TYPE_CHECKING, Any, Protocol
 
 from crossgate._paths import PathRules, compile_path_rules
@@ -51,9 +48,6 @@ VIEW_HEADERS_ATTRIBUTE = "__crossgate_headers__"
 
 Options = Mapping[str, object]
 
-#: crossgate's own source files: ``declaration_site`` looks past their frames.
-_PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-
 
 class Declared(Mapping[str, object]):
     """The options of one ``CORS(...)`` or ``@cross_origin(...)``, read-only, with the
@@ -76,18 +70,6 @@ class Declared(Mapping[str, object]):
 
     def __repr__(self) -> str:
         return f"Declared({self._options!r}, {self.site!r})"
-
-
-def declaration_site() -> str:
-    """``file:line`` of the user's code that called into crossgate (the first frame outside
-    it), relative to the working directory when it is below it. Read once per declaration."""
-    frame: FrameType = sys._getframe(1)
-    while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE):
-        frame = frame.f_back
-    filename = frame.f_code.co_filename
-    relative = os.path.relpath(filename)
-    shown = filename if relative.startswith("..") else relative
-    return f"{shown}:{frame.f_lineno}"
 
 
 def _level(name: str, site: str) -> str:

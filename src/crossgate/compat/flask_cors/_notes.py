@@ -10,19 +10,17 @@ unsafe behaviour kept on purpose) are ``Logged`` only, so an app's tests under `
 from __future__ import annotations
 
 import logging
-import os
-import sys
 import warnings
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from types import CodeType
 from typing import Any
 
+from crossgate._callsite import user_frame
 from crossgate.compat.flask_cors._log import core_logger
 from crossgate.compat.flask_cors.core import CONFIG_OPTIONS, DEFAULT_OPTIONS
 from crossgate.errors import Problem, closest_name, describe
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__)) + os.sep
 _REGISTRY = "__warningregistry__"
 
 
@@ -47,7 +45,7 @@ def emit(
     messages: Iterable[str | Logged], *, seen: set[str] | None = None, at: CodeType | None = None
 ) -> None:
     """Warn (and log) each distinct message once, skipping and then adding to *seen* (an app's
-    messages so far), at the user's line: the first frame outside this package, or the start of
+    messages so far), at the user's line: the first frame outside crossgate, or the start of
     *at* (a view's code, when a request compiles its policy)."""
     unique = [text for text in dict.fromkeys(messages) if seen is None or str(text) not in seen]
     if not unique:
@@ -57,9 +55,7 @@ def emit(
     if at is not None:
         filename, line, module_globals = at.co_filename, at.co_firstlineno, None
     else:
-        frame = sys._getframe(1)
-        while frame.f_back is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
-            frame = frame.f_back
+        frame = user_frame()
         filename, line, module_globals = frame.f_code.co_filename, frame.f_lineno, frame.f_globals
     registry = None if module_globals is None else module_globals.setdefault(_REGISTRY, {})
     for message in unique:
