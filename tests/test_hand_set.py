@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from crossgate._engine import Decision
 from crossgate._hand_set import HandSet, HandSetLog, apply_replacing
@@ -87,3 +89,75 @@ def test_the_warning_is_once_per_endpoint_bounded_and_escaped(
     assert "the app set '*\\r\\nX-Forged: 1'" in lines[0]
     assert all(not any(ord(char) < 32 for char in line) for line in lines)
     assert "origin '\\x1b[2J'" in lines[1]
+
+
+# --- generated: whatever the app set by hand, the policy's CORS lines are the ones that leave ---
+
+OWNED = ("Access-Control-Allow-Origin", "Access-Control-Allow-Credentials")
+EXPOSE = "Access-Control-Expose-Headers"
+VALUES = st.sampled_from(["*", "true", "null", ORIGIN, "https://evil.example", "X-Total", ""])
+OTHER = st.sampled_from([("Content-Type", "text/plain"), ("Set-Cookie", "a=1"), ("X-A", "b")])
+
+
+def _spellings(name: str) -> st.SearchStrategy[str]:
+    return st.sampled_from([name, name.lower(), name.upper()])
+
+
+HAND_SET = st.lists(
+    st.one_of(
+        OTHER,
+        st.tuples(st.sampled_from([*OWNED, EXPOSE, "Vary"]).flatmap(_spellings), VALUES),
+    ),
+    max_size=8,
+)
+DECISIONS = st.builds(
+    lambda allowed, credentials, expose: Decision(
+        allowed,
+        ()
+        if not allowed
+        else (
+            ("Access-Control-Allow-Origin", ORIGIN),
+            *([("Access-Control-Allow-Credentials", "true")] if credentials else []),
+            *([(EXPOSE, "X-Page")] if expose else []),
+        ),
+        "Origin",
+    ),
+    st.booleans(),
+    st.booleans(),
+    st.booleans(),
+)
+
+
+def _lines(headers: list[tuple[str, str]], name: str) -> list[str]:
+    return [value for line, value in headers if line.lower() == name.lower()]
+
+
+@given(HAND_SET, DECISIONS)
+def test_generated_hand_set_headers_never_outlive_the_policy(
+    app_headers: list[tuple[str, str]], decision: Decision
+) -> None:
+    headers = list(app_headers)
+    found = apply_replacing(headers, decision)
+    ours = list(decision.headers)
+    # Who may read, and with which cookies: exactly the policy's lines, whatever the app set.
+    for name in OWNED:
+        assert _lines(headers, name) == _lines(ours, name)
+    # Exposed names: the policy's when it exposes any, else the app's as written.
+    expected = _lines(ours, EXPOSE) or _lines(app_headers, EXPOSE)
+    assert _lines(headers, EXPOSE) == expected
+    # Every other line stays, in order; Vary gains Origin.
+    others = [
+        line
+        for line in app_headers
+        if line[0].lower() not in {"vary", EXPOSE.lower(), *(n.lower() for n in OWNED)}
+    ]
+    assert [line for line in headers if line in others] == others
+    vary = ", ".join(_lines(headers, "Vary"))
+    assert "Origin" in vary or "*" in vary  # 'Vary: *' already varies on everything
+    # Reported: exactly the owned headers the app set to something else than the policy.
+    for name in OWNED:
+        theirs = ", ".join(_lines(app_headers, name))
+        policy = ", ".join(_lines(ours, name))
+        # A line removed (the policy writes none) or changed counts; the same value does not.
+        differs = bool(_lines(app_headers, name)) and (not policy or theirs.strip() != policy)
+        assert differs == any(item.header == name for item in found)
