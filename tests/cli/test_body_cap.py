@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from crossgate.cli._shared import read_capped
 
-ENCODERS = {
+ENCODERS: dict[str, Callable[[bytes], bytes]] = {
     "": lambda body: body,
     "gzip": gzip.compress,
     "deflate": zlib.compress,
