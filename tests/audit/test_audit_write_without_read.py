@@ -1,16 +1,13 @@
 """``write-without-read``: a server whose preflights pass for any origin with credentials while
 its actual answers stay exact lets any site's page send credentialed DELETEs and JSON POSTs.
 
-The server is hand-written on http.server, listening on 127.0.0.1, so nothing of crossgate's
+The server is a hand-written WSGI app, listening on 127.0.0.1, so nothing of crossgate's
 own answers it; ``crossgate audit`` runs as a user runs it.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 from click.testing import CliRunner
 from flask import Flask
@@ -22,54 +19,38 @@ from tests.live_server import served
 PAGE = "https://app.example.com"
 
 
-class PreflightsForAnyone(BaseHTTPRequestHandler):
-    """Preflights: any origin, with credentials, whatever is asked. Requests: PAGE only."""
-
-    seen: list[tuple[str, str, str]]
-
-    def do_OPTIONS(self) -> None:
-        self.seen.append(("OPTIONS", self.headers.get("Host", ""), self.path))
-        self.send_response(204)
-        origin = self.headers.get("Origin")
-        if origin:
-            self.send_header("Access-Control-Allow-Origin", origin)
-            self.send_header("Access-Control-Allow-Credentials", "true")
-            method = self.headers.get("Access-Control-Request-Method", "GET")
-            self.send_header("Access-Control-Allow-Methods", f"GET, {method}")
-            self.send_header("Access-Control-Allow-Headers", "Content-Type")
-        self.send_header("Vary", "Origin")
-        self.end_headers()
-
-    def do_GET(self) -> None:
-        self.seen.append(("GET", self.headers.get("Host", ""), self.path))
-        body = b'{"user": "alice"}'
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        if self.headers.get("Origin") == PAGE:
-            self.send_header("Access-Control-Allow-Origin", PAGE)
-            self.send_header("Access-Control-Allow-Credentials", "true")
-        self.send_header("Vary", "Origin")
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, format: str, *args: object) -> None:
-        """Quiet: the test reads what was sent from ``seen``."""
+Seen = list[tuple[str, str, str]]
 
 
-@contextmanager
-def hand_written() -> Iterator[tuple[str, list[tuple[str, str, str]]]]:
-    seen: list[tuple[str, str, str]] = []
-    handler = type("Handler", (PreflightsForAnyone,), {"seen": seen})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_port}", seen
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+def preflights_for_anyone(seen: Seen, *, delete: bool = True) -> Any:
+    """Preflights: any origin, with credentials, whatever is asked (a DELETE only with *delete*).
+    Requests: PAGE only. Records (method, Host, path) of each request in *seen*."""
+
+    def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
+        method, origin = environ["REQUEST_METHOD"], environ.get("HTTP_ORIGIN")
+        seen.append((method, environ.get("HTTP_HOST", ""), environ["PATH_INFO"]))
+        headers = [("Vary", "Origin")]
+        if method == "OPTIONS":
+            asked = environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD", "GET")
+            if origin and (delete or asked != "DELETE"):
+                headers += [
+                    ("Access-Control-Allow-Origin", origin),
+                    ("Access-Control-Allow-Credentials", "true"),
+                    ("Access-Control-Allow-Methods", f"GET, {asked}"),
+                    ("Access-Control-Allow-Headers", "Content-Type"),
+                ]
+            start_response("204 No Content", headers)
+            return []
+        headers.append(("Content-Type", "application/json"))
+        if origin == PAGE:
+            headers += [
+                ("Access-Control-Allow-Origin", PAGE),
+                ("Access-Control-Allow-Credentials", "true"),
+            ]
+        start_response("200 OK", headers)
+        return [b'{"user": "alice"}']
+
+    return app
 
 
 def audit(url: str, *args: str) -> tuple[int, str]:
@@ -78,8 +59,9 @@ def audit(url: str, *args: str) -> tuple[int, str]:
 
 
 def test_a_preflight_for_anyone_before_exact_answers_is_a_high_write_without_read() -> None:
-    with hand_written() as (base, seen):
-        code, out = audit(base + "/api/items", "--origin", PAGE)
+    seen: Seen = []
+    with served(preflights_for_anyone(seen)) as server:
+        code, out = audit(server.url + "/api/items", "--origin", PAGE)
     assert code == 1
     assert "FINDING write-without-read [high] origin https://evil.test" in out
     assert (
@@ -95,32 +77,14 @@ def test_a_preflight_for_anyone_before_exact_answers_is_a_high_write_without_rea
     assert out.count("FINDING") == 1
     assert "1 finding (1 high)" in out
     # Its probes stayed on the URL named: same host, same path, preflights and GETs only.
-    host = base.removeprefix("http://")
+    host = server.url.removeprefix("http://")
     assert {(h, path) for _, h, path in seen} == {(host, "/api/items")}
     assert {method for method, _, _ in seen} == {"GET", "OPTIONS"}
 
 
 def test_a_json_post_alone_is_found_too() -> None:
-    class JsonPostOnly(PreflightsForAnyone):
-        def do_OPTIONS(self) -> None:
-            if self.headers.get("Access-Control-Request-Method") == "DELETE":
-                self.seen.append(("OPTIONS", self.headers.get("Host", ""), self.path))
-                self.send_response(204)
-                self.end_headers()
-                return
-            super().do_OPTIONS()
-
-    seen: list[tuple[str, str, str]] = []
-    handler = type("Handler", (JsonPostOnly,), {"seen": seen})
-    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
-    thread.start()
-    try:
-        code, out = audit(f"http://127.0.0.1:{server.server_port}/api", "--origin", PAGE)
-    finally:
-        server.shutdown()
-        thread.join()
-        server.server_close()
+    with served(preflights_for_anyone([], delete=False)) as server:
+        code, out = audit(server.url + "/api", "--origin", PAGE)
     assert code == 1
     assert (
         "Access-Control-Request-Method: POST, Access-Control-Request-Headers: content-type" in out

@@ -119,7 +119,11 @@ BODY = b"\x1b[31mCORS preflight refused.\x00\xe2\x80\xae [origin-not-allowed] \x
 def test_no_control_character_reaches_the_terminal(command: str, head: bytes) -> None:
     with hostile(raw(head, BODY)) as base:
         code, out, _, _ = run(COMMANDS[command](base + "/"))
-    assert code in (0, 1, 2)
+    if b"\x00" in head or b"\rb" in head:  # a header line HTTP itself forbids: httpx refuses it
+        assert code == 2
+        assert "Error: could not reach 127.0.0.1:" in out
+    else:  # the command read the answer and judged it
+        assert code in (0, 1), out
     shown = out.replace("\n", "")
     assert shown.isprintable(), repr([char for char in shown if not char.isprintable()])
 

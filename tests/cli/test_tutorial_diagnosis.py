@@ -11,11 +11,8 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -23,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.cli.tutorial_apps import PAGE, PARTNER
+from tests.export.export_proxies import gunicorn as served_by_gunicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "src")])}
@@ -97,40 +95,10 @@ def test_check_on_hand_set_headers_names_them_and_works_with_credentials():
     assert finished.stderr == ""  # shown in place, not twice
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
 @contextmanager
 def gunicorn(app: str, log: Path) -> Iterator[str]:
-    port = _free_port()
-    command = [
-        sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "1",
-        "--no-control-socket", f"tests.cli.tutorial_apps:{app}",
-    ]  # fmt: skip
-    with log.open("w") as stderr:
-        process = subprocess.Popen(
-            command, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL, stderr=stderr
-        )
-        url = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while True:
-                try:
-                    urllib.request.urlopen(f"{url}/api/open", timeout=2).close()
-                    break
-                except OSError as error:
-                    if getattr(error, "code", None) == 404:
-                        break  # listening: the app has no /api/open
-                    assert process.poll() is None, log.read_text()
-                    assert time.monotonic() < deadline, "gunicorn did not start"
-                    time.sleep(0.1)
-            yield url
-        finally:
-            process.terminate()
-            process.wait(timeout=30)
+    with served_by_gunicorn("tests.cli.tutorial_apps", app=app, log=log) as port:
+        yield f"http://127.0.0.1:{port}"
 
 
 def crossgate_check(*args: str) -> subprocess.CompletedProcess[str]:

@@ -3,6 +3,9 @@ shows what was given, escaped, and the URL to type instead."""
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
+import httpx
 import pytest
 from click.testing import CliRunner
 from hypothesis import given
@@ -95,3 +98,41 @@ def test_a_unicode_host_with_no_punycode_form_is_named_without_a_guess() -> None
     assert problem is not None
     assert "which is not a host name" in problem
     assert "did you mean" not in problem
+
+
+_PIECES = st.fixed_dictionaries(
+    {
+        "scheme": st.sampled_from(
+            ["http://", "https://", "HTTP://", "htp://", "http:/", "", "ws://"]
+        ),
+        "user": st.sampled_from(["", "", "user@", "u:p@"]),
+        "host": _HOST
+        | st.sampled_from(["localhost", "127.0.0.1", "[::1]", "caf\u00e9.example", ""]),
+        "port": st.sampled_from(["", ":", ":0", ":80", ":65535", ":65536", ":x"]),
+        "path": _PATH | st.text(max_size=6).map(lambda text: "/" + text),
+    }
+)
+
+
+@given(_PIECES)
+def test_an_accepted_url_is_one_httpx_and_urllib_read_as_the_same_http_host_and_port(
+    pieces: dict[str, str],
+) -> None:
+    url = "".join(pieces[part] for part in ("scheme", "user", "host", "port", "path"))
+    problem = url_problem(url)
+    if problem is not None and "did you mean " in problem:
+        url = problem.rsplit("did you mean ", 1)[1][:-1]
+    elif problem is not None:
+        return
+    sent, split = httpx.URL(url), urlsplit(url)
+    host = sent.raw_host.decode("ascii")  # as looked up: punycode
+    assert sent.scheme in ("http", "https")
+    assert split.scheme.lower() == sent.scheme
+    assert host
+    assert split.hostname is not None
+    assert host == split.hostname.strip("[]")
+    default = {"http": 80, "https": 443}[sent.scheme]  # httpx drops a default port
+    assert (sent.port or default) == (default if split.port is None else split.port)
+    assert not sent.userinfo
+    if pieces["host"] and not pieces["user"] and pieces["port"] not in (":0", ":65536", ":x"):
+        assert host == pieces["host"].encode("idna").decode().lower().strip("[]")

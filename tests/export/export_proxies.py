@@ -17,8 +17,9 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import IO
 
 import pytest
 
@@ -108,9 +109,14 @@ def stop(process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM)
 
 
 def start(
-    command: list[str], port: int, what: str, env: dict[str, str] | None = None
+    command: list[str],
+    port: int,
+    what: str,
+    env: dict[str, str] | None = None,
+    output: IO[bytes] | int = subprocess.PIPE,
 ) -> subprocess.Popen[bytes]:
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    """*command* started, once it listens on *port*; its stdout and stderr go to *output*."""
+    process = subprocess.Popen(command, env=env, stdout=output, stderr=subprocess.STDOUT)
     try:
         wait_for(port, process, what)
     except BaseException:
@@ -120,9 +126,11 @@ def start(
 
 
 @contextmanager
-def gunicorn(module: str, workers: int = 1) -> Iterator[int]:
+def gunicorn(
+    module: str, workers: int = 1, *, app: str = "app", log: Path | None = None
+) -> Iterator[int]:
     """gunicorn serving ``module:app`` on a free loopback port, importing what the tests import
-    (a worktree's src/ when it comes first)."""
+    (a worktree's src/ when it comes first); with *log*, its output written there."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in sys.path if p)
     port = free_port()
@@ -134,13 +142,14 @@ def gunicorn(module: str, workers: int = 1) -> Iterator[int]:
         f"127.0.0.1:{port}",
         "--workers",
         str(workers),
-        f"{module}:app",
+        f"{module}:{app}",
     ]
-    process = start(command, port, "gunicorn", env)
-    try:
-        yield port
-    finally:
-        stop(process)
+    with log.open("wb") if log is not None else nullcontext(subprocess.PIPE) as output:
+        process = start(command, port, "gunicorn", env, output)
+        try:
+            yield port
+        finally:
+            stop(process)
 
 
 def nginx_check(root: Path, config: str) -> subprocess.CompletedProcess[str]:

@@ -300,10 +300,7 @@ def _judge(
         if reads and allow != ["*"] and not _vary(response) & {"origin", "*"}:
             missing = _finding("vary-origin-missing", probe, response, False, ours)
             severity = "medium" if with_cookies else "low"
-            found.setdefault(
-                "vary-origin-missing",
-                Finding(missing.case, missing.origin, severity, *_rest(missing)),
-            )
+            found.setdefault("vary-origin-missing", replace(missing, severity=severity))
         if probe.case == "trusted" and not reads:
             notes.setdefault(
                 "trusted-not-allowed",
@@ -354,10 +351,6 @@ def _judge(
         for finding in findings
     ]
     return findings, list(notes.values())
-
-
-def _rest(finding: Finding) -> tuple[str, str, str]:
-    return finding.evidence, finding.gain, finding.fix
 
 
 def _with_count(finding: Finding, count: int) -> Finding:
@@ -465,9 +458,7 @@ def _preflight(
     finding = _finding(probe.case, probe, response, high, ours)
     if probe.case == "write-without-read":
         evidence = finding.evidence + "; its GET is refused that origin: no read, but a write"
-        finding = Finding(
-            finding.case, finding.origin, finding.severity, evidence, *_rest(finding)[1:]
-        )
+        finding = replace(finding, evidence=evidence)
     held = found.get(probe.case)
     if held is None or (finding.severity == "high" and held.severity != "high"):
         found[probe.case] = finding
