@@ -355,9 +355,7 @@ def _judge(
 
 def _with_count(finding: Finding, count: int) -> Finding:
     evidence = finding.evidence + f" ({count - 1} other origins of this class got through too)"
-    return Finding(
-        finding.case, finding.origin, finding.severity, evidence, finding.gain, finding.fix
-    )
+    return replace(finding, evidence=evidence)
 
 
 def _vary(response: HttpResponse) -> set[str]:
