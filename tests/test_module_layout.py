@@ -42,6 +42,7 @@ LAYERS = {
         "crossgate.inspect._advice",
         "crossgate.inspect._audit",
         "crossgate.inspect._flask_protection",
+        "crossgate.inspect._flask_cors",
         "crossgate.inspect",
     ],
     "grade": [

@@ -28,11 +28,6 @@ from crossgate.cli._shared import (
     proxy_argument,
 )
 from crossgate.cli._tools import AuditArgs, audit_options, finish_audit, finish_grade
-from crossgate.compat.flask_cors._inspect import (
-    route_header_rows,
-    route_policies,
-    uses_compat_layer,
-)
 from crossgate.errors import ConfigError
 from crossgate.export import ExportError, export_config
 from crossgate.flask._commands import GROUP_HELP
@@ -41,6 +36,7 @@ from crossgate.flask._state import AppState, has_decorated_views
 from crossgate.grade import GRADES
 from crossgate.headers import HeaderPolicy, HeaderSetting
 from crossgate.inspect import Reply, Send, WriteCheck, run_audit
+from crossgate.inspect._flask_cors import route_header_rows, route_policies, uses_compat_layer
 from crossgate.inspect._flask_protection import RouteProtection, predict_in_app, route_protection
 
 crossgate_group = AppGroup("crossgate", help=GROUP_HELP)

@@ -55,7 +55,8 @@ if TYPE_CHECKING:
 #: Where ``cross_origin`` leaves its spec on the view it wraps.
 VIEW_ATTRIBUTE = "__crossgate_flask_cors__"
 
-_STATE_KEY = "crossgate.compat.flask_cors"
+#: The layer's key in ``app.extensions`` (the tools look for it there).
+STATE_KEY = "crossgate.compat.flask_cors"
 _PATH_CACHE_SIZE = 4096
 # Longer paths are looked up each time: the cache holds a bounded number of entries, not bytes.
 _CACHED_PATH_LIMIT = 2048
@@ -342,9 +343,9 @@ def takes_over(app: Flask, edge: Edge) -> Registration | None:
 
 def app_state(app: Flask) -> LayerState:
     """The app's state, created on first use (nothing installed)."""
-    state = app.extensions.get(_STATE_KEY)
+    state = app.extensions.get(STATE_KEY)
     if state is None:
-        state = app.extensions[_STATE_KEY] = LayerState()
+        state = app.extensions[STATE_KEY] = LayerState()
     assert isinstance(state, LayerState)
     return state
 

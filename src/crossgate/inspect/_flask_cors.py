@@ -1,4 +1,6 @@
-"""What ``flask crossgate routes`` and ``headers`` show of the flask-cors layer.
+"""What ``flask crossgate routes`` and ``headers`` show of the flask-cors layer
+(``crossgate.compat.flask_cors``). Only ``crossgate.cli._flask_commands`` imports this module
+(it needs Flask); the layer itself never imports the tools.
 
 The policy of a route is found the way a request to it finds it: a ``cross_origin`` view's own
 (it wins fully), else the ``resources`` rule of each ``CORS(...)`` call in scope (the route's
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from crossgate.compat.flask_cors._app import _STATE_KEY, VIEW_ATTRIBUTE, app_state
+from crossgate.compat.flask_cors._app import STATE_KEY, VIEW_ATTRIBUTE, app_state
 from crossgate.compat.flask_cors.core import (
     ACL_CREDENTIALS,
     ACL_EXPOSE_HEADERS,
@@ -32,7 +34,7 @@ _ECHOED = "<the request's Origin, when allowed>"
 
 def uses_compat_layer(app: Flask) -> bool:
     """Whether the flask-cors layer is set up on *app* (its ``CORS`` or ``cross_origin``)."""
-    return _STATE_KEY in app.extensions
+    return STATE_KEY in app.extensions
 
 
 def summary(policy: CompatPolicy, source: str) -> Summary:
