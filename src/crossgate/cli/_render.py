@@ -100,6 +100,8 @@ def _cause_text(result: CheckResult) -> str:
         )
     if diagnosis.source == "app":
         return f"{diagnosis.message} (the app's own reason [{diagnosis.code}], from its log)"
+    if diagnosis.source == "preflight":
+        return diagnosis.message
     count = sum(exchange.kind == "probe" for exchange in result.exchanges)
     return f"{diagnosis.message} (found with {count} probe preflight{'s' if count != 1 else ''})"
 

@@ -40,7 +40,13 @@ from crossgate.browser import (
     unsafe_request_header_names,
     url_origin,
 )
-from crossgate.inspect._diagnose import Diagnosis, Probe, diagnose
+from crossgate.inspect._diagnose import (
+    Diagnosis,
+    Probe,
+    diagnose,
+    diagnose_response,
+    unheaded_response,
+)
 
 # The part of a body kept for reading a server's refusal reason; more is never needed.
 _BODY_KEPT = 4096
@@ -366,7 +372,31 @@ def _send_request(
         redirect_preflights=redirect_preflights,
         profile=profile,
     )
-    return transcript.result(request, verdict)
+    if final is None or redirects or verdict.step != "allow-origin-missing":
+        return transcript.result(request, verdict)
+    diagnosis = _unheaded(request, final, preflight, transcript, verdict.fix)
+    return transcript.result(request, replace(verdict, fix=diagnosis.fix), diagnosis=diagnosis)
+
+
+def _unheaded(
+    request: BrowserRequest,
+    final: HttpResponse,
+    preflight: HttpResponse | None,
+    transcript: _Transcript,
+    origin_fix: str,
+) -> Diagnosis:
+    """Why the actual response to *request* carried no ``Access-Control-Allow-Origin``: a
+    preflight the browser sent was accepted, so the origin is; otherwise probe preflights for
+    its method ask the server (its debug reason first, when one comes back)."""
+    if preflight is not None:
+        return unheaded_response(request, final, "preflight")
+    return diagnose_response(
+        request,
+        final,
+        origin_fix,
+        _prober(request, transcript),
+        lambda: transcript.exchanges[-1].body,
+    )
 
 
 def _withhold(

@@ -1,4 +1,5 @@
-"""Why a server refused a preflight without CORS headers: its own words, or a few probes.
+"""Why a server refused a preflight without CORS headers: its own words, or a few probes; and
+why an actual response came back without them.
 
 A refused preflight usually comes back without ``Access-Control-Allow-Origin``, so the browser
 blames the origin ("No 'Access-Control-Allow-Origin' header is present") whatever the server
@@ -15,6 +16,12 @@ The cause is found the way an engineer would find it:
 
 Probes are ``OPTIONS`` preflights only (they never run a view), at most
 ``3 + MAX_HEADER_PROBES`` of them, and every one is shown to the user.
+
+An actual response without ``Access-Control-Allow-Origin`` gets the same blame from the browser.
+Probe preflights for its method tell the two causes apart: the origin is refused (the server's
+reason, or no probe accepted), or the server's policy admits the origin and this response was
+sent without the CORS headers (``unheaded_response``): an error page from somewhere the CORS
+layer does not reach, or the request's method not served at the URL.
 """
 
 from __future__ import annotations
@@ -51,8 +58,9 @@ class Diagnosis:
     """What the server refused in a preflight, and the option that admits it.
 
     :param source: ``server`` when read from the server's debug-mode body, ``probes`` when
-        found by probe preflights, ``app`` when ``flask crossgate check`` read it from the
-        reason the app logged while it ran.
+        found by probe preflights, ``preflight`` when the browser's own preflight showed it (it
+        was accepted, the response then lacked the headers), ``app`` when ``flask crossgate
+        check`` read it from the reason the app logged while it ran.
     :param refused: what is refused: any of ``origin``, ``method``, ``headers``.
     :param message: the cause, in a sentence.
     :param fix: what to change on the server.
@@ -91,6 +99,11 @@ def refused_parts(code: str) -> tuple[str, ...]:
     return ("headers",) if part == "header" else (part,) if part else ()
 
 
+def _plain_question(method: str) -> str:
+    """What the probe preflight for *method* without custom headers asks (the first probe)."""
+    return f"is the origin accepted for {method} without custom headers?"
+
+
 def diagnose(
     request: BrowserRequest, body: bytes, origin_fix: str, probe: Probe
 ) -> Diagnosis | None:
@@ -121,9 +134,7 @@ def diagnose(
         (
             candidate
             for candidate in dict.fromkeys((method, *_SAFELISTED_METHODS))
-            if accepted(
-                candidate, (), f"is the origin accepted for {candidate} without custom headers?"
-            )
+            if accepted(candidate, (), _plain_question(candidate))
         ),
         None,
     )
@@ -199,3 +210,58 @@ def _described(
         method=method,
         headers=headers,
     )
+
+
+def diagnose_response(
+    request: BrowserRequest,
+    response: HttpResponse,
+    origin_fix: str,
+    probe: Probe,
+    last_body: Callable[[], bytes],
+) -> Diagnosis:
+    """Why *response*, the answer to *request* sent without a preflight, carries no
+    ``Access-Control-Allow-Origin``: the server's debug reason in the answer to the first probe
+    (*last_body* reads the body of the answer *probe* got last), else what the probes find.
+    Each question is sent once."""
+    answers: dict[tuple[str, tuple[tuple[str, str], ...]], HttpResponse] = {}
+
+    def once(method: str, headers: tuple[tuple[str, str], ...], purpose: str) -> HttpResponse:
+        key = (method, headers)
+        if key not in answers:
+            answers[key] = probe(method, headers, purpose)
+        return answers[key]
+
+    method = normalize_method(request.method)
+    once(method, (), _plain_question(method))  # diagnose asks this first: answered from here
+    reason = read_server_reason(last_body())
+    if reason is not None:
+        return reason
+    found = diagnose(request, b"", origin_fix, once)
+    return found or unheaded_response(request, response, "probes")
+
+
+def unheaded_response(request: BrowserRequest, response: HttpResponse, source: str) -> Diagnosis:
+    """Why *response* (to *request*, allowed by the server's policy: a preflight for its method
+    was accepted, the browser's own or a probe, per *source*) came back without CORS headers."""
+    method = normalize_method(request.method)
+    which = "the preflight" if source == "preflight" else "a probe preflight"
+    message = (
+        f"the server's CORS policy admits {describe(request.origin)} here ({which} for "
+        f"{describe(method)} was accepted), but this response (HTTP {response.status}) carries "
+        "no Access-Control-Allow-Origin: it was sent without the CORS headers"
+    )
+    allow = response.get("Allow")
+    if response.status == 405 and allow is not None:
+        message += f"; the URL does not serve {describe(method)} (Allow: {describe(allow)})"
+        fix = (
+            f"send a method the URL serves, or add {describe(method)} to the route's "
+            "methods=[...]; then the response carries the CORS headers"
+        )
+    else:
+        fix = (
+            "find what sent this response past the CORS layer: an error handler or a server or "
+            "proxy in front of the app answering for it, or a route the CORS configuration does "
+            "not cover (crossgate's adapters add the headers to every response the app sends, "
+            "errors included)"
+        )
+    return Diagnosis(source, (), message, fix, method=method)
