@@ -36,6 +36,7 @@ LAYERS = {
     ],
     "inspect": [
         "crossgate.inspect._diagnose",
+        "crossgate.inspect._local_network",
         "crossgate.inspect._check",
         "crossgate.inspect._probes",
         "crossgate.inspect._writes",

@@ -92,6 +92,7 @@ PUBLIC: dict[str, list[str]] = {
         "Diagnosis",
         "Exchange",
         "Finding",
+        "KnownCause",
         "MAX_HEADER_PROBES",
         "MAX_TRUSTED",
         "Note",

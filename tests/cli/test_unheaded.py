@@ -10,7 +10,8 @@ sent once, and none is sent when the answer needs none.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
@@ -20,8 +21,12 @@ from crossgate.browser import BrowserRequest, HttpResponse
 from crossgate.cli._command import main
 from crossgate.cli._render import render_json, render_text
 from crossgate.flask import CORS, cross_origin
+from crossgate.flask._commands import crossgate_group
 from crossgate.inspect import Reply, run_check
 from tests.live_server import Served
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
 
 API = "https://api.example.com/items"
 PAGE = "https://app.example.com"
@@ -185,3 +190,42 @@ def test_a_crossgate_server_refusing_a_get(serve: Callable[[Flask], Served], deb
     else:
         assert cause["source"] == "probes"
         assert served.methods == ["GET", "OPTIONS", "OPTIONS"]
+
+
+@pytest.mark.parametrize(
+    ("method", "stage"), [("GET", "response"), ("PUT", "preflight")], ids=["get", "put"]
+)
+def test_inside_the_app_its_own_reason_spares_every_probe(method: str, stage: str):
+    app = _api(f"in_app_{method}", debug=False)
+    args = ["check", "/items/3", "-X", method, "--origin", "http://localhost:3001", "--json"]
+    result = app.test_cli_runner().invoke(crossgate_group, args)
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.output)
+    assert data["cause"]["source"] == "app"
+    assert data["cause"]["probes"] == 0
+    assert "only in the port" in data["cause"]["message"]
+    assert [exchange["kind"] for exchange in data["exchanges"]] == [
+        "preflight" if stage == "preflight" else "request"
+    ]
+
+
+def test_inside_the_app_probes_still_ask_when_the_app_logged_nothing():
+    # A response sent past crossgate (WSGI middleware in front of the edge answering 503 with
+    # no CORS headers): the app logged no refusal, so the probes find the cause.
+    app = _api("in_app_unheaded", debug=False)
+    inner = app.wsgi_app
+
+    def unavailable(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        if environ["REQUEST_METHOD"] == "GET":
+            start_response("503 SERVICE UNAVAILABLE", [("Content-Type", "text/plain")])
+            return [b"down"]
+        return inner(environ, start_response)
+
+    app.wsgi_app = unavailable  # type: ignore[method-assign]
+    args = ["check", "/api/items", "--origin", PAGE, "--json"]
+    result = app.test_cli_runner().invoke(crossgate_group, args)
+    assert result.exit_code == 1, result.output
+    data = json.loads(result.output)
+    assert data["cause"]["source"] == "probes"
+    assert "HTTP 503" in data["cause"]["message"]
+    assert data["cause"]["probes"] == 1

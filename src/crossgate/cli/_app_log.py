@@ -17,7 +17,7 @@ from dataclasses import replace
 from crossgate._engine import logger
 from crossgate._hand_set import HAND_SET_CODE
 from crossgate._reasons import Reason
-from crossgate.inspect import CheckResult
+from crossgate.inspect import CheckResult, KnownCause
 from crossgate.inspect._diagnose import Diagnosis, refused_parts
 
 
@@ -53,6 +53,24 @@ def app_log() -> Iterator[_Collected]:
         logger.propagate = propagate
 
 
+def _app_diagnosis(reason: Reason) -> Diagnosis:
+    return Diagnosis(
+        "app", refused_parts(reason.code), reason.message, reason.fix, code=reason.code
+    )
+
+
+def known_cause(collected: _Collected) -> KnownCause:
+    """The app's own reason for a refusal at a stage, as the check meets it (the latest one
+    logged for that stage): the check then sends no probe to find it."""
+
+    def cause(stage: str) -> Diagnosis | None:
+        preflight = stage == "preflight"
+        reason = next((r for r in reversed(collected.reasons) if r.preflight == preflight), None)
+        return None if reason is None else _app_diagnosis(reason)
+
+    return cause
+
+
 def with_app_reasons(results: list[CheckResult], collected: _Collected) -> list[CheckResult]:
     """*results* with the cause and fix of each blocked one replaced by the app's own reason
     (the first refusal logged for the stage that decided), and the hand-set header warnings as
@@ -65,9 +83,7 @@ def with_app_reasons(results: list[CheckResult], collected: _Collected) -> list[
             preflight = verdict.stage == "preflight"
             reason = next((r for r in collected.reasons if r.preflight == preflight), None)
             if reason is not None:
-                diagnosis = Diagnosis(
-                    "app", refused_parts(reason.code), reason.message, reason.fix, code=reason.code
-                )
+                diagnosis = _app_diagnosis(reason)
                 result = replace(
                     result, diagnosis=diagnosis, verdict=replace(verdict, fix=reason.fix)
                 )

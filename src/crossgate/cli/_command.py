@@ -44,6 +44,7 @@ from crossgate.cli._tools import audit_command, headers_command
 from crossgate.inspect import (
     ADDRESS_SPACES,
     CheckResult,
+    KnownCause,
     Send,
     WriteCheck,
     check_write,
@@ -65,6 +66,7 @@ def check_engines(
     send_unsafe: bool,
     body: bytes | None,
     guess_address_space: bool = True,
+    known_cause: KnownCause | None = None,
 ) -> list[CheckResult]:
     """:func:`crossgate.inspect.run_checks` for the engines ``--browser`` names."""
     return run_checks(
@@ -75,6 +77,7 @@ def check_engines(
         send_unsafe=send_unsafe,
         body=body,
         guess_address_space=guess_address_space,
+        known_cause=known_cause,
     )
 
 

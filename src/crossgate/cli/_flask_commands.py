@@ -19,7 +19,7 @@ from werkzeug.routing import Rule
 
 from crossgate._engine import answered_methods
 from crossgate.browser import ENGINES, HttpResponse
-from crossgate.cli._app_log import app_log, with_app_reasons
+from crossgate.cli._app_log import app_log, known_cause, with_app_reasons
 from crossgate.cli._command import CheckArgs, check_engines, finish, request_options
 from crossgate.cli._shared import (
     export_options,
@@ -395,6 +395,7 @@ def check_command(path: str, given: CheckArgs) -> None:
             body=given.body,
             # The test client's localhost says nothing about where the app will run.
             guess_address_space=False,
+            known_cause=known_cause(said),
         )
     results = with_app_reasons(results, said)
     kinds = [(given.method, False), *([("GET", True)] if given.websocket else [])]

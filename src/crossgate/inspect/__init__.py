@@ -22,21 +22,20 @@ from __future__ import annotations
 
 from crossgate.inspect._audit import Audit, Finding, Note, run_audit
 from crossgate.inspect._check import (
-    ADDRESS_SPACES,
     BODY_LIMIT,
     BODY_SECONDS,
     CheckResult,
     Exchange,
+    KnownCause,
     Prediction,
     Reply,
     Send,
-    address_space,
-    local_network_access,
     preflight_headers,
     run_check,
     run_checks,
 )
 from crossgate.inspect._diagnose import MAX_HEADER_PROBES, Diagnosis, read_server_reason
+from crossgate.inspect._local_network import ADDRESS_SPACES, address_space, local_network_access
 from crossgate.inspect._probes import (
     ATTACK_CLASSES,
     MAX_TRUSTED,
@@ -62,6 +61,7 @@ __all__ = [
     "Diagnosis",
     "Exchange",
     "Finding",
+    "KnownCause",
     "Note",
     "Prediction",
     "Probe",

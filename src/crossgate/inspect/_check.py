@@ -18,10 +18,8 @@ Two things go beyond what a browser does, and the result says so:
 
 from __future__ import annotations
 
-import ipaddress
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from urllib.parse import urlsplit
 
 from crossgate.browser import (
     CHROMIUM,
@@ -47,6 +45,7 @@ from crossgate.inspect._diagnose import (
     diagnose_response,
     unheaded_response,
 )
+from crossgate.inspect._local_network import local_network_access
 
 # The part of a body kept for reading a server's refusal reason; more is never needed.
 _BODY_KEPT = 4096
@@ -86,6 +85,8 @@ def cut_note(url: str) -> str:
 
 #: method, absolute URL, request header lines, body -> the reply (redirects not followed).
 Send = Callable[[str, str, list[tuple[str, str]], bytes | None], Reply]
+#: The stage a refusal happened at (``preflight``, ``response``) -> its cause, if known.
+KnownCause = Callable[[str], Diagnosis | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,8 +198,14 @@ def run_check(
     send_unsafe: bool = False,
     body: bytes | None = None,
     profile: EngineProfile = CHROMIUM,
+    known_cause: KnownCause | None = None,
 ) -> CheckResult:
-    """Do what *profile*'s browser would do for *request*; return the verdict and transcript."""
+    """Do what *profile*'s browser would do for *request*; return the verdict and transcript.
+
+    *known_cause* gives the cause of a refusal when it is known without asking the server (by
+    the stage refused, ``preflight`` or ``response``; ``flask crossgate check`` reads the app's
+    log): then no probe is sent for it.
+    """
     transcript = _Transcript(send)
     method = normalize_method(request.method)
     cross_origin = url_origin(request.url) != request.origin
@@ -218,8 +225,10 @@ def run_check(
         if not verdict.allowed:
             diagnosis = None
             if verdict.step == "allow-origin-missing":
-                probe = _prober(request, transcript)
-                diagnosis = diagnose(request, sent.body, verdict.fix, probe)
+                diagnosis = known_cause("preflight") if known_cause is not None else None
+                if diagnosis is None:
+                    probe = _prober(request, transcript)
+                    diagnosis = diagnose(request, sent.body, verdict.fix, probe)
             if diagnosis is not None:
                 verdict = replace(verdict, fix=diagnosis.fix)
             return transcript.result(request, verdict, diagnosis=diagnosis)
@@ -227,7 +236,7 @@ def run_check(
         return _predict(
             request, method, preflight, transcript, cross_origin=cross_origin, profile=profile
         )
-    return _send_request(request, preflight, transcript, body, profile)
+    return _send_request(request, preflight, transcript, body, profile, known_cause)
 
 
 def run_checks(
@@ -239,6 +248,7 @@ def run_checks(
     send_unsafe: bool = False,
     body: bytes | None = None,
     guess_address_space: bool = True,
+    known_cause: KnownCause | None = None,
 ) -> list[CheckResult]:
     """Run the check once per engine in *profiles* (each sends what that engine sends).
 
@@ -253,7 +263,14 @@ def run_checks(
     )
     results = []
     for profile in profiles:
-        result = run_check(request, send, send_unsafe=send_unsafe, body=body, profile=profile)
+        result = run_check(
+            request,
+            send,
+            send_unsafe=send_unsafe,
+            body=body,
+            profile=profile,
+            known_cause=known_cause,
+        )
         if profile.name == "chromium" and local_network is not None:
             result = replace(result, local_network=local_network)
         results.append(result)
@@ -320,6 +337,7 @@ def _send_request(
     transcript: _Transcript,
     body: bytes | None,
     profile: EngineProfile,
+    known_cause: KnownCause | None,
 ) -> CheckResult:
     """Send the actual request and follow its redirects as the browser does.
 
@@ -374,7 +392,9 @@ def _send_request(
     )
     if final is None or redirects or verdict.step != "allow-origin-missing":
         return transcript.result(request, verdict)
-    diagnosis = _unheaded(request, final, preflight, transcript, verdict.fix)
+    diagnosis = known_cause("response") if known_cause is not None else None
+    if diagnosis is None:
+        diagnosis = _unheaded(request, final, preflight, transcript, verdict.fix)
     return transcript.result(request, replace(verdict, fix=diagnosis.fix), diagnosis=diagnosis)
 
 
@@ -425,64 +445,3 @@ def _request_lines(hop: Hop) -> list[tuple[str, str]]:
     if hop.cors:
         lines.append(("Origin", hop.origin))
     return lines
-
-
-#: Local Network Access's address spaces, from the most private.
-ADDRESS_SPACES = ("loopback", "local", "public")
-_LOOPBACK_NAMES = ("localhost",)
-
-
-def address_space(host: str) -> str:
-    """The address space of *host* as Chromium sees it: ``loopback``, ``local`` or ``public``.
-
-    A name that is not an IP literal is taken as public, except ``localhost`` and
-    ``*.localhost`` (use ``--target-address-space`` for an intranet name).
-    """
-    name = host.strip("[]").lower()
-    if name in _LOOPBACK_NAMES or name.endswith(".localhost"):
-        return "loopback"
-    try:
-        address = ipaddress.ip_address(name)
-    except ValueError:
-        return "public"
-    if address.is_loopback:
-        return "loopback"
-    if address.is_private or address.is_link_local:
-        return "local"
-    return "public"
-
-
-def local_network_access(
-    request: BrowserRequest, target_space: str | None = None, page_space: str | None = None
-) -> Verdict | None:
-    """Chromium's Local Network Access verdict for *request*, ``None`` when it does not apply.
-
-    Chromium 142 and later ask the user before a page fetches an address more private than its
-    own (a public page fetching ``local`` or ``loopback``, a local page fetching ``loopback``);
-    in automation, or once the user says no, the fetch fails before any request is sent. No
-    response header changes that. The verdict is what happens without the permission; with it,
-    the CORS verdict applies.
-    """
-    if request.origin == "null":
-        # An opaque origin's address space is its creator's, which the check cannot know.
-        return None
-    page_space = page_space or address_space(urlsplit(request.origin).hostname or "")
-    target = urlsplit(request.url).hostname or ""
-    space = target_space or address_space(target)
-    if ADDRESS_SPACES.index(space) >= ADDRESS_SPACES.index(page_space):
-        return None
-    return Verdict(
-        False,
-        "local-network-access",
-        f"Permission was denied for this request to access the `{space}` address space.",
-        f"Chromium 142+ asks the user before a {page_space} page reaches a {space} address "
-        "(Local Network Access) and fails the fetch before sending anything when the user or "
-        "the browser says no; no response header changes this (Access-Control-Allow-Private-"
-        "Network no longer does). What does: serve the page from a secure context (https), "
-        f"pass the fetch option targetAddressSpace: '{space}', and for an iframe allow it with "
-        'the local-network-access Permissions-Policy (allow="local-network-access")',
-        stage="preflight",
-        url=request.url,
-        origin=request.origin,
-        engine="chromium",
-    )
