@@ -112,7 +112,10 @@ def test_a_refused_origin_keeps_the_origin_fix():
     result = check(server, origin="https://evil.example")
     assert result.diagnosis is not None
     assert result.diagnosis.refused == ("origin",)
-    assert "add 'https://evil.example' to origins" in result.verdict.fix
+    # The probes showed the policy refuses it: no "if it is there already".
+    assert result.verdict.fix == (
+        "add 'https://evil.example' to origins, or give this URL a CORS policy if it has none"
+    )
     # GET, then POST: each question once, even though GET is both the method and a candidate.
     assert server.sent == [("GET", ""), ("OPTIONS", "GET"), ("OPTIONS", "POST")]
 
@@ -229,3 +232,10 @@ def test_inside_the_app_probes_still_ask_when_the_app_logged_nothing():
     assert data["cause"]["source"] == "probes"
     assert "HTTP 503" in data["cause"]["message"]
     assert data["cause"]["probes"] == 1
+
+
+def test_a_null_origin_keeps_the_browsers_warning():
+    result = check(Server(), origin="null")
+    assert result.diagnosis is not None
+    assert result.diagnosis.refused == ("origin",)
+    assert "would trust every sandboxed page" in result.verdict.fix

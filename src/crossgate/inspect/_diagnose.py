@@ -222,7 +222,7 @@ def diagnose_response(
     """Why *response*, the answer to *request* sent without a preflight, carries no
     ``Access-Control-Allow-Origin``: the server's debug reason in the answer to the first probe
     (*last_body* reads the body of the answer *probe* got last), else what the probes find.
-    Each question is sent once."""
+    Each question is sent once. *origin_fix* (the browser's) is kept for a ``null`` origin."""
     answers: dict[tuple[str, tuple[tuple[str, str], ...]], HttpResponse] = {}
 
     def once(method: str, headers: tuple[tuple[str, str], ...], purpose: str) -> HttpResponse:
@@ -236,6 +236,11 @@ def diagnose_response(
     reason = read_server_reason(last_body())
     if reason is not None:
         return reason
+    if request.origin != "null":  # the browser's fix for 'null' warns against listing it
+        origin_fix = (
+            f"add {describe(request.origin)} to origins, or give this URL a CORS policy if it "
+            "has none"
+        )
     found = diagnose(request, b"", origin_fix, once)
     return found or unheaded_response(request, response, "probes")
 
