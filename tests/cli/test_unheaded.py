@@ -239,3 +239,17 @@ def test_a_null_origin_keeps_the_browsers_warning():
     assert result.diagnosis is not None
     assert result.diagnosis.refused == ("origin",)
     assert "would trust every sandboxed page" in result.verdict.fix
+
+
+@pytest.mark.parametrize("method", ["GET", "PUT"], ids=["response", "preflight"])
+def test_a_server_failing_everything_is_not_blamed_on_the_origin(method: str):
+    # An upstream that is down: the proxy answers 502 to the request and to every preflight.
+    def down(verb: str, url: str, lines: list[tuple[str, str]], data: bytes | None) -> Reply:
+        return Reply(HttpResponse(502, (("Content-Type", "text/html"),), url), b"Bad Gateway")
+
+    result = run_check(BrowserRequest(API, PAGE, method, ()), down, send_unsafe=True)
+    assert result.diagnosis is not None
+    assert result.diagnosis.refused == ()
+    assert "server error (HTTP 502)" in result.diagnosis.message
+    assert result.verdict.fix.startswith("fix the server error first")
+    assert "origins" not in result.verdict.fix

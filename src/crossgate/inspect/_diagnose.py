@@ -123,8 +123,11 @@ def diagnose(
     names = unsafe_request_header_names(request.headers)
     pairs = {name.lower(): (name, value) for name, value in request.headers}
 
+    statuses: list[int] = []
+
     def accepted(method: str, headers: tuple[tuple[str, str], ...], purpose: str) -> bool:
         answer = probe(method, headers, purpose)
+        statuses.append(answer.status)
         # The server's decision does not depend on cookies (a preflight carries none), so the
         # probe is judged without credentials: only "did the server accept it" matters here.
         asked = BrowserRequest(request.url, request.origin, method, headers)
@@ -138,6 +141,16 @@ def diagnose(
         ),
         None,
     )
+    if passing is None and all(status >= 500 for status in statuses):
+        return Diagnosis(
+            "probes",
+            (),
+            f"every probe preflight was answered with a server error (HTTP {statuses[-1]}): the "
+            "server failed before any CORS policy could answer (a crash, an upstream that is "
+            "down, a proxy's error page), so the origin may well be allowed",
+            "fix the server error first (the server's or the proxy's log says why); the CORS "
+            "headers come with the app's own answers",
+        )
     if passing is None:
         return Diagnosis(
             "probes",
