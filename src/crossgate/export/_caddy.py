@@ -7,7 +7,8 @@ matched only when that value is not empty. ``reverse_proxy`` removes the app's o
 ``Origin`` by two ``header_down`` replacements (append, then drop a repeat). Requests another URL
 rule may serve (``Deferral``) go to a nested ``handle`` that proxies them untouched.
 
-Escaping (Caddy 2.6 reads a Caddyfile in three layers, each handled once):
+Escaping (Caddy 2.6 reads a Caddyfile in three layers, each handled once; one map output is
+special):
 
 - the file: ``{$NAME}`` is replaced by an environment variable before anything is read, even in
   quotes, so a value containing ``{$`` is refused (regexes write ``{`` as ``\\x7b``);
@@ -17,7 +18,9 @@ Escaping (Caddy 2.6 reads a Caddyfile in three layers, each handled once):
 - placeholders: header values, map sources and the values of exactly-matched map entries expand
   ``{...}``, so their literal ``{`` and ``}`` are written ``\\{``, ``\\}``; a regex entry's value
   expands ``$1`` instead, so its ``$`` is written ``$$``. Map keys and regexes are read as they
-  are.
+  are;
+- a map output of exactly ``-`` (quoted or not) is "no value" to Caddy's ``map``: refused
+  (:func:`_output`).
 
 Regexes are RE2 here: the table refuses what RE2 cannot run. RE2 bounds repeats at 1000, so the
 engine's 4096-character limit on Access-Control-Request-Headers is left to Caddy's own limits.
@@ -114,15 +117,25 @@ def _regex(text: str) -> str:
     return _token(_plan.respelled(text, _re2_unit), "path")
 
 
+def _output(text: str) -> str:
+    """*text* as a map's output token, or Unwritable: Caddy reads an output of exactly ``-``
+    (quoted or not) as "no value" and skips the entry."""
+    if text == "-":
+        raise _plan.Unwritable(
+            "headers", "value '-' alone is read by Caddy's map as no value: it would not be sent"
+        )
+    return _token(text)
+
+
 def _map(item: _plan.Map) -> list[str]:
     lines = [f"map {_token(_placeholders(item.source))} {{crossgate_{item.target}}} {{"]
     for key, value in item.entries:
         if key.regex:
-            entry = f"{_regex('~' + key.text)} {_token(_regex_value(value, item.source))}"
+            entry = f"{_regex('~' + key.text)} {_output(_regex_value(value, item.source))}"
         else:
-            entry = f"{_token(key.text)} {_token(_placeholders(value))}"
+            entry = f"{_token(key.text)} {_output(_placeholders(value))}"
         lines.append(_IN + entry)
-    return [*lines, f"{_IN}default {_token(_placeholders(item.default))}", "}"]
+    return [*lines, f"{_IN}default {_output(_placeholders(item.default))}", "}"]
 
 
 def _header_block(matcher: str, headers: list[tuple[str, str]], operator: str = "") -> list[str]:

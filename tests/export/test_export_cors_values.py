@@ -1,0 +1,130 @@
+"""The values of a CORS policy (exposed and allowed header names, the route's methods, max_age)
+reach each proxy's configuration through its maps: every proxy answers with them exactly as the
+app does, or the export refuses the value, naming it. Header names and method names are tokens
+(RFC 9110), which may hold ``$``, ``%``, ``'``, backticks, ``#`` and a lone ``-``: what nginx,
+Caddy and HAProxy read as syntax."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Literal
+
+import pytest
+from flask import Flask
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from crossgate.errors import ConfigError
+from crossgate.export import ExportError, export_config
+from crossgate.flask import CORS
+from tests.export.export_proxies import cors_view, free_port, gunicorn, run_proxy, send
+
+pytestmark = pytest.mark.proxies
+
+Proxy = Literal["nginx", "caddy", "haproxy"]
+PROXIES: tuple[Proxy, ...] = ("nginx", "caddy", "haproxy")
+ORIGIN = "https://app.example.com"
+
+# Pieces of tokens a configuration language reads as syntax, and plain ones.
+PIECE = st.sampled_from(
+    ["-", "$", "%", "'", "`", "#", "|", "^", "~", "!", "&", "*", "+", ".", "_", "$1", "$$",
+     "$http_cookie", "%%", "A", "x"]
+)  # fmt: skip
+TOKEN = st.lists(PIECE, min_size=1, max_size=3).map("".join)
+NAMES = st.lists(TOKEN, min_size=1, max_size=3, unique_by=str.lower)
+
+
+@pytest.fixture(scope="module")
+def upstream() -> Iterator[int]:
+    with gunicorn("tests.export.export_plain_upstream") as port:
+        yield port
+
+
+def cors_app(method: str, expose: list[str], allow: list[str] | None, max_age: int) -> Flask:
+    app = Flask(__name__)
+    app.add_url_rule("/v", "view", lambda: "v", methods=["GET", method])
+    if allow is None:  # every requested header allowed, echoed
+        CORS(app, origins=[ORIGIN], expose_headers=expose, max_age=max_age)
+    else:
+        CORS(app, origins=[ORIGIN], expose_headers=expose, allow_headers=allow, max_age=max_age)
+    return app
+
+
+def refusal_marks(
+    kind: Proxy, method: str, names: list[str], answers: list[dict[str, object]]
+) -> set[str]:
+    """What the refusals of the export name, stated apart from the writers: a route method
+    ``--`` (which Werkzeug's allowed_methods() asks with); a header name holding ``$`` for nginx
+    and HAProxy (crossgate.export._checks); for Caddy, a CORS header whose whole value is ``-``,
+    which Caddy's ``map`` reads as "no value" (the header would be dropped), once the table holds
+    no refusal."""
+    marks = {"'--'"} if method == "--" else set()
+    if kind != "caddy" and any("$" in name for name in names):
+        marks.add("'$'")
+    if marks:  # found in the app's table: no configuration is written
+        return marks
+    dash = any(value in ("-", {"-"}) for item in answers for value in item.values())
+    return {"'-'"} if kind == "caddy" and dash else set()
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    method=TOKEN.map(str.upper),
+    expose=st.lists(TOKEN, max_size=3, unique_by=str.lower),
+    allow=st.none() | NAMES,
+    max_age=st.integers(0, 10**9),
+    spelled=st.booleans(),
+)
+@example(method="--", expose=[], allow=None, max_age=0, spelled=False)
+@example(method="PUT", expose=["-"], allow=None, max_age=600, spelled=False)
+@example(method="M$%'`#", expose=["$http_cookie"], allow=["-"], max_age=1, spelled=True)
+@pytest.mark.parametrize("kind", PROXIES)
+def test_cors_values_are_answered_as_the_app_answers_or_refused(
+    kind: Proxy,
+    method: str,
+    expose: list[str],
+    allow: list[str] | None,
+    max_age: int,
+    spelled: bool,
+    upstream: int,
+    tmp_path: Path,
+) -> None:
+    try:
+        app = cors_app(method, expose, allow, max_age)
+    except (ConfigError, ValueError):
+        return  # refused at start-up: never exported
+    requested = method.lower() if spelled else method
+    preflight = {
+        "Origin": ORIGIN,
+        "Access-Control-Request-Method": requested,
+        "Access-Control-Request-Headers": ", ".join(allow or ["$x"]),
+    }
+    scenarios = [("OPTIONS", preflight, True), ("GET", {"Origin": ORIGIN}, False)]
+    client = app.test_client()
+    answers = []
+    for verb, headers, is_preflight in scenarios:
+        response = client.open("/v", method=verb, headers=headers)
+        answers.append(
+            cors_view((response.status_code, list(response.headers.items())), is_preflight)
+        )
+    port = free_port()
+    upstream_url, listen = f"http://127.0.0.1:{upstream}", f"127.0.0.1:{port}"
+    marks = refusal_marks(kind, method, [*expose, *(allow or [])], answers)
+    if marks:
+        with pytest.raises(ExportError) as raised:
+            export_config(app, kind, upstream=upstream_url, listen=listen)
+        named = [{mark for mark in marks if mark in item.message} for item in raised.value.refusals]
+        assert all(named), raised.value  # each refusal for a reason stated here
+        assert set().union(*named) == marks, raised.value  # and each reason given
+        return
+    config = export_config(app, kind, upstream=upstream_url, listen=listen)
+    root = tmp_path / f"{kind}-{len(list(tmp_path.iterdir()))}"
+    root.mkdir()
+    with run_proxy(kind, root, config, port):
+        for (verb, headers, is_preflight), answer in zip(scenarios, answers, strict=True):
+            assert cors_view(send(port, verb, "/v", headers), is_preflight) == answer
