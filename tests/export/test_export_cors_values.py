@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 
 from crossgate.errors import ConfigError
 from crossgate.export import ExportError, export_config
-from crossgate.flask import CORS
+from crossgate.flask import CORS, Headers
 from tests.export.export_proxies import cors_view, free_port, gunicorn, run_proxy, send
 
 pytestmark = pytest.mark.proxies
@@ -128,3 +128,25 @@ def test_cors_values_are_answered_as_the_app_answers_or_refused(
     with run_proxy(kind, root, config, port):
         for (verb, headers, is_preflight), answer in zip(scenarios, answers, strict=True):
             assert cors_view(send(port, verb, "/v", headers), is_preflight) == answer
+
+
+@pytest.mark.parametrize(
+    "vary", ["Accept", "accept, ORIGIN", "*", "Cookie, Access-Control-Request-Headers"]
+)
+@pytest.mark.parametrize("kind", PROXIES)
+def test_a_header_policy_vary_is_merged_into_the_preflights_the_proxy_answers(
+    kind: Proxy, vary: str, upstream: int, tmp_path: Path
+) -> None:
+    app = cors_app("PUT", [], ["X-A"], 600)
+    Headers(app, headers={"Vary": vary})
+    client = app.test_client()
+    port = free_port()
+    config = export_config(
+        app, kind, upstream=f"http://127.0.0.1:{upstream}", listen=f"127.0.0.1:{port}"
+    )
+    with run_proxy(kind, tmp_path, config, port):
+        for method in ("PUT", "PATCH"):  # allowed (204), refused (403)
+            headers = {"Origin": ORIGIN, "Access-Control-Request-Method": method}
+            response = client.open("/v", method="OPTIONS", headers=headers)
+            direct = cors_view((response.status_code, list(response.headers.items())), True)
+            assert cors_view(send(port, "OPTIONS", "/v", headers), True) == direct

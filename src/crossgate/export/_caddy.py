@@ -31,9 +31,8 @@ from __future__ import annotations
 import re
 from functools import partial
 
-from crossgate._engine import PREFLIGHT_VARY
 from crossgate.export import _plan
-from crossgate.export._headers import CORS_HEADERS, static_lines
+from crossgate.export._headers import CORS_HEADERS, preflight_vary, static_lines
 from crossgate.export._spelling import caddy_gate
 from crossgate.export._table import ExportError, ExportTable, Refusal
 
@@ -166,7 +165,7 @@ def _cors(spot: _plan.Spot, plan: _plan.Plan) -> list[str]:
     lines = static_lines(spot.location)
     static = [(line.name, line.https) for line in lines if line.https is not None]
     for which in (["@pre_ok"] if spot.allowed else []) + ["@pre_no"]:
-        inner += _header_block(which, [("Vary", PREFLIGHT_VARY), *static])
+        inner += _header_block(which, [("Vary", preflight_vary(spot.location)), *static])
         inner.append(
             f"respond {which} 204"
             if which == "@pre_ok"
