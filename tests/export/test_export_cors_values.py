@@ -6,6 +6,7 @@ Caddy and HAProxy read as syntax."""
 
 from __future__ import annotations
 
+import http.client
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
@@ -18,7 +19,14 @@ from hypothesis import strategies as st
 from crossgate.errors import ConfigError
 from crossgate.export import ExportError, export_config
 from crossgate.flask import CORS, Headers
-from tests.export.export_proxies import cors_view, free_port, gunicorn, run_proxy, send
+from tests.export.export_proxies import (
+    cors_view,
+    dead_port,
+    free_port,
+    gunicorn,
+    run_proxy,
+    send,
+)
 
 pytestmark = pytest.mark.proxies
 
@@ -150,3 +158,75 @@ def test_a_header_policy_vary_is_merged_into_the_preflights_the_proxy_answers(
             response = client.open("/v", method="OPTIONS", headers=headers)
             direct = cors_view((response.status_code, list(response.headers.items())), True)
             assert cors_view(send(port, "OPTIONS", "/v", headers), True) == direct
+
+
+#: Route methods and allowed header names with letters Unicode folds with other characters (k
+#: with the Kelvin sign U+212A, s with the long s U+017F), which fetch() sends as written.
+CUSTOM = ("MKCOL", "SEARCH", "UNLINK")
+NAMED = ("X-Kind", "X-Seq")
+FOLDS = {"k": ["k", "K", "\u212a"], "s": ["s", "S", "\u017f"]}
+
+
+def caseless_app() -> Flask:
+    app = Flask(__name__)
+    app.add_url_rule("/v", "view", lambda: "v", methods=["GET", *CUSTOM])
+    CORS(app, origins=[ORIGIN], allow_headers=list(NAMED))
+    return app
+
+
+@pytest.fixture(scope="module", params=PROXIES)
+def caseless_proxy(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[int]:
+    kind, port = request.param, free_port()
+    with dead_port() as nowhere:  # preflights never reach the app
+        config = export_config(
+            caseless_app(), kind, upstream=f"http://127.0.0.1:{nowhere}", listen=f"127.0.0.1:{port}"
+        )
+        with run_proxy(kind, tmp_path_factory.mktemp(kind), config, port):
+            yield port
+
+
+def spellings(name: str) -> st.SearchStrategy[str]:
+    letters = [st.sampled_from(FOLDS.get(char.lower(), [char, char.lower()])) for char in name]
+    return st.tuples(*letters).map("".join)
+
+
+def preflight_answer(port: int, headers: dict[str, bytes]) -> tuple[int, str | None, str | None]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        connection.request("OPTIONS", "/v", headers=headers)
+        response = connection.getresponse()
+        response.read()
+        methods = response.getheader("Access-Control-Allow-Methods")
+        return response.status, methods, response.getheader("Access-Control-Allow-Headers")
+    finally:
+        connection.close()
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    requested=st.sampled_from(CUSTOM).flatmap(spellings),
+    named=st.sampled_from(NAMED).flatmap(spellings),
+)
+@example(requested="m\u212acol", named="X-Seq")
+@example(requested="\u017fearch", named="X-Seq")
+@example(requested="unlink", named="x-\u212aind")
+@example(requested="MKCOL", named="x-\u017feq")
+def test_methods_and_header_names_are_matched_caselessly_on_ascii_only(
+    caseless_proxy: int, requested: str, named: str
+) -> None:
+    sent = {
+        "Origin": ORIGIN.encode(),
+        "Access-Control-Request-Method": requested.encode(),
+        "Access-Control-Request-Headers": named.encode(),
+    }
+    # The app reads a header's bytes as Latin-1 (WSGI): a non-ASCII name is no token.
+    headers = {name: value.decode("latin-1") for name, value in sent.items()}
+    direct = caseless_app().test_client().open("/v", method="OPTIONS", headers=headers)
+    expected = (
+        direct.status_code,
+        direct.headers.get("Access-Control-Allow-Methods"),
+        direct.headers.get("Access-Control-Allow-Headers"),
+    )
+    assert preflight_answer(caseless_proxy, sent) == expected
