@@ -22,9 +22,8 @@ from crossgate.flask import CORS, Headers
 from tests.export.export_proxies import (
     cors_view,
     dead_port,
-    free_port,
+    exported_proxy,
     gunicorn,
-    run_proxy,
     send,
 )
 
@@ -120,20 +119,17 @@ def test_cors_values_are_answered_as_the_app_answers_or_refused(
         answers.append(
             cors_view((response.status_code, list(response.headers.items())), is_preflight)
         )
-    port = free_port()
-    upstream_url, listen = f"http://127.0.0.1:{upstream}", f"127.0.0.1:{port}"
     marks = refusal_marks(kind, method, [*expose, *(allow or [])], answers)
     if marks:
         with pytest.raises(ExportError) as raised:
-            export_config(app, kind, upstream=upstream_url, listen=listen)
+            export_config(app, kind, upstream="http://127.0.0.1:1", listen="127.0.0.1:2")
         named = [{mark for mark in marks if mark in item.message} for item in raised.value.refusals]
         assert all(named), raised.value  # each refusal for a reason stated here
         assert set().union(*named) == marks, raised.value  # and each reason given
         return
-    config = export_config(app, kind, upstream=upstream_url, listen=listen)
     root = tmp_path / f"{kind}-{len(list(tmp_path.iterdir()))}"
     root.mkdir()
-    with run_proxy(kind, root, config, port):
+    with exported_proxy(kind, root, app, upstream) as port:
         for (verb, headers, is_preflight), answer in zip(scenarios, answers, strict=True):
             assert cors_view(send(port, verb, "/v", headers), is_preflight) == answer
 
@@ -148,11 +144,7 @@ def test_a_header_policy_vary_is_merged_into_the_preflights_the_proxy_answers(
     app = cors_app("PUT", [], ["X-A"], 600)
     Headers(app, headers={"Vary": vary})
     client = app.test_client()
-    port = free_port()
-    config = export_config(
-        app, kind, upstream=f"http://127.0.0.1:{upstream}", listen=f"127.0.0.1:{port}"
-    )
-    with run_proxy(kind, tmp_path, config, port):
+    with exported_proxy(kind, tmp_path, app, upstream) as port:
         for method in ("PUT", "PATCH"):  # allowed (204), refused (403)
             headers = {"Origin": ORIGIN, "Access-Control-Request-Method": method}
             response = client.open("/v", method="OPTIONS", headers=headers)
@@ -178,13 +170,10 @@ def caseless_app() -> Flask:
 def caseless_proxy(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[int]:
-    kind, port = request.param, free_port()
-    with dead_port() as nowhere:  # preflights never reach the app
-        config = export_config(
-            caseless_app(), kind, upstream=f"http://127.0.0.1:{nowhere}", listen=f"127.0.0.1:{port}"
-        )
-        with run_proxy(kind, tmp_path_factory.mktemp(kind), config, port):
-            yield port
+    kind = request.param
+    root = tmp_path_factory.mktemp(kind)
+    with dead_port() as nowhere, exported_proxy(kind, root, caseless_app(), nowhere) as port:
+        yield port  # preflights never reach the app
 
 
 def spellings(name: str) -> st.SearchStrategy[str]:

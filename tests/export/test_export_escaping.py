@@ -27,6 +27,7 @@ from tests.export.export_hostile_app import LITERAL, ORIGIN, TICK, app
 from tests.export.export_proxies import (
     assert_answered_alike,
     dead_port,
+    exported_proxy,
     free_port,
     gunicorn,
     haproxy_check,
@@ -53,12 +54,8 @@ def proxy(
     request: pytest.FixtureRequest, upstream: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[int]:
     kind = request.param
-    port = free_port()
-    config = export_config(
-        app, kind, upstream=f"http://127.0.0.1:{upstream}", listen=f"127.0.0.1:{port}"
-    )
     # run_proxy asserts `nginx -t` / `caddy validate` / `haproxy -c` first.
-    with run_proxy(kind, tmp_path_factory.mktemp(kind), config, port):
+    with exported_proxy(kind, tmp_path_factory.mktemp(kind), app, upstream) as port:
         yield port
 
 
@@ -324,15 +321,10 @@ def test_a_generated_route_path_injects_nothing(
     hostile = Flask(__name__)
     hostile.add_url_rule("/p" + "".join(pieces), "view", lambda: "v")
     CORS(hostile, origins=[ORIGIN])
-    port = free_port()
-    with dead_port() as nowhere:
-        config = export_config(
-            hostile, kind, upstream=f"http://127.0.0.1:{nowhere}", listen=f"127.0.0.1:{port}"
-        )
-        root = tmp_path / f"{kind}-{len(list(tmp_path.iterdir()))}"
-        root.mkdir()
-        with run_proxy(kind, root, config, port):  # the file passes each proxy's own check
-            status, _ = send(port, "GET", "/owned", {})
+    root = tmp_path / f"{kind}-{len(list(tmp_path.iterdir()))}"
+    root.mkdir()
+    with dead_port() as nowhere, exported_proxy(kind, root, hostile, nowhere) as port:
+        status, _ = send(port, "GET", "/owned", {})  # the file passed each proxy's own check
     # Proxied to the (dead) app (HAProxy says 503): no injected location answered it.
     assert status == (503 if kind == "haproxy" else 502)
 
