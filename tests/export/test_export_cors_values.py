@@ -10,6 +10,7 @@ import http.client
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Literal
+from urllib.parse import urlencode
 
 import pytest
 from flask import Flask
@@ -19,6 +20,7 @@ from hypothesis import strategies as st
 from crossgate.errors import ConfigError
 from crossgate.export import ExportError, export_config
 from crossgate.flask import CORS, Headers
+from tests.export.export_plain_upstream import view as plain_view
 from tests.export.export_proxies import (
     cors_view,
     dead_port,
@@ -219,3 +221,57 @@ def test_methods_and_header_names_are_matched_caselessly_on_ascii_only(
         direct.headers.get("Access-Control-Allow-Headers"),
     )
     assert preflight_answer(caseless_proxy, sent) == expected
+
+
+def vary_app() -> Flask:
+    """The upstream's view (its own Vary), with CORS: the app the proxy stands in for."""
+    app = Flask(__name__)
+    app.add_url_rule("/v", "view", plain_view)
+    CORS(app, origins=[ORIGIN])
+    return app
+
+
+@pytest.fixture(scope="module", params=PROXIES)
+def vary_proxy(
+    request: pytest.FixtureRequest, upstream: int, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[int]:
+    kind = request.param
+    with exported_proxy(kind, tmp_path_factory.mktemp(kind), vary_app(), upstream) as port:
+        yield port
+
+
+VARY_TOKEN = st.sampled_from(
+    ["*", "origin", "Origin", "ORIGIN", "Accept", "x-origin", "origin2", "", "\\"]
+)
+SEPARATOR = st.sampled_from([", ", ",", " ,  "])
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    tokens=st.lists(VARY_TOKEN, min_size=1, max_size=4),
+    separator=SEPARATOR,
+    origin=st.sampled_from([ORIGIN, "https://evil.example", None]),
+)
+@example(tokens=["*"], separator=", ", origin=ORIGIN)
+@example(tokens=["Accept", "*"], separator=",", origin=None)
+@example(tokens=[""], separator=",", origin=ORIGIN)
+def test_the_apps_vary_comes_back_as_the_app_sends_it(
+    vary_proxy: int, tokens: list[str], separator: str, origin: str | None
+) -> None:
+    headers = {} if origin is None else {"Origin": origin}
+    query = urlencode({"vary": separator.join(tokens)})
+    direct = vary_app().test_client().get(f"/v?{query}", headers=headers)
+    expected = cors_view((direct.status_code, list(direct.headers.items())), False)
+    # Behind the proxy, the app has merged Origin into its Vary already: the upstream sends that.
+    sent = urlencode({"vary": direct.headers["Vary"]})
+    assert cors_view(send(vary_proxy, "GET", f"/v?{sent}", headers), False) == expected
+    # In front of an app without crossgate, the view's own Vary reaches the proxy, which merges
+    # Origin into it as the app does (a '*' member stands for every field: RFC 9110, 12.5.5).
+    bare = cors_view(send(vary_proxy, "GET", f"/v?{query}", headers), False)
+    assert starred(bare) == starred(expected)
+
+
+def starred(view: dict[str, object]) -> dict[str, object]:
+    members = view["vary"]
+    assert isinstance(members, set)
+    return {**view, "vary": {"*"} if "*" in members else members}

@@ -181,8 +181,8 @@ def _proxying(spot: _plan.Spot, plan: _plan.Plan, upstream: str) -> list[str]:
     if plan.table.answers_preflights:
         hidden = [f"{_IN}header_down -{header}" for header in CORS_HEADERS] + hidden
     merge = [
-        f'{_IN}header_down Vary "^(.+)$" "${{1}}, Origin"',
-        f'{_IN}header_down Vary "(?i)^((?:.*[ ,])?origin(?:[ ,].*)?), Origin$" "${{1}}"',
+        f'{_IN}header_down Vary "^(.*)$" "${{1}}, Origin"',
+        f'{_IN}header_down Vary "(?i)^((?:.*[ ,])?(?:origin|[*])(?:[ ,].*)?), Origin$" "${{1}}"',
     ]
     if spot.varies == "0":
         inner = [f"reverse_proxy {upstream} {{", *hidden, "}"]

@@ -228,7 +228,7 @@ def _decorations(spot: _plan.Spot, plan: _plan.Plan, kept: str) -> list[str]:
             varies = ""
             if isinstance(spot.varies, _plan.Var):
                 varies = f"{{ var(txn.crossgate_{spot.varies.name}) -m str 1 }}"
-            origin = "!{ res.hdr(vary) -m str -i origin }"
+            origin = "!{ res.hdr(vary) -m str -i origin * }"
             out.append(f"{_RES} add-header Vary Origin{_if(kept, '!' + answered, varies, origin)}")
     for line in lines:
         name = _plan.header_name(line.name)

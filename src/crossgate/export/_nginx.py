@@ -90,7 +90,7 @@ def _vary_map(spot: _plan.Spot) -> list[str]:
         f'{_INDENT}"~^1:" {_expanded((preflight_vary(spot.location),))};',
         f'{_INDENT}"~^0:0:" "$upstream_http_vary";',
         f'{_INDENT}"~^0:1:$" "Origin";',
-        f'{_INDENT}"~*^0:1:(?:.*[ ,])?origin(?:[ ,].*)?$" "$upstream_http_vary";',
+        f'{_INDENT}"~*^0:1:(?:.*[ ,])?(?:origin|[*])(?:[ ,].*)?$" "$upstream_http_vary";',
         "}",
     ]
 
