@@ -250,6 +250,14 @@ def test_an_address_that_is_not_host_and_port_is_refused(
         export_config(app, kind, upstream=upstream, listen=listen)
 
 
+@pytest.mark.parametrize("listen", ["http://127.0.0.1:8080", "127.0.0.1:65536", "[::1]:0"])
+@pytest.mark.parametrize("kind", PROXIES)
+def test_a_listen_address_with_a_scheme_or_no_tcp_port_is_refused(kind: Proxy, listen: str) -> None:
+    # Each proxy would refuse `listen http://...` or port 65536 itself, at start-up only.
+    with pytest.raises(ValueError, match="is not a host and a port"):
+        export_config(app, kind, upstream="http://127.0.0.1:5000", listen=listen)
+
+
 def test_nginx_checks_the_exported_file_without_a_warning(tmp_path: Path) -> None:
     # The file declares many variables: it sizes nginx's variables hash itself.
     config = export_config(

@@ -474,11 +474,13 @@ _LISTEN = re.compile(r"\[?([^\]]*?)\]?:([0-9]+)")
 
 
 def listen_address(text: str) -> tuple[str, str]:
-    """``--listen`` checked as :func:`address` does, with its port required: its host (an IPv6
-    one without brackets) and port, for the writers that spell them apart."""
+    """``--listen`` checked as :func:`address` does, with a TCP port and no scheme: its host (an
+    IPv6 one without brackets) and port, for the writers that spell them apart."""
     parts = _LISTEN.fullmatch(address(text, "--listen"))
     if parts is None:
         raise ValueError(f"--listen {text!r} has no port: write it as '127.0.0.1:8080'")
+    if "/" in parts[1] or not 0 < int(parts[2]) < 0x10000:  # a scheme; no TCP port
+        raise ValueError(f"--listen {text!r} is not a host and a port: write '127.0.0.1:8080'")
     return parts[1], parts[2]
 
 
