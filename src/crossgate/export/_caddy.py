@@ -22,8 +22,10 @@ special):
 - a map output of exactly ``-`` (quoted or not) is "no value" to Caddy's ``map``: refused
   (:func:`_output`).
 
-Regexes are RE2 here: the table refuses what RE2 cannot run. RE2 bounds repeats at 1000, so the
-engine's 4096-character limit on Access-Control-Request-Headers is left to Caddy's own limits.
+Regexes are RE2 here: the table refuses what RE2 cannot run. RE2 has no lookahead, so a key's
+limit (``_plan.limited``) is not written: the engine's 4096-character limit on
+Access-Control-Request-Headers and its 512-character limit on an Origin (no browser sends one
+that long: a host name has at most 253) are left to Caddy's own limits.
 """
 
 from __future__ import annotations
