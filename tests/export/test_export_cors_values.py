@@ -2,7 +2,9 @@
 reach each proxy's configuration through its maps: every proxy answers with them exactly as the
 app does, or the export refuses the value, naming it. Header names and method names are tokens
 (RFC 9110), which may hold ``$``, ``%``, ``'``, backticks, ``#`` and a lone ``-``: what nginx,
-Caddy and HAProxy read as syntax."""
+Caddy and HAProxy read as syntax. They are matched caselessly on ASCII only (RE2's ``(?i)`` also
+folds the Kelvin sign with ``k``), and ``Vary`` comes back as the app merges it: the header
+policy's tokens on the preflights the proxy answers, nothing added to ``Vary: *``."""
 
 from __future__ import annotations
 
