@@ -16,12 +16,14 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import IO
 
 import pytest
+
+from crossgate.export import export_config
 
 NGINX_MAIN = """
 daemon off;
@@ -328,4 +330,22 @@ def run_proxy(kind: str, root: Path, config: str, port: int) -> Iterator[int]:
     """nginx, Caddy or HAProxy (*kind*) serving *config* on *port*."""
     runner = {"nginx": nginx, "caddy": caddy, "haproxy": haproxy}[kind]
     with runner(root, config, port):
+        yield port
+
+
+@contextmanager
+def exported_proxy(
+    kind: str,
+    root: Path,
+    app: object,
+    upstream: int,
+    *,
+    export: Callable[..., str] = export_config,
+) -> Iterator[int]:
+    """nginx, Caddy or HAProxy (*kind*) on a free port, in front of 127.0.0.1:*upstream*,
+    serving what *export* (``export_config``, or one called alike: ``export(app, kind,
+    upstream=..., listen=...)``) writes for *app*, its files in *root*: its port."""
+    port = free_port()
+    config = export(app, kind, upstream=f"http://127.0.0.1:{upstream}", listen=f"127.0.0.1:{port}")
+    with run_proxy(kind, root, config, port):
         yield port

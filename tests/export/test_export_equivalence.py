@@ -16,13 +16,11 @@ from collections.abc import Iterator
 
 import pytest
 
-from crossgate.export import export_config
 from tests.export.export_fixture_app import app
 from tests.export.export_proxies import (
     assert_answered_alike,
-    free_port,
+    exported_proxy,
     gunicorn,
-    run_proxy,
 )
 
 pytestmark = pytest.mark.proxies
@@ -251,12 +249,7 @@ def proxy(
     request: pytest.FixtureRequest, upstream: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[int]:
     kind = request.param
-    root = tmp_path_factory.mktemp(kind)
-    port = free_port()
-    config = export_config(
-        app, kind, upstream=f"http://127.0.0.1:{upstream}", listen=f"127.0.0.1:{port}"
-    )
-    with run_proxy(kind, root, config, port):
+    with exported_proxy(kind, tmp_path_factory.mktemp(kind), app, upstream) as port:
         yield port
 
 
@@ -277,11 +270,7 @@ def bare_proxy(
 ) -> Iterator[int]:
     """The proxy in front of the app without crossgate."""
     kind = request.param
-    port = free_port()
-    config = export_config(
-        app, kind, upstream=f"http://127.0.0.1:{bare_upstream}", listen=f"127.0.0.1:{port}"
-    )
-    with run_proxy(kind, tmp_path_factory.mktemp(f"bare-{kind}"), config, port):
+    with exported_proxy(kind, tmp_path_factory.mktemp(f"bare-{kind}"), app, bare_upstream) as port:
         yield port
 
 

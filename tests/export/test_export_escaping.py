@@ -27,6 +27,7 @@ from tests.export.export_hostile_app import LITERAL, ORIGIN, TICK, app
 from tests.export.export_proxies import (
     assert_answered_alike,
     dead_port,
+    exported_proxy,
     free_port,
     gunicorn,
     haproxy_check,
@@ -53,12 +54,8 @@ def proxy(
     request: pytest.FixtureRequest, upstream: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[int]:
     kind = request.param
-    port = free_port()
-    config = export_config(
-        app, kind, upstream=f"http://127.0.0.1:{upstream}", listen=f"127.0.0.1:{port}"
-    )
     # run_proxy asserts `nginx -t` / `caddy validate` / `haproxy -c` first.
-    with run_proxy(kind, tmp_path_factory.mktemp(kind), config, port):
+    with exported_proxy(kind, tmp_path_factory.mktemp(kind), app, upstream) as port:
         yield port
 
 
@@ -253,6 +250,14 @@ def test_an_address_that_is_not_host_and_port_is_refused(
         export_config(app, kind, upstream=upstream, listen=listen)
 
 
+@pytest.mark.parametrize("listen", ["http://127.0.0.1:8080", "127.0.0.1:65536", "[::1]:0"])
+@pytest.mark.parametrize("kind", PROXIES)
+def test_a_listen_address_with_a_scheme_or_no_tcp_port_is_refused(kind: Proxy, listen: str) -> None:
+    # Each proxy would refuse `listen http://...` or port 65536 itself, at start-up only.
+    with pytest.raises(ValueError, match="is not a host and a port"):
+        export_config(app, kind, upstream="http://127.0.0.1:5000", listen=listen)
+
+
 def test_nginx_checks_the_exported_file_without_a_warning(tmp_path: Path) -> None:
     # The file declares many variables: it sizes nginx's variables hash itself.
     config = export_config(
@@ -324,15 +329,10 @@ def test_a_generated_route_path_injects_nothing(
     hostile = Flask(__name__)
     hostile.add_url_rule("/p" + "".join(pieces), "view", lambda: "v")
     CORS(hostile, origins=[ORIGIN])
-    port = free_port()
-    with dead_port() as nowhere:
-        config = export_config(
-            hostile, kind, upstream=f"http://127.0.0.1:{nowhere}", listen=f"127.0.0.1:{port}"
-        )
-        root = tmp_path / f"{kind}-{len(list(tmp_path.iterdir()))}"
-        root.mkdir()
-        with run_proxy(kind, root, config, port):  # the file passes each proxy's own check
-            status, _ = send(port, "GET", "/owned", {})
+    root = tmp_path / f"{kind}-{len(list(tmp_path.iterdir()))}"
+    root.mkdir()
+    with dead_port() as nowhere, exported_proxy(kind, root, hostile, nowhere) as port:
+        status, _ = send(port, "GET", "/owned", {})  # the file passed each proxy's own check
     # Proxied to the (dead) app (HAProxy says 503): no injected location answered it.
     assert status == (503 if kind == "haproxy" else 502)
 

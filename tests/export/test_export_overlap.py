@@ -17,7 +17,7 @@ from crossgate.export._overlap import may_overlap
 from crossgate.export._routes import build_table
 from crossgate.flask import CORS
 from tests.export.export_overlap_app import app as headers_app
-from tests.export.export_proxies import free_port, gunicorn, run_proxy, send
+from tests.export.export_proxies import exported_proxy, gunicorn, send
 
 
 def rules(*patterns: str) -> list[Rule]:
@@ -67,14 +67,7 @@ def headers_proxy(
     request: pytest.FixtureRequest, headers_upstream: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[int]:
     kind = request.param
-    port = free_port()
-    config = export_config(
-        headers_app,
-        kind,
-        upstream=f"http://127.0.0.1:{headers_upstream}",
-        listen=f"127.0.0.1:{port}",
-    )
-    with run_proxy(kind, tmp_path_factory.mktemp(kind), config, port):
+    with exported_proxy(kind, tmp_path_factory.mktemp(kind), headers_app, headers_upstream) as port:
         yield port
 
 

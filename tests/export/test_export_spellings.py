@@ -20,10 +20,10 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Literal
 
 import pytest
-from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,7 +31,7 @@ from crossgate.export import export_config
 from crossgate.export._asgi_table import export_asgi
 from crossgate.export._spelling import SPELLED
 from tests.export.export_fixture_app import app as fixture_app
-from tests.export.export_proxies import Scenario, cors_view, free_port, gunicorn, run_proxy, send
+from tests.export.export_proxies import Scenario, cors_view, exported_proxy, gunicorn, send
 from tests.export.export_spelling_app import ADMIN
 from tests.export.export_spelling_app import app as spelling_app
 from tests.export_asgi.asgi_export_app import app as asgi_app
@@ -46,7 +46,9 @@ PROXIES: tuple[Proxy, ...] = ("nginx", "caddy", "haproxy")
 
 
 ASGI = "tests.export_asgi.asgi_export_app:app"
-Exporter = Callable[[Proxy, str, str], str]
+#: ``export_config`` or one called alike (``export(app, kind, upstream=..., listen=...)``).
+Exporter = Callable[..., str]
+Served = AbstractContextManager[int]
 
 
 @dataclass
@@ -62,40 +64,40 @@ class Deployment:
 
 @pytest.fixture(scope="module")
 def deployments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Deployment]]:
-    def flask_export(app: Flask) -> Exporter:
-        return lambda kind, upstream, listen: export_config(
-            app, kind, upstream=upstream, listen=listen
-        )
-
-    def asgi_export(kind: Proxy, upstream: str, listen: str) -> str:
-        return export_asgi(asgi_app, kind, upstream=upstream, listen=listen, source=ASGI)
-
-    apps: dict[str, tuple[Exporter, AbstractContextManager[int], AbstractContextManager[int]]] = {
+    # Each app: how it is exported, served with crossgate, and served without (bare).
+    apps: dict[str, tuple[object, Exporter, Served, Served]] = {
         "spelling": (
-            flask_export(spelling_app),
+            spelling_app,
+            export_config,
             gunicorn("tests.export.export_spelling_app"),
             gunicorn("tests.export.export_spelling_bare"),
         ),
         "fixture": (
-            flask_export(fixture_app),
+            fixture_app,
+            export_config,
             gunicorn("tests.export.export_fixture_app"),
             gunicorn("tests.export.export_fixture_bare"),
         ),
         # The FastAPI fixture: in CORSMiddleware (app), and alone (api).
-        "asgi": (asgi_export, uvicorn(ASGI), uvicorn(ASGI.replace(":app", ":api"))),
+        "asgi": (
+            asgi_app,
+            partial(export_asgi, source=ASGI),
+            uvicorn(ASGI),
+            uvicorn(ASGI.replace(":app", ":api")),
+        ),
     }
     found: dict[str, Deployment] = {}
     with ExitStack() as stack:
-        for name, (export, with_crossgate, without) in apps.items():
+        for name, (app, export, with_crossgate, without) in apps.items():
             direct = stack.enter_context(with_crossgate)
             bare = stack.enter_context(without)
             proxies: dict[str, tuple[int, int]] = {}
             for kind in PROXIES:
                 for label, upstream in (("crossgate", direct), ("bare", bare)):
-                    port = free_port()
-                    config = export(kind, f"http://127.0.0.1:{upstream}", f"127.0.0.1:{port}")
                     root = tmp_path_factory.mktemp(f"{name}-{kind}-{label}")
-                    stack.enter_context(run_proxy(kind, root, config, port))
+                    port = stack.enter_context(
+                        exported_proxy(kind, root, app, upstream, export=export)
+                    )
                     proxies[f"{kind} ({label})"] = (port, upstream)
             found[name] = Deployment(direct, bare, proxies)
         yield found

@@ -7,7 +7,8 @@ matched only when that value is not empty. ``reverse_proxy`` removes the app's o
 ``Origin`` by two ``header_down`` replacements (append, then drop a repeat). Requests another URL
 rule may serve (``Deferral``) go to a nested ``handle`` that proxies them untouched.
 
-Escaping (Caddy 2.6 reads a Caddyfile in three layers, each handled once):
+Escaping (Caddy 2.6 reads a Caddyfile in three layers, each handled once; one map output is
+special):
 
 - the file: ``{$NAME}`` is replaced by an environment variable before anything is read, even in
   quotes, so a value containing ``{$`` is refused (regexes write ``{`` as ``\\x7b``);
@@ -17,10 +18,14 @@ Escaping (Caddy 2.6 reads a Caddyfile in three layers, each handled once):
 - placeholders: header values, map sources and the values of exactly-matched map entries expand
   ``{...}``, so their literal ``{`` and ``}`` are written ``\\{``, ``\\}``; a regex entry's value
   expands ``$1`` instead, so its ``$`` is written ``$$``. Map keys and regexes are read as they
-  are.
+  are;
+- a map output of exactly ``-`` (quoted or not) is "no value" to Caddy's ``map``: refused
+  (:func:`_output`).
 
-Regexes are RE2 here: the table refuses what RE2 cannot run. RE2 bounds repeats at 1000, so the
-engine's 4096-character limit on Access-Control-Request-Headers is left to Caddy's own limits.
+Regexes are RE2 here: the table refuses what RE2 cannot run. RE2 has no lookahead, so a key's
+limit (``_plan.limited``) is not written: the engine's 4096-character limit on
+Access-Control-Request-Headers and its 512-character limit on an Origin (no browser sends one
+that long: a host name has at most 253) are left to Caddy's own limits.
 """
 
 from __future__ import annotations
@@ -28,9 +33,8 @@ from __future__ import annotations
 import re
 from functools import partial
 
-from crossgate._engine import PREFLIGHT_VARY
 from crossgate.export import _plan
-from crossgate.export._headers import CORS_HEADERS, static_lines
+from crossgate.export._headers import CORS_HEADERS, preflight_vary, static_lines
 from crossgate.export._spelling import caddy_gate
 from crossgate.export._table import ExportError, ExportTable, Refusal
 
@@ -114,15 +118,25 @@ def _regex(text: str) -> str:
     return _token(_plan.respelled(text, _re2_unit), "path")
 
 
+def _output(text: str) -> str:
+    """*text* as a map's output token, or Unwritable: Caddy reads an output of exactly ``-``
+    (quoted or not) as "no value" and skips the entry."""
+    if text == "-":
+        raise _plan.Unwritable(
+            "headers", "value '-' alone is read by Caddy's map as no value: it would not be sent"
+        )
+    return _token(text)
+
+
 def _map(item: _plan.Map) -> list[str]:
     lines = [f"map {_token(_placeholders(item.source))} {{crossgate_{item.target}}} {{"]
     for key, value in item.entries:
         if key.regex:
-            entry = f"{_regex('~' + key.text)} {_token(_regex_value(value, item.source))}"
+            entry = f"{_regex('~' + key.text)} {_output(_regex_value(value, item.source))}"
         else:
-            entry = f"{_token(key.text)} {_token(_placeholders(value))}"
+            entry = f"{_token(key.text)} {_output(_placeholders(value))}"
         lines.append(_IN + entry)
-    return [*lines, f"{_IN}default {_token(_placeholders(item.default))}", "}"]
+    return [*lines, f"{_IN}default {_output(_placeholders(item.default))}", "}"]
 
 
 def _header_block(matcher: str, headers: list[tuple[str, str]], operator: str = "") -> list[str]:
@@ -153,7 +167,7 @@ def _cors(spot: _plan.Spot, plan: _plan.Plan) -> list[str]:
     lines = static_lines(spot.location)
     static = [(line.name, line.https) for line in lines if line.https is not None]
     for which in (["@pre_ok"] if spot.allowed else []) + ["@pre_no"]:
-        inner += _header_block(which, [("Vary", PREFLIGHT_VARY), *static])
+        inner += _header_block(which, [("Vary", preflight_vary(spot.location)), *static])
         inner.append(
             f"respond {which} 204"
             if which == "@pre_ok"
@@ -169,8 +183,8 @@ def _proxying(spot: _plan.Spot, plan: _plan.Plan, upstream: str) -> list[str]:
     if plan.table.answers_preflights:
         hidden = [f"{_IN}header_down -{header}" for header in CORS_HEADERS] + hidden
     merge = [
-        f'{_IN}header_down Vary "^(.+)$" "${{1}}, Origin"',
-        f'{_IN}header_down Vary "(?i)^((?:.*[ ,])?origin(?:[ ,].*)?), Origin$" "${{1}}"',
+        f'{_IN}header_down Vary "^(.*)$" "${{1}}, Origin"',
+        f'{_IN}header_down Vary "(?i)^((?:.*[ ,])?(?:origin|[*])(?:[ ,].*)?), Origin$" "${{1}}"',
     ]
     if spot.varies == "0":
         inner = [f"reverse_proxy {upstream} {{", *hidden, "}"]

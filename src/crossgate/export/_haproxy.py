@@ -29,9 +29,8 @@ from __future__ import annotations
 import re
 from functools import partial
 
-from crossgate._engine import PREFLIGHT_VARY
 from crossgate.export import _plan
-from crossgate.export._headers import CORS_HEADERS, static_lines
+from crossgate.export._headers import CORS_HEADERS, preflight_vary, static_lines
 from crossgate.export._spelling import MAP as SPELLED_MAP
 from crossgate.export._spelling import VARIABLE as SPELLED_VARIABLE
 from crossgate.export._table import ExportError, ExportTable, Refusal
@@ -223,13 +222,13 @@ def _decorations(spot: _plan.Spot, plan: _plan.Plan, kept: str) -> list[str]:
     if spot.state is not None:
         answered = f"{{ var(txn.crossgate_{spot.state}) -m beg pre_ }}"
         if not location.fallback:  # a preflight the proxy answered: no app response
-            vary = _quoted(_format((PREFLIGHT_VARY,)))
+            vary = _quoted(_format((preflight_vary(location),)))
             out.append(f"{_RES} set-header Vary {vary}{_if(kept, answered)}")
         if spot.varies != "0":
             varies = ""
             if isinstance(spot.varies, _plan.Var):
                 varies = f"{{ var(txn.crossgate_{spot.varies.name}) -m str 1 }}"
-            origin = "!{ res.hdr(vary) -m str -i origin }"
+            origin = "!{ res.hdr(vary) -m str -i origin * }"
             out.append(f"{_RES} add-header Vary Origin{_if(kept, '!' + answered, varies, origin)}")
     for line in lines:
         name = _plan.header_name(line.name)

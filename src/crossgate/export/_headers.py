@@ -4,13 +4,16 @@ The app keeps applying its header policy to every response it sends, so behind t
 lines are already there; the proxy adds a policy's static lines only where the app did not send
 them (the responses the proxy answers itself: preflights) and replaces them where the policy
 says ``override``. A CSP nonce is made per response by the app, so a line with a nonce is never
-replaced at the proxy: nonces stay in the app. ``Vary`` is merged by the CORS part of the export.
+replaced at the proxy: nonces stay in the app. ``Vary`` is merged by the CORS part of the export
+(:func:`preflight_vary` on the preflights the proxy answers).
 """
 
 from __future__ import annotations
 
 from typing import NamedTuple
 
+from crossgate._engine import PREFLIGHT_VARY
+from crossgate._http import merge_vary
 from crossgate._policy import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA
 from crossgate.export._table import Location
 
@@ -46,3 +49,13 @@ def static_lines(location: Location) -> list[StaticLine]:
         replace = setting.override and not setting.nonce_directives
         lines.append(StaticLine(setting.name, https, http, replace))
     return lines
+
+
+def preflight_vary(location: Location) -> str:
+    """The ``Vary`` of a preflight the proxy answers on *location*: the engine's, with the header
+    policy's ``Vary`` merged as the edge merges it (each token once, ``*`` absorbing the rest)."""
+    headers = [("Vary", PREFLIGHT_VARY)]
+    for setting in location.headers.settings if location.headers is not None else ():
+        if setting.name.lower() == "vary" and setting.value is not None:
+            merge_vary(headers, setting.value)
+    return headers[0][1]

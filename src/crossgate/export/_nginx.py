@@ -19,9 +19,8 @@ from __future__ import annotations
 
 from functools import partial
 
-from crossgate._engine import PREFLIGHT_VARY
 from crossgate.export import _plan
-from crossgate.export._headers import CORS_HEADERS, static_lines
+from crossgate.export._headers import CORS_HEADERS, preflight_vary, static_lines
 from crossgate.export._spelling import nginx_gate
 from crossgate.export._table import ExportError, ExportTable, Location, Refusal
 
@@ -88,10 +87,10 @@ def _vary_map(spot: _plan.Spot) -> list[str]:
     return [
         f"map {preflight}:{varies}:$upstream_http_vary $crossgate_l{n}_vary {{",
         f'{_INDENT}default "$upstream_http_vary, Origin";',
-        f'{_INDENT}"~^1:" {_expanded((PREFLIGHT_VARY,))};',
+        f'{_INDENT}"~^1:" {_expanded((preflight_vary(spot.location),))};',
         f'{_INDENT}"~^0:0:" "$upstream_http_vary";',
         f'{_INDENT}"~^0:1:$" "Origin";',
-        f'{_INDENT}"~*^0:1:(?:.*[ ,])?origin(?:[ ,].*)?$" "$upstream_http_vary";',
+        f'{_INDENT}"~*^0:1:(?:.*[ ,])?(?:origin|[*])(?:[ ,].*)?$" "$upstream_http_vary";',
         "}",
     ]
 

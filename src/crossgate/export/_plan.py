@@ -32,7 +32,7 @@ from typing import Literal
 from crossgate._engine import MAX_REQUEST_HEADERS_LENGTH
 from crossgate._origins import MAX_ORIGIN_LENGTH
 from crossgate._policy import ACAC, ACAH, ACAM, ACAO, ACAPN, ACEH, ACMA, CORSPolicy
-from crossgate.export._regex import HEADER_LIST, SERIALIZED_ORIGIN, allowed_names
+from crossgate.export._regex import HEADER_LIST, SERIALIZED_ORIGIN, allowed_names, caseless
 from crossgate.export._regex import origin_alternatives as _alternatives
 from crossgate.export._spelling import MAP as SPELLED_VAR
 from crossgate.export._spelling import SPELLED
@@ -71,7 +71,7 @@ Expr = tuple[Part, ...]
 
 @dataclass(frozen=True, slots=True)
 class Key:
-    """A map key: *text* compared exactly, or a regex (``(?i)`` inline for caseless); *limit*:
+    """A map key: *text* compared exactly, or a regex (caseless: ``_regex.caseless``); *limit*:
     longer sources never match (where the engine can say so)."""
 
     text: str
@@ -150,7 +150,7 @@ def _policy_maps(number: int, policy: CORSPolicy) -> list[Map]:
 
 
 def _by_method(methods: str, value: str) -> list[tuple[Key, Expr]]:
-    return [(_regex(f"(?i){key}"), (value,)) for key in method_keys(methods)]
+    return [(_regex(key), (value,)) for key in method_keys(caseless(methods))]
 
 
 def _selector_maps(location: Location) -> tuple[list[Map], Part]:
@@ -474,11 +474,13 @@ _LISTEN = re.compile(r"\[?([^\]]*?)\]?:([0-9]+)")
 
 
 def listen_address(text: str) -> tuple[str, str]:
-    """``--listen`` checked as :func:`address` does, with its port required: its host (an IPv6
-    one without brackets) and port, for the writers that spell them apart."""
+    """``--listen`` checked as :func:`address` does, with a TCP port and no scheme: its host (an
+    IPv6 one without brackets) and port, for the writers that spell them apart."""
     parts = _LISTEN.fullmatch(address(text, "--listen"))
     if parts is None:
         raise ValueError(f"--listen {text!r} has no port: write it as '127.0.0.1:8080'")
+    if "/" in parts[1] or not 0 < int(parts[2]) < 0x10000:  # a scheme; no TCP port
+        raise ValueError(f"--listen {text!r} is not a host and a port: write '127.0.0.1:8080'")
     return parts[1], parts[2]
 
 

@@ -159,9 +159,17 @@ def origin_alternatives(matcher: OriginMatcher) -> tuple[list[str], list[str]]:
 
 
 def allowed_names(names: frozenset[str]) -> str:
-    """A case-insensitive regex for a header list whose every element is one of *names*."""
+    """A caseless regex (ASCII: :func:`caseless`) for a header list whose every element is one
+    of *names*."""
     if not names:
         # Nothing allowed: only a list of empty elements passes. (No lookahead: RE2 reads it.)
         return r"^[ \t,]*$"
-    element = "(?:" + "|".join(re.escape(name) for name in sorted(names)) + ")"
-    return rf"(?i)^[ \t]*(?:{element}[ \t]*)?(?:,[ \t]*(?:{element}[ \t]*)?)*$"
+    element = "(?:" + "|".join(caseless(re.escape(name)) for name in sorted(names)) + ")"
+    return rf"^[ \t]*(?:{element}[ \t]*)?(?:,[ \t]*(?:{element}[ \t]*)?)*$"
+
+
+def caseless(names: str) -> str:
+    """*names* (escaped tokens, ``|`` between: ``re.escape`` never escapes a letter) with each
+    ASCII letter a class of its two cases: caseless on ASCII only, as crossgate compares, where
+    RE2's ``(?i)`` also matches the Kelvin sign for ``k`` and the long s for ``s``."""
+    return re.sub(r"[A-Za-z]", lambda letter: f"[{letter[0].upper()}{letter[0].lower()}]", names)

@@ -325,6 +325,15 @@ def build_table(app: Flask, engine: Engine) -> ExportTable:
     groups: dict[str, list[Rule]] = {}
     for rule in app.url_map.iter_rules():
         groups.setdefault(rule.rule, []).append(rule)
+        if "--" in (rule.methods or ()):
+            builder.refusals.append(
+                Refusal(
+                    rule.rule,
+                    "methods",
+                    "include '--', the method Werkzeug's allowed_methods() asks with (a rule "
+                    "that has it hides the path's other methods); name the method otherwise",
+                )
+            )
     static = sorted(path for path, rules in groups.items() if not rules[0].arguments)
     dynamic = sorted(
         (path for path, rules in groups.items() if rules[0].arguments),

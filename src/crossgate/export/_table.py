@@ -17,6 +17,7 @@ from crossgate._fetch import NORMALIZED_METHODS
 from crossgate._origin_matcher import OriginMatcher
 from crossgate._policy import ACAM, CORSPolicy
 from crossgate.errors import show
+from crossgate.export._regex import caseless
 
 if TYPE_CHECKING:
     from crossgate.headers import HeaderPolicy
@@ -149,9 +150,9 @@ class MethodAnswer(NamedTuple):
 
 def method_keys(names: str) -> tuple[str, str]:
     """The two regexes that pick requests by method out of ``<preflight>:<method>:<requested>``
-    (preflight 1 or 0, the request's method, its Access-Control-Request-Method), for a map
-    matching case-insensitively as Werkzeug routes: a preflight by the method it asks for, an
-    actual request by its own. *names* is a regex of method names (``PUT|DELETE``)."""
+    (preflight 1 or 0, the request's method, its Access-Control-Request-Method): a preflight
+    by the method it asks for, an actual request by its own. *names* is a regex of method names
+    (``PUT|DELETE``; ``_regex.caseless`` for a map matching as Werkzeug routes)."""
     return f"^1:[^:]*:(?:{names})$", f"^0:(?:{names}):"
 
 
@@ -167,9 +168,11 @@ def method_answers(policy: CORSPolicy, methods: frozenset[str]) -> list[MethodAn
             value = dict(decision.headers).get(ACAM, "")
             answers.append(MethodAnswer(f"^{re.escape(method)}$", value, spelled=False))
     for method in candidates:
-        if method.upper() == method and method not in NORMALIZED_METHODS:
+        if method.upper() == method != method.lower() and method not in NORMALIZED_METHODS:
             decision = decide_preflight(anyone, "https://a.example", method.lower(), None, methods)
             if decision.allowed:
                 value = dict(decision.headers).get(ACAM, "").rpartition(", ")[0]
-                answers.append(MethodAnswer(f"(?i)^{re.escape(method)}$", value, spelled=True))
+                answers.append(
+                    MethodAnswer(f"^{caseless(re.escape(method))}$", value, spelled=True)
+                )
     return answers
