@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
-from typing import IO
+from typing import IO, Literal
 
 import pytest
 
@@ -42,6 +42,10 @@ http {{
     include {root}/crossgate.conf;
 }}
 """
+
+#: A proxy the export writes for, and all three, in the order the tests run them.
+Proxy = Literal["nginx", "caddy", "haproxy"]
+KINDS: tuple[Proxy, ...] = ("nginx", "caddy", "haproxy")
 
 PROXIES = {
     "nginx": ("nginx", "apt-get install -y nginx"),

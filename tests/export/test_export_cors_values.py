@@ -11,7 +11,6 @@ from __future__ import annotations
 import http.client
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
 from urllib.parse import urlencode
 
 import pytest
@@ -24,6 +23,8 @@ from crossgate.export import ExportError, export_config
 from crossgate.flask import CORS, Headers
 from tests.export.export_plain_upstream import view as plain_view
 from tests.export.export_proxies import (
+    KINDS,
+    Proxy,
     cors_view,
     dead_port,
     exported_proxy,
@@ -33,8 +34,6 @@ from tests.export.export_proxies import (
 
 pytestmark = pytest.mark.proxies
 
-Proxy = Literal["nginx", "caddy", "haproxy"]
-PROXIES: tuple[Proxy, ...] = ("nginx", "caddy", "haproxy")
 ORIGIN = "https://app.example.com"
 
 # Pieces of tokens a configuration language reads as syntax, and plain ones.
@@ -90,7 +89,7 @@ def refusal_marks(kind: Proxy, method: str, answers: list[dict[str, object]]) ->
 @example(method="PUT", expose=["-"], allow=None, max_age=600, spelled=False)
 @example(method="M$%'`#", expose=["$http_cookie"], allow=["-"], max_age=1, spelled=True)
 @example(method="PUT", expose=["X-Cost$"], allow=["x-$y", "$1", "$$"], max_age=5, spelled=False)
-@pytest.mark.parametrize("kind", PROXIES)
+@pytest.mark.parametrize("kind", KINDS)
 def test_cors_values_are_answered_as_the_app_answers_or_refused(
     kind: Proxy,
     method: str,
@@ -137,7 +136,7 @@ def test_cors_values_are_answered_as_the_app_answers_or_refused(
 @pytest.mark.parametrize(
     "vary", ["Accept", "accept, ORIGIN", "*", "Cookie, Access-Control-Request-Headers"]
 )
-@pytest.mark.parametrize("kind", PROXIES)
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_header_policy_vary_is_merged_into_the_preflights_the_proxy_answers(
     kind: Proxy, vary: str, upstream: int, tmp_path: Path
 ) -> None:
@@ -166,7 +165,7 @@ def caseless_app() -> Flask:
     return app
 
 
-@pytest.fixture(scope="module", params=PROXIES)
+@pytest.fixture(scope="module", params=KINDS)
 def caseless_proxy(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[int]:
@@ -229,7 +228,7 @@ def vary_app() -> Flask:
     return app
 
 
-@pytest.fixture(scope="module", params=PROXIES)
+@pytest.fixture(scope="module", params=KINDS)
 def vary_proxy(
     request: pytest.FixtureRequest, upstream: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[int]:

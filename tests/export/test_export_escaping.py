@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
 
 import pytest
 from flask import Flask
@@ -25,6 +24,8 @@ from crossgate.flask import CORS, Headers
 from tests.export.export_fixture_app import app as fixture
 from tests.export.export_hostile_app import LITERAL, ORIGIN, TICK, app
 from tests.export.export_proxies import (
+    KINDS,
+    Proxy,
     assert_answered_alike,
     dead_port,
     exported_proxy,
@@ -38,8 +39,6 @@ from tests.export.export_proxies import (
 
 pytestmark = pytest.mark.proxies
 
-Proxy = Literal["nginx", "caddy", "haproxy"]
-PROXIES: tuple[Proxy, ...] = ("nginx", "caddy", "haproxy")
 PREFLIGHT = {"Origin": ORIGIN, "Access-Control-Request-Method": "GET", "Cookie": "secret=1"}
 
 
@@ -49,7 +48,7 @@ def upstream() -> Iterator[int]:
         yield port
 
 
-@pytest.fixture(scope="module", params=PROXIES)
+@pytest.fixture(scope="module", params=KINDS)
 def proxy(
     request: pytest.FixtureRequest, upstream: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[int]:
@@ -129,7 +128,7 @@ def test_a_backtick_with_a_backslash_before_a_quote_is_refused_for_caddy() -> No
 
 
 def test_a_header_name_a_configuration_reads_as_syntax_is_refused() -> None:
-    for proxy in PROXIES:
+    for proxy in KINDS:
         with pytest.raises(ExportError, match="name 'X#Y' is not written"):
             export_config(
                 header_app({"X#Y": "1"}),
@@ -201,7 +200,7 @@ VALUE = (
 )
 @given(values=st.lists(VALUE, min_size=1, max_size=10))
 @example(values=[LITERAL, TICK, "{$HOME}", 'a`b\\"c', "\u00ff$", "}", "\\}", "a}\\", "100%"])
-@pytest.mark.parametrize("kind", PROXIES)
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_served_value_is_the_configured_value_byte_for_byte_or_refused(
     kind: Proxy, values: list[str], tmp_path: Path
 ) -> None:
@@ -242,7 +241,7 @@ def test_a_served_value_is_the_configured_value_byte_for_byte_or_refused(
         ("127.0.0.1:8080", "http://127.0.0.1:5000 {"),
     ],
 )
-@pytest.mark.parametrize("kind", PROXIES)
+@pytest.mark.parametrize("kind", KINDS)
 def test_an_address_that_is_not_host_and_port_is_refused(
     kind: Proxy, listen: str, upstream: str
 ) -> None:
@@ -251,7 +250,7 @@ def test_an_address_that_is_not_host_and_port_is_refused(
 
 
 @pytest.mark.parametrize("listen", ["http://127.0.0.1:8080", "127.0.0.1:65536", "[::1]:0"])
-@pytest.mark.parametrize("kind", PROXIES)
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_listen_address_with_a_scheme_or_no_tcp_port_is_refused(kind: Proxy, listen: str) -> None:
     # Each proxy would refuse `listen http://...` or port 65536 itself, at start-up only.
     with pytest.raises(ValueError, match="is not a host and a port"):
@@ -297,7 +296,7 @@ def test_a_non_ascii_character_in_a_regex_class_is_refused_where_pcre_reads_byte
 
 def test_a_control_character_in_a_regex_is_written_as_an_escape() -> None:
     hostile = converter_app("/w\n}\n/<name>")
-    for kind in PROXIES:
+    for kind in KINDS:
         text = export_config(hostile, kind, upstream="http://127.0.0.1:1", listen="127.0.0.1:2")
         assert "/w\\x0a" in text or "/w\\x{a}" in text
         assert "\n}\n/" not in text
@@ -322,7 +321,7 @@ PATH_PIECES = st.sampled_from(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(pieces=st.lists(PATH_PIECES, min_size=1, max_size=8))
-@pytest.mark.parametrize("kind", PROXIES)
+@pytest.mark.parametrize("kind", KINDS)
 def test_a_generated_route_path_injects_nothing(
     kind: Proxy, pieces: list[str], tmp_path: Path
 ) -> None:
@@ -370,7 +369,7 @@ def test_caddy_binds_the_host_it_is_given() -> None:
     assert "http://:8080 {\n\tbind ::1\n" in config
 
 
-@pytest.mark.parametrize("kind", PROXIES)
+@pytest.mark.parametrize("kind", KINDS)
 def test_every_writer_needs_the_port_it_listens_on(kind: Proxy) -> None:
     with pytest.raises(ValueError, match="has no port"):
         export_config(app, kind, upstream="http://127.0.0.1:5000", listen="127.0.0.1")
@@ -378,4 +377,4 @@ def test_every_writer_needs_the_port_it_listens_on(kind: Proxy) -> None:
 
 def test_the_command_line_offers_every_proxy_the_export_writes() -> None:
     # cli._shared names them without importing the export: the two lists are one.
-    assert EXPORT_PROXIES == WRITTEN == PROXIES
+    assert EXPORT_PROXIES == WRITTEN == KINDS

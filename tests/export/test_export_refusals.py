@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Literal
 
 import pytest
 from flask import Blueprint, Flask
@@ -14,11 +13,9 @@ from crossgate.errors import ConfigError
 from crossgate.export import ExportError, check_upstream, export_config
 from crossgate.export._regex import engine_problem, translated
 from crossgate.flask import CORS, Headers, cross_origin, headers
-from tests.export.export_proxies import caddy_check, haproxy_check, nginx_check
+from tests.export.export_proxies import KINDS, Proxy, caddy_check, haproxy_check, nginx_check
 
 UPSTREAM = "http://127.0.0.1:5000"
-Proxy = Literal["nginx", "caddy", "haproxy"]
-PROXIES: tuple[Proxy, ...] = ("nginx", "caddy", "haproxy")
 CHECKS = {"nginx": nginx_check, "caddy": caddy_check, "haproxy": haproxy_check}
 
 
@@ -43,7 +40,7 @@ def callable_app() -> Flask:
     return app
 
 
-@pytest.mark.parametrize("proxy", PROXIES)
+@pytest.mark.parametrize("proxy", KINDS)
 def test_a_callable_origin_exits_2_naming_the_route_before_printing(proxy: str) -> None:
     code, out, err = run_export(callable_app(), proxy)
     assert code == 2
@@ -109,7 +106,7 @@ def value_dependent_app() -> Flask:
     return app
 
 
-@pytest.mark.parametrize("proxy", PROXIES)
+@pytest.mark.parametrize("proxy", KINDS)
 @pytest.mark.parametrize("make", [per_method_app, value_dependent_app])
 def test_policies_by_method_or_by_value_are_exported_and_the_proxy_accepts_them(
     proxy: Proxy, make: object, tmp_path: Path
@@ -241,7 +238,7 @@ def headers_app() -> Flask:
     return app
 
 
-@pytest.mark.parametrize("proxy", PROXIES)
+@pytest.mark.parametrize("proxy", KINDS)
 def test_header_policies_are_exported_where_static(proxy: Proxy) -> None:
     text = export_config(headers_app(), proxy, upstream=UPSTREAM, listen="127.0.0.1:8080")
     assert "CSP nonces stay in the app" in text

@@ -21,7 +21,6 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack
 from dataclasses import dataclass, field
 from functools import partial
-from typing import Literal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -31,7 +30,14 @@ from crossgate.export import export_config
 from crossgate.export._asgi_table import export_asgi
 from crossgate.export._spelling import SPELLED
 from tests.export.export_fixture_app import app as fixture_app
-from tests.export.export_proxies import Scenario, cors_view, exported_proxy, gunicorn, send
+from tests.export.export_proxies import (
+    KINDS,
+    Scenario,
+    cors_view,
+    exported_proxy,
+    gunicorn,
+    send,
+)
 from tests.export.export_spelling_app import ADMIN
 from tests.export.export_spelling_app import app as spelling_app
 from tests.export_asgi.asgi_export_app import app as asgi_app
@@ -41,8 +47,6 @@ pytestmark = pytest.mark.proxies
 
 EVIL = "https://evil.example.com"
 APP = "https://app.example.com"
-Proxy = Literal["nginx", "caddy", "haproxy"]
-PROXIES: tuple[Proxy, ...] = ("nginx", "caddy", "haproxy")
 
 
 ASGI = "tests.export_asgi.asgi_export_app:app"
@@ -92,7 +96,7 @@ def deployments(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
             direct = stack.enter_context(with_crossgate)
             bare = stack.enter_context(without)
             proxies: dict[str, tuple[int, int]] = {}
-            for kind in PROXIES:
+            for kind in KINDS:
                 for label, upstream in (("crossgate", direct), ("bare", bare)):
                     root = tmp_path_factory.mktemp(f"{name}-{kind}-{label}")
                     port = stack.enter_context(

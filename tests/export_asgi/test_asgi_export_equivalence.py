@@ -13,12 +13,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Literal
 
 import pytest
 
 from crossgate.export._asgi_table import export_asgi
 from tests.export.export_proxies import (
+    KINDS,
+    Proxy,
     assert_answered_alike,
     dead_port,
     free_port,
@@ -105,13 +106,11 @@ def upstream() -> Iterator[int]:
         yield port
 
 
-Proxy = Literal["nginx", "caddy", "haproxy"]
-PROXIES: tuple[Proxy, ...] = ("nginx", "caddy", "haproxy")
 #: What each proxy answers a request it passes to an app that is not there.
 UNREACHABLE = {"nginx": 502, "caddy": 502, "haproxy": 503}
 
 
-@pytest.fixture(scope="module", params=PROXIES)
+@pytest.fixture(scope="module", params=KINDS)
 def proxy(
     request: pytest.FixtureRequest, upstream: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[int]:
@@ -134,7 +133,7 @@ def test_the_proxy_answers_as_the_middleware(name: str, upstream: int, proxy: in
     assert_answered_alike(upstream, proxy, SCENARIOS[name])
 
 
-@pytest.mark.parametrize("kind", PROXIES)
+@pytest.mark.parametrize("kind", KINDS)
 def test_the_edge_answers_located_preflights_without_the_app(kind: Proxy, tmp_path: Path) -> None:
     """With nothing listening upstream, the preflights of the routes the export located are
     still answered (by the proxy alone); what it passes to the app fails with a 502 (HAProxy:
@@ -179,7 +178,7 @@ def bare() -> Iterator[int]:
         yield port
 
 
-@pytest.fixture(scope="module", params=PROXIES)
+@pytest.fixture(scope="module", params=KINDS)
 def bare_proxy(
     request: pytest.FixtureRequest, bare: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[int]:
