@@ -30,10 +30,9 @@ from urllib.parse import urlsplit
 import pytest
 
 from crossgate.browser import CHROMIUM, BrowserRequest, HttpResponse, Verdict, console_message
-from crossgate.export import export_config
 from crossgate.inspect import Reply, run_check
 from tests.export.export_fixture_app import app
-from tests.export.export_proxies import free_port, gunicorn, run_proxy, send
+from tests.export.export_proxies import exported_proxy, gunicorn, send
 
 from .harness import FetchResult, Tab
 
@@ -213,11 +212,7 @@ def proxy(
     """The proxy's name and port, running the exported configuration in front of gunicorn."""
     kind = request.param
     root = tmp_path_factory.mktemp(f"browser-{kind}")
-    port = free_port()
-    config = export_config(
-        app, kind, upstream=f"http://127.0.0.1:{upstream.port}", listen=f"127.0.0.1:{port}"
-    )
-    with run_proxy(kind, root, config, port):
+    with exported_proxy(kind, root, app, upstream.port) as port:
         yield kind, port
 
 

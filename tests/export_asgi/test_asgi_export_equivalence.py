@@ -11,6 +11,7 @@ the Flask export's test compares them (``export_proxies.cors_view``).
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -22,8 +23,7 @@ from tests.export.export_proxies import (
     Proxy,
     assert_answered_alike,
     dead_port,
-    free_port,
-    run_proxy,
+    exported_proxy,
     send,
 )
 from tests.export.test_export_equivalence import actual, preflight
@@ -108,6 +108,8 @@ def upstream() -> Iterator[int]:
 
 #: What each proxy answers a request it passes to an app that is not there.
 UNREACHABLE = {"nginx": 502, "caddy": 502, "haproxy": 503}
+#: The export of the ASGI app, called as ``exported_proxy`` calls ``export_config``.
+_EXPORT = functools.partial(export_asgi, source="tests.export_asgi.asgi_export_app:app")
 
 
 @pytest.fixture(scope="module", params=KINDS)
@@ -116,15 +118,7 @@ def proxy(
 ) -> Iterator[int]:
     kind = request.param
     root: Path = tmp_path_factory.mktemp(f"asgi-{kind}")
-    port = free_port()
-    config = export_asgi(
-        app,
-        kind,
-        upstream=f"http://127.0.0.1:{upstream}",
-        listen=f"127.0.0.1:{port}",
-        source="tests.export_asgi.asgi_export_app:app",
-    )
-    with run_proxy(kind, root, config, port):
+    with exported_proxy(kind, root, app, upstream, export=_EXPORT) as port:
         yield port
 
 
@@ -138,16 +132,7 @@ def test_the_edge_answers_located_preflights_without_the_app(kind: Proxy, tmp_pa
     """With nothing listening upstream, the preflights of the routes the export located are
     still answered (by the proxy alone); what it passes to the app fails with a 502 (HAProxy:
     503)."""
-    with dead_port() as dead:
-        port = free_port()
-        config = export_asgi(
-            app, kind, upstream=f"http://127.0.0.1:{dead}", listen=f"127.0.0.1:{port}", source="t"
-        )
-        _answers_without_the_app(kind, tmp_path, config, port)
-
-
-def _answers_without_the_app(kind: Proxy, tmp_path: Path, config: str, port: int) -> None:
-    with run_proxy(kind, tmp_path, config, port):
+    with dead_port() as dead, exported_proxy(kind, tmp_path, app, dead, export=_EXPORT) as port:
         method, path, headers = SCENARIOS["parameter route"]
         status, lines = send(port, method, path, headers)
         assert status == 204
@@ -183,11 +168,8 @@ def bare_proxy(
     request: pytest.FixtureRequest, bare: int, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[int]:
     kind = request.param
-    port = free_port()
-    config = export_asgi(
-        app, kind, upstream=f"http://127.0.0.1:{bare}", listen=f"127.0.0.1:{port}", source="t"
-    )
-    with run_proxy(kind, tmp_path_factory.mktemp(f"asgi-bare-{kind}"), config, port):
+    root = tmp_path_factory.mktemp(f"asgi-bare-{kind}")
+    with exported_proxy(kind, root, app, bare, export=_EXPORT) as port:
         yield port
 
 
