@@ -198,7 +198,6 @@ def answer_preflight(
     if target is None:
         return None
     policy, header_policy, methods, path = target
-    explain = None
     if policy is None:
         decision = Decision(
             False,
@@ -216,10 +215,13 @@ def answer_preflight(
             private_network=environ.get("HTTP_ACCESS_CONTROL_REQUEST_PRIVATE_NETWORK") == "true",
             explain=False,
         )
-        explain = functools.partial(engine.refusal_reason, policy, origin, preflight=True)
     if decision.allowed:
         status, headers, body = engine.preflight_answer(decision)
     else:
+        # Made only for a refusal: the allowed preflights are the common path.
+        explain = None
+        if policy is not None:
+            explain = functools.partial(engine.refusal_reason, policy, origin, preflight=True)
         method = environ.get("REQUEST_METHOD", "")
         status, headers, body = engine.refuse_preflight(
             decision, method, path, debug=app.debug, explain=explain
